@@ -1,0 +1,629 @@
+/*
+ * batch.c -- one-shot sessionization of arrays (tier 1 of sessionize.h).
+ *
+ * Three paths, tried in this order, each falling through to the next when
+ * its premise fails:
+ *
+ *   SORTED   keys grouped in runs that increase (any strict order implies
+ *            each key is contiguous) and times non-decreasing in each run:
+ *            a single scan writes final session ids.
+ *   ORDERED  each key's events in time order, keys interleaved (a log): one
+ *            hashed pass keeps per-key state inline in the hash slot and
+ *            writes (session-within-key << 32 | key id) per event; a second
+ *            pass turns that into global ids once each key's first session
+ *            id is known.  No sort at all.
+ *   SORTING  anything else: a stable counting sort by key id (the ORDERED
+ *            pass has already factorized the keys), a sort of the times of
+ *            each key whose events are out of order, then one scan.
+ *
+ * Session ids come out ordered by key (first appearance) then start, so the
+ * numbering is the same whichever path ran.
+ */
+#include "sz_internal.h"
+#include "sz_sort.h"
+
+#include <stdlib.h>
+
+struct sz_batch {
+    size_t n_events;
+    size_t n_keys;
+    size_t n_sessions;
+    int64_t *key_first;  /* n_keys + 1: each key's first session id */
+    sz_rule rule;
+    int path;
+};
+
+#define SZ_EMPTY_KID UINT32_MAX
+#define SZ_PREFETCH_DIST 16  /* events looked ahead; a power of two */
+
+/* ---- key access -------------------------------------------------------- */
+
+/* Compares the keys of events i and j (i > j) for the SORTED path: < 0
+ * means the run order is broken. */
+SZ_INLINE int sz__key_cmp(const sz_keys *keys, int kind, size_t i, size_t j)
+{
+    if (kind == SZ_KEYS_BYTES) {
+        const unsigned char *d = (const unsigned char *)keys->data;
+        return memcmp(d + i * keys->width, d + j * keys->width, keys->width);
+    } else {
+        const int64_t *d = (const int64_t *)keys->data;
+        return (d[i] > d[j]) - (d[i] < d[j]);
+    }
+}
+
+/* ---- growable key_first for the SORTED path ---------------------------- */
+
+typedef struct sz_i64vec {
+    int64_t *v;
+    size_t len, cap;
+} sz_i64vec;
+
+static sz_status sz__vec_push(sz_i64vec *a, int64_t x)
+{
+    if (a->len == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 1024;
+        int64_t *v = (int64_t *)SZ_REALLOC(a->v, sz__mul_size(cap, sizeof *v));
+        if (v == NULL) return SZ_ERR_NOMEM;
+        a->v = v;
+        a->cap = cap;
+    }
+    a->v[a->len++] = x;
+    return SZ_OK;
+}
+
+/* ---- SORTED: a single scan --------------------------------------------- */
+
+/* Returns SZ_OK with *bailed set when the input is not sorted by (key,
+ * time); nothing but ids (scratch then) has been written in that case. */
+SZ_INLINE sz_status sz__scan_sorted(sz_batch *b, const sz_keys *keys,
+                                    int kind, int mode, const int64_t *times,
+                                    size_t n, int64_t *ids, int *bailed,
+                                    size_t *err_pos)
+{
+    const sz_rule *r = &b->rule;
+    const int64_t *codes = (const int64_t *)keys->data;
+    sz_i64vec kf = {NULL, 0, 0};
+    int64_t last = 0, anchor = 0, g = -1;
+    sz_status st = SZ_OK;
+    size_t i;
+
+    *bailed = 0;
+    if (kind == SZ_KEYS_DENSE) {
+        kf.cap = keys->n_codes + 1;
+        kf.v = (int64_t *)SZ_MALLOC(sz__mul_size(kf.cap, sizeof *kf.v));
+        if (kf.v == NULL) return SZ_ERR_NOMEM;
+    }
+    for (i = 0; i < n; i++) {
+        int64_t t = times[i];
+        int fresh;
+        st = sz__time_check(r, t);
+        if (SZ_UNLIKELY(st != SZ_OK)) {
+            *err_pos = i;
+            goto fail;
+        }
+        if (kind == SZ_KEYS_DENSE
+            && SZ_UNLIKELY((uint64_t)codes[i] >= (uint64_t)keys->n_codes)) {
+            st = SZ_ERR_KEY_RANGE;
+            *err_pos = i;
+            goto fail;
+        }
+        if (i == 0) {
+            fresh = 1;
+        } else {
+            int c = sz__key_cmp(keys, kind, i, i - 1);
+            if (SZ_UNLIKELY(c < 0)) goto bail;
+            fresh = c > 0;
+        }
+        if (fresh) {
+            g++;
+            if (kind == SZ_KEYS_DENSE) {
+                /* codes without events own no sessions */
+                while (kf.len <= (size_t)codes[i]) kf.v[kf.len++] = g;
+            } else if ((st = sz__vec_push(&kf, g)) != SZ_OK) {
+                goto fail;
+            }
+            sz__rule_begin(r, mode, &last, &anchor, t);
+        } else {
+            if (SZ_UNLIKELY(t < last)) goto bail;
+            g += sz__rule_step(r, mode, &last, &anchor, t);
+        }
+        ids[i] = g;
+    }
+    if (kind == SZ_KEYS_DENSE) {
+        while (kf.len < keys->n_codes) kf.v[kf.len++] = g + 1;
+    }
+    b->n_keys = kf.len;
+    b->n_sessions = (size_t)(g + 1);
+    /* one more entry: key_first[n_keys] = n_sessions */
+    if ((st = sz__vec_push(&kf, g + 1)) != SZ_OK) goto fail;
+    b->key_first = kf.v;
+    b->path = SZ_PATH_SORTED;
+    return SZ_OK;
+
+bail:
+    *bailed = 1;
+    st = SZ_OK;
+fail:
+    SZ_FREE(kf.v);
+    return st;
+}
+
+/* ---- ORDERED: one hashed pass ------------------------------------------ */
+
+/* A key's slot: the key and its open session's state, 32 bytes, so one
+ * cache line holds two and an event costs one line. */
+typedef struct sz_slot {
+    uint64_t key;    /* INT64: the key; BYTES: hash tag << 32 | first position */
+    int64_t last;    /* time of the key's last event */
+    int64_t anchor;  /* see sz__rule_begin */
+    uint32_t kid;    /* dense key id in first-appearance order; SZ_EMPTY_KID */
+    uint32_t nsess;  /* sessions of this key so far */
+} sz_slot;
+
+typedef struct sz_table {
+    sz_slot *slots;
+    void *raw;     /* what was allocated: slots aligned to a cache line */
+    size_t mask;   /* capacity - 1 (DENSE: unused) */
+    size_t used;
+} sz_table;
+
+static sz_status sz__table_alloc(sz_table *tab, size_t cap, int fill_empty)
+{
+    size_t bytes = sz__mul_size(cap, sizeof(sz_slot));
+    if (bytes > SIZE_MAX - 64) return SZ_ERR_NOMEM;
+    tab->raw = SZ_MALLOC(bytes + 64);
+    if (tab->raw == NULL) return SZ_ERR_NOMEM;
+    tab->slots = (sz_slot *)(((uintptr_t)tab->raw + 63) & ~(uintptr_t)63);
+    tab->mask = cap - 1;
+    tab->used = 0;
+    if (fill_empty) memset(tab->slots, 0xff, bytes);
+    return SZ_OK;
+}
+
+SZ_INLINE uint64_t sz__hash_of(const sz_keys *keys, int kind, size_t i)
+{
+    if (kind == SZ_KEYS_BYTES)
+        return sz__hash_bytes((const unsigned char *)keys->data + i * keys->width,
+                              keys->width);
+    return sz__hash_u64((uint64_t)((const int64_t *)keys->data)[i]);
+}
+
+/* Doubles the table; slot contents move, key ids stay. */
+static sz_status sz__table_grow(sz_table *tab, const sz_keys *keys, int kind)
+{
+    sz_table bigger;
+    size_t i, cap = tab->mask + 1;
+    sz_status st = sz__table_alloc(&bigger, cap * 2, 1);
+    if (st != SZ_OK) return st;
+    for (i = 0; i < cap; i++) {
+        const sz_slot *s = &tab->slots[i];
+        uint64_t h;
+        size_t j;
+        if (s->kid == SZ_EMPTY_KID) continue;
+        h = kind == SZ_KEYS_BYTES ? sz__hash_of(keys, kind, (uint32_t)s->key)
+                                  : sz__hash_u64(s->key);
+        for (j = h & bigger.mask; bigger.slots[j].kid != SZ_EMPTY_KID;
+             j = (j + 1) & bigger.mask) {
+        }
+        bigger.slots[j] = *s;
+    }
+    bigger.used = tab->used;
+    SZ_FREE(tab->raw);
+    *tab = bigger;
+    return SZ_OK;
+}
+
+/* Finds event i's slot, inserting its key if new (*fresh set).  For DENSE
+ * keys the table is an array indexed by code. */
+SZ_INLINE sz_slot *sz__table_find(sz_table *tab, const sz_keys *keys,
+                                  int kind, size_t i, uint64_t h, int *fresh)
+{
+    sz_slot *s;
+    size_t j;
+    if (kind == SZ_KEYS_DENSE) {
+        s = &tab->slots[((const int64_t *)keys->data)[i]];
+        *fresh = s->kid == SZ_EMPTY_KID;
+        return s;
+    }
+    for (j = h & tab->mask;; j = (j + 1) & tab->mask) {
+        s = &tab->slots[j];
+        if (s->kid == SZ_EMPTY_KID) break;
+        if (kind == SZ_KEYS_INT64) {
+            if (s->key == (uint64_t)((const int64_t *)keys->data)[i]) {
+                *fresh = 0;
+                return s;
+            }
+        } else if ((s->key >> 32) == (h >> 32)) {
+            const unsigned char *d = (const unsigned char *)keys->data;
+            size_t w = keys->width;
+            if (memcmp(d + (size_t)(uint32_t)s->key * w, d + i * w, w) == 0) {
+                *fresh = 0;
+                return s;
+            }
+        }
+    }
+    *fresh = 1;
+    s->key = kind == SZ_KEYS_INT64 ? (uint64_t)((const int64_t *)keys->data)[i]
+                                   : ((h >> 32) << 32) | (uint64_t)(uint32_t)i;
+    return s;
+}
+
+/*
+ * The hashed pass.  On success, ids[i] = local << 32 | kid.  If a key's
+ * events turn out not to be in time order, the pass goes on factorizing
+ * only (ids[i] = kid) and sets *bailed: the SORTING path takes over.
+ */
+SZ_INLINE sz_status sz__pass_ordered(sz_batch *b, sz_table *tab,
+                                     const sz_keys *keys, int kind, int mode,
+                                     const int64_t *times, size_t n,
+                                     int64_t *ids, int *bailed,
+                                     size_t *err_pos)
+{
+    const sz_rule *r = &b->rule;
+    const int64_t *codes = (const int64_t *)keys->data;
+    uint64_t ring[SZ_PREFETCH_DIST];
+    uint32_t next_kid = 0;
+    int ordered = 1;
+    size_t i;
+
+    *bailed = 0;
+    if (kind != SZ_KEYS_DENSE) {
+        for (i = 0; i < SZ_PREFETCH_DIST && i < n; i++)
+            ring[i] = sz__hash_of(keys, kind, i);
+    }
+    for (i = 0; i < n; i++) {
+        int64_t t = times[i];
+        uint64_t h = 0;
+        sz_slot *s;
+        int fresh;
+        sz_status st = sz__time_check(r, t);
+        if (SZ_UNLIKELY(st != SZ_OK)) {
+            *err_pos = i;
+            return st;
+        }
+        if (kind == SZ_KEYS_DENSE) {
+            if (SZ_UNLIKELY((uint64_t)codes[i] >= (uint64_t)keys->n_codes)) {
+                *err_pos = i;
+                return SZ_ERR_KEY_RANGE;
+            }
+            if (i + SZ_PREFETCH_DIST < n
+                && (uint64_t)codes[i + SZ_PREFETCH_DIST] < keys->n_codes)
+                SZ_PREFETCH_W(&tab->slots[codes[i + SZ_PREFETCH_DIST]]);
+        } else {
+            h = ring[i & (SZ_PREFETCH_DIST - 1)];
+            if (i + SZ_PREFETCH_DIST < n) {
+                uint64_t ha = sz__hash_of(keys, kind, i + SZ_PREFETCH_DIST);
+                ring[i & (SZ_PREFETCH_DIST - 1)] = ha;
+                SZ_PREFETCH_W(&tab->slots[ha & tab->mask]);
+            }
+        }
+        s = sz__table_find(tab, keys, kind, i, h, &fresh);
+        if (fresh) {
+            s->kid = kind == SZ_KEYS_DENSE ? (uint32_t)codes[i] : next_kid++;
+            s->nsess = 1;
+            sz__rule_begin(r, mode, &s->last, &s->anchor, t);
+            ids[i] = (int64_t)s->kid;
+            tab->used++;
+            if (kind != SZ_KEYS_DENSE && tab->used * 2 > tab->mask + 1) {
+                sz_status gs = sz__table_grow(tab, keys, kind);
+                if (gs != SZ_OK) return gs;
+            }
+            continue;
+        }
+        if (SZ_LIKELY(ordered)) {
+            if (SZ_UNLIKELY(t < s->last)) {
+                ordered = 0;
+            } else {
+                s->nsess += sz__rule_step(r, mode, &s->last, &s->anchor, t);
+                ids[i] = (int64_t)(((uint64_t)(s->nsess - 1) << 32) | s->kid);
+                continue;
+            }
+        }
+        ids[i] = (int64_t)s->kid;
+    }
+    *bailed = !ordered;
+    b->n_keys = kind == SZ_KEYS_DENSE ? keys->n_codes : tab->used;
+    return SZ_OK;
+}
+
+/* Each key's first session id from the per-key session counts. */
+static sz_status sz__key_first_from_table(sz_batch *b, const sz_table *tab,
+                                          int kind)
+{
+    size_t k, cap = kind == SZ_KEYS_DENSE ? b->n_keys : tab->mask + 1;
+    int64_t run = 0;
+    int64_t *kf = (int64_t *)SZ_CALLOC(b->n_keys + 1, sizeof *kf);
+    if (kf == NULL) return SZ_ERR_NOMEM;
+    for (k = 0; k < cap; k++) {
+        const sz_slot *s = &tab->slots[k];
+        if (s->kid != SZ_EMPTY_KID) kf[s->kid] = s->nsess;
+    }
+    for (k = 0; k <= b->n_keys; k++) {
+        int64_t c = kf[k];
+        kf[k] = run;
+        run += c;
+    }
+    b->key_first = kf;
+    b->n_sessions = (size_t)kf[b->n_keys];
+    return SZ_OK;
+}
+
+/* Second pass of ORDERED: local << 32 | kid becomes key_first[kid] + local. */
+static void sz__globalize(const sz_batch *b, int64_t *ids, size_t n)
+{
+    const int64_t *kf = b->key_first;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        uint64_t v = (uint64_t)ids[i];
+        if (i + SZ_PREFETCH_DIST < n)
+            SZ_PREFETCH_R(&kf[(uint32_t)ids[i + SZ_PREFETCH_DIST]]);
+        ids[i] = kf[(uint32_t)v] + (int64_t)(v >> 32);
+    }
+}
+
+/* ---- SORTING: counting sort by key, per-key time sort, one scan -------- */
+
+SZ_INLINE sz_status sz__pass_sorting(sz_batch *b, int mode,
+                                     const int64_t *times, size_t n,
+                                     int64_t *ids)
+{
+    const sz_rule *r = &b->rule;
+    size_t K = b->n_keys, k, longest = 0;
+    uint32_t *starts = NULL, *perm = NULL, *tmp_p = NULL;
+    int64_t *tt = NULL, *tmp_t = NULL, *kf = NULL;
+    int64_t g = 0;
+    sz_status st = SZ_ERR_NOMEM;
+    size_t j;
+
+    starts = (uint32_t *)SZ_MALLOC(sz__mul_size(K + 1, sizeof *starts));
+    perm = (uint32_t *)SZ_MALLOC(sz__mul_size(n, sizeof *perm));
+    tt = (int64_t *)SZ_MALLOC(sz__mul_size(n, sizeof *tt));
+    kf = (int64_t *)SZ_MALLOC(sz__mul_size(K + 1, sizeof *kf));
+    if (!starts || !perm || !tt || !kf) goto fail;
+
+    sz__counting_sort(ids, n, K, starts, perm);
+    for (j = 0; j < n; j++) tt[j] = times[perm[j]];
+
+    /* Sort the times of each key that is out of order.  Most keys of a
+     * roughly time-ordered log pass the check and cost one comparison per
+     * event. */
+    for (k = 0; k < K; k++) {
+        size_t lo = starts[k], hi = starts[k + 1];
+        for (j = lo + 1; j < hi; j++) {
+            if (tt[j] < tt[j - 1]) break;
+        }
+        if (j >= hi) continue;
+        if (tmp_t == NULL) {
+            for (j = 0; j < K; j++) {
+                size_t m = starts[j + 1] - starts[j];
+                if (m > longest) longest = m;
+            }
+            tmp_t = (int64_t *)SZ_MALLOC(sz__mul_size(longest, sizeof *tmp_t));
+            tmp_p = (uint32_t *)SZ_MALLOC(sz__mul_size(longest, sizeof *tmp_p));
+            if (!tmp_t || !tmp_p) goto fail;
+        }
+        sz__sort_pairs(tt + lo, perm + lo, hi - lo, tmp_t, tmp_p);
+    }
+
+    /* The scan: keys in id order (first appearance), sessions by start. */
+    for (k = 0; k < K; k++) {
+        size_t lo = starts[k], hi = starts[k + 1];
+        int64_t last, anchor = 0;
+        kf[k] = g;
+        if (lo == hi) continue;  /* a DENSE code without events */
+        sz__rule_begin(r, mode, &last, &anchor, tt[lo]);
+        ids[perm[lo]] = g;
+        for (j = lo + 1; j < hi; j++) {
+            g += sz__rule_step(r, mode, &last, &anchor, tt[j]);
+            ids[perm[j]] = g;
+        }
+        g++;
+    }
+    kf[K] = g;
+    b->key_first = kf;
+    kf = NULL;
+    b->n_sessions = (size_t)g;
+    b->path = SZ_PATH_SORTING;
+    st = SZ_OK;
+fail:
+    SZ_FREE(starts);
+    SZ_FREE(perm);
+    SZ_FREE(tt);
+    SZ_FREE(tmp_t);
+    SZ_FREE(tmp_p);
+    SZ_FREE(kf);
+    return st;
+}
+
+/* ---- driver ------------------------------------------------------------ */
+
+static sz_status sz__assign_hashed(sz_batch *b, const sz_keys *keys, int kind,
+                                   int mode, const int64_t *times, size_t n,
+                                   int64_t *ids, size_t *err_pos)
+{
+    sz_table tab = {NULL, NULL, 0, 0};
+    sz_status st;
+    int bailed = 0;
+    if (kind == SZ_KEYS_DENSE) {
+        st = sz__table_alloc(&tab, keys->n_codes, 1);
+    } else {
+        size_t cap = 1024;
+        /* start near the final size for small inputs, grow for large */
+        while (cap < 2 * n && cap < ((size_t)1 << 16)) cap *= 2;
+        st = sz__table_alloc(&tab, cap, 1);
+    }
+    if (st != SZ_OK) goto done;
+
+#define SZ_ORDERED(M)                                                       \
+    (kind == SZ_KEYS_INT64                                                  \
+         ? sz__pass_ordered(b, &tab, keys, SZ_KEYS_INT64, M, times, n, ids, \
+                            &bailed, err_pos)                               \
+     : kind == SZ_KEYS_BYTES                                                \
+         ? sz__pass_ordered(b, &tab, keys, SZ_KEYS_BYTES, M, times, n, ids, \
+                            &bailed, err_pos)                               \
+         : sz__pass_ordered(b, &tab, keys, SZ_KEYS_DENSE, M, times, n, ids, \
+                            &bailed, err_pos))
+    switch (mode) {
+    case SZ_CAP_RESTART: st = SZ_ORDERED(SZ_CAP_RESTART); break;
+    case SZ_CAP_FIXED: st = SZ_ORDERED(SZ_CAP_FIXED); break;
+    default: st = SZ_ORDERED(SZ_CAP_NONE); break;
+    }
+#undef SZ_ORDERED
+    if (st != SZ_OK) goto done;
+
+    if (!bailed) {
+        st = sz__key_first_from_table(b, &tab, kind);
+        if (st != SZ_OK) goto done;
+        sz__globalize(b, ids, n);
+        b->path = SZ_PATH_ORDERED;
+        goto done;
+    }
+    /* The table is no longer needed: free it before the sort's buffers. */
+    SZ_FREE(tab.raw);
+    tab.raw = NULL;
+    switch (mode) {
+    case SZ_CAP_RESTART: st = sz__pass_sorting(b, SZ_CAP_RESTART, times, n, ids); break;
+    case SZ_CAP_FIXED: st = sz__pass_sorting(b, SZ_CAP_FIXED, times, n, ids); break;
+    default: st = sz__pass_sorting(b, SZ_CAP_NONE, times, n, ids); break;
+    }
+done:
+    SZ_FREE(tab.raw);
+    return st;
+}
+
+static sz_status sz__assign_sorted(sz_batch *b, const sz_keys *keys, int kind,
+                                   int mode, const int64_t *times, size_t n,
+                                   int64_t *ids, int *bailed, size_t *err_pos)
+{
+#define SZ_SCAN(K)                                                           \
+    (mode == SZ_CAP_RESTART                                                  \
+         ? sz__scan_sorted(b, keys, K, SZ_CAP_RESTART, times, n, ids, bailed, \
+                           err_pos)                                          \
+     : mode == SZ_CAP_FIXED                                                  \
+         ? sz__scan_sorted(b, keys, K, SZ_CAP_FIXED, times, n, ids, bailed,  \
+                           err_pos)                                          \
+         : sz__scan_sorted(b, keys, K, SZ_CAP_NONE, times, n, ids, bailed,   \
+                           err_pos))
+    switch (kind) {
+    case SZ_KEYS_INT64: return SZ_SCAN(SZ_KEYS_INT64);
+    case SZ_KEYS_BYTES: return SZ_SCAN(SZ_KEYS_BYTES);
+    default: return SZ_SCAN(SZ_KEYS_DENSE);
+    }
+#undef SZ_SCAN
+}
+
+sz_status sz_batch_assign(sz_batch **out, const sz_keys *keys,
+                          const int64_t *times, size_t n,
+                          const sz_params *params, int64_t *ids,
+                          size_t *n_sessions, size_t *err_pos)
+{
+    sz_batch *b = NULL;
+    size_t pos_unused;
+    sz_status st;
+    int kind, bailed = 0;
+
+    if (err_pos == NULL) err_pos = &pos_unused;
+    *err_pos = SZ_NO_POSITION;
+    if (out) *out = NULL;
+    if (n_sessions) *n_sessions = 0;
+    if ((st = sz_params_check(params)) != SZ_OK) return st;
+    if (keys == NULL || (n > 0 && (keys->data == NULL || times == NULL || ids == NULL)))
+        return SZ_ERR_PARAM;
+    kind = keys->kind;
+    if (kind != SZ_KEYS_INT64 && kind != SZ_KEYS_BYTES && kind != SZ_KEYS_DENSE)
+        return SZ_ERR_PARAM;
+    if (kind == SZ_KEYS_BYTES && keys->width == 0) return SZ_ERR_PARAM;
+    if (n > SZ_MAX_EVENTS) return SZ_ERR_TOO_LARGE;
+    if (kind == SZ_KEYS_DENSE && keys->n_codes > SZ_MAX_EVENTS)
+        return SZ_ERR_TOO_LARGE;
+
+    b = (sz_batch *)SZ_CALLOC(1, sizeof *b);
+    if (b == NULL) return SZ_ERR_NOMEM;
+    b->n_events = n;
+    sz__rule_init(&b->rule, params);
+
+    st = sz__assign_sorted(b, keys, kind, params->cap_mode, times, n, ids,
+                           &bailed, err_pos);
+    if (st == SZ_OK && bailed)
+        st = sz__assign_hashed(b, keys, kind, params->cap_mode, times, n, ids,
+                               err_pos);
+    if (st != SZ_OK) goto fail;
+
+    if (n_sessions) *n_sessions = b->n_sessions;
+    if (out)
+        *out = b;
+    else
+        sz_batch_free(b);
+    return SZ_OK;
+fail:
+    sz_batch_free(b);
+    return st;
+}
+
+size_t sz_batch_sessions(const sz_batch *b) { return b ? b->n_sessions : 0; }
+size_t sz_batch_keys(const sz_batch *b) { return b ? b->n_keys : 0; }
+int sz_batch_path_taken(const sz_batch *b) { return b ? b->path : -1; }
+
+void sz_batch_free(sz_batch *b)
+{
+    if (b == NULL) return;
+    SZ_FREE(b->key_first);
+    SZ_FREE(b);
+}
+
+/* ---- describing the sessions ------------------------------------------- */
+
+sz_status sz_batch_fill(const sz_batch *b, const int64_t *times,
+                        const int64_t *ids, size_t n,
+                        const sz_session_columns *c)
+{
+    const sz_rule *r;
+    size_t S, i, k;
+    if (b == NULL || c == NULL || n != b->n_events) return SZ_ERR_PARAM;
+    S = b->n_sessions;
+    if (S > 0 && (!c->start || !c->end || !c->window_end || !c->count
+                  || !c->index || !c->first_event || !times || !ids))
+        return SZ_ERR_PARAM;
+    r = &b->rule;
+    if (S > 0) memset(c->count, 0, S * sizeof *c->count);
+
+    /* Start, end, count and first event by scatter: events of a session
+     * are not contiguous in the input, and the input can be in any order. */
+    for (i = 0; i < n; i++) {
+        int64_t g = ids[i], t = times[i];
+        if ((uint64_t)g >= (uint64_t)S) return SZ_ERR_PARAM;
+        if (c->count[g]++ == 0) {
+            c->start[g] = c->end[g] = t;
+            c->first_event[g] = (int64_t)i;
+        } else if (t < c->start[g]) {
+            c->start[g] = t;
+            c->first_event[g] = (int64_t)i;
+        } else if (t > c->end[g]) {
+            c->end[g] = t;
+        }
+    }
+
+    /* index and window_end walk each key's sessions in order. */
+    for (k = 0; k < b->n_keys; k++) {
+        int64_t g, lo = b->key_first[k], hi = b->key_first[k + 1];
+        int64_t s = 0;  /* SZ_CAP_FIXED: start of the inactivity session */
+        for (g = lo; g < hi; g++) {
+            int64_t we = c->end[g] + r->gap;  /* checked not to overflow */
+            c->index[g] = g - lo;
+            if (r->mode == SZ_CAP_RESTART) {
+                int64_t limit = sz__sat_add(c->start[g], r->max);
+                if (limit < we) we = limit;
+            } else if (r->mode == SZ_CAP_FIXED) {
+                int64_t be;
+                if (g == lo
+                    || (uint64_t)c->start[g] - (uint64_t)c->end[g - 1] >= r->gap_thr)
+                    s = c->start[g];
+                be = sz__sat_add(s, r->max);
+                if (c->start[g] >= be) be = sz__next_block_end(be, c->start[g], r->max);
+                if (be < we) we = be;
+            }
+            c->window_end[g] = we;
+        }
+    }
+    return SZ_OK;
+}

@@ -1,0 +1,209 @@
+/*
+ * sessionize.h -- the public contract of the sessionize C core.
+ *
+ * The core turns events (a key and an int64 time each) into sessions: a key's
+ * events in time order, cut where the gap between two events is too long and,
+ * optionally, where a session grows past a maximum duration.  It has no
+ * Python or numpy dependency; the CPython binding in sessionize/_core.c is one
+ * client of this header, csrc/tests/ another.
+ *
+ * API tiers
+ *   1. One-shot arrays (this header, now): sz_batch_assign() gives every event
+ *      its session id; sz_batch_fill() then describes every session.
+ *   2. The incremental sessionizer (streaming, watermarks, snapshots).
+ *   3. The search-session click-through-rate reduction.
+ *   Tiers 2 and 3 are added by later work and follow the same conventions.
+ *
+ * Conventions
+ *   - Every fallible function returns an sz_status; SZ_OK is 0.  Results go
+ *     through out-parameters.  sz_strerror() names each status.
+ *   - The caller owns every array it passes in and every output buffer; the
+ *     core never keeps a pointer into them after a call returns.
+ *   - Objects the core allocates (sz_batch) are released by their *_free(),
+ *     which accepts NULL.
+ *   - The core never prints, never aborts, and is reentrant: calls on
+ *     different objects may run on different threads at once.
+ *   - Times are int64 in any unit the caller chooses; durations (gap,
+ *     max_duration) are in the same unit.
+ */
+#ifndef SESSIONIZE_H
+#define SESSIONIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SZ_VERSION_MAJOR 0
+#define SZ_VERSION_MINOR 1
+#define SZ_VERSION_PATCH 0
+#define SZ_VERSION_STRING "0.1.0"
+
+/* Status codes.  The values are pinned: bindings and snapshots rely on them. */
+typedef enum sz_status {
+    SZ_OK = 0,
+    SZ_ERR_NOMEM = 1,          /* an allocation failed; nothing was leaked */
+    SZ_ERR_PARAM = 2,          /* a parameter is out of its domain (gap <= 0, ...) */
+    SZ_ERR_TIME_NAT = 3,       /* times[i] is INT64_MIN while params.min_is_nat is set */
+    SZ_ERR_TIME_OVERFLOW = 4,  /* times[i] + gap exceeds INT64_MAX */
+    SZ_ERR_TOO_LARGE = 5,      /* more events in one call than SZ_MAX_EVENTS */
+    SZ_ERR_KEY_RANGE = 6,      /* an SZ_KEYS_DENSE code is negative or >= n_codes */
+    SZ_ERR_TIME_NAN = 7,       /* a float time is NaN */
+    SZ_ERR_TIME_RANGE = 8      /* a float time does not fit int64 after scaling */
+} sz_status;
+
+/* Returns a static, human-readable name for a status; never NULL. */
+const char *sz_strerror(sz_status status);
+
+/* Largest number of events one sz_batch_assign() call accepts.  Keys and
+ * per-key session counts are held in 32 bits inside the core to halve its
+ * memory traffic; a larger data set is split by key by the caller. */
+#define SZ_MAX_EVENTS ((size_t)UINT32_MAX - 1u)
+
+/* How the maximum session duration cuts sessions (SPEC.md section 1). */
+typedef enum sz_cap_mode {
+    SZ_CAP_NONE = 0,     /* gap rule only; max_duration is ignored */
+    SZ_CAP_RESTART = 1,  /* an event more than max_duration after its session's
+                            start (>= when not inclusive) opens a new session */
+    SZ_CAP_FIXED = 2     /* each inactivity session is cut into blocks
+                            [s, s+max), [s+max, s+2max), ... from its first
+                            event s; empty blocks produce nothing */
+} sz_cap_mode;
+
+typedef struct sz_params {
+    int64_t gap;          /* > 0 */
+    int64_t max_duration; /* > 0 unless cap_mode is SZ_CAP_NONE */
+    int cap_mode;         /* an sz_cap_mode */
+    int inclusive;        /* nonzero: events exactly `gap` apart share a session
+                             (Flink, Spark, Bytewax >= 0.20, Kafka Streams);
+                             zero: they do not (Beam).  Also applies to the
+                             restart cap's comparison. */
+    int min_is_nat;       /* nonzero: INT64_MIN marks a missing time (numpy's
+                             NaT) and is rejected with SZ_ERR_TIME_NAT */
+} sz_params;
+
+/* Checks a parameter block; SZ_OK or SZ_ERR_PARAM. */
+sz_status sz_params_check(const sz_params *params);
+
+/* How keys are given. */
+typedef enum sz_key_kind {
+    SZ_KEYS_INT64 = 0,  /* int64 values, compared as values */
+    SZ_KEYS_BYTES = 1,  /* fixed-width byte strings of `width` bytes each,
+                           compared bytewise (numpy 'S' and 'U' arrays) */
+    SZ_KEYS_DENSE = 2   /* int64 codes in [0, n_codes): the caller has already
+                           factorized the keys; sessions are numbered by code */
+} sz_key_kind;
+
+typedef struct sz_keys {
+    int kind;            /* an sz_key_kind */
+    const void *data;    /* n items, contiguous, naturally aligned */
+    size_t width;        /* SZ_KEYS_BYTES: bytes per key (>= 1) */
+    size_t n_codes;      /* SZ_KEYS_DENSE: number of codes */
+} sz_keys;
+
+/* Where an element error happened: set to the offending event's position on
+ * SZ_ERR_TIME_NAT, SZ_ERR_TIME_OVERFLOW, SZ_ERR_KEY_RANGE, SZ_ERR_TIME_NAN,
+ * SZ_ERR_TIME_RANGE; to SZ_NO_POSITION otherwise. */
+#define SZ_NO_POSITION ((size_t)-1)
+
+/* ---------------------------------------------------------------------------
+ * Tier 1: one-shot arrays
+ *
+ * Session ids are dense, 0..S-1, ordered by key (SZ_KEYS_INT64 and
+ * SZ_KEYS_BYTES: keys in order of their first appearance in the input;
+ * SZ_KEYS_DENSE: by code), then by session start.  Within a key, events are
+ * taken in time order, ties in input order.
+ * ------------------------------------------------------------------------- */
+
+/* The outcome of one assignment: the number of keys and sessions and what
+ * sz_batch_fill() needs to describe the sessions.  Opaque. */
+typedef struct sz_batch sz_batch;
+
+/*
+ * Gives each of the n events its session id.
+ *
+ *   out      receives a new sz_batch on success (free with sz_batch_free), or
+ *            NULL on failure.  May be NULL if the caller only wants ids.
+ *   keys     the n keys.
+ *   times    the n times.
+ *   n        number of events, at most SZ_MAX_EVENTS.
+ *   params   the session rules; checked first.
+ *   ids      n int64 outputs: ids[i] is event i's session id.  Its contents
+ *            are unspecified on failure.
+ *   n_sessions  receives S, the number of sessions (may be NULL).
+ *   err_pos  receives the position of a bad element, or SZ_NO_POSITION
+ *            (may be NULL).
+ *
+ * Returns SZ_OK, SZ_ERR_PARAM, SZ_ERR_TOO_LARGE, SZ_ERR_TIME_NAT,
+ * SZ_ERR_TIME_OVERFLOW, SZ_ERR_KEY_RANGE or SZ_ERR_NOMEM.
+ *
+ * Cost: one pass over the events when each key's events are already in time
+ * order (logs), a single scan when the input is sorted by (key, time), and a
+ * stable counting sort by key plus small per-key sorts otherwise.  Extra
+ * memory: O(number of keys), plus 12 bytes per event when the input is not
+ * time-ordered per key.
+ */
+sz_status sz_batch_assign(sz_batch **out, const sz_keys *keys,
+                          const int64_t *times, size_t n,
+                          const sz_params *params, int64_t *ids,
+                          size_t *n_sessions, size_t *err_pos);
+
+/* Number of sessions / distinct keys of an assignment. */
+size_t sz_batch_sessions(const sz_batch *batch);
+size_t sz_batch_keys(const sz_batch *batch);
+
+/* How the input was processed; for benchmarks and tests. */
+typedef enum sz_batch_path {
+    SZ_PATH_SORTED = 0,   /* sorted by (key, time): a single scan */
+    SZ_PATH_ORDERED = 1,  /* each key's events in time order: one hashed pass */
+    SZ_PATH_SORTING = 2   /* neither: stable sort by key, per-key time sort */
+} sz_batch_path;
+int sz_batch_path_taken(const sz_batch *batch);
+
+/* The per-session columns sz_batch_fill() writes, each of S elements. */
+typedef struct sz_session_columns {
+    int64_t *start;       /* first event time */
+    int64_t *end;         /* last event time */
+    int64_t *window_end;  /* end + gap, never beyond the cap's limit: the
+                             moment the session can no longer grow */
+    int64_t *count;       /* number of events */
+    int64_t *index;       /* 0-based ordinal of the session within its key */
+    int64_t *first_event; /* position of the session's first event in time
+                             order (ties: input order); its key is the
+                             session's key */
+} sz_session_columns;
+
+/*
+ * Describes every session of an assignment.  `times` and `ids` are the same
+ * n-element arrays given to and produced by sz_batch_assign().  Every column
+ * pointer must be non-NULL and hold sz_batch_sessions(batch) elements.
+ * Returns SZ_OK or SZ_ERR_PARAM (a NULL column, or n or ids that do not
+ * belong to this batch).
+ */
+sz_status sz_batch_fill(const sz_batch *batch, const int64_t *times,
+                        const int64_t *ids, size_t n,
+                        const sz_session_columns *columns);
+
+/* Releases an assignment; accepts NULL. */
+void sz_batch_free(sz_batch *batch);
+
+/* ---------------------------------------------------------------------------
+ * Time conversion helpers
+ * ------------------------------------------------------------------------- */
+
+/*
+ * Converts float seconds to int64 microseconds the way Apache Beam's Python
+ * Timestamp.of() does: micros = trunc(seconds * 1e6).  out may alias nothing
+ * in `seconds`.  Returns SZ_OK, SZ_ERR_TIME_NAN (NaN) or SZ_ERR_TIME_RANGE
+ * (+-inf or out of int64), with *err_pos set to the element.
+ */
+sz_status sz_seconds_to_micros(const double *seconds, size_t n, int64_t *out,
+                               size_t *err_pos);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SESSIONIZE_H */

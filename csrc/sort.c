@@ -1,0 +1,96 @@
+/*
+ * sort.c -- the two sorts of the batch path that is not time-ordered:
+ * a stable counting sort of event positions by dense key id, and a stable
+ * sort of one key's (time, position) pairs.
+ */
+#include "sz_sort.h"
+
+void sz__counting_sort(const int64_t *packed, size_t n, size_t n_keys,
+                       uint32_t *starts, uint32_t *perm)
+{
+    size_t i, k;
+    uint32_t run = 0;
+    memset(starts, 0, (n_keys + 1) * sizeof *starts);
+    for (i = 0; i < n; i++) starts[(uint32_t)packed[i]]++;
+    for (k = 0; k < n_keys; k++) {
+        uint32_t c = starts[k];
+        starts[k] = run;
+        run += c;
+    }
+    starts[n_keys] = run;
+    /* Scatter in input order, so each key's positions stay in input order
+     * (stable).  starts[k] walks to the start of key k + 1; shifting the
+     * array back by one afterwards restores the segment starts. */
+    for (i = 0; i < n; i++) perm[starts[(uint32_t)packed[i]]++] = (uint32_t)i;
+    for (k = n_keys; k > 0; k--) starts[k] = starts[k - 1];
+    starts[0] = 0;
+}
+
+/* Insertion sort: the right tool for short runs and nearly sorted ones. */
+static void sz__insertion_pairs(int64_t *t, uint32_t *p, size_t m)
+{
+    size_t i, j;
+    for (i = 1; i < m; i++) {
+        int64_t tv = t[i];
+        uint32_t pv = p[i];
+        for (j = i; j > 0 && t[j - 1] > tv; j--) {
+            t[j] = t[j - 1];
+            p[j] = p[j - 1];
+        }
+        t[j] = tv;
+        p[j] = pv;
+    }
+}
+
+#define SZ_RUN 24
+
+void sz__sort_pairs(int64_t *t, uint32_t *p, size_t m, int64_t *tmp_t,
+                    uint32_t *tmp_p)
+{
+    size_t lo, width;
+    int64_t *src_t = t, *dst_t = tmp_t;
+    uint32_t *src_p = p, *dst_p = tmp_p;
+    if (m <= SZ_RUN) {
+        sz__insertion_pairs(t, p, m);
+        return;
+    }
+    for (lo = 0; lo < m; lo += SZ_RUN)
+        sz__insertion_pairs(t + lo, p + lo, m - lo < SZ_RUN ? m - lo : SZ_RUN);
+    /* Bottom-up merges, ping-ponging between the arrays and the scratch.
+     * Taking from the left run on ties keeps the sort stable. */
+    for (width = SZ_RUN; width < m; width *= 2) {
+        for (lo = 0; lo < m; lo += 2 * width) {
+            size_t mid = lo + width < m ? lo + width : m;
+            size_t hi = mid + width < m ? mid + width : m;
+            size_t a = lo, b = mid, o = lo;
+            if (mid == hi || src_t[mid - 1] <= src_t[mid]) {
+                memcpy(dst_t + lo, src_t + lo, (hi - lo) * sizeof *dst_t);
+                memcpy(dst_p + lo, src_p + lo, (hi - lo) * sizeof *dst_p);
+                continue;
+            }
+            while (a < mid && b < hi) {
+                if (src_t[b] < src_t[a]) {
+                    dst_t[o] = src_t[b];
+                    dst_p[o++] = src_p[b++];
+                } else {
+                    dst_t[o] = src_t[a];
+                    dst_p[o++] = src_p[a++];
+                }
+            }
+            while (a < mid) {
+                dst_t[o] = src_t[a];
+                dst_p[o++] = src_p[a++];
+            }
+            while (b < hi) {
+                dst_t[o] = src_t[b];
+                dst_p[o++] = src_p[b++];
+            }
+        }
+        { int64_t *x = src_t; src_t = dst_t; dst_t = x; }
+        { uint32_t *x = src_p; src_p = dst_p; dst_p = x; }
+    }
+    if (src_t != t) {
+        memcpy(t, src_t, m * sizeof *t);
+        memcpy(p, src_p, m * sizeof *p);
+    }
+}
