@@ -1,0 +1,78 @@
+"""The one-shot array API: assign() and sessions()."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _core, _keys, _times
+from ._core import SessionizeError
+from ._table import SessionTable
+
+_MODES = {"restart": 1, "fixed": 2}
+
+
+def _prepare(keys, times, gap, max_duration, max_duration_mode, inclusive):
+    if max_duration_mode not in _MODES:
+        raise SessionizeError(
+            f"max_duration_mode: must be 'restart' or 'fixed', got {max_duration_mode!r}"
+        )
+    if not isinstance(inclusive, (bool, np.bool_)):
+        raise TypeError(f"inclusive: expected a bool, got {type(inclusive).__name__}")
+    k = _keys.normalize(keys)
+    t, kind = _times.normalize(times)
+    if len(k) != len(t):
+        raise SessionizeError(f"keys and times: lengths differ ({len(k)} vs {len(t)})")
+    gap_i = kind.to_int(gap, "gap")
+    if max_duration is None:
+        cap_mode, max_i = 0, 0
+    else:
+        cap_mode, max_i = _MODES[max_duration_mode], kind.to_int(max_duration, "max_duration")
+    args = (k.data, k.kind, k.n_codes, t, gap_i, max_i, cap_mode, bool(inclusive), kind.nat)
+    return k, kind, args
+
+
+def assign(keys, times, *, gap, max_duration=None, max_duration_mode="restart",
+           inclusive=True) -> np.ndarray:
+    """Each event's session id, as an int64 array in input order.
+
+    Session ids are dense, ``0..S-1``, ordered by key (keys in order of first
+    appearance) and then by session start: the row numbers of
+    :func:`sessions` on the same input.
+
+    keys:  integers, strings or bytes (numpy arrays), or any hashable values
+           (object arrays, lists).
+    times: integers in any unit, ``datetime64`` of any unit, or float seconds
+           as ``time.time()`` gives.
+    gap:   a new session starts when an event comes more than ``gap`` after
+           the previous one of its key (``>= gap`` when ``inclusive=False``,
+           as Apache Beam does).  An integer in the times' unit, or a
+           ``timedelta``, ``numpy.timedelta64`` or string such as ``"30min"``
+           for datetime64 and float-second times (floats there are seconds).
+    max_duration, max_duration_mode:  optional cap on a session's length:
+           ``"restart"`` starts a new session at the first event more than
+           ``max_duration`` after the session's start; ``"fixed"`` cuts each
+           inactivity session into blocks of ``max_duration`` from its start.
+    """
+    _, _, args = _prepare(keys, times, gap, max_duration, max_duration_mode, inclusive)
+    ids, _path, _ = _core.batch(*args, False)
+    return ids
+
+
+def sessions(keys, times, *, gap, max_duration=None, max_duration_mode="restart",
+             inclusive=True) -> SessionTable:
+    """One row per session: key, start, end, count, index, window_end.
+
+    Takes the same arguments as :func:`assign`; row ``i`` is session id ``i``.
+    Times come back in the caller's type and unit (integer times as int64).
+    """
+    k, kind, args = _prepare(keys, times, gap, max_duration, max_duration_mode, inclusive)
+    _ids, _path, cols = _core.batch(*args, True)
+    start, end, window_end, count, index, first_event = cols
+    return SessionTable(
+        key=k.take(first_event),
+        start=kind.restore(start),
+        end=kind.restore(end),
+        count=count,
+        index=index,
+        window_end=kind.restore(window_end),
+    )

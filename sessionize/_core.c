@@ -1,0 +1,343 @@
+/*
+ * _core.c -- the CPython binding of the sessionize C core.
+ *
+ * Thin by design (python-zstandard, bottleneck): it coerces numpy arguments
+ * once, checks shapes with messages naming the argument, allocates outputs,
+ * releases the GIL, calls the core, and maps a core status to an exception
+ * in one place (raise_status).  No sessionization logic lives here; type
+ * dispatch (datetime units, duration parsing, key kinds) is in the Python
+ * modules, which call these functions with already-normalized arguments.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#define PY_ARRAY_UNIQUE_SYMBOL sessionize_ARRAY_API
+#include <numpy/arrayobject.h>
+
+#include "sessionize.h"
+
+/* Below this many events the GIL is kept: releasing costs more than it
+ * lets other threads gain. */
+#define GIL_RELEASE_MIN 4096
+
+typedef struct {
+    PyObject *SessionizeError;
+} core_state;
+
+static core_state *get_state(PyObject *module)
+{
+    return (core_state *)PyModule_GetState(module);
+}
+
+/* The one place a core status becomes a Python exception.  `times` is the
+ * int64 time array (for quoting the offending value), may be NULL. */
+static PyObject *raise_status(PyObject *module, sz_status st, size_t pos,
+                              PyArrayObject *times, int64_t gap)
+{
+    PyObject *exc = get_state(module)->SessionizeError;
+    long long t = 0;
+    if (times != NULL && pos != SZ_NO_POSITION
+        && pos < (size_t)PyArray_SIZE(times))
+        t = (long long)((const int64_t *)PyArray_DATA(times))[pos];
+    switch (st) {
+    case SZ_ERR_NOMEM:
+        return PyErr_NoMemory();
+    case SZ_ERR_TIME_NAT:
+        return PyErr_Format(exc, "times[%zu]: missing time (NaT)", pos);
+    case SZ_ERR_TIME_OVERFLOW:
+        return PyErr_Format(exc,
+                            "times[%zu]: time + gap overflows int64 "
+                            "(time %lld, gap %lld)",
+                            pos, t, (long long)gap);
+    case SZ_ERR_TIME_NAN:
+        return PyErr_Format(exc, "times[%zu]: NaN is not a time", pos);
+    case SZ_ERR_TIME_RANGE:
+        return PyErr_Format(exc,
+                            "times[%zu]: out of range (float seconds must fit "
+                            "int64 microseconds)", pos);
+    case SZ_ERR_KEY_RANGE:
+        return PyErr_Format(exc, "keys[%zu]: key code out of range", pos);
+    case SZ_ERR_TOO_LARGE:
+        return PyErr_Format(exc,
+                            "keys: more than %zu events in one call; split "
+                            "the input by key",
+                            (size_t)SZ_MAX_EVENTS);
+    default:
+        return PyErr_Format(exc, "sessionize core: %s", sz_strerror(st));
+    }
+}
+
+/* A 1-D, C-contiguous, aligned, native array of `type` (NPY_NOTYPE keeps
+ * the dtype); copies only when the input is not already so. */
+static PyArrayObject *as_1d(PyObject *module, PyObject *obj, int type,
+                            const char *name)
+{
+    PyArrayObject *arr = (PyArrayObject *)PyArray_FROM_OTF(
+        obj, type, NPY_ARRAY_IN_ARRAY | NPY_ARRAY_NOTSWAPPED);
+    if (arr == NULL) return NULL;
+    if (PyArray_NDIM(arr) != 1) {
+        PyErr_Format(get_state(module)->SessionizeError,
+                     "%s: expected a 1-D array, got %d dimensions", name,
+                     PyArray_NDIM(arr));
+        Py_DECREF(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+static PyObject *new_i64(npy_intp n)
+{
+    return PyArray_EMPTY(1, &n, NPY_INT64, 0);
+}
+
+#define I64(a) ((int64_t *)PyArray_DATA((PyArrayObject *)(a)))
+
+PyDoc_STRVAR(batch_doc,
+"batch(keys, key_kind, n_codes, times, gap, max_duration, cap_mode,\n"
+"      inclusive, min_is_nat, describe) -> (ids, path, columns)\n"
+"\n"
+"Session ids of n events, keys and times already normalized by the caller:\n"
+"key_kind 0 = int64 values, 1 = fixed-width bytes (an 'S'/'U'/'V' array),\n"
+"2 = dense int64 codes in [0, n_codes).  times are int64.  With describe,\n"
+"columns is (start, end, window_end, count, index, first_event), else None.");
+
+static PyObject *core_batch(PyObject *module, PyObject *args)
+{
+    PyObject *keys_obj, *times_obj, *result = NULL;
+    PyArrayObject *keys = NULL, *times = NULL;
+    PyObject *ids = NULL, *cols[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
+    int kind, cap_mode, inclusive, min_is_nat, describe, i;
+    Py_ssize_t n_codes;
+    long long gap, max_duration;
+    sz_batch *b = NULL;
+    sz_keys kd;
+    sz_params p;
+    sz_status st;
+    size_t pos = SZ_NO_POSITION, n_sessions = 0;
+    npy_intp n;
+
+    if (!PyArg_ParseTuple(args, "OinOLLippp:batch", &keys_obj, &kind, &n_codes,
+                          &times_obj, &gap, &max_duration, &cap_mode,
+                          &inclusive, &min_is_nat, &describe))
+        return NULL;
+    if (kind == SZ_KEYS_BYTES) {
+        keys = as_1d(module, keys_obj, NPY_NOTYPE, "keys");
+    } else {
+        keys = as_1d(module, keys_obj, NPY_INT64, "keys");
+    }
+    if (keys == NULL) goto done;
+    if ((times = as_1d(module, times_obj, NPY_INT64, "times")) == NULL) goto done;
+    n = PyArray_SIZE(times);
+    if (PyArray_SIZE(keys) != n) {
+        PyErr_Format(get_state(module)->SessionizeError,
+                     "keys and times: lengths differ (%zd vs %zd)",
+                     (Py_ssize_t)PyArray_SIZE(keys), (Py_ssize_t)n);
+        goto done;
+    }
+    kd.kind = kind;
+    kd.data = PyArray_DATA(keys);
+    kd.width = (size_t)PyArray_ITEMSIZE(keys);
+    kd.n_codes = n_codes < 0 ? 0 : (size_t)n_codes;
+    p.gap = (int64_t)gap;
+    p.max_duration = (int64_t)max_duration;
+    p.cap_mode = cap_mode;
+    p.inclusive = inclusive;
+    p.min_is_nat = min_is_nat;
+
+    if ((ids = new_i64(n)) == NULL) goto done;
+    Py_BEGIN_ALLOW_THREADS
+    st = sz_batch_assign(&b, &kd, I64(times), (size_t)n, &p, I64(ids),
+                         &n_sessions, &pos);
+    Py_END_ALLOW_THREADS
+    if (st != SZ_OK) {
+        raise_status(module, st, pos, times, p.gap);
+        goto done;
+    }
+    if (describe) {
+        sz_session_columns c;
+        for (i = 0; i < 6; i++) {
+            if ((cols[i] = new_i64((npy_intp)n_sessions)) == NULL) goto done;
+        }
+        c.start = I64(cols[0]);
+        c.end = I64(cols[1]);
+        c.window_end = I64(cols[2]);
+        c.count = I64(cols[3]);
+        c.index = I64(cols[4]);
+        c.first_event = I64(cols[5]);
+        if (n >= GIL_RELEASE_MIN) {
+            Py_BEGIN_ALLOW_THREADS
+            st = sz_batch_fill(b, I64(times), I64(ids), (size_t)n, &c);
+            Py_END_ALLOW_THREADS
+        } else {
+            st = sz_batch_fill(b, I64(times), I64(ids), (size_t)n, &c);
+        }
+        if (st != SZ_OK) {
+            raise_status(module, st, SZ_NO_POSITION, NULL, 0);
+            goto done;
+        }
+        result = Py_BuildValue("Oi(OOOOOO)", ids, sz_batch_path_taken(b),
+                               cols[0], cols[1], cols[2], cols[3], cols[4],
+                               cols[5]);
+    } else {
+        result = Py_BuildValue("OiO", ids, sz_batch_path_taken(b), Py_None);
+    }
+done:
+    sz_batch_free(b);
+    Py_XDECREF(keys);
+    Py_XDECREF(times);
+    Py_XDECREF(ids);
+    for (i = 0; i < 6; i++) Py_XDECREF(cols[i]);
+    return result;
+}
+
+PyDoc_STRVAR(seconds_to_micros_doc,
+"seconds_to_micros(seconds) -> int64 array\n"
+"\n"
+"Float seconds to integer microseconds as Apache Beam's Timestamp does:\n"
+"int(seconds * 1000000), truncating toward zero.");
+
+static PyObject *core_seconds_to_micros(PyObject *module, PyObject *arg)
+{
+    PyArrayObject *sec = as_1d(module, arg, NPY_FLOAT64, "times");
+    PyObject *out = NULL;
+    size_t pos = SZ_NO_POSITION;
+    sz_status st;
+    npy_intp n;
+    if (sec == NULL) return NULL;
+    n = PyArray_SIZE(sec);
+    if ((out = new_i64(n)) == NULL) goto done;
+    Py_BEGIN_ALLOW_THREADS
+    st = sz_seconds_to_micros((const double *)PyArray_DATA(sec), (size_t)n,
+                              I64(out), &pos);
+    Py_END_ALLOW_THREADS
+    if (st != SZ_OK) {
+        raise_status(module, st, pos, NULL, 0);
+        Py_CLEAR(out);
+    }
+done:
+    Py_DECREF(sec);
+    return out;
+}
+
+PyDoc_STRVAR(factorize_doc,
+"factorize(values) -> (codes, uniques)\n"
+"\n"
+"Dense int64 codes of any sequence of hashable values, in order of first\n"
+"appearance, and the list of distinct values (the first of each).  One\n"
+"dict lookup per element, in C.");
+
+static PyObject *core_factorize(PyObject *module, PyObject *arg)
+{
+    PyObject *seq, *table = NULL, *uniques = NULL, *codes = NULL;
+    PyObject *result = NULL;
+    Py_ssize_t i, n;
+    int64_t *out;
+    (void)module;
+    seq = PySequence_Fast(arg, "keys: expected a sequence of hashable values");
+    if (seq == NULL) return NULL;
+    n = PySequence_Fast_GET_SIZE(seq);
+    if ((table = PyDict_New()) == NULL) goto done;
+    if ((uniques = PyList_New(0)) == NULL) goto done;
+    if ((codes = new_i64(n)) == NULL) goto done;
+    out = I64(codes);
+    for (i = 0; i < n; i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);  /* borrowed */
+        PyObject *code;
+        Py_hash_t h = PyObject_Hash(item);
+        if (h == -1) {
+            /* Replace "unhashable type" with one that names the position. */
+            if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+                PyErr_Clear();
+                PyErr_Format(PyExc_TypeError, "keys[%zd]: unhashable type: '%s'",
+                             i, Py_TYPE(item)->tp_name);
+            }
+            goto done;
+        }
+        code = PyDict_GetItemWithError(table, item);  /* borrowed */
+        if (code != NULL) {
+            out[i] = (int64_t)PyLong_AsLongLong(code);
+            continue;
+        }
+        if (PyErr_Occurred()) goto done;  /* a raising __eq__ */
+        out[i] = (int64_t)PyList_GET_SIZE(uniques);
+        code = PyLong_FromLongLong(out[i]);
+        if (code == NULL) goto done;
+        if (PyDict_SetItem(table, item, code) < 0 || PyList_Append(uniques, item) < 0) {
+            Py_DECREF(code);
+            goto done;
+        }
+        Py_DECREF(code);
+    }
+    result = PyTuple_Pack(2, codes, uniques);
+done:
+    Py_DECREF(seq);
+    Py_XDECREF(table);
+    Py_XDECREF(uniques);
+    Py_XDECREF(codes);
+    return result;
+}
+
+static PyMethodDef core_methods[] = {
+    {"batch", core_batch, METH_VARARGS, batch_doc},
+    {"seconds_to_micros", core_seconds_to_micros, METH_O, seconds_to_micros_doc},
+    {"factorize", core_factorize, METH_O, factorize_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static int core_exec(PyObject *module)
+{
+    core_state *state = get_state(module);
+    if (_import_array() < 0) return -1;
+    state->SessionizeError = PyErr_NewExceptionWithDoc(
+        "sessionize.SessionizeError",
+        "Bad data or state given to sessionize (a ValueError).", PyExc_ValueError,
+        NULL);
+    if (state->SessionizeError == NULL) return -1;
+    if (PyModule_AddObjectRef(module, "SessionizeError", state->SessionizeError) < 0)
+        return -1;
+    if (PyModule_AddStringConstant(module, "core_version", SZ_VERSION_STRING) < 0)
+        return -1;
+    if (PyModule_AddIntConstant(module, "MAX_EVENTS", (long)SZ_MAX_EVENTS) < 0)
+        return -1;
+    return 0;
+}
+
+static int core_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    Py_VISIT(get_state(module)->SessionizeError);
+    return 0;
+}
+
+static int core_clear(PyObject *module)
+{
+    Py_CLEAR(get_state(module)->SessionizeError);
+    return 0;
+}
+
+static void core_free(void *module)
+{
+    core_clear((PyObject *)module);
+}
+
+static PyModuleDef_Slot core_slots[] = {
+    {Py_mod_exec, core_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef core_module = {
+    PyModuleDef_HEAD_INIT,
+    "sessionize._core",
+    "The sessionize C core's binding; use the sessionize package instead.",
+    sizeof(core_state),
+    core_methods,
+    core_slots,
+    core_traverse,
+    core_clear,
+    core_free,
+};
+
+PyMODINIT_FUNC PyInit__core(void)
+{
+    return PyModuleDef_Init(&core_module);
+}

@@ -1,0 +1,80 @@
+"""Keys of any supported type, in the form the core takes, and back.
+
+    numpy integer / bool arrays   int64 values, hashed in C
+    numpy 'S' and 'U' arrays      fixed-width bytes, hashed in C
+    object arrays, lists, tuples  factorized in one C pass through a dict
+                                  (the binding's factorize), then dense codes
+
+Session keys come back as the caller's own values: a numpy array of the
+same dtype, or an object array holding the caller's objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _core
+
+KEYS_INT64, KEYS_BYTES, KEYS_DENSE = 0, 1, 2
+
+
+@dataclass
+class Keys:
+    data: np.ndarray        # what the core reads
+    kind: int               # KEYS_INT64, KEYS_BYTES or KEYS_DENSE
+    n_codes: int            # KEYS_DENSE: number of codes
+    _values: np.ndarray     # gathers session keys: _values[_index[i]]
+    _index: np.ndarray | None
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def take(self, positions: np.ndarray) -> np.ndarray:
+        """The caller's key of each event position in `positions`."""
+        if self._index is None:
+            return self._values[positions]
+        return self._values[self._index[positions]]
+
+
+def _object_array(values: list) -> np.ndarray:
+    # fromiter keeps tuples whole, where np.array would broadcast them.
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+def _factorized(seq: object) -> Keys:
+    codes, uniques = _core.factorize(seq)
+    return Keys(codes, KEYS_DENSE, len(uniques), _object_array(uniques), codes)
+
+
+def normalize(keys: object) -> Keys:
+    if not isinstance(keys, np.ndarray):
+        if isinstance(keys, (list, tuple)):
+            return _factorized(keys)
+        keys = np.asarray(keys)  # pandas Series, array-likes
+    if keys.ndim != 1:
+        raise _core.SessionizeError(
+            f"keys: expected a 1-D array, got {keys.ndim} dimensions"
+        )
+    k = keys.dtype.kind
+    if k in "iub":
+        if k == "u" and keys.dtype.itemsize == 8:
+            # Same bits, same equality: the core only compares keys.
+            data = keys.view(np.dtype(np.int64).newbyteorder(keys.dtype.byteorder
+                                                             if keys.dtype.byteorder in "<>"
+                                                             else "="))
+        else:
+            data = keys.astype(np.int64, copy=False)
+        return Keys(data, KEYS_INT64, 0, keys, None)
+    if k in "SU":
+        if keys.dtype.itemsize == 0:  # every key is the empty string
+            codes = np.zeros(len(keys), dtype=np.int64)
+            return Keys(codes, KEYS_DENSE, 1 if len(keys) else 0, keys, None)
+        return Keys(keys, KEYS_BYTES, 0, keys, None)
+    if k == "O":
+        return _factorized(keys)
+    raise TypeError(
+        f"keys: unsupported dtype {keys.dtype}; expected integers, strings, "
+        "bytes or hashable objects"
+    )
