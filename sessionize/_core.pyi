@@ -1,0 +1,27 @@
+"""Type stubs of the C binding (sessionize/_core.c)."""
+
+from typing import Any, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+core_version: str
+MAX_EVENTS: int
+
+class SessionizeError(ValueError): ...
+
+def batch(
+    keys: npt.ArrayLike,
+    key_kind: int,
+    n_codes: int,
+    times: npt.ArrayLike,
+    gap: int,
+    max_duration: int,
+    cap_mode: int,
+    inclusive: bool,
+    min_is_nat: bool,
+    describe: bool,
+    /,
+) -> tuple[npt.NDArray[np.int64], int, tuple[npt.NDArray[np.int64], ...] | None]: ...
+def seconds_to_micros(seconds: npt.ArrayLike, /) -> npt.NDArray[np.int64]: ...
+def factorize(values: Sequence[Any], /) -> tuple[npt.NDArray[np.int64], list[Any]]: ...
