@@ -246,11 +246,19 @@ static PyObject *core_factorize(PyObject *module, PyObject *arg)
         PyObject *code;
         Py_hash_t h = PyObject_Hash(item);
         if (h == -1) {
-            /* Replace "unhashable type" with one that names the position. */
+            /* Keep Python's own reason (it names the unhashable part, as
+             * in a tuple holding a list) and prefix the position. */
             if (PyErr_ExceptionMatches(PyExc_TypeError)) {
-                PyErr_Clear();
-                PyErr_Format(PyExc_TypeError, "keys[%zd]: unhashable type: '%s'",
-                             i, Py_TYPE(item)->tp_name);
+                PyObject *type, *value, *tb, *why;
+                PyErr_Fetch(&type, &value, &tb);
+                PyErr_NormalizeException(&type, &value, &tb);
+                why = value ? PyObject_Str(value) : NULL;
+                Py_XDECREF(type);
+                Py_XDECREF(value);
+                Py_XDECREF(tb);
+                if (why == NULL) goto done;
+                PyErr_Format(PyExc_TypeError, "keys[%zd]: %U", i, why);
+                Py_DECREF(why);
             }
             goto done;
         }
