@@ -11,10 +11,13 @@
  *            hashed pass keeps per-key state inline in the hash slot and
  *            writes (session-within-key << 32 | key id) per event; a second
  *            pass turns that into global ids once each key's first session
- *            id is known.  No sort at all.
- *   SORTING  anything else: a stable counting sort by key id (the ORDERED
- *            pass has already factorized the keys), a sort of the times of
- *            each key whose events are out of order, then one scan.
+ *            id is known.  No sort at all.  An event that arrives late but
+ *            within its key's open session (a log's jitter) joins it there.
+ *   SORTING  the ORDERED pass, where some keys had events out of order that
+ *            could not simply join: only those keys ("dirty") are redone,
+ *            by a stable counting sort of their events by key, a sort of
+ *            each one's times, and a scan.  Fully shuffled input is the case
+ *            where every key is dirty.
  *
  * Session ids come out ordered by key (first appearance) then start, so the
  * numbering is the same whichever path ran.
@@ -34,6 +37,9 @@ struct sz_batch {
 };
 
 #define SZ_EMPTY_KID UINT32_MAX
+/* High bit of a slot's nsess: the key had an event out of order that could
+ * not join its open session; its sessions are computed by sorting. */
+#define SZ_DIRTY 0x80000000u
 #define SZ_PREFETCH_DIST 16  /* events looked ahead; a power of two */
 
 /* ---- key access -------------------------------------------------------- */
@@ -249,24 +255,23 @@ SZ_INLINE sz_slot *sz__table_find(sz_table *tab, const sz_keys *keys,
 }
 
 /*
- * The hashed pass.  On success, ids[i] = local << 32 | kid.  If a key's
- * events turn out not to be in time order, the pass goes on factorizing
- * only (ids[i] = kid) and sets *bailed: the SORTING path takes over.
+ * The hashed pass.  For a key whose events come in time order, ids[i] =
+ * local << 32 | kid.  A key with an event out of order that cannot join its
+ * open session is marked SZ_DIRTY; from then on its events get ids[i] = kid
+ * and *n_dirty counts such keys, which sz__resolve_dirty() redoes.
  */
 SZ_INLINE sz_status sz__pass_ordered(sz_batch *b, sz_table *tab,
                                      const sz_keys *keys, int kind, int mode,
                                      const int64_t *times, size_t n,
-                                     int64_t *ids, int *bailed,
+                                     int64_t *ids, size_t *n_dirty,
                                      size_t *err_pos)
 {
     const sz_rule *r = &b->rule;
     const int64_t *codes = (const int64_t *)keys->data;
     uint64_t ring[SZ_PREFETCH_DIST];
     uint32_t next_kid = 0;
-    int ordered = 1;
-    size_t i;
+    size_t i, dirty = 0;
 
-    *bailed = 0;
     if (kind != SZ_KEYS_DENSE) {
         for (i = 0; i < SZ_PREFETCH_DIST && i < n; i++)
             ring[i] = sz__hash_of(keys, kind, i);
@@ -310,34 +315,62 @@ SZ_INLINE sz_status sz__pass_ordered(sz_batch *b, sz_table *tab,
             }
             continue;
         }
-        if (SZ_LIKELY(ordered)) {
-            if (SZ_UNLIKELY(t < s->last)) {
-                ordered = 0;
-            } else {
+        if (SZ_LIKELY(!(s->nsess & SZ_DIRTY))) {
+            if (SZ_LIKELY(t >= s->last)) {
                 s->nsess += sz__rule_step(r, mode, &s->last, &s->anchor, t);
                 ids[i] = (int64_t)(((uint64_t)(s->nsess - 1) << 32) | s->kid);
                 continue;
             }
+            /* A log's jitter: late within the open session, it just joins. */
+            if (sz__rule_joins(r, mode, s->anchor, t)) {
+                ids[i] = (int64_t)(((uint64_t)(s->nsess - 1) << 32) | s->kid);
+                continue;
+            }
+            s->nsess |= SZ_DIRTY;
+            dirty++;
         }
         ids[i] = (int64_t)s->kid;
     }
-    *bailed = !ordered;
+    *n_dirty = dirty;
     b->n_keys = kind == SZ_KEYS_DENSE ? keys->n_codes : tab->used;
     return SZ_OK;
 }
 
-/* Each key's first session id from the per-key session counts. */
-static sz_status sz__key_first_from_table(sz_batch *b, const sz_table *tab,
-                                          int kind)
+/* Per-key session counts from the table into kf (n_keys + 1 entries, the
+ * future key_first); dirty keys get 0 and are listed, in key id order, in
+ * dirty_kids (n_dirty entries). */
+static void sz__counts_from_table(const sz_batch *b, const sz_table *tab,
+                                  int kind, int64_t *kf, uint32_t *dirty_rank,
+                                  uint32_t *dirty_kids)
 {
     size_t k, cap = kind == SZ_KEYS_DENSE ? b->n_keys : tab->mask + 1;
-    int64_t run = 0;
-    int64_t *kf = (int64_t *)SZ_CALLOC(b->n_keys + 1, sizeof *kf);
-    if (kf == NULL) return SZ_ERR_NOMEM;
+    uint32_t d = 0;
+    memset(kf, 0, (b->n_keys + 1) * sizeof *kf);
     for (k = 0; k < cap; k++) {
         const sz_slot *s = &tab->slots[k];
-        if (s->kid != SZ_EMPTY_KID) kf[s->kid] = s->nsess;
+        if (s->kid == SZ_EMPTY_KID) continue;
+        if (s->nsess & SZ_DIRTY)
+            kf[s->kid] = -1;
+        else
+            kf[s->kid] = s->nsess;
     }
+    if (dirty_rank == NULL) return;
+    for (k = 0; k < b->n_keys; k++) {
+        if (kf[k] == -1) {
+            kf[k] = 0;
+            dirty_rank[k] = d;
+            dirty_kids[d++] = (uint32_t)k;
+        } else {
+            dirty_rank[k] = UINT32_MAX;
+        }
+    }
+}
+
+/* Turns per-key session counts into each key's first session id. */
+static void sz__prefix_key_first(sz_batch *b, int64_t *kf)
+{
+    size_t k;
+    int64_t run = 0;
     for (k = 0; k <= b->n_keys; k++) {
         int64_t c = kf[k];
         kf[k] = run;
@@ -345,7 +378,6 @@ static sz_status sz__key_first_from_table(sz_batch *b, const sz_table *tab,
     }
     b->key_first = kf;
     b->n_sessions = (size_t)kf[b->n_keys];
-    return SZ_OK;
 }
 
 /* Second pass of ORDERED: local << 32 | kid becomes key_first[kid] + local. */
@@ -361,69 +393,60 @@ static void sz__globalize(const sz_batch *b, int64_t *ids, size_t n)
     }
 }
 
-/* ---- SORTING: counting sort by key, per-key time sort, one scan -------- */
+/* ---- SORTING: redo the dirty keys -------------------------------------- */
 
-SZ_INLINE sz_status sz__pass_sorting(sz_batch *b, int mode,
-                                     const int64_t *times, size_t n,
-                                     int64_t *ids)
+/*
+ * The dirty keys' events (ids[i] low 32 bits = kid, dirty_rank[kid] != NONE)
+ * are gathered in input order, grouped by key with a stable counting sort,
+ * time-sorted per key where needed, and scanned: each gets ids[i] = local
+ * << 32 | kid, and kf[kid] its key's session count.
+ */
+SZ_INLINE sz_status sz__resolve_dirty(const sz_batch *b, int mode,
+                                      const int64_t *times, size_t n,
+                                      int64_t *ids, int64_t *kf,
+                                      const uint32_t *dirty_rank,
+                                      const uint32_t *dirty_kids, size_t D)
 {
     const sz_rule *r = &b->rule;
-    size_t K = b->n_keys, k, longest = 0;
     uint32_t *starts = NULL, *perm = NULL, *tmp_p = NULL;
-    int64_t *tt = NULL, *tmp_t = NULL, *kf = NULL;
-    int64_t g = 0;
+    int64_t *tt = NULL, *tmp_t = NULL;
+    size_t j, d, m = 0, longest = 0;
     sz_status st = SZ_ERR_NOMEM;
-    size_t j;
 
-    starts = (uint32_t *)SZ_MALLOC(sz__mul_size(K + 1, sizeof *starts));
-    perm = (uint32_t *)SZ_MALLOC(sz__mul_size(n, sizeof *perm));
-    tt = (int64_t *)SZ_MALLOC(sz__mul_size(n, sizeof *tt));
-    kf = (int64_t *)SZ_MALLOC(sz__mul_size(K + 1, sizeof *kf));
-    if (!starts || !perm || !tt || !kf) goto fail;
+    starts = (uint32_t *)SZ_MALLOC(sz__mul_size(D + 1, sizeof *starts));
+    if (starts == NULL) goto fail;
+    m = sz__group_starts(ids, n, dirty_rank, D, starts);
+    perm = (uint32_t *)SZ_MALLOC(sz__mul_size(m, sizeof *perm));
+    tt = (int64_t *)SZ_MALLOC(sz__mul_size(m, sizeof *tt));
+    if (!perm || !tt) goto fail;
+    sz__group_scatter(ids, n, dirty_rank, D, starts, perm);
+    for (d = 0; d < D; d++) {
+        if (starts[d + 1] - starts[d] > longest) longest = starts[d + 1] - starts[d];
+    }
+    for (j = 0; j < m; j++) tt[j] = times[perm[j]];
 
-    sz__counting_sort(ids, n, K, starts, perm);
-    for (j = 0; j < n; j++) tt[j] = times[perm[j]];
-
-    /* Sort the times of each key that is out of order.  Most keys of a
-     * roughly time-ordered log pass the check and cost one comparison per
-     * event. */
-    for (k = 0; k < K; k++) {
-        size_t lo = starts[k], hi = starts[k + 1];
-        for (j = lo + 1; j < hi; j++) {
-            if (tt[j] < tt[j - 1]) break;
+    for (d = 0; d < D; d++) {
+        size_t lo = starts[d], hi = starts[d + 1];
+        uint64_t kid = dirty_kids[d];
+        int64_t last, anchor = 0, local = 0;
+        for (j = lo + 1; j < hi && tt[j] >= tt[j - 1]; j++) {
         }
-        if (j >= hi) continue;
-        if (tmp_t == NULL) {
-            for (j = 0; j < K; j++) {
-                size_t m = starts[j + 1] - starts[j];
-                if (m > longest) longest = m;
+        if (j < hi) {
+            if (tmp_t == NULL) {
+                tmp_t = (int64_t *)SZ_MALLOC(sz__mul_size(longest, sizeof *tmp_t));
+                tmp_p = (uint32_t *)SZ_MALLOC(sz__mul_size(longest, sizeof *tmp_p));
+                if (!tmp_t || !tmp_p) goto fail;
             }
-            tmp_t = (int64_t *)SZ_MALLOC(sz__mul_size(longest, sizeof *tmp_t));
-            tmp_p = (uint32_t *)SZ_MALLOC(sz__mul_size(longest, sizeof *tmp_p));
-            if (!tmp_t || !tmp_p) goto fail;
+            sz__sort_pairs(tt + lo, perm + lo, hi - lo, tmp_t, tmp_p);
         }
-        sz__sort_pairs(tt + lo, perm + lo, hi - lo, tmp_t, tmp_p);
-    }
-
-    /* The scan: keys in id order (first appearance), sessions by start. */
-    for (k = 0; k < K; k++) {
-        size_t lo = starts[k], hi = starts[k + 1];
-        int64_t last, anchor = 0;
-        kf[k] = g;
-        if (lo == hi) continue;  /* a DENSE code without events */
         sz__rule_begin(r, mode, &last, &anchor, tt[lo]);
-        ids[perm[lo]] = g;
+        ids[perm[lo]] = (int64_t)kid;
         for (j = lo + 1; j < hi; j++) {
-            g += sz__rule_step(r, mode, &last, &anchor, tt[j]);
-            ids[perm[j]] = g;
+            local += sz__rule_step(r, mode, &last, &anchor, tt[j]);
+            ids[perm[j]] = (int64_t)(((uint64_t)local << 32) | kid);
         }
-        g++;
+        kf[kid] = local + 1;
     }
-    kf[K] = g;
-    b->key_first = kf;
-    kf = NULL;
-    b->n_sessions = (size_t)g;
-    b->path = SZ_PATH_SORTING;
     st = SZ_OK;
 fail:
     SZ_FREE(starts);
@@ -431,7 +454,6 @@ fail:
     SZ_FREE(tt);
     SZ_FREE(tmp_t);
     SZ_FREE(tmp_p);
-    SZ_FREE(kf);
     return st;
 }
 
@@ -442,8 +464,10 @@ static sz_status sz__assign_hashed(sz_batch *b, const sz_keys *keys, int kind,
                                    int64_t *ids, size_t *err_pos)
 {
     sz_table tab = {NULL, NULL, 0, 0};
+    int64_t *kf = NULL;
+    uint32_t *dirty_rank = NULL, *dirty_kids = NULL;
+    size_t n_dirty = 0;
     sz_status st;
-    int bailed = 0;
     if (kind == SZ_KEYS_DENSE) {
         st = sz__table_alloc(&tab, keys->n_codes, 1);
     } else {
@@ -457,12 +481,12 @@ static sz_status sz__assign_hashed(sz_batch *b, const sz_keys *keys, int kind,
 #define SZ_ORDERED(M)                                                       \
     (kind == SZ_KEYS_INT64                                                  \
          ? sz__pass_ordered(b, &tab, keys, SZ_KEYS_INT64, M, times, n, ids, \
-                            &bailed, err_pos)                               \
+                            &n_dirty, err_pos)                              \
      : kind == SZ_KEYS_BYTES                                                \
          ? sz__pass_ordered(b, &tab, keys, SZ_KEYS_BYTES, M, times, n, ids, \
-                            &bailed, err_pos)                               \
+                            &n_dirty, err_pos)                              \
          : sz__pass_ordered(b, &tab, keys, SZ_KEYS_DENSE, M, times, n, ids, \
-                            &bailed, err_pos))
+                            &n_dirty, err_pos))
     switch (mode) {
     case SZ_CAP_RESTART: st = SZ_ORDERED(SZ_CAP_RESTART); break;
     case SZ_CAP_FIXED: st = SZ_ORDERED(SZ_CAP_FIXED); break;
@@ -471,23 +495,45 @@ static sz_status sz__assign_hashed(sz_batch *b, const sz_keys *keys, int kind,
 #undef SZ_ORDERED
     if (st != SZ_OK) goto done;
 
-    if (!bailed) {
-        st = sz__key_first_from_table(b, &tab, kind);
-        if (st != SZ_OK) goto done;
-        sz__globalize(b, ids, n);
-        b->path = SZ_PATH_ORDERED;
-        goto done;
+    st = SZ_ERR_NOMEM;
+    kf = (int64_t *)SZ_MALLOC(sz__mul_size(b->n_keys + 1, sizeof *kf));
+    if (kf == NULL) goto done;
+    if (n_dirty > 0) {
+        dirty_rank = (uint32_t *)SZ_MALLOC(sz__mul_size(b->n_keys, sizeof *dirty_rank));
+        dirty_kids = (uint32_t *)SZ_MALLOC(sz__mul_size(n_dirty, sizeof *dirty_kids));
+        if (!dirty_rank || !dirty_kids) goto done;
     }
+    sz__counts_from_table(b, &tab, kind, kf, dirty_rank, dirty_kids);
     /* The table is no longer needed: free it before the sort's buffers. */
     SZ_FREE(tab.raw);
     tab.raw = NULL;
-    switch (mode) {
-    case SZ_CAP_RESTART: st = sz__pass_sorting(b, SZ_CAP_RESTART, times, n, ids); break;
-    case SZ_CAP_FIXED: st = sz__pass_sorting(b, SZ_CAP_FIXED, times, n, ids); break;
-    default: st = sz__pass_sorting(b, SZ_CAP_NONE, times, n, ids); break;
+    if (n_dirty > 0) {
+        switch (mode) {
+        case SZ_CAP_RESTART:
+            st = sz__resolve_dirty(b, SZ_CAP_RESTART, times, n, ids, kf,
+                                   dirty_rank, dirty_kids, n_dirty);
+            break;
+        case SZ_CAP_FIXED:
+            st = sz__resolve_dirty(b, SZ_CAP_FIXED, times, n, ids, kf,
+                                   dirty_rank, dirty_kids, n_dirty);
+            break;
+        default:
+            st = sz__resolve_dirty(b, SZ_CAP_NONE, times, n, ids, kf,
+                                   dirty_rank, dirty_kids, n_dirty);
+            break;
+        }
+        if (st != SZ_OK) goto done;
     }
+    sz__prefix_key_first(b, kf);
+    kf = NULL;
+    sz__globalize(b, ids, n);
+    b->path = n_dirty > 0 ? SZ_PATH_SORTING : SZ_PATH_ORDERED;
+    st = SZ_OK;
 done:
     SZ_FREE(tab.raw);
+    SZ_FREE(kf);
+    SZ_FREE(dirty_rank);
+    SZ_FREE(dirty_kids);
     return st;
 }
 

@@ -57,10 +57,11 @@ typedef enum sz_status {
 /* Returns a static, human-readable name for a status; never NULL. */
 const char *sz_strerror(sz_status status);
 
-/* Largest number of events one sz_batch_assign() call accepts.  Keys and
- * per-key session counts are held in 32 bits inside the core to halve its
- * memory traffic; a larger data set is split by key by the caller. */
-#define SZ_MAX_EVENTS ((size_t)UINT32_MAX - 1u)
+/* Largest number of events one sz_batch_assign() call accepts.  Key ids and
+ * per-key session counts are held in 32 bits inside the core (one bit of
+ * the count is a flag) to halve its memory traffic; a larger data set is
+ * split by key by the caller. */
+#define SZ_MAX_EVENTS ((size_t)INT32_MAX)
 
 /* How the maximum session duration cuts sessions (SPEC.md section 1). */
 typedef enum sz_cap_mode {
@@ -139,11 +140,12 @@ typedef struct sz_batch sz_batch;
  * Returns SZ_OK, SZ_ERR_PARAM, SZ_ERR_TOO_LARGE, SZ_ERR_TIME_NAT,
  * SZ_ERR_TIME_OVERFLOW, SZ_ERR_KEY_RANGE or SZ_ERR_NOMEM.
  *
- * Cost: one pass over the events when each key's events are already in time
- * order (logs), a single scan when the input is sorted by (key, time), and a
- * stable counting sort by key plus small per-key sorts otherwise.  Extra
- * memory: O(number of keys), plus 12 bytes per event when the input is not
- * time-ordered per key.
+ * Cost: a single scan when the input is sorted by (key, time); one hashed
+ * pass and a cheap second pass when each key's events are in time order
+ * (logs, whose jitter inside a session is absorbed); keys with events out
+ * of order are then redone by a stable counting sort and per-key sorts.
+ * Extra memory: O(number of keys), plus 12 bytes per event of the keys that
+ * needed sorting (and one key's events again, when some key needed it).
  */
 sz_status sz_batch_assign(sz_batch **out, const sz_keys *keys,
                           const int64_t *times, size_t n,
@@ -158,7 +160,9 @@ size_t sz_batch_keys(const sz_batch *batch);
 typedef enum sz_batch_path {
     SZ_PATH_SORTED = 0,   /* sorted by (key, time): a single scan */
     SZ_PATH_ORDERED = 1,  /* each key's events in time order: one hashed pass */
-    SZ_PATH_SORTING = 2   /* neither: stable sort by key, per-key time sort */
+    SZ_PATH_SORTING = 2   /* the hashed pass, then the keys with events out
+                             of order redone by sorting (all keys, when the
+                             input is shuffled) */
 } sz_batch_path;
 int sz_batch_path_taken(const sz_batch *batch);
 
@@ -178,7 +182,8 @@ typedef struct sz_session_columns {
 /*
  * Describes every session of an assignment.  `times` and `ids` are the same
  * n-element arrays given to and produced by sz_batch_assign().  Every column
- * pointer must be non-NULL and hold sz_batch_sessions(batch) elements.
+ * pointer must hold sz_batch_sessions(batch) elements (and may be NULL only
+ * when there are no sessions).
  * Returns SZ_OK or SZ_ERR_PARAM (a NULL column, or n or ids that do not
  * belong to this batch).
  */

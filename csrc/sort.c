@@ -1,28 +1,36 @@
 /*
- * sort.c -- the two sorts of the batch path that is not time-ordered:
- * a stable counting sort of event positions by dense key id, and a stable
- * sort of one key's (time, position) pairs.
+ * sort.c -- the two sorts of the batch path for keys out of time order:
+ * a stable counting sort of event positions by group (a key id mapped
+ * through a rank table), and a stable sort of one key's (time, position)
+ * pairs.
  */
 #include "sz_sort.h"
 
-void sz__counting_sort(const int64_t *packed, size_t n, size_t n_keys,
-                       uint32_t *starts, uint32_t *perm)
+size_t sz__group_starts(const int64_t *packed, size_t n, const uint32_t *rank,
+                        size_t n_groups, uint32_t *starts)
 {
-    size_t i, k;
-    uint32_t run = 0;
-    memset(starts, 0, (n_keys + 1) * sizeof *starts);
-    for (i = 0; i < n; i++) starts[(uint32_t)packed[i]]++;
-    for (k = 0; k < n_keys; k++) {
-        uint32_t c = starts[k];
-        starts[k] = run;
-        run += c;
+    size_t i, g;
+    memset(starts, 0, (n_groups + 1) * sizeof *starts);
+    for (i = 0; i < n; i++) {
+        uint32_t r = rank[(uint32_t)packed[i]];
+        if (r != UINT32_MAX) starts[r + 1]++;
     }
-    starts[n_keys] = run;
-    /* Scatter in input order, so each key's positions stay in input order
-     * (stable).  starts[k] walks to the start of key k + 1; shifting the
-     * array back by one afterwards restores the segment starts. */
-    for (i = 0; i < n; i++) perm[starts[(uint32_t)packed[i]]++] = (uint32_t)i;
-    for (k = n_keys; k > 0; k--) starts[k] = starts[k - 1];
+    for (g = 0; g < n_groups; g++) starts[g + 1] += starts[g];
+    return starts[n_groups];
+}
+
+void sz__group_scatter(const int64_t *packed, size_t n, const uint32_t *rank,
+                       size_t n_groups, uint32_t *starts, uint32_t *perm)
+{
+    size_t i, g;
+    /* Scatter in input order, so each group's positions stay in input order
+     * (stable).  starts[g] walks to the start of group g + 1; shifting the
+     * array back by one afterwards restores it. */
+    for (i = 0; i < n; i++) {
+        uint32_t r = rank[(uint32_t)packed[i]];
+        if (r != UINT32_MAX) perm[starts[r]++] = (uint32_t)i;
+    }
+    for (g = n_groups; g > 0; g--) starts[g] = starts[g - 1];
     starts[0] = 0;
 }
 

@@ -148,16 +148,16 @@ static inline int64_t sz__next_block_end(int64_t be, int64_t t, int64_t max)
 }
 
 /* The open-session state of one key: the last event time, and the anchor
- * (SZ_CAP_RESTART: the session's start; SZ_CAP_FIXED: the end of the
- * current block; unused without a cap). */
+ * (SZ_CAP_FIXED: the end of the current block; otherwise the session's
+ * start, which the restart cap measures from and sz__rule_joins reads). */
 SZ_INLINE void sz__rule_begin(const sz_rule *r, int mode, int64_t *last,
                               int64_t *anchor, int64_t t)
 {
     *last = t;
-    if (mode == SZ_CAP_RESTART)
-        *anchor = t;
-    else if (mode == SZ_CAP_FIXED)
+    if (mode == SZ_CAP_FIXED)
         *anchor = sz__sat_add(t, r->max);
+    else
+        *anchor = t;
 }
 
 /* Applies the event at t (t >= *last) to an open session; returns nonzero
@@ -167,7 +167,9 @@ SZ_INLINE int sz__rule_step(const sz_rule *r, int mode, int64_t *last,
                             int64_t *anchor, int64_t t)
 {
     int opens = (uint64_t)t - (uint64_t)*last >= r->gap_thr;
-    if (mode == SZ_CAP_RESTART) {
+    if (mode == SZ_CAP_NONE) {
+        if (opens) *anchor = t;
+    } else if (mode == SZ_CAP_RESTART) {
         opens |= (uint64_t)t - (uint64_t)*anchor >= r->cap_thr;
         if (opens) *anchor = t;
     } else if (mode == SZ_CAP_FIXED) {
@@ -180,6 +182,23 @@ SZ_INLINE int sz__rule_step(const sz_rule *r, int mode, int64_t *last,
     }
     *last = t;
     return opens;
+}
+
+/*
+ * An event at t < *last (out of order) joins the open session unchanged when
+ * t is not before the session's earliest possible time: its start (no cap,
+ * restart cap) or its block's start (fixed cap; the block end is saturated
+ * only when the block cannot be bounded, and then no claim is made).
+ * Inserting an event between a session's bounds only shortens gaps and moves
+ * no cap boundary, so every other event keeps its session.  Anything earlier
+ * may bridge or re-anchor sessions: the caller must sort instead.
+ */
+SZ_INLINE int sz__rule_joins(const sz_rule *r, int mode, int64_t anchor,
+                             int64_t t)
+{
+    if (mode == SZ_CAP_FIXED)
+        return anchor != INT64_MAX && t >= anchor - r->max;
+    return t >= anchor;
 }
 
 #endif /* SZ_INTERNAL_H */
