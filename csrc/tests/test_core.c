@@ -90,16 +90,9 @@ static uint64_t rnd(void)
 static size_t rndn(size_t n) { return n ? (size_t)(rnd() % n) : 0; }
 static int coin(unsigned pct) { return rnd() % 100u < pct; }
 
-/* A bijection on 64 bits (murmur3's finalizer), for distinct int keys. */
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
+/* A bijection on 64 bits, for distinct int keys: the core's own key hash
+ * (murmur3's finalizer) serves as a generator here. */
+static uint64_t mix64(uint64_t x) { return sz__hash_u64(x); }
 
 /* ---- a test input ------------------------------------------------------ */
 
