@@ -6,29 +6,37 @@
  */
 #include "sz_sort.h"
 
-size_t sz__group_starts(const int64_t *packed, size_t n, const uint32_t *rank,
-                        size_t n_groups, uint32_t *starts)
+/* Whether event i's key belongs to a group: one bit per key id, so the
+ * test stays in cache while only the members pay for the rank lookup. */
+SZ_INLINE int sz__member(const uint64_t *member, uint32_t kid)
+{
+    return (int)((member[kid >> 6] >> (kid & 63)) & 1u);
+}
+
+size_t sz__group_starts(const int64_t *packed, size_t n, const uint64_t *member,
+                        const uint32_t *rank, size_t n_groups, uint32_t *starts)
 {
     size_t i, g;
     memset(starts, 0, (n_groups + 1) * sizeof *starts);
     for (i = 0; i < n; i++) {
-        uint32_t r = rank[(uint32_t)packed[i]];
-        if (r != UINT32_MAX) starts[r + 1]++;
+        uint32_t kid = (uint32_t)packed[i];
+        if (sz__member(member, kid)) starts[rank[kid] + 1]++;
     }
     for (g = 0; g < n_groups; g++) starts[g + 1] += starts[g];
     return starts[n_groups];
 }
 
-void sz__group_scatter(const int64_t *packed, size_t n, const uint32_t *rank,
-                       size_t n_groups, uint32_t *starts, uint32_t *perm)
+void sz__group_scatter(const int64_t *packed, size_t n, const uint64_t *member,
+                       const uint32_t *rank, size_t n_groups, uint32_t *starts,
+                       uint32_t *perm)
 {
     size_t i, g;
     /* Scatter in input order, so each group's positions stay in input order
      * (stable).  starts[g] walks to the start of group g + 1; shifting the
      * array back by one afterwards restores it. */
     for (i = 0; i < n; i++) {
-        uint32_t r = rank[(uint32_t)packed[i]];
-        if (r != UINT32_MAX) perm[starts[r]++] = (uint32_t)i;
+        uint32_t kid = (uint32_t)packed[i];
+        if (sz__member(member, kid)) perm[starts[rank[kid]]++] = (uint32_t)i;
     }
     for (g = n_groups; g > 0; g--) starts[g] = starts[g - 1];
     starts[0] = 0;

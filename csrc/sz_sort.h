@@ -8,16 +8,18 @@
 
 /*
  * Stable counting sort of event positions into groups.  Event i's key id is
- * the low 32 bits of packed[i]; its group is rank[key id], or none when that
- * is UINT32_MAX.  sz__group_starts fills starts (n_groups + 1 entries) with
- * each group's first slot and returns the number m of grouped events;
- * sz__group_scatter then writes the m positions into perm, grouped, input
- * order within a group, leaving starts as it was.
+ * the low 32 bits of packed[i]; the key is in a group when its bit is set in
+ * `member` (bit kid of word kid / 64), and then its group is rank[kid].
+ * sz__group_starts fills starts (n_groups + 1 entries) with each group's
+ * first slot and returns the number m of grouped events; sz__group_scatter
+ * then writes the m positions into perm, grouped, input order within a
+ * group, leaving starts as it was.
  */
-size_t sz__group_starts(const int64_t *packed, size_t n, const uint32_t *rank,
-                        size_t n_groups, uint32_t *starts);
-void sz__group_scatter(const int64_t *packed, size_t n, const uint32_t *rank,
-                       size_t n_groups, uint32_t *starts, uint32_t *perm);
+size_t sz__group_starts(const int64_t *packed, size_t n, const uint64_t *member,
+                        const uint32_t *rank, size_t n_groups, uint32_t *starts);
+void sz__group_scatter(const int64_t *packed, size_t n, const uint64_t *member,
+                       const uint32_t *rank, size_t n_groups, uint32_t *starts,
+                       uint32_t *perm);
 
 /*
  * Stable sort of m pairs (t[j], p[j]) by t.  tmp_t and tmp_p are scratch

@@ -1810,11 +1810,12 @@ static void test_sorts(void)
     }
     /* the stable counting sort into groups: key id in the low 32 bits (high
      * bits are the ORDERED pass's session numbers and must be ignored),
-     * group = rank[key id], UINT32_MAX leaving an event out */
+     * member bit set: group = rank[key id]; bit clear: left out */
     for (li = 0; li < 200; li++) {
         size_t n = rndn(li < 100 ? 40 : 3000), K = 1 + rndn(li % 3 == 0 ? 3 : n + 1), k, G = 0, m;
         int64_t *packed = (int64_t *)xmalloc(n * sizeof *packed);
         uint32_t *rank = (uint32_t *)xmalloc(K * sizeof *rank);
+        uint64_t *member = (uint64_t *)xmalloc(((K + 63) / 64) * sizeof *member);
         uint32_t *starts = (uint32_t *)xmalloc((K + 1) * sizeof *starts);
         uint32_t *perm = (uint32_t *)xmalloc((n ? n : 1) * sizeof *perm);
         int ok_perm = 1, ok_starts = 1;
@@ -1823,8 +1824,11 @@ static void test_sorts(void)
             rank[k] = (li % 2 == 0 || rndn(2)) ? (uint32_t)G++ : UINT32_MAX;
         for (i = 0; i < n; i++)
             packed[i] = (int64_t)(((uint64_t)rndn(5) << 32) | (uint64_t)rndn(K));
-        m = sz__group_starts(packed, n, rank, G, starts);
-        sz__group_scatter(packed, n, rank, G, starts, perm);
+        memset(member, 0, ((K + 63) / 64) * sizeof *member);
+        for (k = 0; k < K; k++)
+            if (rank[k] != UINT32_MAX) member[k >> 6] |= (uint64_t)1 << (k & 63);
+        m = sz__group_starts(packed, n, member, rank, G, starts);
+        sz__group_scatter(packed, n, member, rank, G, starts, perm);
         for (k = 0; k < K; k++) {
             if (rank[k] == UINT32_MAX) continue;
             if (starts[rank[k]] != o) ok_starts = 0;
@@ -1840,6 +1844,7 @@ static void test_sorts(void)
         cases++;
         free(packed);
         free(rank);
+        free(member);
         free(starts);
         free(perm);
     }
