@@ -74,13 +74,12 @@ def parse_duration_string(text: str, name: str) -> int:
     return int(total)
 
 
-def _check_range(value: int, original: object, name: str, unit: str) -> int:
+def _check_range(value: int, original: object, name: str, unit: str | None) -> int:
     if value <= 0:
         raise SessionizeError(f"{name}: must be > 0, got {original!r}")
     if value > INT64_MAX:
-        raise SessionizeError(
-            f"{name}: {original!r} does not fit int64 in the times' unit [{unit}]"
-        )
+        where = f" in the times' unit [{unit}]" if unit else ""
+        raise SessionizeError(f"{name}: {original!r} does not fit int64{where}")
     return value
 
 
@@ -94,6 +93,8 @@ def _exact(attos: int, unit_as: int, original: object, name: str, unit: str) -> 
 
 
 def _timedelta64_parts(value: np.timedelta64, name: str) -> tuple[str, int]:
+    if np.isnat(value):
+        raise SessionizeError(f"{name}: missing duration (NaT)")
     unit, count = np.datetime_data(value.dtype)
     if unit == "generic":
         raise SessionizeError(
@@ -151,7 +152,12 @@ def to_micros_from_seconds(value: object, name: str) -> int:
     if isinstance(value, numbers.Real):
         micros = float(value) * 1000000
         if micros != micros or micros in (float("inf"), float("-inf")):
-            raise SessionizeError(f"{name}: must be > 0, got {value!r}")
+            raise SessionizeError(f"{name}: must be a finite number of seconds, got {value!r}")
+        if 0 < micros < 1:
+            raise SessionizeError(
+                f"{name}: {value!r} s is less than one microsecond (float-second "
+                "times are held in whole microseconds, as Beam holds them)"
+            )
         return _check_range(int(micros), value, name, "us")
     return to_unit(value, "us", 1, name)
 
@@ -161,7 +167,7 @@ def to_integer_unit(value: object, name: str) -> int:
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name}: expected an integer duration, got a bool")
     if isinstance(value, numbers.Integral):
-        return _check_range(int(value), value, name, "the times' unit")
+        return _check_range(int(value), value, name, None)
     if isinstance(value, (str, datetime.timedelta, np.timedelta64)):
         raise SessionizeError(
             f"{name}: {value!r} has a unit but integer times do not; give "

@@ -53,6 +53,11 @@ def normalize(keys: object) -> Keys:
         if isinstance(keys, (list, tuple)):
             return _factorized(keys)
         keys = np.asarray(keys)  # pandas Series, array-likes
+        if keys.ndim == 0:
+            raise TypeError(
+                f"keys: expected an array, list or tuple of keys, got "
+                f"{type(keys.item()).__name__}"
+            )
     if keys.ndim != 1:
         raise _core.SessionizeError(
             f"keys: expected a 1-D array, got {keys.ndim} dimensions"

@@ -41,6 +41,10 @@ class TimeKind:
 
 def _as_array(times: object) -> np.ndarray:
     arr = times if isinstance(times, np.ndarray) else np.asarray(times)
+    if arr.ndim == 0 and not isinstance(times, np.ndarray):
+        raise TypeError(
+            f"times: expected an array, list or tuple of times, got {type(times).__name__}"
+        )
     if arr.ndim != 1:
         raise SessionizeError(f"times: expected a 1-D array, got {arr.ndim} dimensions")
     return arr
