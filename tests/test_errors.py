@@ -1,0 +1,274 @@
+"""Bad input raises the documented error (SPEC sections 2 and 6).
+
+Every message starts with the argument's name and, for a bad element, with
+``name[i]``; each case below also looks for one word of the reason.  Both
+``assign`` and ``sessions`` are checked, and the inputs must come out
+unchanged.
+"""
+import copy
+import datetime as dt
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sessionize
+from reference import INT64_MAX, INT64_MIN
+
+E = sessionize.SessionizeError
+NAT = np.datetime64("NaT")
+
+
+def ns(values):
+    return np.array(values, dtype="M8[ns]")
+
+
+def secs(values):
+    return np.array(values, dtype="M8[s]")
+
+
+I5 = np.arange(5)
+T5 = np.arange(5, dtype=np.int64) * 10
+
+# (id, keys, times, keyword arguments, exception type(s), anchored pattern)
+CASES = [
+    # bad elements of times
+    ("nan", [1, 2, 3], np.array([0.0, 1.0, np.nan]), dict(gap=1), E,
+     r"^times\[2\]: .*NaN"),
+    ("nan_first", [1, 2, 3], np.array([np.nan, 1.0, 2.0]), dict(gap=1), E,
+     r"^times\[0\]: .*NaN"),
+    ("inf", [1, 2, 3], np.array([0.0, np.inf, 2.0]), dict(gap=1), E,
+     r"^times\[1\]: (?i:.*(inf|range|overflow|finite))"),
+    ("float_out_of_int64", [1, 2], np.array([0.0, 1e13]), dict(gap=1), E,
+     r"^times\[1\]: (?i:.*(range|overflow|int64))"),
+    ("nat_ns", I5, ns([0, 1, 2, NAT, 4]), dict(gap="1s"), E,
+     r"^times\[3\]: (?=.*(NaT|missing))"),
+    ("nat_s_first", I5, secs([NAT, 1, 2, 3, 4]), dict(gap="1s"), E,
+     r"^times\[0\]: (?=.*(NaT|missing))"),
+    ("overflow_int", [1, 1, 1], np.array([0, 1, INT64_MAX]), dict(gap=1), E,
+     r"^times\[2\]: time \+ gap overflows int64"),
+    ("overflow_int_boundary", [1, 2], np.array([0, INT64_MAX - 9]),
+     dict(gap=10), E, r"^times\[1\]: time \+ gap overflows int64"),
+    ("overflow_huge_gap", [1, 2], np.array([-5, 1]), dict(gap=INT64_MAX), E,
+     r"^times\[1\]: time \+ gap overflows int64"),
+    ("overflow_datetime", I5,
+     np.array([0, 1, 2, 3, INT64_MAX - 10], dtype="M8[ns]"), dict(gap="1d"),
+     E, r"^times\[4\]: time \+ gap overflows int64"),
+    ("overflow_float", [1, 2], np.array([0.0, 9.2233e12]), dict(gap=10**8),
+     E,
+     r"^times\[1\]: (?i:.*(overflow|range))"),
+    # messages that must say what is wrong, not merely something true
+    ("gap_too_big_int", [1], np.array([0]), dict(gap=2**63), E,
+     r"^gap: 9223372036854775808 does not fit int64$"),
+    ("gap_below_a_microsecond", [1], np.array([0.5]), dict(gap=1e-7), E,
+     r"^gap: 1e-07 s is less than one microsecond"),
+    ("gap_nat", [1], secs([0]), dict(gap=np.timedelta64("NaT")), E,
+     r"^gap: missing duration \(NaT\)"),
+    ("keys_set", {1, 2}, np.array([0, 0]), dict(gap=5),
+     TypeError, r"^keys: expected an array, list or tuple of keys, got set"),
+    # shapes and lengths
+    ("lengths", I5, np.arange(4), dict(gap=1), E,
+     r"^keys and times: lengths differ \(5 vs 4\)"),
+    ("lengths_list", [1, 2, 3], np.arange(4), dict(gap=1), E,
+     r"^keys and times: lengths differ \(3 vs 4\)"),
+    ("times_2d", np.arange(4), np.arange(4).reshape(2, 2), dict(gap=1), E,
+     r"^times: expected a 1-D array, got 2 dimensions"),
+    ("times_2d_datetime", np.arange(4), ns(range(4)).reshape(2, 2),
+     dict(gap="1s"), E, r"^times: expected a 1-D array, got 2 dimensions"),
+    ("times_2d_float", np.arange(4), np.zeros((2, 2)), dict(gap=1), E,
+     r"^times: expected a 1-D array, got 2 dimensions"),
+    ("keys_2d", np.arange(4).reshape(2, 2), np.arange(4), dict(gap=1), E,
+     r"^keys: expected a 1-D array, got 2 dimensions"),
+    ("keys_2d_str", np.array([["a", "b"], ["c", "d"]]), np.arange(4),
+     dict(gap=1), E, r"^keys: expected a 1-D array, got 2 dimensions"),
+    ("keys_3d", np.zeros((1, 2, 2), dtype=np.int64), np.arange(4),
+     dict(gap=1), E, r"^keys: expected a 1-D array, got 3 dimensions"),
+    ("times_0d", np.arange(1), np.int64(5), dict(gap=1), (E, TypeError),
+     r"^times: "),
+    # gap
+    ("gap_zero", I5, T5, dict(gap=0), E, r"^gap: must be > 0, got 0"),
+    ("gap_negative", I5, T5, dict(gap=-1), E, r"^gap: must be > 0, got -1"),
+    ("gap_zero_timedelta", I5, ns(range(5)), dict(gap=dt.timedelta(0)), E,
+     r"^gap: must be > 0"),
+    ("gap_negative_timedelta64", I5, ns(range(5)),
+     dict(gap=np.timedelta64(-1, "s")), E, r"^gap: must be > 0"),
+    ("gap_zero_string", I5, ns(range(5)), dict(gap="0s"), E,
+     r"^gap: must be > 0"),
+    ("gap_negative_float_seconds", [1, 2], np.array([0.5, 1.5]),
+     dict(gap=-1.5), E, r"^gap: must be > 0"),
+    ("gap_below_a_microsecond", [1, 2], np.array([0.5, 1.5]),
+     dict(gap=1e-7), E, r"^gap: "),
+    ("gap_none", I5, T5, dict(gap=None), TypeError, r"^gap: "),
+    ("gap_bool", I5, T5, dict(gap=True), TypeError, r"^gap: "),
+    ("gap_beyond_int64", I5, T5, dict(gap=2**63), E, r"^gap: .*int64"),
+    ("gap_seconds_beyond_int64_micros", [1, 2], np.array([0.0, 1.0]),
+     dict(gap=10**13), E, r"^gap: .*int64"),
+    ("gap_nan_seconds", [1, 2], np.array([0.0, 1.0]), dict(gap=float("nan")),
+     E, r"^gap: "),
+    ("gap_unknown_unit", I5, ns(range(5)), dict(gap="5 parsecs"), E,
+     r"^gap: unknown unit"),
+    ("gap_unknown_unit_x", I5, ns(range(5)), dict(gap="5x"), E,
+     r"^gap: unknown unit"),
+    ("gap_garbage_string", I5, ns(range(5)), dict(gap="soon"), E,
+     r"^gap: "),
+    ("gap_500ms_in_seconds", I5, secs(range(5)), dict(gap="500ms"), E,
+     r"^gap: (?i:.*(represent|unit|exact|resolution|precision|multiple))"),
+    ("gap_timedelta64_ms_in_seconds", I5, secs(range(5)),
+     dict(gap=np.timedelta64(500, "ms")), E,
+     r"^gap: (?i:.*(represent|unit|exact|resolution|precision|multiple))"),
+    ("gap_timedelta_ms_in_seconds", I5, secs(range(5)),
+     dict(gap=dt.timedelta(milliseconds=1500)), E,
+     r"^gap: (?i:.*(represent|unit|exact|resolution|precision|multiple))"),
+    ("gap_string_with_int_times", I5, T5, dict(gap="30min"), (E, TypeError),
+     r"^gap: "),
+    ("gap_timedelta_with_int_times", I5, T5,
+     dict(gap=dt.timedelta(minutes=30)), (E, TypeError), r"^gap: "),
+    # max_duration and its mode
+    ("max_beyond_int64", I5, T5, dict(gap=1, max_duration=2**70), E,
+     r"^max_duration: .*int64"),
+    ("max_zero", I5, T5, dict(gap=1, max_duration=0), E,
+     r"^max_duration: must be > 0, got 0"),
+    ("max_negative", I5, T5, dict(gap=1, max_duration=-1), E,
+     r"^max_duration: must be > 0, got -1"),
+    ("max_negative_fixed", I5, T5,
+     dict(gap=1, max_duration=-1, max_duration_mode="fixed"), E,
+     r"^max_duration: must be > 0, got -1"),
+    ("max_zero_timedelta", I5, ns(range(5)),
+     dict(gap="1s", max_duration=dt.timedelta(0)), E,
+     r"^max_duration: must be > 0"),
+    ("max_500ms_in_seconds", I5, secs(range(5)),
+     dict(gap="1s", max_duration="500ms"), E,
+     r"^max_duration: (?i:.*(represent|unit|exact|resolution|precision|multiple))"),
+    ("max_unknown_unit", I5, ns(range(5)),
+     dict(gap="1s", max_duration="2 fortnights"), E,
+     r"^max_duration: unknown unit"),
+    ("mode_bad", I5, T5, dict(gap=1, max_duration=5, max_duration_mode="x"),
+     E, r"^max_duration_mode: must be 'restart' or 'fixed', got 'x'"),
+    ("mode_case", I5, T5,
+     dict(gap=1, max_duration=5, max_duration_mode="Fixed"), E,
+     r"^max_duration_mode: must be 'restart' or 'fixed', got 'Fixed'"),
+    # keys
+    ("unhashable_list", [1, [2], 3], np.arange(3), dict(gap=1), TypeError,
+     r"^keys\[1\]: unhashable type: 'list'"),
+    ("unhashable_dict_last", ["a", "b", {}], np.arange(3), dict(gap=1),
+     TypeError, r"^keys\[2\]: unhashable type: 'dict'"),
+    ("unhashable_in_tuple", [(1, 2), (1, [2])], np.arange(2), dict(gap=1),
+     TypeError, r"^keys\[1\]: unhashable type: 'list'"),
+    ("unhashable_object_array",
+     np.array([1, "a", None, set()], dtype=object), np.arange(4),
+     dict(gap=1), TypeError, r"^keys\[3\]: unhashable type: 'set'"),
+    ("keys_scalar", 5, np.arange(1), dict(gap=1), (E, TypeError), r"^keys: "),
+    ("times_strings", I5, np.array(list("abcde")), dict(gap=1),
+     (E, TypeError), r"^times: "),
+]
+
+
+def snapshot(x):
+    return x.copy() if isinstance(x, np.ndarray) else copy.deepcopy(x)
+
+
+def same(a, b):
+    if isinstance(a, np.ndarray):
+        return (isinstance(b, np.ndarray) and a.dtype == b.dtype
+                and a.shape == b.shape
+                and np.array_equal(a, b, equal_nan=a.dtype.kind in "fcmM"))
+    return a == b
+
+
+@pytest.mark.parametrize("fn", ["assign", "sessions"])
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bad_input(case, fn):
+    _, keys, times, kwargs, exc, pattern = case
+    keys0, times0 = snapshot(keys), snapshot(times)
+    with pytest.raises(exc, match=pattern):
+        getattr(sessionize, fn)(keys, times, **kwargs)
+    assert same(keys, keys0) and same(times, times0)
+
+
+@pytest.mark.parametrize("fn", ["assign", "sessions"])
+def test_generators_are_refused_by_name(fn):
+    # The array API needs lengths up front; a generator is the iterator API's.
+    with pytest.raises(TypeError, match=r"^keys: expected an array, list or tuple of keys, got generator"):
+        getattr(sessionize, fn)((k for k in [1, 2]), np.array([0, 0]), gap=5)
+    with pytest.raises(TypeError, match=r"^times: expected an array, list or tuple of times, got generator"):
+        getattr(sessionize, fn)([1, 2], (x for x in [0, 0]), gap=5)
+
+
+def test_error_family():
+    assert issubclass(sessionize.SessionizeError, ValueError)
+    with pytest.raises(ValueError):
+        sessionize.assign([1], np.array([0]), gap=0)
+
+
+def test_bad_mode_without_cap_is_still_checked():
+    """A misspelt mode is a mistake whether or not max_duration is given."""
+    with pytest.raises(E, match=r"^max_duration_mode: must be 'restart' or "
+                                r"'fixed', got 'restrat'"):
+        sessionize.assign([1], np.array([0]), gap=1,
+                          max_duration_mode="restrat")
+
+
+def test_gap_is_keyword_only():
+    with pytest.raises(TypeError):
+        sessionize.assign([1], np.array([0]), 5)
+
+
+# The position in a message is the input position, whatever path the core
+# takes: plant one bad element anywhere in sorted, time-ordered or shuffled
+# input.
+
+@st.composite
+def planted(draw):
+    n = draw(st.integers(1, 60))
+    keys = draw(st.lists(st.integers(0, 4), min_size=n, max_size=n))
+    times = draw(st.lists(st.integers(0, 1000), min_size=n, max_size=n))
+    order = draw(st.sampled_from(["sorted", "time", "shuffled"]))
+    idx = list(range(n))
+    if order == "sorted":
+        idx.sort(key=lambda i: (keys[i], times[i]))
+    elif order == "time":
+        idx.sort(key=lambda i: times[i])
+    else:
+        idx = draw(st.permutations(idx))
+    keys = [keys[i] for i in idx]
+    times = [times[i] for i in idx]
+    pos = draw(st.integers(0, n - 1))
+    return keys, times, pos
+
+
+@settings(max_examples=150, deadline=None)
+@given(planted(), st.sampled_from(["overflow", "nan", "nat", "unhashable"]))
+def test_bad_element_position(ev, kind):
+    keys, times, pos = ev
+    if kind == "overflow":
+        t = np.array(times, dtype=np.int64)
+        t[pos] = INT64_MAX - 2
+        args, exc, pat = (np.array(keys), t), E, "overflows int64"
+    elif kind == "nan":
+        t = np.array(times, dtype=np.float64)
+        t[pos] = np.nan
+        args, exc, pat = (np.array(keys), t), E, "NaN"
+    elif kind == "nat":
+        t = np.array(times, dtype="M8[ms]")
+        t[pos] = NAT
+        args, exc, pat = (np.array(keys), t), E, "(NaT|missing)"
+    else:
+        k = list(keys)
+        k[pos] = [k[pos]]
+        args, exc, pat = (k, np.array(times)), TypeError, "unhashable"
+    gap = 3 if kind in ("overflow", "unhashable", "nan") else "3ms"
+    with pytest.raises(exc, match=rf"^(times|keys)\[{pos}\]: .*{pat}"):
+        sessionize.assign(*args, gap=gap)
+
+
+def test_int64_min_time_is_not_nat_for_integer_times():
+    """NaT is a datetime64 notion; INT64_MIN is either a valid integer time
+    or a clear error naming it, never a silent drop."""
+    try:
+        ids = sessionize.assign([1, 1], np.array([INT64_MIN, INT64_MIN + 1]),
+                                gap=1)
+    except (E, TypeError) as e:
+        assert str(e).startswith("times[0]")
+    else:
+        assert ids.tolist() == [0, 0]
