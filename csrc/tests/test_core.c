@@ -897,18 +897,38 @@ static int random_kind(void) { return (int)rndn(3); }
 
 /* ---- test groups ------------------------------------------------------- */
 
+/* Generates the input a spec describes, compares it with the reference, and
+ * frees it; returns the path taken.  `extra` is appended to the context. */
+static int run_generated(const genspec *sp, const sz_params *p, const char *label,
+                         const char *extra, long *n_events)
+{
+    keyset ks;
+    tin in;
+    int path;
+    keyset_gen(&ks, sp->kind, sp->K);
+    gen_events(&in, &ks, sp, p);
+    describe(&in, label);
+    if (extra && *extra) {
+        size_t used = strlen(ctx);
+        snprintf(ctx + used, sizeof ctx - used, " %s", extra);
+    }
+    path = run_compare(&in);
+    if (n_events) *n_events += (long)in.n;
+    tin_free(&in);
+    keyset_free(&ks);
+    return path;
+}
+
 static void test_random(void)
 {
     long cases[N_ORD] = {0}, hits[N_ORD] = {0}, c, total = 0, events = 0;
-    char detail[256];
+    char detail[256], extra[32];
     const long N_CASES = 9000;
     group_begin("random vs reference");
     paths_seen[0] = paths_seen[1] = paths_seen[2] = 0;
     for (c = 0; c < N_CASES; c++) {
         genspec sp;
         sz_params p;
-        keyset ks;
-        tin in;
         int path, size = (int)rndn(10);
         memset(&sp, 0, sizeof sp);
         random_params(&p, &sp);
@@ -927,20 +947,11 @@ static void test_random(void)
             sp.skew = (int)rndn(3);
         }
         if (sp.kind == SZ_KEYS_BYTES && sp.K > 65536) sp.K = 65536;
-        keyset_gen(&ks, sp.kind, sp.K);
-        gen_events(&in, &ks, &sp, &p);
-        describe(&in, "random");
-        {
-            size_t used = strlen(ctx);
-            snprintf(ctx + used, sizeof ctx - used, " case=%ld", c);
-        }
-        path = run_compare(&in);
+        snprintf(extra, sizeof extra, "case=%ld", c);
+        path = run_generated(&sp, &p, "random", extra, &events);
         cases[sp.order]++;
         if (path == ord_path[sp.order]) hits[sp.order]++;
         total++;
-        events += (long)in.n;
-        tin_free(&in);
-        keyset_free(&ks);
     }
     /* every generated order reached its path, almost always */
     for (c = 0; c < N_ORD; c++) {
@@ -968,8 +979,6 @@ static void test_extreme_random(void)
     for (c = 0; c < N_CASES; c++) {
         genspec sp;
         sz_params p;
-        keyset ks;
-        tin in;
         int64_t G = coin(85) ? gaps[rndn(8)] : (int64_t)(rnd() >> 1) + 1, M;
         switch (rndn(8)) {
         case 0: M = INT64_MAX; break;
@@ -995,12 +1004,7 @@ static void test_extreme_random(void)
         sp.K = 1 + rndn(4);
         sp.G = 1;
         sp.M = 1;
-        keyset_gen(&ks, sp.kind, sp.K);
-        gen_events(&in, &ks, &sp, &p);
-        describe(&in, "extreme");
-        run_compare(&in);
-        tin_free(&in);
-        keyset_free(&ks);
+        run_generated(&sp, &p, "extreme", NULL, NULL);
     }
     snprintf(detail, sizeof detail, "%ld cases; paths %ld/%ld/%ld", N_CASES,
              paths_seen[0], paths_seen[1], paths_seen[2]);
@@ -1020,8 +1024,6 @@ static void test_big(void)
         for (o = 0; o < 4; o++) {
             genspec sp;
             sz_params p;
-            keyset ks;
-            tin in;
             int path;
             memset(&sp, 0, sizeof sp);
             random_params(&p, &sp);
@@ -1031,18 +1033,13 @@ static void test_big(void)
             sp.K = 75000;
             sp.n = 170000;
             sp.skew = 1;  /* key 0 gets ~85000 events: a long merge-sorted run */
-            keyset_gen(&ks, sp.kind, sp.K);
-            gen_events(&in, &ks, &sp, &p);
-            describe(&in, "big");
-            path = run_compare(&in);
+            path = run_generated(&sp, &p, "big", NULL, NULL);
             if (ord_path[orders[o]] == SZ_PATH_SORTING)  /* see test_jitter */
                 CHECK(path == SZ_PATH_SORTING || path == SZ_PATH_ORDERED);
             else
                 CHECK(path == ord_path[orders[o]]);
             CHECK(last_n_keys > 70000);
             runs++;
-            tin_free(&in);
-            keyset_free(&ks);
         }
     }
     snprintf(detail, sizeof detail, "%d runs of 170000 events / 75000 keys", runs);
