@@ -58,6 +58,30 @@ static void sz__insertion_pairs(int64_t *t, uint32_t *p, size_t m)
     }
 }
 
+/* Insertion sort that gives up after `budget` element moves; returns
+ * whether it finished.  A log's jitter displaces events by a few places, so
+ * a key's times are nearly sorted and this costs O(m + inversions).  What it
+ * leaves when it gives up is a permutation that kept equal times in order,
+ * so a stable sort after it is still stable overall. */
+static int sz__insertion_pairs_bounded(int64_t *t, uint32_t *p, size_t m,
+                                       size_t budget)
+{
+    size_t i, j;
+    for (i = 1; i < m; i++) {
+        int64_t tv = t[i];
+        uint32_t pv = p[i];
+        for (j = i; j > 0 && t[j - 1] > tv; j--) {
+            t[j] = t[j - 1];
+            p[j] = p[j - 1];
+        }
+        t[j] = tv;
+        p[j] = pv;
+        if (i - j > budget) return 0;
+        budget -= i - j;
+    }
+    return 1;
+}
+
 #define SZ_RUN 24
 
 void sz__sort_pairs(int64_t *t, uint32_t *p, size_t m, int64_t *tmp_t,
@@ -70,6 +94,7 @@ void sz__sort_pairs(int64_t *t, uint32_t *p, size_t m, int64_t *tmp_t,
         sz__insertion_pairs(t, p, m);
         return;
     }
+    if (sz__insertion_pairs_bounded(t, p, m, 4 * m)) return;
     for (lo = 0; lo < m; lo += SZ_RUN)
         sz__insertion_pairs(t + lo, p + lo, m - lo < SZ_RUN ? m - lo : SZ_RUN);
     /* Bottom-up merges, ping-ponging between the arrays and the scratch.

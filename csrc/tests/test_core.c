@@ -1758,7 +1758,7 @@ static void test_sorts(void)
     char detail[96];
     group_begin("sort.c");
     for (li = 0; li < sizeof lens / sizeof lens[0]; li++) {
-        for (pat = 0; pat < 7; pat++) {
+        for (pat = 0; pat < 8; pat++) {
             size_t m = lens[li];
             int64_t *t = (int64_t *)xmalloc(m * sizeof *t);
             int64_t *rt = (int64_t *)xmalloc(m * sizeof *rt);
@@ -1775,6 +1775,7 @@ static void test_sorts(void)
                 case 3: t[i] = (int64_t)(m - i) / 3; break;        /* reversed, ties */
                 case 4: t[i] = (int64_t)(i < m / 2 ? i : m - i); break;  /* organ pipe */
                 case 5: t[i] = coin(90) ? (int64_t)i : (int64_t)rndn(m + 1); break;
+                case 7: t[i] = (int64_t)(4 * i + rndn(9)); break;  /* a log's jitter */
                 default: t[i] = coin(50) ? INT64_MIN : INT64_MAX; break;
                 }
                 pp[i] = (uint32_t)i;
