@@ -336,7 +336,7 @@ SZ_INLINE sz_status sz__pass_ordered(sz_batch *b, sz_table *tab,
                 continue;
             }
             /* A log's jitter: late within the open session, it just joins. */
-            if (sz__rule_joins(r, mode, s->anchor, t)) {
+            if (sz__rule_joins(r, mode, s->last, s->anchor, t)) {
                 ids[i] = (int64_t)(((uint64_t)(s->nsess - 1) << 32) | s->kid);
                 continue;
             }

@@ -147,17 +147,22 @@ static inline int64_t sz__next_block_end(int64_t be, int64_t t, int64_t max)
     return (int64_t)((uint64_t)be + k * (uint64_t)max);
 }
 
-/* The open-session state of one key: the last event time, and the anchor
- * (SZ_CAP_FIXED: the end of the current block; otherwise the session's
- * start, which the restart cap measures from and sz__rule_joins reads). */
+/* The open-session state of one key: the last event time, and the anchor:
+ *   SZ_CAP_NONE     the floor: the earliest time a late event can have and
+ *                   still not join the previous session (previous session's
+ *                   last time + gap_thr; INT64_MIN for a key's first session)
+ *   SZ_CAP_RESTART  the session's start, which the cap measures from
+ *   SZ_CAP_FIXED    the end of the current block */
 SZ_INLINE void sz__rule_begin(const sz_rule *r, int mode, int64_t *last,
                               int64_t *anchor, int64_t t)
 {
     *last = t;
     if (mode == SZ_CAP_FIXED)
         *anchor = sz__sat_add(t, r->max);
-    else
+    else if (mode == SZ_CAP_RESTART)
         *anchor = t;
+    else
+        *anchor = INT64_MIN;
 }
 
 /* Applies the event at t (t >= *last) to an open session; returns nonzero
@@ -168,7 +173,11 @@ SZ_INLINE int sz__rule_step(const sz_rule *r, int mode, int64_t *last,
 {
     int opens = (uint64_t)t - (uint64_t)*last >= r->gap_thr;
     if (mode == SZ_CAP_NONE) {
-        if (opens) *anchor = t;
+        /* gap_thr <= INT64_MAX + 1: the sum saturates instead of wrapping */
+        if (opens)
+            *anchor = (uint64_t)INT64_MAX - (uint64_t)*last < r->gap_thr
+                          ? INT64_MAX
+                          : (int64_t)((uint64_t)*last + r->gap_thr);
     } else if (mode == SZ_CAP_RESTART) {
         opens |= (uint64_t)t - (uint64_t)*anchor >= r->cap_thr;
         if (opens) *anchor = t;
@@ -185,17 +194,23 @@ SZ_INLINE int sz__rule_step(const sz_rule *r, int mode, int64_t *last,
 }
 
 /*
- * An event at t < *last (out of order) joins the open session unchanged when
- * t is not before the session's earliest possible time: its start (no cap,
- * restart cap) or its block's start (fixed cap; the block end is saturated
- * only when the block cannot be bounded, and then no claim is made).
- * Inserting an event between a session's bounds only shortens gaps and moves
- * no cap boundary, so every other event keeps its session.  Anything earlier
- * may bridge or re-anchor sessions: the caller must sort instead.
+ * Whether an event at t < last (out of order) joins the open session without
+ * changing any session of its key; otherwise the caller must sort the key.
+ *   SZ_CAP_NONE     t is within gap of the session's last event and at or
+ *                   after the floor: it joins this session (perhaps as its
+ *                   new first event) and cannot join the previous one.
+ *   SZ_CAP_RESTART  t is not before the session's start: inside the session,
+ *                   it only shortens gaps and moves no cap boundary.
+ *   SZ_CAP_FIXED    t is not before the current block's start (no claim when
+ *                   the block end saturated): it joins this block, perhaps
+ *                   as its new first event; blocks are counted from the
+ *                   inactivity session's start, which does not move.
  */
-SZ_INLINE int sz__rule_joins(const sz_rule *r, int mode, int64_t anchor,
-                             int64_t t)
+SZ_INLINE int sz__rule_joins(const sz_rule *r, int mode, int64_t last,
+                             int64_t anchor, int64_t t)
 {
+    if (mode == SZ_CAP_NONE)
+        return t >= anchor && (uint64_t)last - (uint64_t)t < r->gap_thr;
     if (mode == SZ_CAP_FIXED)
         return anchor != INT64_MAX && t >= anchor - r->max;
     return t >= anchor;

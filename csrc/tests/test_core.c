@@ -1972,8 +1972,16 @@ static void test_jitter(void)
         {SZ_CAP_NONE, 0, {0, 100, 10, 105, 5, 107}, SZ_PATH_ORDERED},
         /* late event exactly at the open session's start -> ordered */
         {SZ_CAP_NONE, 0, {0, 100, 10, 105, 0, 107}, SZ_PATH_ORDERED},
-        /* key 1: 0, 40 (new session), 30 bridges the two -> sorting */
-        {SZ_CAP_NONE, 0, {0, 100, 40, 105, 30, 107}, SZ_PATH_SORTING},
+        /* key 1: 0, 40 (new session), late 30: too far from 0 to join it,
+         * within gap of 40: the open session's new first event -> ordered */
+        {SZ_CAP_NONE, 0, {0, 100, 40, 105, 30, 107}, SZ_PATH_ORDERED},
+        /* key 1: 0, 25 (new session), late 12 bridges the two -> sorting */
+        {SZ_CAP_NONE, 0, {0, 100, 25, 105, 12, 107}, SZ_PATH_SORTING},
+        /* key 1: 0, 40, late 20: its own session between them -> sorting */
+        {SZ_CAP_NONE, 0, {0, 100, 40, 105, 20, 107}, SZ_PATH_SORTING},
+        /* restart cap: 0, 40 (new session), late 30 would move the start the
+         * cap counts from: not judged in place -> sorting */
+        {SZ_CAP_RESTART, 100, {0, 100, 40, 105, 30, 107}, SZ_PATH_SORTING},
         /* restart cap 12: 0, 10, 5 inside the session -> ordered */
         {SZ_CAP_RESTART, 12, {0, 100, 10, 105, 5, 107}, SZ_PATH_ORDERED},
         /* fixed cap 8: blocks [0,8),[8,16); 0, 10 (second block), 9 late but
