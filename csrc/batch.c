@@ -40,7 +40,6 @@ struct sz_batch {
     int path;
 };
 
-#define SZ_EMPTY_KID UINT32_MAX
 /* High bit of a slot's nsess: the key had an event out of order that could
  * not join its open session; its sessions are computed by sorting. */
 #define SZ_DIRTY 0x80000000u
@@ -166,8 +165,8 @@ typedef struct sz_slot {
     uint64_t key;    /* INT64: the key; BYTES: hash tag << 32 | first position */
     int64_t last;    /* time of the key's last event */
     int64_t anchor;  /* see sz__rule_begin */
-    uint32_t kid;    /* dense key id in first-appearance order; SZ_EMPTY_KID */
-    uint32_t nsess;  /* sessions of this key so far */
+    uint32_t kid;    /* dense key id in first-appearance order */
+    uint32_t nsess;  /* sessions of this key so far; 0 marks an empty slot */
 } sz_slot;
 
 typedef struct sz_table {
@@ -177,11 +176,13 @@ typedef struct sz_table {
     size_t used;
 } sz_table;
 
-static sz_status sz__table_alloc(sz_table *tab, size_t cap, int fill_empty)
+static sz_status sz__table_alloc(sz_table *tab, size_t cap)
 {
     size_t bytes = sz__mul_size(cap, sizeof(sz_slot));
     if (bytes > SIZE_MAX - 64) return SZ_ERR_NOMEM;
-    tab->raw = SZ_MALLOC(bytes + 64);
+    /* Zeroed memory is an empty table (nsess == 0): a fresh large
+     * allocation comes zeroed from the kernel, with no fill pass. */
+    tab->raw = SZ_CALLOC(1, bytes + 64);
     if (tab->raw == NULL) return SZ_ERR_NOMEM;
     tab->slots = (sz_slot *)(((uintptr_t)tab->raw + 63) & ~(uintptr_t)63);
     tab->mask = cap - 1;
@@ -196,7 +197,6 @@ static sz_status sz__table_alloc(sz_table *tab, size_t cap, int fill_empty)
         if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
     }
 #endif
-    if (fill_empty) memset(tab->slots, 0xff, bytes);
     return SZ_OK;
 }
 
@@ -213,16 +213,16 @@ static sz_status sz__table_grow(sz_table *tab, const sz_keys *keys, int kind)
 {
     sz_table bigger;
     size_t i, cap = tab->mask + 1;
-    sz_status st = sz__table_alloc(&bigger, cap * 2, 1);
+    sz_status st = sz__table_alloc(&bigger, cap * 2);
     if (st != SZ_OK) return st;
     for (i = 0; i < cap; i++) {
         const sz_slot *s = &tab->slots[i];
         uint64_t h;
         size_t j;
-        if (s->kid == SZ_EMPTY_KID) continue;
+        if (s->nsess == 0) continue;
         h = kind == SZ_KEYS_BYTES ? sz__hash_of(keys, kind, (uint32_t)s->key)
                                   : sz__hash_u64(s->key);
-        for (j = h & bigger.mask; bigger.slots[j].kid != SZ_EMPTY_KID;
+        for (j = h & bigger.mask; bigger.slots[j].nsess != 0;
              j = (j + 1) & bigger.mask) {
         }
         bigger.slots[j] = *s;
@@ -242,12 +242,12 @@ SZ_INLINE sz_slot *sz__table_find(sz_table *tab, const sz_keys *keys,
     size_t j;
     if (kind == SZ_KEYS_DENSE) {
         s = &tab->slots[((const int64_t *)keys->data)[i]];
-        *fresh = s->kid == SZ_EMPTY_KID;
+        *fresh = s->nsess == 0;
         return s;
     }
     for (j = h & tab->mask;; j = (j + 1) & tab->mask) {
         s = &tab->slots[j];
-        if (s->kid == SZ_EMPTY_KID) break;
+        if (s->nsess == 0) break;
         if (kind == SZ_KEYS_INT64) {
             if (s->key == (uint64_t)((const int64_t *)keys->data)[i]) {
                 *fresh = 0;
@@ -362,7 +362,7 @@ static void sz__counts_from_table(const sz_batch *b, const sz_table *tab,
     memset(kf, 0, (b->n_keys + 1) * sizeof *kf);
     for (k = 0; k < cap; k++) {
         const sz_slot *s = &tab->slots[k];
-        if (s->kid == SZ_EMPTY_KID) continue;
+        if (s->nsess == 0) continue;
         if (s->nsess & SZ_DIRTY)
             kf[s->kid] = -1;
         else
@@ -484,12 +484,12 @@ static sz_status sz__assign_hashed(sz_batch *b, const sz_keys *keys, int kind,
     size_t n_dirty = 0;
     sz_status st;
     if (kind == SZ_KEYS_DENSE) {
-        st = sz__table_alloc(&tab, keys->n_codes, 1);
+        st = sz__table_alloc(&tab, keys->n_codes);
     } else {
         size_t cap = 1024;
         /* start near the final size for small inputs, grow for large */
         while (cap < 2 * n && cap < ((size_t)1 << 16)) cap *= 2;
-        st = sz__table_alloc(&tab, cap, 1);
+        st = sz__table_alloc(&tab, cap);
     }
     if (st != SZ_OK) goto done;
 
