@@ -42,29 +42,14 @@ void sz__group_scatter(const int64_t *packed, size_t n, const uint64_t *member,
     starts[0] = 0;
 }
 
-/* Insertion sort: the right tool for short runs and nearly sorted ones. */
-static void sz__insertion_pairs(int64_t *t, uint32_t *p, size_t m)
-{
-    size_t i, j;
-    for (i = 1; i < m; i++) {
-        int64_t tv = t[i];
-        uint32_t pv = p[i];
-        for (j = i; j > 0 && t[j - 1] > tv; j--) {
-            t[j] = t[j - 1];
-            p[j] = p[j - 1];
-        }
-        t[j] = tv;
-        p[j] = pv;
-    }
-}
-
-/* Insertion sort that gives up after `budget` element moves; returns
+/* Insertion sort, the right tool for short runs and nearly sorted ones;
+ * it gives up after `budget` element moves (SIZE_MAX: never) and returns
  * whether it finished.  A log's jitter displaces events by a few places, so
  * a key's times are nearly sorted and this costs O(m + inversions).  What it
  * leaves when it gives up is a permutation that kept equal times in order,
  * so a stable sort after it is still stable overall. */
-static int sz__insertion_pairs_bounded(int64_t *t, uint32_t *p, size_t m,
-                                       size_t budget)
+static int sz__insertion_pairs(int64_t *t, uint32_t *p, size_t m,
+                               size_t budget)
 {
     size_t i, j;
     for (i = 1; i < m; i++) {
@@ -91,12 +76,13 @@ void sz__sort_pairs(int64_t *t, uint32_t *p, size_t m, int64_t *tmp_t,
     int64_t *src_t = t, *dst_t = tmp_t;
     uint32_t *src_p = p, *dst_p = tmp_p;
     if (m <= SZ_RUN) {
-        sz__insertion_pairs(t, p, m);
+        (void)sz__insertion_pairs(t, p, m, SIZE_MAX);
         return;
     }
-    if (sz__insertion_pairs_bounded(t, p, m, 4 * m)) return;
+    if (sz__insertion_pairs(t, p, m, 4 * m)) return;
     for (lo = 0; lo < m; lo += SZ_RUN)
-        sz__insertion_pairs(t + lo, p + lo, m - lo < SZ_RUN ? m - lo : SZ_RUN);
+        (void)sz__insertion_pairs(t + lo, p + lo, m - lo < SZ_RUN ? m - lo : SZ_RUN,
+                                  SIZE_MAX);
     /* Bottom-up merges, ping-ponging between the arrays and the scratch.
      * Taking from the left run on ties keeps the sort stable. */
     for (width = SZ_RUN; width < m; width *= 2) {
