@@ -63,6 +63,17 @@ static void group_end(const char *detail)
     fflush(stdout);
 }
 
+/* Points the six session columns at the rows of a test's int64_t c[6][N]. */
+#define point_columns(cols, c)                                         \
+    do {                                                               \
+        (cols)->start = (c)[0];                                        \
+        (cols)->end = (c)[1];                                          \
+        (cols)->window_end = (c)[2];                                   \
+        (cols)->count = (c)[3];                                        \
+        (cols)->index = (c)[4];                                        \
+        (cols)->first_event = (c)[5];                                  \
+    } while (0)
+
 static void *xmalloc(size_t size)
 {
     void *p = malloc(size ? size : 1);
@@ -1095,12 +1106,7 @@ static void check_hand(const hand_t *h)
     if (st == SZ_OK && S == h->S) {
         int64_t c[6][8];
         sz_session_columns cols;
-        cols.start = c[0];
-        cols.end = c[1];
-        cols.window_end = c[2];
-        cols.count = c[3];
-        cols.index = c[4];
-        cols.first_event = c[5];
+        point_columns(&cols, c);
         CHECK(arrays_equal("ids", ids, h->ids, h->n));
         CHECK(sz_batch_fill(b, in.t, ids, in.n, &cols) == SZ_OK);
         CHECK(arrays_equal("start", c[0], h->start, S));
@@ -1239,12 +1245,7 @@ static void test_beam_seed(void)
                 sz_batch_free(b);
                 continue;
             }
-            cols.start = c[0];
-            cols.end = c[1];
-            cols.window_end = c[2];
-            cols.count = c[3];
-            cols.index = c[4];
-            cols.first_event = c[5];
+            point_columns(&cols, c);
             CHECK(sz_batch_fill(b, t, ids, 8, &cols) == SZ_OK);
             for (i = 0; i < 8; i++) {
                 /* Groot first (order 2) swaps the key blocks */
@@ -1568,12 +1569,7 @@ static void test_api_errors(void)
                 CHECK(b != NULL);
                 CHECK(sz_batch_sessions(b) == 0);
                 CHECK(sz_batch_keys(b) == (kinds[i] == SZ_KEYS_DENSE ? q.n_codes : 0));
-                cols.start = c[0];
-                cols.end = c[1];
-                cols.window_end = c[2];
-                cols.count = c[3];
-                cols.index = c[4];
-                cols.first_event = c[5];
+                point_columns(&cols, c);
                 CHECK(sz_batch_fill(b, NULL, NULL, 0, &cols) == SZ_OK);
                 CHECK(sz_batch_fill(b, t, ids, 1, &cols) == SZ_ERR_PARAM);
                 sz_batch_free(b);
@@ -1593,12 +1589,7 @@ static void test_api_errors(void)
                 CHECK(st == SZ_OK);
                 CHECK(S == 1 && ids[0] == 0);
                 CHECK(sz_batch_path_taken(b) == SZ_PATH_SORTED);
-                cols.start = c[0];
-                cols.end = c[1];
-                cols.window_end = c[2];
-                cols.count = c[3];
-                cols.index = c[4];
-                cols.first_event = c[5];
+                point_columns(&cols, c);
                 CHECK(sz_batch_fill(b, &one_t, ids, 1, &cols) == SZ_OK);
                 want_we = mode == SZ_CAP_NONE ? -30 : -36;
                 CHECK(c[0][0] == -40 && c[1][0] == -40 && c[2][0] == want_we);
@@ -1615,12 +1606,7 @@ static void test_api_errors(void)
         sz_batch *bb = NULL;
         int64_t **slot[6];
         ctx[0] = '\0';
-        cols.start = c[0];
-        cols.end = c[1];
-        cols.window_end = c[2];
-        cols.count = c[3];
-        cols.index = c[4];
-        cols.first_event = c[5];
+        point_columns(&cols, c);
         st = sz_batch_assign(&bb, &k, t, 4, &p, ids, &S, &pos);
         CHECK(st == SZ_OK && S == 2);
         CHECK(sz_batch_fill(bb, t, ids, 4, &cols) == SZ_OK);
