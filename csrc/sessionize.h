@@ -10,7 +10,8 @@
  * API tiers
  *   1. One-shot arrays (this header, now): sz_batch_assign() gives every event
  *      its session id; sz_batch_fill() then describes every session.
- *   2. The incremental sessionizer (streaming, watermarks, snapshots).
+ *   2. The incremental sessionizer, sz_stream: events pushed one at a time
+ *      or in chunks, a watermark, late data, update mode, snapshots.
  *   3. The search-session click-through-rate reduction.
  *   Tiers 2 and 3 are added by later work and follow the same conventions.
  *
@@ -51,7 +52,9 @@ typedef enum sz_status {
     SZ_ERR_TOO_LARGE = 5,      /* more events in one call than SZ_MAX_EVENTS */
     SZ_ERR_KEY_RANGE = 6,      /* an SZ_KEYS_DENSE code is negative or >= n_codes */
     SZ_ERR_TIME_NAN = 7,       /* a float time is NaN */
-    SZ_ERR_TIME_RANGE = 8      /* a float time does not fit int64 after scaling */
+    SZ_ERR_TIME_RANGE = 8,     /* a float time does not fit int64 after scaling */
+    SZ_ERR_SNAPSHOT = 16       /* a stream snapshot is truncated, corrupted, of
+                                  another version or of a foreign format */
 } sz_status;
 
 /* Returns a static, human-readable name for a status; never NULL. */
@@ -193,6 +196,138 @@ sz_status sz_batch_fill(const sz_batch *batch, const int64_t *times,
 
 /* Releases an assignment; accepts NULL. */
 void sz_batch_free(sz_batch *batch);
+
+/* ---------------------------------------------------------------------------
+ * Tier 2: the incremental sessionizer (SPEC.md section 3)
+ *
+ * Events are pushed one at a time or in chunks, in any order.  The stream
+ * keeps, per key, only the sessions still open; a session is emitted once
+ * the watermark (largest time seen - delay, or what sz_stream_advance()
+ * sets; it never moves back) is past the last time at which an event could
+ * still join it, plus allowed_lateness.  The sessions emitted as final are
+ * exactly the sessions sz_batch_assign() finds over the same events, when
+ * no event was late.
+ *
+ * Keys are 64-bit values in a namespace (`ns`): the binding puts integer
+ * keys in namespace 0 as their own value and other keys in namespace 1 as
+ * handles it maps back to objects.  Values never enter the core: with
+ * keep_values, each event carries a 64-bit handle that comes back with the
+ * session holding it.
+ *
+ * Every call that can emit (push, advance, flush) first clears the output,
+ * then appends records to it; read them with sz_stream_output() before the
+ * next call.
+ * ------------------------------------------------------------------------- */
+
+typedef struct sz_stream sz_stream;
+
+typedef enum sz_emit_mode {
+    SZ_EMIT_FINAL = 0,  /* each session once, when final */
+    SZ_EMIT_UPDATE = 1  /* when the watermark passes its last joining time,
+                           then again (revision + 1) on every change until
+                           final (Flink's allowed lateness) */
+} sz_emit_mode;
+
+typedef struct sz_stream_config {
+    sz_params session;         /* the session rules (min_is_nat honoured) */
+    int64_t delay;             /* >= 0: watermark = largest time - delay */
+    int64_t allowed_lateness;  /* >= 0: how long past its last joining time
+                                  a session still accepts events */
+    int emit;                  /* an sz_emit_mode */
+    int keep_values;           /* nonzero: report each session's handles */
+} sz_stream_config;
+
+typedef enum sz_out_kind {
+    SZ_OUT_SESSION = 0,  /* a session emitted (final, or a revision) */
+    SZ_OUT_LATE = 1,     /* a late event: pos, key, start (= its time) */
+    SZ_OUT_RETIRED = 2,  /* update mode: a session already emitted became
+                            final without changing; its handles are released */
+    SZ_OUT_KEY_FREED = 3 /* the key holds nothing any more: a namespace-1
+                            handle may be forgotten */
+} sz_out_kind;
+
+typedef struct sz_stream_out {
+    int kind;               /* an sz_out_kind */
+    int final;              /* SZ_OUT_SESSION: no later revision can come */
+    uint32_t key_ns;
+    uint64_t key;
+    int64_t start, end, window_end, count;
+    int64_t index;          /* ordinal of the session within its key since
+                               the stream last held nothing for the key */
+    int64_t revision;       /* 0 for a session's first emission */
+    uint64_t id;            /* the session's id: unique within the stream,
+                               kept across revisions */
+    size_t pos;             /* SZ_OUT_LATE: the event's position in its call */
+    size_t replaces_off, n_replaces;  /* ids of emitted sessions this one
+                                         absorbed (sz_stream_output's ids) */
+    size_t values_off, n_values;      /* handles, in time order */
+} sz_stream_out;
+
+/* Creates a stream.  SZ_OK, SZ_ERR_PARAM or SZ_ERR_NOMEM. */
+sz_status sz_stream_new(const sz_stream_config *config, sz_stream **out);
+
+/* Releases a stream; accepts NULL. */
+void sz_stream_free(sz_stream *stream);
+
+/* The configuration a stream was made with (or restored from). */
+void sz_stream_config_get(const sz_stream *stream, sz_stream_config *config);
+
+/*
+ * Pushes n events: keys[i] in namespace ns[i] (ns NULL: all namespace 0),
+ * times[i], handles[i] (NULL when keep_values is off).  Every time is
+ * checked before any event is applied: a NaT or a time whose t + gap
+ * overflows fails the whole call (SZ_ERR_TIME_NAT / SZ_ERR_TIME_OVERFLOW,
+ * *err_pos set, nothing changed).  With stop_at_late, the call stops after
+ * the first late event (reported and counted); *n_done receives how many
+ * events were consumed.  SZ_ERR_NOMEM leaves a consistent stream that has
+ * consumed *n_done events; that call's output is incomplete.
+ */
+sz_status sz_stream_push(sz_stream *stream, const uint64_t *keys,
+                         const uint8_t *ns, const int64_t *times,
+                         const uint64_t *handles, size_t n, int stop_at_late,
+                         size_t *n_done, size_t *err_pos);
+
+/* Whether the stream holds anything for key (k, ns). */
+int sz_stream_has_key(const sz_stream *stream, uint64_t key, uint32_t ns);
+
+/* Moves the watermark to max(watermark, wm) and emits what that finishes. */
+sz_status sz_stream_advance(sz_stream *stream, int64_t wm);
+
+/* End of input: every open session is emitted as final and every key
+ * freed; the watermark becomes +infinity, so later events are late. */
+sz_status sz_stream_flush(sz_stream *stream);
+
+/* The records of the last push/advance/flush: *n records, and the arrays
+ * their replaces_off and values_off index.  Valid until the next call. */
+const sz_stream_out *sz_stream_output(const sz_stream *stream, size_t *n,
+                                      const uint64_t **ids,
+                                      const uint64_t **handles);
+
+typedef struct sz_stream_stats {
+    int64_t watermark;     /* INT64_MIN before any event or advance */
+    uint64_t late_count;   /* late events so far */
+    size_t keys;           /* keys holding state (open or remembered) */
+    size_t open_sessions;  /* open inactivity sessions */
+    size_t open_events;    /* events held (with keep_values or a cap) */
+    size_t bytes;          /* memory held by the stream */
+} sz_stream_stats;
+
+void sz_stream_stats_get(const sz_stream *stream, sz_stream_stats *stats);
+
+/*
+ * Snapshots: a versioned, checksummed byte string of the whole state.
+ * sz_stream_snapshot_size() gives the exact length; sz_stream_snapshot()
+ * writes it into the caller's buffer (SZ_ERR_PARAM if it is too small).
+ * sz_stream_restore() validates everything before building anything:
+ * SZ_ERR_SNAPSHOT for a truncated, corrupted, foreign or inconsistent
+ * snapshot, SZ_ERR_NOMEM, or SZ_OK with a stream that continues exactly
+ * as the original would have.
+ */
+size_t sz_stream_snapshot_size(const sz_stream *stream);
+sz_status sz_stream_snapshot(const sz_stream *stream, unsigned char *buf,
+                             size_t len);
+sz_status sz_stream_restore(const unsigned char *buf, size_t len,
+                            sz_stream **out);
 
 /* ---------------------------------------------------------------------------
  * Time conversion helpers

@@ -1,0 +1,1188 @@
+/*
+ * stream.c -- the incremental sessionizer (tier 2 of sessionize.h).
+ *
+ * State, per key that holds anything:
+ *   - its open "units": inactivity sessions (the gap rule alone) not yet
+ *     final, in time order, disjoint.  Without a cap and without values a
+ *     unit is a session and three numbers describe it; with a cap (or
+ *     values) a unit keeps its events' times (and handles) sorted, and its
+ *     capped sessions are cut from them on demand, because an out-of-order
+ *     event can move every cut after it;
+ *   - what the late rule needs once sessions are gone: `frozen`, the last
+ *     time at which an event could still have joined the key's last final
+ *     session (an event at or before it is late: it would change or precede
+ *     a final session), and that session's end and block origin.  A key
+ *     with no open unit keeps only these, and only until no event could
+ *     still be judged by them (last end + 2 gaps + allowed lateness); then
+ *     it is freed.
+ *
+ * Ordering by closing time: a binary min-heap of keys by `due`, the
+ * watermark value past which something happens to the key (a session
+ * becomes final, or in update mode fires).  The heap is lazy: a key's entry
+ * is a lower bound of its due, lowered when an event could bring the due
+ * forward, never raised on the hot path; a key popped before its time is
+ * recomputed and pushed back.  Advancing the watermark thus costs only the
+ * keys it reaches.
+ *
+ * Lateness: an event with t >= watermark is never late (the session it
+ * lands in can still be joined at t).  An older event is late when
+ * t <= frozen, or when the session it would land in, after merging, is
+ * already final; that is decided on a scratch copy before anything changes.
+ *
+ * Emission order is deterministic whatever the heap's layout (so a stream
+ * restored from a snapshot continues identically): the records one
+ * watermark step produces are sorted by (last joining time, key's creation
+ * order, start).
+ */
+#include "sz_stream_internal.h"
+
+#include <stdlib.h>
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static sz_status sz__grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    size_t c = *cap ? *cap : 16;
+    void *q;
+    if (need <= *cap) return SZ_OK;
+    while (c < need) c = c > SIZE_MAX / 2 ? need : c * 2;
+    q = SZ_REALLOC(*p, sz__mul_size(c, size));
+    if (q == NULL) return SZ_ERR_NOMEM;
+    *p = q;
+    *cap = c;
+    return SZ_OK;
+}
+
+static sz_status sz__grow32(void **p, uint32_t *cap, size_t need, size_t size)
+{
+    size_t c = *cap;
+    sz_status st;
+    if (need > UINT32_MAX - 1) return SZ_ERR_NOMEM;
+    st = sz__grow(p, &c, need, size);
+    if (st == SZ_OK) *cap = c > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)c;
+    return st;
+}
+
+/* The last time an event can have and still join a session ending at
+ * `end`: end + gap (inclusive) or end + gap - 1. */
+SZ_INLINE int64_t sz__gap_reach(const sz_stream *s, int64_t end)
+{
+    return sz__sat_add(end, s->join_span);
+}
+
+SZ_INLINE int sz__within_gap(const sz_stream *s, int64_t a, int64_t b)
+{
+    /* a <= b: b - a < gap_thr, exact in uint64 */
+    return (uint64_t)b - (uint64_t)a < s->rule.gap_thr;
+}
+
+/* ---- cutting a unit into capped sessions -------------------------------- */
+
+/* Fills *cs with the capped session of u starting at event `first` (an
+ * index relative to u->off); returns 0 when there is none. */
+static int sz__cut(const sz_stream *s, const sz__unit *u, uint32_t first,
+                   sz__cs *cs)
+{
+    const sz_rule *r = &s->rule;
+    int64_t cap_last, we_cap;
+    if (first >= (s->keep_events ? u->n_ev : 1u)) return 0;
+    cs->first = first;
+    if (r->mode == SZ_CAP_NONE) {
+        if (s->keep_events) {
+            cs->start = u->ev[u->off + first].t;
+            cs->count = (int64_t)(u->n_ev - first);
+        } else {
+            cs->start = u->start;
+            cs->count = u->count;
+        }
+        cs->end = u->end;
+        cs->window_end = sz__sat_add(cs->end, r->gap);
+        cs->lastjoin = sz__gap_reach(s, cs->end);
+        return 1;
+    }
+    {
+        const sz__ev *ev = u->ev + u->off;
+        uint32_t j = first + 1, n = u->n_ev;
+        int64_t st = ev[first].t;
+        if (r->mode == SZ_CAP_RESTART) {
+            while (j < n && (uint64_t)ev[j].t - (uint64_t)st < r->cap_thr) j++;
+            /* cap_thr - 1 <= max: the sum saturates, never wraps */
+            cap_last = sz__sat_add(st, (int64_t)(r->cap_thr - 1));
+            we_cap = sz__sat_add(st, r->max);
+        } else {
+            /* the block of st, counted from the unit's origin */
+            int64_t be = sz__next_block_end(u->origin, st, r->max);
+            while (j < n && ev[j].t < be) j++;
+            cap_last = be - 1;
+            we_cap = be;
+        }
+        cs->start = st;
+        cs->end = ev[j - 1].t;
+        cs->count = (int64_t)(j - first);
+        cs->window_end = sz__sat_add(cs->end, r->gap);
+        if (cs->window_end > we_cap) cs->window_end = we_cap;
+        cs->lastjoin = sz__gap_reach(s, cs->end);
+        if (cs->lastjoin > cap_last) cs->lastjoin = cap_last;
+        return 1;
+    }
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static sz_status sz__out_reserve(sz_stream *s, size_t n_ids, size_t n_h)
+{
+    size_t cap = s->out_cap;
+    sz_status st = sz__grow((void **)&s->out, &cap, s->out_n + 1, sizeof *s->out);
+    if (st == SZ_OK && cap != s->out_cap) {
+        size_t kc = s->out_cap;
+        st = sz__grow((void **)&s->out_key, &kc, cap, sizeof *s->out_key);
+        if (st == SZ_OK) s->out_cap = cap;
+    }
+    if (st == SZ_OK)
+        st = sz__grow((void **)&s->out_ids, &s->ids_cap, s->ids_n + n_ids,
+                      sizeof *s->out_ids);
+    if (st == SZ_OK)
+        st = sz__grow((void **)&s->out_h, &s->h_cap, s->h_n + n_h,
+                      sizeof *s->out_h);
+    return st;
+}
+
+/* Appends a record (space reserved by the caller) and returns it. */
+static sz_stream_out *sz__out_add(sz_stream *s, int kind, const sz__key *k,
+                                  int64_t lastjoin, int64_t start)
+{
+    sz_stream_out *o = &s->out[s->out_n];
+    sz__emit_key *ek = &s->out_key[s->out_n];
+    s->out_n++;
+    memset(o, 0, sizeof *o);
+    o->kind = kind;
+    o->key = k->key;
+    o->key_ns = k->ns;
+    o->start = start;
+    o->replaces_off = s->ids_n;
+    o->values_off = s->h_n;
+    ek->lastjoin = lastjoin;
+    ek->seq = k->seq;
+    ek->start = start;
+    return o;
+}
+
+static void sz__out_values(sz_stream *s, sz_stream_out *o, const sz__unit *u,
+                           const sz__cs *cs)
+{
+    if (s->cfg.keep_values) {
+        const sz__ev *ev = u->ev + u->off + cs->first;
+        int64_t i;
+        for (i = 0; i < cs->count; i++) s->out_h[s->h_n++] = ev[i].h;
+        o->n_values = (size_t)cs->count;
+    }
+}
+
+static void sz__out_session(sz_stream_out *o, const sz__cs *cs)
+{
+    o->start = cs->start;
+    o->end = cs->end;
+    o->window_end = cs->window_end;
+    o->count = cs->count;
+}
+
+static int sz__emit_cmp(const sz__emit_key *ka, const sz__emit_key *kb)
+{
+    if (ka->lastjoin != kb->lastjoin) return ka->lastjoin < kb->lastjoin ? -1 : 1;
+    if (ka->seq != kb->seq) return ka->seq < kb->seq ? -1 : 1;
+    if (ka->start != kb->start) return ka->start < kb->start ? -1 : 1;
+    return 0;
+}
+
+/* Sorts records [from, out_n) by their emission key: insertion sort, as a
+ * watermark step emits few records and mostly in order already. */
+static void sz__out_sort(sz_stream *s, size_t from)
+{
+    size_t i, j;
+    for (i = from + 1; i < s->out_n; i++) {
+        sz_stream_out o = s->out[i];
+        sz__emit_key k = s->out_key[i];
+        for (j = i; j > from && sz__emit_cmp(&s->out_key[j - 1], &k) > 0;
+             j--) {
+            s->out[j] = s->out[j - 1];
+            s->out_key[j] = s->out_key[j - 1];
+        }
+        s->out[j] = o;
+        s->out_key[j] = k;
+    }
+}
+
+/* ---- the key table ------------------------------------------------------ */
+
+SZ_INLINE size_t sz__slot_of(const sz_stream *s, uint64_t key, uint32_t ns)
+{
+    return (size_t)sz__hash_u64(key ^ ((uint64_t)ns << 59 | ns))
+           & (s->n_slots - 1);
+}
+
+static uint32_t sz__find(const sz_stream *s, uint64_t key, uint32_t ns)
+{
+    size_t i = sz__slot_of(s, key, ns);
+    for (;;) {
+        const sz__slot *sl = &s->slots[i];
+        if (sl->idx == NIL) return NIL;
+        if (sl->key == key && sl->ns == ns) return sl->idx;
+        i = (i + 1) & (s->n_slots - 1);
+    }
+}
+
+static void sz__slot_put(sz__slot *slots, size_t n_slots, size_t start,
+                         uint64_t key, uint32_t ns, uint32_t idx)
+{
+    size_t i = start;
+    while (slots[i].idx != NIL) i = (i + 1) & (n_slots - 1);
+    slots[i].key = key;
+    slots[i].ns = ns;
+    slots[i].idx = idx;
+}
+
+static sz_status sz__slots_resize(sz_stream *s, size_t n_slots)
+{
+    sz__slot *ns = (sz__slot *)SZ_MALLOC(sz__mul_size(n_slots, sizeof *ns));
+    size_t i;
+    if (ns == NULL) return SZ_ERR_NOMEM;
+    for (i = 0; i < n_slots; i++) ns[i].idx = NIL;
+    for (i = 0; i < s->n_slots; i++) {
+        const sz__slot *sl = &s->slots[i];
+        if (sl->idx != NIL)
+            sz__slot_put(ns, n_slots, (size_t)sz__hash_u64(sl->key ^ ((uint64_t)sl->ns << 59 | sl->ns)) & (n_slots - 1),
+                         sl->key, sl->ns, sl->idx);
+    }
+    SZ_FREE(s->slots);
+    s->slots = ns;
+    s->n_slots = n_slots;
+    return SZ_OK;
+}
+
+/* Backward-shift deletion keeps linear probing's chains intact. */
+static void sz__slot_del(sz_stream *s, uint64_t key, uint32_t ns)
+{
+    size_t mask = s->n_slots - 1, i = sz__slot_of(s, key, ns), j;
+    while (!(s->slots[i].key == key && s->slots[i].ns == ns)) i = (i + 1) & mask;
+    j = i;
+    for (;;) {
+        size_t home;
+        j = (j + 1) & mask;
+        if (s->slots[j].idx == NIL) break;
+        home = sz__slot_of(s, s->slots[j].key, s->slots[j].ns);
+        /* move j back to i unless its home lies cyclically in (i, j] */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            s->slots[i] = s->slots[j];
+            i = j;
+        }
+    }
+    s->slots[i].idx = NIL;
+}
+
+/* ---- pools ------------------------------------------------------------- */
+
+static uint32_t sz__unit_alloc(sz_stream *s)
+{
+    uint32_t u;
+    if (s->free_unit == NIL) {
+        uint32_t old = s->n_units_cap, i;
+        if (sz__grow32((void **)&s->units, &s->n_units_cap, (size_t)old + 1,
+                       sizeof *s->units) != SZ_OK)
+            return NIL;
+        for (i = s->n_units_cap; i-- > old;) {
+            memset(&s->units[i], 0, sizeof s->units[i]);
+            s->units[i].next = s->free_unit;
+            s->free_unit = i;
+        }
+    }
+    u = s->free_unit;
+    s->free_unit = s->units[u].next;
+    s->units[u].next = NIL;
+    s->units[u].n_ev = s->units[u].off = 0;
+    s->units[u].n_fired = 0;
+    s->live_units++;
+    return u;
+}
+
+/* Returns a unit to the pool; its buffers stay allocated for reuse unless
+ * they are large. */
+static void sz__unit_release(sz_stream *s, uint32_t u)
+{
+    sz__unit *x = &s->units[u];
+    s->open_events -= x->n_ev;
+    if (x->cap_ev > 64) {
+        SZ_FREE(x->ev);
+        x->ev = NULL;
+        x->cap_ev = 0;
+    }
+    if (x->cap_fired > 16) {
+        SZ_FREE(x->fired);
+        x->fired = NULL;
+        x->cap_fired = 0;
+    }
+    x->n_ev = x->off = x->n_fired = 0;
+    x->next = s->free_unit;
+    s->free_unit = u;
+    s->live_units--;
+}
+
+static sz_status sz__unit_push_ev(sz_stream *s, sz__unit *u, uint32_t at,
+                                  int64_t t, uint64_t h)
+{
+    /* at: index relative to off */
+    if (u->off + u->n_ev == u->cap_ev) {
+        if (u->off > 0 && u->off >= u->n_ev) {
+            memmove(u->ev, u->ev + u->off, u->n_ev * sizeof *u->ev);
+            u->off = 0;
+        } else if (sz__grow32((void **)&u->ev, &u->cap_ev,
+                              (size_t)u->cap_ev + 1, sizeof *u->ev) != SZ_OK)
+            return SZ_ERR_NOMEM;
+    }
+    {
+        sz__ev *ev = u->ev + u->off;
+        if (at < u->n_ev) memmove(ev + at + 1, ev + at, (u->n_ev - at) * sizeof *ev);
+        ev[at].t = t;
+        ev[at].h = h;
+        u->n_ev++;
+        s->open_events++;
+    }
+    return SZ_OK;
+}
+
+/* ---- the heap of keys by due ------------------------------------------- */
+
+static void sz__heap_set(sz_stream *s, uint32_t pos, sz__heap_node nd)
+{
+    s->heap[pos] = nd;
+    s->keys[nd.k].heap_pos = pos;
+}
+
+static void sz__heap_up(sz_stream *s, uint32_t pos)
+{
+    sz__heap_node nd = s->heap[pos];
+    while (pos > 0) {
+        uint32_t p = (pos - 1) / 2;
+        if (s->heap[p].due <= nd.due) break;
+        sz__heap_set(s, pos, s->heap[p]);
+        pos = p;
+    }
+    sz__heap_set(s, pos, nd);
+}
+
+static void sz__heap_down(sz_stream *s, uint32_t pos)
+{
+    sz__heap_node nd = s->heap[pos];
+    for (;;) {
+        uint32_t c = 2 * pos + 1;
+        if (c >= s->heap_n) break;
+        if (c + 1 < s->heap_n && s->heap[c + 1].due < s->heap[c].due) c++;
+        if (s->heap[c].due >= nd.due) break;
+        sz__heap_set(s, pos, s->heap[c]);
+        pos = c;
+    }
+    sz__heap_set(s, pos, nd);
+}
+
+static sz_status sz__heap_push(sz_stream *s, uint32_t k, int64_t due)
+{
+    sz__heap_node nd;
+    if (sz__grow32((void **)&s->heap, &s->heap_cap, (size_t)s->heap_n + 1,
+                   sizeof *s->heap) != SZ_OK)
+        return SZ_ERR_NOMEM;
+    nd.due = due;
+    nd.k = k;
+    s->heap[s->heap_n] = nd;
+    s->keys[k].heap_pos = s->heap_n++;
+    sz__heap_up(s, s->heap_n - 1);
+    return SZ_OK;
+}
+
+static void sz__heap_pop_top(sz_stream *s)
+{
+    s->heap_n--;
+    if (s->heap_n > 0) {
+        sz__heap_set(s, 0, s->heap[s->heap_n]);
+        sz__heap_down(s, 0);
+    }
+}
+
+/* Lowers key k's heap entry to `due` if that is earlier. */
+static void sz__heap_lower(sz_stream *s, uint32_t k, int64_t due)
+{
+    uint32_t pos = s->keys[k].heap_pos;
+    if (due < s->heap[pos].due) {
+        s->heap[pos].due = due;
+        sz__heap_up(s, pos);
+    }
+}
+
+/* ---- a key's due --------------------------------------------------------- */
+
+/* When a key with no open unit is forgotten: once the watermark is past
+ * last_end + 2 gaps + allowed lateness, every event that `frozen` or
+ * `origin` could still judge is late by its own session's finality. */
+static int64_t sz__key_expiry(const sz_stream *s, const sz__key *k)
+{
+    return sz__sat_add(sz__sat_add(sz__gap_reach(s, k->last_end), s->join_span),
+                       s->cfg.allowed_lateness);
+}
+
+/* Whether emitted record f describes capped session cs exactly. */
+SZ_INLINE int sz__same(const sz__fired *f, const sz__cs *cs)
+{
+    return f->start == cs->start && f->end == cs->end && f->count == cs->count;
+}
+
+/* The watermark past which unit u needs work: its first session becomes
+ * final, or (update mode) its first session not yet emitted as it now is
+ * fires. */
+static int64_t sz__unit_due(const sz_stream *s, const sz__unit *u)
+{
+    sz__cs cs;
+    int64_t due;
+    uint32_t first = 0, r = 0;
+    sz__cut(s, u, 0, &cs);
+    due = sz__sat_add(cs.lastjoin, s->cfg.allowed_lateness);
+    if (s->cfg.emit == SZ_EMIT_UPDATE) {
+        for (;;) {
+            while (r < u->n_fired && u->fired[r].end < cs.start) r++;
+            if (!(r < u->n_fired && sz__same(&u->fired[r], &cs))) {
+                if (cs.lastjoin < due) due = cs.lastjoin;
+                break;
+            }
+            first += (uint32_t)cs.count;
+            if (!s->keep_events || !sz__cut(s, u, first, &cs)) break;
+        }
+    }
+    return due;
+}
+
+static int64_t sz__key_due(const sz_stream *s, const sz__key *k)
+{
+    int64_t due = INT64_MAX;
+    uint32_t u;
+    if (k->head == NIL) return sz__key_expiry(s, k);
+    for (u = k->head; u != NIL; u = s->units[u].next) {
+        int64_t d = sz__unit_due(s, &s->units[u]);
+        if (d < due) due = d;
+    }
+    return due;
+}
+
+/* ---- update mode: reconciling fired sessions with what was emitted ----- */
+
+/* The ordinal within its key of the capped session of unit `uid` that
+ * starts at event `first`. */
+static int64_t sz__index_of(const sz_stream *s, const sz__key *k, uint32_t uid,
+                            uint32_t first)
+{
+    int64_t idx = k->next_index;
+    uint32_t u;
+    for (u = k->head; u != NIL; u = s->units[u].next) {
+        uint32_t f = 0;
+        sz__cs cs;
+        while (sz__cut(s, &s->units[u], f, &cs)) {
+            if (u == uid && f == first) return idx;
+            idx++;
+            f += (uint32_t)cs.count;
+            if (!s->keep_events) break;
+        }
+    }
+    return idx;
+}
+
+/*
+ * Emits each fired session of unit `uid` (last joining time before the
+ * watermark) that differs from what was last emitted for it.  A fired
+ * session takes the id of the first emitted session it overlaps (revision
+ * + 1) and lists the other overlapped ones as replaced; with none, it is
+ * new.  Emitted sessions it does not overlap are left for later.
+ */
+static sz_status sz__reconcile(sz_stream *s, uint32_t ki, uint32_t uid)
+{
+    sz__key *k = &s->keys[ki];
+    sz__unit *u = &s->units[uid];
+    uint32_t first = 0, r = 0;
+    sz__cs cs;
+    while (sz__cut(s, u, first, &cs) && cs.lastjoin < s->wm) {
+        uint32_t a, b;
+        sz_stream_out *o;
+        /* records are disjoint and sorted; skip those wholly before cs */
+        while (r < u->n_fired && u->fired[r].end < cs.start) r++;
+        a = r;
+        b = a;
+        while (b < u->n_fired && u->fired[b].start <= cs.end) b++;
+        if (!(b == a + 1 && sz__same(&u->fired[a], &cs))) {
+            uint32_t i;
+            sz__fired rec;
+            if (sz__out_reserve(s, b > a ? b - a - 1 : 0,
+                                s->cfg.keep_values ? (size_t)cs.count : 0)
+                != SZ_OK)
+                return SZ_ERR_NOMEM;
+            if (b == a) {
+                /* a new record: make room at a */
+                if (sz__grow32((void **)&u->fired, &u->cap_fired,
+                               (size_t)u->n_fired + 1, sizeof *u->fired)
+                    != SZ_OK)
+                    return SZ_ERR_NOMEM;
+                memmove(u->fired + a + 1, u->fired + a,
+                        (u->n_fired - a) * sizeof *u->fired);
+                u->n_fired++;
+                rec.id = s->next_id++;
+                rec.revision = 0;
+            } else {
+                rec.id = u->fired[a].id;
+                rec.revision = u->fired[a].revision + 1;
+            }
+            o = sz__out_add(s, SZ_OUT_SESSION, k, cs.lastjoin, cs.start);
+            sz__out_session(o, &cs);
+            o->final = sz__sat_add(cs.lastjoin, s->cfg.allowed_lateness) < s->wm;
+            o->id = rec.id;
+            o->revision = rec.revision;
+            o->index = sz__index_of(s, k, uid, first);
+            for (i = a + 1; i < b; i++) s->out_ids[s->ids_n++] = u->fired[i].id;
+            o->n_replaces = b > a ? b - a - 1 : 0;
+            sz__out_values(s, o, u, &cs);
+            rec.start = cs.start;
+            rec.end = cs.end;
+            rec.count = cs.count;
+            u->fired[a] = rec;
+            if (b > a + 1) {
+                memmove(u->fired + a + 1, u->fired + b,
+                        (u->n_fired - b) * sizeof *u->fired);
+                u->n_fired -= b - a - 1;
+            }
+        }
+        r = a + 1;
+        first += (uint32_t)cs.count;
+        if (!s->keep_events) break;
+    }
+    return SZ_OK;
+}
+
+/* ---- finishing sessions -------------------------------------------------- */
+
+static void sz__key_release(sz_stream *s, uint32_t ki)
+{
+    sz__key *k = &s->keys[ki];
+    sz__slot_del(s, k->key, k->ns);
+    k->heap_pos = NIL;  /* marks it free for the snapshot writer */
+    k->head = s->free_key;  /* the free list threads through head */
+    s->free_key = ki;
+    s->live_keys--;
+}
+
+/* Emits the final sessions of key ki at the current watermark (all of them
+ * when `all`), fires update-mode sessions, and frees what is done.  Returns
+ * *freed = 1 when the key itself was released (its heap entry is the
+ * caller's to remove). */
+static sz_status sz__process_key(sz_stream *s, uint32_t ki, int all, int *freed)
+{
+    sz__key *k = &s->keys[ki];
+    int update = s->cfg.emit == SZ_EMIT_UPDATE;
+    uint32_t uid;
+    *freed = 0;
+    /* fire first: a later unit's session can fire while an earlier one is
+     * not yet final */
+    if (update && !all)
+        for (uid = k->head; uid != NIL; uid = s->units[uid].next) {
+            sz_status st = sz__reconcile(s, ki, uid);
+            if (st != SZ_OK) return st;
+        }
+    while (k->head != NIL) {
+        sz__unit *u;
+        sz__cs cs;
+        uid = k->head;
+        u = &s->units[uid];
+        sz__cut(s, u, 0, &cs);
+        if (!all && !(sz__sat_add(cs.lastjoin, s->cfg.allowed_lateness) < s->wm))
+            break;
+        /* cs is final */
+        {
+            int was_emitted = update && u->n_fired > 0
+                              && sz__same(&u->fired[0], &cs);
+            size_t nh = s->cfg.keep_values ? (size_t)cs.count : 0;
+            uint32_t n_old = 0, i;
+            sz_stream_out *o;
+            if (update) /* records overlapping cs: it replaces all of them */
+                while (n_old < u->n_fired && u->fired[n_old].start <= cs.end) n_old++;
+            if (sz__out_reserve(s, n_old, nh) != SZ_OK) return SZ_ERR_NOMEM;
+            o = sz__out_add(s, was_emitted ? SZ_OUT_RETIRED : SZ_OUT_SESSION, k,
+                            cs.lastjoin, cs.start);
+            sz__out_session(o, &cs);
+            o->final = 1;
+            o->index = k->next_index;
+            if (was_emitted) {
+                o->id = u->fired[0].id;
+                o->revision = u->fired[0].revision;
+            } else if (n_old > 0) { /* flush of a changed, fired session */
+                o->id = u->fired[0].id;
+                o->revision = u->fired[0].revision + 1;
+                for (i = 1; i < n_old; i++) s->out_ids[s->ids_n++] = u->fired[i].id;
+                o->n_replaces = n_old - 1;
+            } else {
+                o->id = s->next_id++;
+            }
+            sz__out_values(s, o, u, &cs);
+            if (n_old > 0) {
+                memmove(u->fired, u->fired + n_old,
+                        (u->n_fired - n_old) * sizeof *u->fired);
+                u->n_fired -= n_old;
+            }
+        }
+        k->has_final = 1;
+        k->frozen = cs.lastjoin;
+        k->last_end = cs.end;
+        k->origin = u->origin;
+        k->next_index++;
+        /* drop the session's events */
+        if (s->keep_events && (uint32_t)cs.count < u->n_ev) {
+            u->off += (uint32_t)cs.count;
+            u->n_ev -= (uint32_t)cs.count;
+            s->open_events -= (size_t)cs.count;
+            u->count -= cs.count;
+            u->start = u->ev[u->off].t;
+        } else {
+            k->head = u->next;
+            sz__unit_release(s, uid);
+        }
+    }
+    if (k->head == NIL && (all || sz__key_expiry(s, k) < s->wm)) {
+        if (sz__out_reserve(s, 0, 0) != SZ_OK) return SZ_ERR_NOMEM;
+        sz__out_add(s, SZ_OUT_KEY_FREED, k, INT64_MAX, INT64_MAX);
+        sz__key_release(s, ki);
+        *freed = 1;
+    }
+    return SZ_OK;
+}
+
+/* Emits everything the watermark has made due. */
+static sz_status sz__process_due(sz_stream *s)
+{
+    size_t from = s->out_n;
+    sz_status st = SZ_OK;
+    while (s->heap_n > 0 && s->heap[0].due < s->wm) {
+        uint32_t ki = s->heap[0].k;
+        int64_t due = sz__key_due(s, &s->keys[ki]);
+        int freed;
+        if (due >= s->wm) {  /* a stale lower bound */
+            s->heap[0].due = due;
+            sz__heap_down(s, 0);
+            continue;
+        }
+        st = sz__process_key(s, ki, 0, &freed);
+        if (st != SZ_OK) break;
+        if (freed) {
+            sz__heap_pop_top(s);
+        } else {
+            s->heap[0].due = sz__key_due(s, &s->keys[ki]);
+            sz__heap_down(s, 0);
+        }
+    }
+    sz__out_sort(s, from);
+    return st;
+}
+
+/* ---- applying one event -------------------------------------------------- */
+
+/* Whether t joins unit u by the gap rule. */
+static int sz__joins(const sz_stream *s, const sz__unit *u, int64_t t)
+{
+    if (t < u->start) return sz__within_gap(s, t, u->start);
+    if (t > u->end) return sz__within_gap(s, u->end, t);
+    return 1;
+}
+
+/* Where event t of key k lands: *prev is the unit before it (NIL: none),
+ * *a and *b the units it joins (NIL: none; b only when it bridges a and b). */
+static void sz__locate(const sz_stream *s, const sz__key *k, int64_t t,
+                       uint32_t *prev, uint32_t *a, uint32_t *b)
+{
+    uint32_t u, p = NIL;
+    *a = *b = NIL;
+    for (u = k->head; u != NIL; p = u, u = s->units[u].next) {
+        const sz__unit *x = &s->units[u];
+        if (sz__joins(s, x, t)) {
+            *a = u;
+            if (x->next != NIL && sz__joins(s, &s->units[x->next], t)) *b = x->next;
+            break;
+        }
+        if (t < x->start) break;
+    }
+    *prev = p;
+}
+
+/* The origin a new inactivity session starting at t gets: a fixed-mode
+ * chain continues across final sessions while the gap rule holds. */
+static int64_t sz__new_origin(const sz_stream *s, const sz__key *k, int64_t t)
+{
+    if (k->has_final && t > k->last_end && sz__within_gap(s, k->last_end, t))
+        return k->origin;
+    return t;
+}
+
+/* Whether event t would land in a final session (the slow path, for
+ * t < watermark).  Builds the merged unit on the scratch buffer. */
+static sz_status sz__would_be_final(sz_stream *s, const sz__key *k, int64_t t,
+                                    uint32_t a, uint32_t b, int *final)
+{
+    sz__unit tmp;
+    sz__cs cs;
+    uint32_t first = 0, at = 0;
+    int64_t L = s->cfg.allowed_lateness;
+    memset(&tmp, 0, sizeof tmp);
+    if (!s->keep_events) {
+        tmp.start = t;
+        tmp.end = t;
+        tmp.count = 1;
+        if (a != NIL) {
+            const sz__unit *x = &s->units[b != NIL ? b : a];
+            if (s->units[a].start < tmp.start) tmp.start = s->units[a].start;
+            if (x->end > tmp.end) tmp.end = x->end;
+        }
+        sz__cut(s, &tmp, 0, &cs);
+        *final = sz__sat_add(cs.lastjoin, L) < s->wm;
+        return SZ_OK;
+    }
+    {
+        size_t n = 1, i = 0;
+        const sz__unit *ua = a != NIL ? &s->units[a] : NULL;
+        const sz__unit *ub = b != NIL ? &s->units[b] : NULL;
+        n += (ua ? ua->n_ev : 0) + (ub ? ub->n_ev : 0);
+        if (sz__grow((void **)&s->scratch, &s->scratch_cap, n, sizeof *s->scratch)
+            != SZ_OK)
+            return SZ_ERR_NOMEM;
+        if (ua) {
+            const sz__ev *ev = ua->ev + ua->off;
+            uint32_t j;
+            for (j = 0; j < ua->n_ev && ev[j].t <= t; j++) s->scratch[i++] = ev[j];
+            at = (uint32_t)i;
+            s->scratch[i].t = t;
+            s->scratch[i++].h = 0;
+            for (; j < ua->n_ev; j++) s->scratch[i++] = ev[j];
+            tmp.origin = t < ua->origin ? t : ua->origin;
+        } else {
+            s->scratch[i].t = t;
+            s->scratch[i++].h = 0;
+            tmp.origin = sz__new_origin(s, k, t);
+        }
+        if (ub) {
+            memcpy(s->scratch + i, ub->ev + ub->off, ub->n_ev * sizeof *s->scratch);
+            i += ub->n_ev;
+        }
+        tmp.ev = s->scratch;
+        tmp.n_ev = (uint32_t)i;
+        tmp.start = s->scratch[0].t;
+        tmp.end = s->scratch[i - 1].t;
+        tmp.count = (int64_t)i;
+        while (sz__cut(s, &tmp, first, &cs)) {
+            if (at < first + (uint32_t)cs.count) break;
+            first += (uint32_t)cs.count;
+        }
+        *final = sz__sat_add(cs.lastjoin, L) < s->wm;
+    }
+    return SZ_OK;
+}
+
+/* Merges unit b (right after a) into a. */
+static sz_status sz__unit_merge(sz_stream *s, uint32_t a, uint32_t b)
+{
+    sz__unit *x = &s->units[a], *y = &s->units[b];
+    if (s->keep_events) {
+        /* + 1: room for the bridging event, so nothing fails after the merge */
+        if (x->off + x->n_ev + y->n_ev + 1 > x->cap_ev) {
+            if (x->off > 0) {
+                memmove(x->ev, x->ev + x->off, x->n_ev * sizeof *x->ev);
+                x->off = 0;
+            }
+            if (sz__grow32((void **)&x->ev, &x->cap_ev,
+                           (size_t)x->n_ev + y->n_ev + 1, sizeof *x->ev) != SZ_OK)
+                return SZ_ERR_NOMEM;
+        }
+    }
+    if (y->n_fired > 0
+        && sz__grow32((void **)&x->fired, &x->cap_fired,
+                      (size_t)x->n_fired + y->n_fired, sizeof *x->fired) != SZ_OK)
+        return SZ_ERR_NOMEM;
+    /* nothing can fail from here on */
+    if (s->keep_events) {
+        memcpy(x->ev + x->off + x->n_ev, y->ev + y->off, y->n_ev * sizeof *x->ev);
+        x->n_ev += y->n_ev;
+        s->open_events += y->n_ev;  /* released again with y below */
+    }
+    if (y->n_fired > 0) {
+        memcpy(x->fired + x->n_fired, y->fired, y->n_fired * sizeof *x->fired);
+        x->n_fired += y->n_fired;
+    }
+    x->end = y->end;
+    x->count += y->count;
+    x->next = y->next;
+    sz__unit_release(s, b);
+    return SZ_OK;
+}
+
+/* Adds event (t, h) to key ki, which it does not make late.  *lands
+ * receives the unit it landed in. */
+static sz_status sz__apply(sz_stream *s, uint32_t ki, int64_t t, uint64_t h,
+                           uint32_t prev, uint32_t a, uint32_t b, uint32_t *lands)
+{
+    sz__key *k = &s->keys[ki];
+    sz__unit *x;
+    if (a == NIL) {
+        uint32_t nu = sz__unit_alloc(s);
+        if (nu == NIL) return SZ_ERR_NOMEM;
+        k = &s->keys[ki];
+        x = &s->units[nu];
+        x->start = x->end = t;
+        x->count = 0;
+        x->origin = sz__new_origin(s, k, t);
+        if (s->keep_events && sz__unit_push_ev(s, x, 0, t, h) != SZ_OK) {
+            x->n_ev = 0;
+            sz__unit_release(s, nu);
+            return SZ_ERR_NOMEM;
+        }
+        x->count = 1;
+        if (prev == NIL) {
+            x->next = k->head;
+            k->head = nu;
+        } else {
+            x->next = s->units[prev].next;
+            s->units[prev].next = nu;
+        }
+        *lands = nu;
+        return SZ_OK;
+    }
+    if (b != NIL) {
+        sz_status st = sz__unit_merge(s, a, b);
+        if (st != SZ_OK) return st;
+    }
+    x = &s->units[a];
+    if (s->keep_events) {
+        /* after the last event <= t: ties keep arrival order */
+        uint32_t lo = 0, hi = x->n_ev;
+        const sz__ev *ev = x->ev + x->off;
+        if (hi > 0 && ev[hi - 1].t <= t) {
+            lo = hi;
+        } else {
+            while (lo < hi) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if (ev[mid].t <= t) lo = mid + 1; else hi = mid;
+            }
+        }
+        if (sz__unit_push_ev(s, x, lo, t, h) != SZ_OK) return SZ_ERR_NOMEM;
+    }
+    if (t < x->start) x->start = t;
+    if (t > x->end) x->end = t;
+    if (t < x->origin) x->origin = t;
+    x->count++;
+    *lands = a;
+    return SZ_OK;
+}
+
+static sz_status sz__key_get(sz_stream *s, uint64_t key, uint32_t ns,
+                             uint32_t *out, int *created)
+{
+    uint32_t ki = sz__find(s, key, ns);
+    *created = 0;
+    if (ki == NIL) {
+        sz__key *k;
+        if ((size_t)(s->live_keys + 1) * 2 > s->n_slots
+            && sz__slots_resize(s, s->n_slots * 2) != SZ_OK)
+            return SZ_ERR_NOMEM;
+        if (s->free_key == NIL) {
+            uint32_t old = s->n_keys_cap, i;
+            if (sz__grow32((void **)&s->keys, &s->n_keys_cap, (size_t)old + 1,
+                           sizeof *s->keys) != SZ_OK)
+                return SZ_ERR_NOMEM;
+            for (i = s->n_keys_cap; i-- > old;) {
+                s->keys[i].heap_pos = NIL;
+                s->keys[i].head = s->free_key;
+                s->free_key = i;
+            }
+        }
+        ki = s->free_key;
+        k = &s->keys[ki];
+        s->free_key = k->head;
+        memset(k, 0, sizeof *k);
+        k->key = key;
+        k->ns = ns;
+        k->head = NIL;
+        k->heap_pos = NIL;
+        k->seq = s->next_seq++;
+        sz__slot_put(s->slots, s->n_slots, sz__slot_of(s, key, ns), key, ns, ki);
+        s->live_keys++;
+        *created = 1;
+    }
+    *out = ki;
+    return SZ_OK;
+}
+
+/* Reports event t of `key` as late. */
+static sz_status sz__late(sz_stream *s, uint64_t key, uint32_t ns, int64_t t)
+{
+    sz__key tk;
+    sz_stream_out *o;
+    if (sz__out_reserve(s, 0, 0) != SZ_OK) return SZ_ERR_NOMEM;
+    memset(&tk, 0, sizeof tk);
+    tk.key = key;
+    tk.ns = ns;
+    o = sz__out_add(s, SZ_OUT_LATE, &tk, INT64_MIN, t);
+    o->end = t;
+    o->count = 1;
+    s->late_count++;
+    return SZ_OK;
+}
+
+/* Whether event t of key ki (NIL: a key holding nothing) is late. */
+static sz_status sz__is_late(sz_stream *s, uint32_t ki, int64_t t, int *late)
+{
+    uint32_t prev, a = NIL, b = NIL;
+    sz__key none;
+    const sz__key *k = &none;
+    memset(&none, 0, sizeof none);
+    none.head = NIL;
+    if (ki != NIL) {
+        k = &s->keys[ki];
+        if (k->has_final && t <= k->frozen) {
+            *late = 1;
+            return SZ_OK;
+        }
+        sz__locate(s, k, t, &prev, &a, &b);
+    }
+    return sz__would_be_final(s, k, t, a, b, late);
+}
+
+/* One event.  *late is set when it was late (and then nothing changed). */
+static sz_status sz__push_one(sz_stream *s, uint64_t key, uint32_t ns,
+                              int64_t t, uint64_t h, int *late)
+{
+    uint32_t ki, prev, a, b, lands;
+    int created;
+    sz_status st;
+    *late = 0;
+    if (!s->seen_any || t > s->max_seen) {
+        int64_t w;
+        s->max_seen = t;
+        s->seen_any = 1;
+        /* t - delay, saturating at INT64_MIN */
+        w = t < INT64_MIN + s->cfg.delay ? INT64_MIN : t - s->cfg.delay;
+        if (w > s->wm) s->wm = w;
+    }
+    if (t < s->wm) {  /* only an event behind the watermark can be late */
+        st = sz__is_late(s, sz__find(s, key, ns), t, late);
+        if (st != SZ_OK) return st;
+        if (*late) return sz__late(s, key, ns, t);
+    }
+    st = sz__key_get(s, key, ns, &ki, &created);
+    if (st != SZ_OK) return st;
+    sz__locate(s, &s->keys[ki], t, &prev, &a, &b);
+    st = sz__apply(s, ki, t, h, prev, a, b, &lands);
+    if (st != SZ_OK) {
+        if (created) sz__key_release(s, ki);
+        return st;
+    }
+    if (created) {
+        st = sz__heap_push(s, ki, sz__key_due(s, &s->keys[ki]));
+        if (st != SZ_OK) {  /* undo: the key holds only this event */
+            sz__unit_release(s, s->keys[ki].head);
+            sz__key_release(s, ki);
+        }
+        return st;
+    }
+    /* the due can only have moved to t (+ lateness) or later */
+    sz__heap_lower(s, ki, s->cfg.emit == SZ_EMIT_UPDATE
+                              ? t : sz__sat_add(t, s->cfg.allowed_lateness));
+    if (s->cfg.emit == SZ_EMIT_UPDATE && s->units[lands].n_fired > 0)
+        return sz__reconcile(s, ki, lands);
+    return SZ_OK;
+}
+
+/* Pieces stream_snapshot.c rebuilds a stream with. */
+sz_status sz__stream_key_new(sz_stream *s, uint64_t key, uint32_t ns,
+                             uint32_t *out, int *created)
+{
+    return sz__key_get(s, key, ns, out, created);
+}
+
+uint32_t sz__stream_unit_new(sz_stream *s) { return sz__unit_alloc(s); }
+
+sz_status sz__stream_grow32(void **p, uint32_t *cap, size_t need, size_t size)
+{
+    return sz__grow32(p, cap, need, size);
+}
+
+sz_status sz__stream_heap_add(sz_stream *s, uint32_t k)
+{
+    return sz__heap_push(s, k, sz__key_due(s, &s->keys[k]));
+}
+
+int sz__stream_within_gap(const sz_stream *s, int64_t a, int64_t b)
+{
+    return sz__within_gap(s, a, b);
+}
+
+/* ---- the public functions ------------------------------------------------ */
+
+static void sz__out_clear(sz_stream *s)
+{
+    s->out_n = s->ids_n = s->h_n = 0;
+}
+
+sz_status sz_stream_new(const sz_stream_config *cfg, sz_stream **out)
+{
+    sz_stream *s;
+    size_t i;
+    if (out) *out = NULL;
+    if (cfg == NULL || out == NULL || sz_params_check(&cfg->session) != SZ_OK
+        || cfg->delay < 0 || cfg->allowed_lateness < 0
+        || (cfg->emit != SZ_EMIT_FINAL && cfg->emit != SZ_EMIT_UPDATE))
+        return SZ_ERR_PARAM;
+    s = (sz_stream *)SZ_CALLOC(1, sizeof *s);
+    if (s == NULL) return SZ_ERR_NOMEM;
+    s->cfg = *cfg;
+    s->cfg.keep_values = cfg->keep_values ? 1 : 0;
+    s->cfg.session.inclusive = cfg->session.inclusive ? 1 : 0;
+    s->cfg.session.min_is_nat = cfg->session.min_is_nat ? 1 : 0;
+    if (cfg->session.cap_mode == SZ_CAP_NONE) s->cfg.session.max_duration = 0;
+    sz__rule_init(&s->rule, &cfg->session);
+    s->keep_events = s->cfg.keep_values || s->rule.mode != SZ_CAP_NONE;
+    s->join_span = (int64_t)(s->rule.gap_thr - 1);
+    s->wm = INT64_MIN;
+    s->free_key = s->free_unit = NIL;
+    s->n_slots = 64;
+    s->slots = (sz__slot *)SZ_MALLOC(s->n_slots * sizeof *s->slots);
+    if (s->slots == NULL) {
+        SZ_FREE(s);
+        return SZ_ERR_NOMEM;
+    }
+    for (i = 0; i < s->n_slots; i++) s->slots[i].idx = NIL;
+    *out = s;
+    return SZ_OK;
+}
+
+void sz_stream_free(sz_stream *s)
+{
+    uint32_t i;
+    if (s == NULL) return;
+    for (i = 0; i < s->n_units_cap; i++) {
+        SZ_FREE(s->units[i].ev);
+        SZ_FREE(s->units[i].fired);
+    }
+    SZ_FREE(s->units);
+    SZ_FREE(s->keys);
+    SZ_FREE(s->slots);
+    SZ_FREE(s->heap);
+    SZ_FREE(s->out);
+    SZ_FREE(s->out_key);
+    SZ_FREE(s->out_ids);
+    SZ_FREE(s->out_h);
+    SZ_FREE(s->scratch);
+    SZ_FREE(s);
+}
+
+void sz_stream_config_get(const sz_stream *s, sz_stream_config *cfg)
+{
+    *cfg = s->cfg;
+}
+
+sz_status sz_stream_push(sz_stream *s, const uint64_t *keys, const uint8_t *ns,
+                         const int64_t *times, const uint64_t *handles, size_t n,
+                         int stop_at_late, size_t *n_done, size_t *err_pos)
+{
+    size_t i;
+    sz_status st = SZ_OK;
+    if (n_done) *n_done = 0;
+    if (err_pos) *err_pos = SZ_NO_POSITION;
+    sz__out_clear(s);
+    if (n > 0 && (keys == NULL || times == NULL
+                  || (s->cfg.keep_values && handles == NULL)))
+        return SZ_ERR_PARAM;
+    for (i = 0; i < n; i++) {
+        st = sz__time_check(&s->rule, times[i]);
+        if (st != SZ_OK) {
+            if (err_pos) *err_pos = i;
+            return st;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        int late;
+        size_t before = s->out_n;
+        st = sz__push_one(s, keys[i], ns ? ns[i] : 0, times[i],
+                          handles ? handles[i] : 0, &late);
+        if (st != SZ_OK) break;
+        if (late) s->out[before].pos = i;
+        st = sz__process_due(s);
+        if (st != SZ_OK) {
+            i++;
+            break;
+        }
+        if (late && stop_at_late) {
+            i++;
+            break;
+        }
+    }
+    if (n_done) *n_done = i;
+    return st;
+}
+
+int sz_stream_has_key(const sz_stream *s, uint64_t key, uint32_t ns)
+{
+    return sz__find(s, key, ns) != NIL;
+}
+
+sz_status sz_stream_advance(sz_stream *s, int64_t wm)
+{
+    sz__out_clear(s);
+    if (wm > s->wm) s->wm = wm;
+    return sz__process_due(s);
+}
+
+sz_status sz_stream_flush(sz_stream *s)
+{
+    sz_status st = SZ_OK;
+    size_t from;
+    sz__out_clear(s);
+    s->wm = INT64_MAX;
+    from = s->out_n;
+    /* every key, in heap order; sorted afterwards */
+    while (s->heap_n > 0) {
+        int freed;
+        st = sz__process_key(s, s->heap[0].k, 1, &freed);
+        if (st != SZ_OK) break;
+        sz__heap_pop_top(s);
+    }
+    sz__out_sort(s, from);
+    return st;
+}
+
+const sz_stream_out *sz_stream_output(const sz_stream *s, size_t *n,
+                                      const uint64_t **ids,
+                                      const uint64_t **handles)
+{
+    if (n) *n = s->out_n;
+    if (ids) *ids = s->out_ids;
+    if (handles) *handles = s->out_h;
+    return s->out;
+}
+
+void sz_stream_stats_get(const sz_stream *s, sz_stream_stats *st)
+{
+    uint32_t i;
+    size_t bytes = sizeof *s;
+    st->watermark = s->wm;
+    st->late_count = s->late_count;
+    st->keys = s->live_keys;
+    st->open_sessions = s->live_units;
+    st->open_events = s->open_events;
+    bytes += (size_t)s->n_keys_cap * sizeof *s->keys;
+    bytes += (size_t)s->n_units_cap * sizeof *s->units;
+    for (i = 0; i < s->n_units_cap; i++)
+        bytes += (size_t)s->units[i].cap_ev * sizeof(sz__ev)
+                 + (size_t)s->units[i].cap_fired * sizeof(sz__fired);
+    bytes += s->n_slots * sizeof *s->slots;
+    bytes += (size_t)s->heap_cap * sizeof *s->heap;
+    bytes += s->out_cap * (sizeof *s->out + sizeof *s->out_key);
+    bytes += s->ids_cap * sizeof *s->out_ids + s->h_cap * sizeof *s->out_h;
+    bytes += s->scratch_cap * sizeof *s->scratch;
+    st->bytes = bytes;
+}

@@ -1,0 +1,111 @@
+/*
+ * sz_stream_internal.h -- the incremental sessionizer's state, shared by
+ * stream.c (the logic) and stream_snapshot.c (serialization); not installed.
+ * stream.c's header comment explains the design.
+ */
+#ifndef SZ_STREAM_INTERNAL_H
+#define SZ_STREAM_INTERNAL_H
+
+#include "sz_internal.h"
+
+#define NIL UINT32_MAX
+
+typedef struct sz__ev {
+    int64_t t;
+    uint64_t h;
+} sz__ev;
+
+/* An emitted, not yet final session (update mode). */
+typedef struct sz__fired {
+    uint64_t id;
+    int64_t start, end, count, revision;
+} sz__fired;
+
+typedef struct sz__unit {
+    int64_t start, end, count;  /* of the events still held */
+    int64_t origin;             /* SZ_CAP_FIXED: the inactivity session's
+                                   first event, which blocks count from */
+    uint32_t next;              /* the key's next unit in time order */
+    uint32_t n_ev, off, cap_ev; /* ev[off .. off + n_ev) */
+    uint32_t n_fired, cap_fired;
+    sz__ev *ev;
+    sz__fired *fired;
+} sz__unit;
+
+typedef struct sz__key {
+    uint64_t key;
+    uint64_t seq;        /* creation order: ties in emission order */
+    uint32_t ns;
+    uint32_t head;       /* first open unit, or NIL */
+    uint32_t heap_pos;
+    uint32_t has_final;  /* frozen, last_end, origin are meaningful */
+    int64_t frozen, last_end, origin;
+    int64_t next_index;
+} sz__key;
+
+typedef struct sz__slot {  /* hash slot; idx == NIL: empty */
+    uint64_t key;
+    uint32_t ns;
+    uint32_t idx;
+} sz__slot;
+
+typedef struct sz__heap_node {
+    int64_t due;
+    uint32_t k;
+} sz__heap_node;
+
+/* One capped session of a unit, as the cutter finds it. */
+typedef struct sz__cs {
+    int64_t start, end, count, window_end, lastjoin;
+    uint32_t first;  /* events ev[off + first .. off + first + count) */
+} sz__cs;
+
+typedef struct sz__emit_key {  /* sort key of an output record */
+    int64_t lastjoin;
+    uint64_t seq;
+    int64_t start;
+} sz__emit_key;
+
+struct sz_stream {
+    sz_stream_config cfg;
+    sz_rule rule;
+    int keep_events;
+    int64_t join_span;  /* gap_thr - 1: last joinable time is end + this */
+    int64_t wm, max_seen;
+    int seen_any;
+    uint64_t late_count, next_id, next_seq;
+
+    sz__key *keys;
+    uint32_t n_keys_cap, free_key, live_keys;
+    sz__unit *units;
+    uint32_t n_units_cap, free_unit, live_units;
+    size_t open_events;
+
+    sz__slot *slots;
+    size_t n_slots;  /* power of two */
+
+    sz__heap_node *heap;
+    uint32_t heap_n, heap_cap;
+
+    sz_stream_out *out;
+    sz__emit_key *out_key;
+    size_t out_n, out_cap;
+    uint64_t *out_ids;
+    size_t ids_n, ids_cap;
+    uint64_t *out_h;
+    size_t h_n, h_cap;
+
+    sz__ev *scratch;
+    size_t scratch_cap;
+};
+
+
+/* stream.c's pieces that stream_snapshot.c rebuilds a stream with. */
+sz_status sz__stream_key_new(sz_stream *s, uint64_t key, uint32_t ns,
+                             uint32_t *out, int *created);
+uint32_t sz__stream_unit_new(sz_stream *s);
+sz_status sz__stream_grow32(void **p, uint32_t *cap, size_t need, size_t size);
+sz_status sz__stream_heap_add(sz_stream *s, uint32_t k);
+int sz__stream_within_gap(const sz_stream *s, int64_t a, int64_t b);
+
+#endif /* SZ_STREAM_INTERNAL_H */
