@@ -29,16 +29,24 @@ if sanitize:
 
 core = sorted(glob.glob("csrc/*.c"))
 
+
+
+def extension(name: str, binding: str) -> Extension:
+    """One binding module, linked with the whole core."""
+    return Extension(
+        name,
+        sources=[binding, *core],
+        include_dirs=["csrc", np.get_include()],
+        define_macros=macros,
+        extra_compile_args=compile_args,
+        extra_link_args=link_args,
+        undef_macros=["NDEBUG"] if debug else [],
+    )
+
+
 setup(
     ext_modules=[
-        Extension(
-            "sessionize._core",
-            sources=["sessionize/_core.c", *core],
-            include_dirs=["csrc", np.get_include()],
-            define_macros=macros,
-            extra_compile_args=compile_args,
-            extra_link_args=link_args,
-            undef_macros=["NDEBUG"] if debug else [],
-        )
+        extension("sessionize._core", "sessionize/_core.c"),
+        extension("sessionize._stream", "sessionize/_stream.c"),
     ],
 )

@@ -10,7 +10,12 @@ See README.md for the engines each setting reproduces.
 from ._core import SessionizeError
 from ._batch import assign, sessions
 from ._table import Session, SessionTable
+from ._sessionizer import LateEvent, LateEventError, Sessionizer, StreamSession, stream
 
 __version__ = "0.1.0"
 
-__all__ = ["assign", "sessions", "SessionTable", "Session", "SessionizeError", "__version__"]
+__all__ = [
+    "assign", "sessions", "SessionTable", "Session", "SessionizeError",
+    "Sessionizer", "stream", "StreamSession", "LateEvent", "LateEventError",
+    "__version__",
+]

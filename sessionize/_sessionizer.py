@@ -1,0 +1,362 @@
+"""The incremental sessionizer: Sessionizer and stream() (SPEC.md section 3).
+
+The C type underneath (sessionize._stream.Stream) keeps the state and takes
+exact-int times on its fast path; this module decides, at the first time it
+sees, what kind of times the stream has, converts durations into their unit
+once, and converts every other time through _time_in()/_time_out.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import numbers
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
+
+import numpy as np
+
+from . import _durations, _stream, _times
+from ._core import SessionizeError
+
+_MODES = {"restart": 1, "fixed": 2}
+_EMIT = {"final": 0, "update": 1}
+_ON_LATE = {"return": 0, "drop": 1, "raise": 2}
+_EPOCH = datetime.datetime(1970, 1, 1)
+_EPOCH_UTC = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_US = datetime.timedelta(microseconds=1)
+
+
+class StreamSession(NamedTuple):
+    """A session a Sessionizer emits."""
+
+    key: Any
+    start: Any
+    end: Any
+    window_end: Any
+    count: int
+    index: int       # ordinal within its key since the key was last held
+    revision: int    # 0, then + 1 per update-mode re-emission
+    id: int          # unique within the Sessionizer, kept across revisions
+    replaces: tuple  # ids of emitted sessions this one absorbed
+    values: tuple | None  # collect=True: the values, in time order
+    final: bool      # no later revision can come
+
+
+class LateEvent(NamedTuple):
+    """An event that came too late to join or open a session."""
+
+    key: Any
+    time: Any
+    value: Any
+
+
+class LateEventError(SessionizeError):
+    """on_late='raise': a late event.  `.event` is the LateEvent,
+    `.sessions` what the call emitted before it, `.position` its index in
+    the push_many chunk (0 for push); later events of the chunk were not
+    applied."""
+
+    event: LateEvent
+    sessions: list
+    position: int
+
+
+class _Kind(NamedTuple):
+    """What the stream's times are: name, datetime tz, datetime64 unit."""
+
+    name: str  # 'int', 'seconds', 'datetime', 'datetime64'
+    tz: Any = None
+    unit: str = ""
+
+    def duration(self, value, name: str) -> int:
+        if self.name == "int":
+            return _durations.to_integer_unit(value, name)
+        if self.name == "seconds":
+            return _durations.to_micros_from_seconds(value, name)
+        if self.name == "datetime":
+            return _durations.to_unit(value, "us", 1, name)
+        u, count = np.datetime_data(np.dtype(f"M8[{self.unit}]"))
+        return _durations.to_unit(value, u, count, name)
+
+    def out(self) -> Callable[[int], Any] | None:
+        if self.name == "int":
+            return None
+        if self.name == "seconds":
+            return lambda v: v / 1e6
+        if self.name == "datetime":
+            if self.tz is None:
+                return lambda v: _EPOCH + v * _US
+            tz = self.tz
+            return lambda v: (_EPOCH_UTC + v * _US).astimezone(tz)
+        unit = self.unit
+        return lambda v: np.datetime64(v, unit)
+
+
+def _kind_of(t) -> _Kind:
+    if isinstance(t, (bool, np.bool_)):
+        raise TypeError("time: expected a time, got a bool")
+    if isinstance(t, np.datetime64):
+        unit, count = np.datetime_data(t.dtype)
+        if unit == "generic":
+            raise SessionizeError("time: a datetime64 without a unit")
+        return _Kind("datetime64", unit=f"{count}{unit}" if count != 1 else unit)
+    if isinstance(t, datetime.datetime):
+        return _Kind("datetime", tz=t.tzinfo if t.utcoffset() is not None else None)
+    if isinstance(t, numbers.Integral):
+        return _Kind("int")
+    if isinstance(t, numbers.Real):
+        return _Kind("seconds")
+    raise TypeError(
+        "time: expected an int, float seconds, datetime or numpy.datetime64, "
+        f"got {type(t).__name__}"
+    )
+
+
+def _is_zero(v) -> bool:
+    if isinstance(v, (bool, np.bool_, str)):
+        return False
+    if isinstance(v, (numbers.Real, datetime.timedelta, np.timedelta64)):
+        return v == type(v)(0) if not isinstance(v, np.timedelta64) else int(v.astype(np.int64)) == 0
+    return False
+
+
+def _check_choice(name: str, value, choices: dict) -> int:
+    if value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise SessionizeError(f"{name}: must be one of {allowed}, got {value!r}")
+    return choices[value]
+
+
+class Sessionizer(_stream.Stream):
+    """Sessions from events pushed one at a time or in chunks, in any order.
+
+    Each call returns the sessions it finishes (StreamSession), and, with
+    on_late='return', the late events (LateEvent), in the order they
+    happened.  A session is finished once the watermark (largest time seen
+    minus ``delay``, or what advance() sets) is past the last time an event
+    could still join it, plus ``allowed_lateness``.  See README.md.
+    """
+
+    def __init__(self, gap, *, max_duration=None, max_duration_mode="restart",
+                 inclusive=True, delay=0, allowed_lateness=0, emit="final",
+                 collect=False, on_late="return"):
+        cap = 0 if max_duration is None else _check_choice(
+            "max_duration_mode", max_duration_mode, _MODES)
+        emit_code = _check_choice("emit", emit, _EMIT)
+        late_code = _check_choice("on_late", on_late, _ON_LATE)
+        for name, flag in (("inclusive", inclusive), ("collect", collect)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise TypeError(f"{name}: expected a bool, got {type(flag).__name__}")
+        super().__init__(bool(collect), late_code, StreamSession, LateEvent,
+                         LateEventError)
+        self._settings = dict(
+            gap=gap, max_duration=max_duration, max_duration_mode=max_duration_mode,
+            inclusive=bool(inclusive), delay=delay, allowed_lateness=allowed_lateness,
+            emit=emit, collect=bool(collect), on_late=on_late,
+        )
+        self._cap, self._emit = cap, emit_code
+        self._kind: _Kind | None = None
+        # durations that need no unit are checked now, not at the first event
+        for name in ("gap", "max_duration", "delay", "allowed_lateness"):
+            v = self._settings[name]
+            if isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)):
+                self._check_sign(name, v)
+
+    @staticmethod
+    def _check_sign(name: str, v) -> None:
+        if isinstance(v, float) and math.isnan(v):
+            raise SessionizeError(f"{name}: must be a number, got nan")
+        positive = name in ("gap", "max_duration")
+        if (v <= 0) if positive else (v < 0):
+            rule = "> 0" if positive else ">= 0"
+            raise SessionizeError(f"{name}: must be {rule}, got {v!r}")
+
+    # ---- times ---------------------------------------------------------
+
+    def _configure_for(self, kind: _Kind) -> None:
+        s = self._settings
+        conv = {}
+        for name in ("gap", "max_duration", "delay", "allowed_lateness"):
+            v = s[name]
+            if v is None or (name in ("delay", "allowed_lateness") and _is_zero(v)):
+                conv[name] = 0  # the duration converters take only > 0
+                continue
+            conv[name] = kind.duration(s[name], name)
+            self._check_sign(name, conv[name])
+        nat = kind.name == "datetime64"
+        self._configure(conv["gap"], conv["max_duration"], self._cap, s["inclusive"],
+                        conv["delay"], conv["allowed_lateness"], self._emit, nat,
+                        kind.out())
+        self._kind = kind
+
+    def _time_in(self, t) -> int:
+        """A scalar time as the stream's int64 (called by the C fast path
+        for anything but an exact int)."""
+        kind = self._kind
+        if kind is None:
+            kind = _kind_of(t)
+            self._configure_for(kind)
+        if kind.name == "int":
+            if isinstance(t, numbers.Integral) and not isinstance(t, (bool, np.bool_)):
+                return int(t)
+        elif kind.name == "seconds":
+            if isinstance(t, numbers.Real) and not isinstance(t, (bool, np.bool_)):
+                f = float(t)
+                if f != f:
+                    raise SessionizeError("time: NaN is not a time")
+                if math.isinf(f) or not -9.2e18 < f * 1e6 < 9.2e18:
+                    raise SessionizeError(f"time: {t!r} is out of range")
+                return int(f * 1e6)  # Beam's Timestamp.of(): truncated micros
+        elif kind.name == "datetime":
+            if isinstance(t, datetime.datetime):
+                aware = t.utcoffset() is not None
+                if aware != (kind.tz is not None):
+                    raise TypeError(
+                        "time: cannot mix naive and timezone-aware datetimes "
+                        f"(the first time was {'aware' if kind.tz else 'naive'})"
+                    )
+                return (t - (_EPOCH_UTC if aware else _EPOCH)) // _US
+        elif isinstance(t, np.datetime64):
+            if np.isnat(t):
+                raise SessionizeError("time: missing time (NaT)")
+            return int(t.astype(f"M8[{kind.unit}]").astype(np.int64))
+        raise TypeError(
+            f"time: expected {self._expected()} like the first time, "
+            f"got {type(t).__name__}"
+        )
+
+    def _expected(self) -> str:
+        return {"int": "an int", "seconds": "float seconds", "datetime": "a datetime",
+                "datetime64": "a numpy.datetime64"}[self._kind.name]
+
+    def _times_array(self, times) -> np.ndarray:
+        if not isinstance(times, np.ndarray):
+            seq = list(times)
+            out = np.empty(len(seq), dtype=np.int64)
+            for i, t in enumerate(seq):
+                try:
+                    out[i] = self._time_in(t)
+                except (SessionizeError, TypeError) as e:
+                    msg = str(e)
+                    raise type(e)(msg.replace("time:", f"times[{i}]:", 1)) from None
+            return out
+        arr, tk = _times.normalize(times)
+        if tk.name == "int":
+            kind = _Kind("int")
+        elif tk.name == "seconds":
+            kind = _Kind("seconds")
+        elif tk.name == "datetime64":
+            unit, count = np.datetime_data(times.dtype if times.dtype.kind == "M"
+                                           else np.dtype("M8[us]"))
+            kind = _Kind("datetime64", unit=f"{count}{unit}" if count != 1 else unit)
+        else:
+            raise TypeError(f"times: {times.dtype} is not a time of day; use datetime64")
+        if self._kind is None:
+            self._configure_for(kind)
+            return arr
+        if kind == self._kind:
+            return arr
+        if self._kind.name == "seconds" and kind.name == "int":
+            return arr * 1_000_000
+        if self._kind.name in ("datetime64", "datetime") and kind.name == "datetime64":
+            unit = self._kind.unit or "us"
+            conv = times.astype(f"M8[{unit}]")
+            back = conv.astype(times.dtype)
+            nat = np.isnat(times)
+            if not np.array_equal(back[~nat], times[~nat]):
+                raise SessionizeError(
+                    f"times: {times.dtype} values do not convert exactly to the "
+                    f"stream's unit [{unit}]"
+                )
+            return conv.view(np.int64)
+        raise TypeError(
+            f"times: expected {self._expected()} like the first time, got {times.dtype}"
+        )
+
+    # ---- the API -------------------------------------------------------
+
+    def push_many(self, keys, times, values=None) -> list:
+        """Pushes a chunk of events; returns what they finish.  The core runs
+        with the GIL released on large chunks."""
+        arr = self._times_array(times)
+        if arr.ndim != 1:
+            raise SessionizeError(f"times: expected a 1-D array, got {arr.ndim} dimensions")
+        if isinstance(keys, np.ndarray) and keys.ndim != 1:
+            raise SessionizeError(f"keys: expected a 1-D array, got {keys.ndim} dimensions")
+        return self._push_many(keys, arr, values)
+
+    def advance(self, watermark) -> list:
+        """Moves the watermark forward (never back); returns what it finishes."""
+        return self._advance(self._time_in(watermark))
+
+    @property
+    def watermark(self):
+        """The watermark in the caller's time type, or None before any."""
+        wm = self._stats()[0]
+        if wm is None:
+            return None
+        out = self._kind.out() if self._kind else None
+        return out(wm) if out else wm
+
+    def stats(self) -> dict:
+        """What the sessionizer holds: keys, open sessions, events, bytes."""
+        _, keys, sessions, events, nbytes = self._stats()
+        return dict(keys=keys, open_sessions=sessions, open_events=events,
+                    bytes=nbytes, late_count=self.late_count)
+
+    def __reduce__(self):
+        return (_restore, (self._settings, self._kind, self._getstate()))
+
+    def __repr__(self) -> str:
+        s = self._settings
+        return (f"Sessionizer(gap={s['gap']!r}, emit={s['emit']!r}, "
+                f"keys held={self._stats()[1]}, late={self.late_count})")
+
+
+def _restore(settings: dict, kind: _Kind | None, state: tuple) -> Sessionizer:
+    sz = Sessionizer(**settings)
+    if not isinstance(state, tuple) or len(state) != 5:
+        raise SessionizeError("state: not a Sessionizer state")
+    blob, handle_keys, next_key, values, next_value = state
+    if kind is None:
+        if blob is not None:
+            raise SessionizeError("state: not a Sessionizer state")
+        return sz
+    if not isinstance(kind, _Kind) or not isinstance(blob, bytes):
+        raise SessionizeError("state: not a Sessionizer state")
+    sz._configure_for(kind)
+    sz._setstate(blob, handle_keys, next_key, values, next_value, kind.out())
+    return sz
+
+
+def _getter(spec, name: str) -> Callable[[Any], Any]:
+    if callable(spec):
+        return spec
+    if isinstance(spec, str):
+        def get(item, _s=spec):
+            if isinstance(item, dict):
+                return item[_s]
+            return getattr(item, _s)
+        return get
+    if isinstance(spec, int) and not isinstance(spec, bool):
+        return lambda item, _i=spec: item[_i]
+    raise TypeError(f"{name}: expected a callable, an attribute/item name or an index")
+
+
+def stream(events: Iterable, *, key, time, gap, value=None, **options) -> Iterator:
+    """Yields finished sessions (and late events) lazily from any iterable of
+    events; at its end, the sessions still open.  `key`, `time` and `value`
+    say where to find each: a callable, a name (attribute or dict item) or
+    an index.  Other options are Sessionizer's."""
+    get_key, get_time = _getter(key, "key"), _getter(time, "time")
+    get_value = _getter(value, "value") if value is not None else None
+    sz = Sessionizer(gap, **options)
+    push = sz.push
+    for item in events:
+        if get_value is None:
+            out = push(get_key(item), get_time(item))
+        else:
+            out = push(get_key(item), get_time(item), get_value(item))
+        if out:
+            yield from out
+    yield from sz.flush()

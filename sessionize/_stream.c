@@ -1,0 +1,919 @@
+/*
+ * _stream.c -- the CPython binding of the core's incremental sessionizer.
+ *
+ * One type, sessionize._stream.Stream, which sessionize.Sessionizer
+ * subclasses.  What it adds to sz_stream is what the core cannot know:
+ *   - keys: Python ints (and anything with __index__, numpy integers) that
+ *     fit int64 go to the core as themselves (namespace 0); every other
+ *     hashable key gets a 64-bit handle (namespace 1) through two dicts,
+ *     dropped when the core reports the key freed;
+ *   - values: with collect=True each event's value is kept in a dict under
+ *     a handle the core carries, and released when its session is final;
+ *   - output: records become StreamSession / LateEvent tuples (classes
+ *     given by the Python layer), times converted back by its hook;
+ *   - on_late: return, drop, or raise (LateEventError carrying what the
+ *     call emitted before the late event).
+ * Time conversion and durations live in Python (sessionize/_stream.py): the
+ * push fast path takes exact ints; any other time goes through the
+ * subclass's _time_in().
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#define PY_ARRAY_UNIQUE_SYMBOL sessionize_stream_ARRAY_API
+#include <numpy/arrayobject.h>
+
+#include "sessionize.h"
+
+#define GIL_RELEASE_MIN 4096
+
+enum { LATE_RETURN = 0, LATE_DROP = 1, LATE_RAISE = 2 };
+
+typedef struct {
+    PyObject *SessionizeError;
+} stream_state;
+
+typedef struct {
+    PyObject_HEAD
+    sz_stream *s;
+    PyObject *SessionizeError;
+    PyObject *key_handles;  /* key object -> int handle (namespace 1) */
+    PyObject *handle_keys;  /* int handle -> key object */
+    PyObject *values;       /* int handle -> value (collect=True) */
+    PyObject *session_type, *late_type, *late_error;
+    PyObject *time_out;     /* int -> caller's time, or None for ints */
+    uint64_t next_key, next_value;
+    int collect, on_late;
+    /* push_many scratch, reused */
+    uint64_t *kbuf;
+    uint8_t *nsbuf;
+    uint64_t *hbuf;
+    size_t buf_cap;
+} StreamObject;
+
+/* ---- errors ------------------------------------------------------------- */
+
+static PyObject *raise_status(StreamObject *self, sz_status st, size_t pos,
+                              const char *times_name, int element)
+{
+    PyObject *exc = self->SessionizeError;
+    switch (st) {
+    case SZ_ERR_NOMEM:
+        return PyErr_NoMemory();
+    case SZ_ERR_TIME_NAT:
+        if (element)
+            return PyErr_Format(exc, "%s[%zu]: missing time (NaT)", times_name, pos);
+        return PyErr_Format(exc, "%s: missing time (NaT)", times_name);
+    case SZ_ERR_TIME_OVERFLOW:
+        if (element)
+            return PyErr_Format(exc, "%s[%zu]: time + gap overflows int64",
+                                times_name, pos);
+        return PyErr_Format(exc, "%s: time + gap overflows int64", times_name);
+    case SZ_ERR_SNAPSHOT:
+        return PyErr_Format(exc, "state: the snapshot is truncated, corrupted "
+                                 "or not a sessionize snapshot");
+    case SZ_ERR_PARAM:
+        return PyErr_Format(exc, "sessionize core: invalid parameter");
+    default:
+        return PyErr_Format(exc, "sessionize core: %s", sz_strerror(st));
+    }
+}
+
+static int need_stream(StreamObject *self)
+{
+    if (self->s != NULL) return 0;
+    PyErr_SetString(PyExc_RuntimeError,
+                    "Sessionizer: not configured (internal error)");
+    return -1;
+}
+
+/* ---- keys ---------------------------------------------------------------- */
+
+/* Maps a key object to (value, namespace).  *fresh is set when a new
+ * namespace-1 handle was made for it. */
+static int key_in(StreamObject *self, PyObject *key, uint64_t *k, uint8_t *ns,
+                  int *fresh)
+{
+    PyObject *h;
+    *fresh = 0;
+    if (PyLong_CheckExact(key) || (!PyFloat_Check(key) && PyIndex_Check(key))) {
+        int overflow = 0;
+        long long v;
+        PyObject *i = PyNumber_Index(key);
+        if (i == NULL) return -1;
+        v = PyLong_AsLongLongAndOverflow(i, &overflow);
+        Py_DECREF(i);
+        if (v == -1 && PyErr_Occurred()) return -1;
+        if (!overflow) {
+            *k = (uint64_t)v;
+            *ns = 0;
+            return 0;
+        }
+        /* a Python int beyond int64: a handle like any other key */
+    }
+    h = PyDict_GetItemWithError(self->key_handles, key);
+    if (h != NULL) {
+        *k = (uint64_t)PyLong_AsUnsignedLongLong(h);
+        *ns = 1;
+        return 0;
+    }
+    if (PyErr_Occurred()) return -1;  /* unhashable: TypeError */
+    h = PyLong_FromUnsignedLongLong(self->next_key);
+    if (h == NULL) return -1;
+    if (PyDict_SetItem(self->key_handles, key, h) < 0
+        || PyDict_SetItem(self->handle_keys, h, key) < 0) {
+        PyDict_DelItem(self->key_handles, key);
+        PyErr_Clear();
+        Py_DECREF(h);
+        if (!PyErr_Occurred())
+            PyErr_NoMemory();
+        return -1;
+    }
+    Py_DECREF(h);
+    *k = self->next_key++;
+    *ns = 1;
+    *fresh = 1;
+    return 0;
+}
+
+/* The key object for (k, ns): a new reference. */
+static PyObject *key_out(StreamObject *self, uint64_t k, uint32_t ns)
+{
+    PyObject *h, *key;
+    if (ns == 0) return PyLong_FromLongLong((long long)k);
+    h = PyLong_FromUnsignedLongLong(k);
+    if (h == NULL) return NULL;
+    key = PyDict_GetItemWithError(self->handle_keys, h);
+    Py_DECREF(h);
+    if (key == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(self->SessionizeError,
+                            "state: a key handle is missing (corrupted state)");
+        return NULL;
+    }
+    return Py_NewRef(key);
+}
+
+static int key_forget(StreamObject *self, uint64_t k)
+{
+    PyObject *h = PyLong_FromUnsignedLongLong(k), *key;
+    if (h == NULL) return -1;
+    key = PyDict_GetItemWithError(self->handle_keys, h);
+    if (key != NULL) {
+        Py_INCREF(key);
+        if (PyDict_DelItem(self->key_handles, key) < 0) PyErr_Clear();
+        Py_DECREF(key);
+        if (PyDict_DelItem(self->handle_keys, h) < 0) PyErr_Clear();
+    }
+    Py_DECREF(h);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* ---- values -------------------------------------------------------------- */
+
+static int value_put(StreamObject *self, uint64_t h, PyObject *v)
+{
+    PyObject *k = PyLong_FromUnsignedLongLong(h);
+    int r;
+    if (k == NULL) return -1;
+    r = PyDict_SetItem(self->values, k, v);
+    Py_DECREF(k);
+    return r;
+}
+
+static void value_drop(StreamObject *self, uint64_t h)
+{
+    PyObject *k = PyLong_FromUnsignedLongLong(h);
+    if (k == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    if (PyDict_DelItem(self->values, k) < 0) PyErr_Clear();
+    Py_DECREF(k);
+}
+
+/* A tuple of the values under handles[0..n); released when `release`. */
+static PyObject *values_out(StreamObject *self, const uint64_t *handles,
+                            size_t n, int release)
+{
+    PyObject *t = PyTuple_New((Py_ssize_t)n);
+    size_t i;
+    if (t == NULL) return NULL;
+    for (i = 0; i < n; i++) {
+        PyObject *k = PyLong_FromUnsignedLongLong(handles[i]), *v;
+        if (k == NULL) goto fail;
+        v = PyDict_GetItemWithError(self->values, k);
+        Py_DECREF(k);
+        if (v == NULL) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(self->SessionizeError,
+                                "state: a collected value is missing "
+                                "(corrupted state)");
+            goto fail;
+        }
+        PyTuple_SET_ITEM(t, (Py_ssize_t)i, Py_NewRef(v));
+    }
+    if (release)
+        for (i = 0; i < n; i++) value_drop(self, handles[i]);
+    return t;
+fail:
+    Py_DECREF(t);
+    return NULL;
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+static PyObject *time_out(StreamObject *self, int64_t t)
+{
+    PyObject *i = PyLong_FromLongLong((long long)t), *r;
+    if (i == NULL || self->time_out == Py_None) return i;
+    r = PyObject_CallOneArg(self->time_out, i);
+    Py_DECREF(i);
+    return r;
+}
+
+/* Appends the session record o to list `out`. */
+static int add_session(StreamObject *self, PyObject *out, const sz_stream_out *o,
+                       const uint64_t *ids, const uint64_t *handles)
+{
+    PyObject *f[11] = {NULL};
+    PyObject *item = NULL;
+    size_t i;
+    int r = -1;
+    f[0] = key_out(self, o->key, o->key_ns);
+    f[1] = f[0] ? time_out(self, o->start) : NULL;
+    f[2] = f[1] ? time_out(self, o->end) : NULL;
+    f[3] = f[2] ? time_out(self, o->window_end) : NULL;
+    if (f[3] == NULL) goto done;
+    f[4] = PyLong_FromLongLong((long long)o->count);
+    f[5] = PyLong_FromLongLong((long long)o->index);
+    f[6] = PyLong_FromLongLong((long long)o->revision);
+    f[7] = PyLong_FromUnsignedLongLong(o->id);
+    f[8] = PyTuple_New((Py_ssize_t)o->n_replaces);
+    if (!f[4] || !f[5] || !f[6] || !f[7] || !f[8]) goto done;
+    for (i = 0; i < o->n_replaces; i++) {
+        PyObject *x = PyLong_FromUnsignedLongLong(ids[o->replaces_off + i]);
+        if (x == NULL) goto done;
+        PyTuple_SET_ITEM(f[8], (Py_ssize_t)i, x);
+    }
+    if (self->collect)
+        f[9] = values_out(self, handles + o->values_off, o->n_values, o->final);
+    else
+        f[9] = Py_NewRef(Py_None);
+    if (f[9] == NULL) goto done;
+    f[10] = Py_NewRef(o->final ? Py_True : Py_False);
+    item = PyObject_Vectorcall(self->session_type, f, 11, NULL);
+    if (item == NULL) goto done;
+    r = PyList_Append(out, item);
+done:
+    for (i = 0; i < 11; i++) Py_XDECREF(f[i]);
+    Py_XDECREF(item);
+    return r;
+}
+
+/*
+ * Turns the core's output into Python items appended to `out`.  For late
+ * records, `time_objs`/`values` (sequences indexed by the record's
+ * position, or NULL) give the caller's own time and value.  A late event
+ * under on_late="raise" is returned through *late_item (new reference).
+ */
+static int collect_output(StreamObject *self, PyObject *out, PyObject *time_objs,
+                          PyObject *values, uint64_t value_base,
+                          PyObject **late_item, size_t *late_pos)
+{
+    size_t n, i;
+    const uint64_t *ids, *handles;
+    const sz_stream_out *o = sz_stream_output(self->s, &n, &ids, &handles);
+    for (i = 0; i < n; i++, o++) {
+        switch (o->kind) {
+        case SZ_OUT_SESSION:
+            if (add_session(self, out, o, ids, handles) < 0) return -1;
+            break;
+        case SZ_OUT_RETIRED:
+            if (self->collect) {
+                size_t j;
+                for (j = 0; j < o->n_values; j++)
+                    value_drop(self, handles[o->values_off + j]);
+            }
+            break;
+        case SZ_OUT_KEY_FREED:
+            if (o->key_ns == 1 && key_forget(self, o->key) < 0) return -1;
+            break;
+        case SZ_OUT_LATE: {
+            PyObject *key, *t, *v, *item;
+            if (self->collect) value_drop(self, value_base + o->pos);
+            if (self->on_late == LATE_DROP) break;
+            key = key_out(self, o->key, o->key_ns);
+            if (key == NULL) return -1;
+            t = time_objs ? PySequence_GetItem(time_objs, (Py_ssize_t)o->pos)
+                          : time_out(self, o->start);
+            v = values ? PySequence_GetItem(values, (Py_ssize_t)o->pos)
+                       : Py_NewRef(Py_None);
+            if (t == NULL || v == NULL) {
+                Py_DECREF(key);
+                Py_XDECREF(t);
+                Py_XDECREF(v);
+                return -1;
+            }
+            {
+                PyObject *args[3] = {key, t, v};
+                item = PyObject_Vectorcall(self->late_type, args, 3, NULL);
+            }
+            Py_DECREF(key);
+            Py_DECREF(t);
+            Py_DECREF(v);
+            if (item == NULL) return -1;
+            if (self->on_late == LATE_RAISE) {
+                *late_item = item;
+                *late_pos = o->pos;
+                break;
+            }
+            if (PyList_Append(out, item) < 0) {
+                Py_DECREF(item);
+                return -1;
+            }
+            Py_DECREF(item);
+            break;
+        }
+        }
+    }
+    return 0;
+}
+
+/* Forgets handles made for keys that the core never took (their only
+ * event was late). */
+static int forget_unheld(StreamObject *self, const uint64_t *keys,
+                         const uint8_t *ns, const uint8_t *fresh, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (fresh[i] && ns[i] == 1 && !sz_stream_has_key(self->s, keys[i], 1))
+            if (key_forget(self, keys[i]) < 0) return -1;
+    return 0;
+}
+
+static PyObject *finish(StreamObject *self, PyObject *out, PyObject *late_item,
+                        size_t late_pos)
+{
+    PyObject *exc, *args;
+    if (late_item == NULL) return out;
+    args = Py_BuildValue("(s)", "late event (on_late='raise')");
+    exc = args ? PyObject_Call(self->late_error, args, NULL) : NULL;
+    Py_XDECREF(args);
+    if (exc != NULL) {
+        PyObject *pos = PyLong_FromSize_t(late_pos);
+        if (pos == NULL || PyObject_SetAttrString(exc, "event", late_item) < 0
+            || PyObject_SetAttrString(exc, "sessions", out) < 0
+            || PyObject_SetAttrString(exc, "position", pos) < 0) {
+            Py_CLEAR(exc);
+        }
+        Py_XDECREF(pos);
+    }
+    if (exc != NULL) {
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+    }
+    Py_DECREF(late_item);
+    Py_DECREF(out);
+    return NULL;
+}
+
+/* ---- the type ------------------------------------------------------------ */
+
+static int stream_init(StreamObject *self, PyObject *args, PyObject *kw)
+{
+    static char *names[] = {"collect", "on_late", "session_type", "late_type",
+                            "late_error", NULL};
+    int collect, on_late;
+    PyObject *st, *lt, *le;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "piOOO", names, &collect, &on_late,
+                                     &st, &lt, &le))
+        return -1;
+    self->collect = collect;
+    self->on_late = on_late;
+    Py_XSETREF(self->session_type, Py_NewRef(st));
+    Py_XSETREF(self->late_type, Py_NewRef(lt));
+    Py_XSETREF(self->late_error, Py_NewRef(le));
+    return 0;
+}
+
+static PyObject *stream_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    StreamObject *self = (StreamObject *)type->tp_alloc(type, 0);
+    PyObject *mod;
+    if (self == NULL) return NULL;
+    mod = PyImport_ImportModule("sessionize._core");
+    if (mod != NULL) {
+        self->SessionizeError = PyObject_GetAttrString(mod, "SessionizeError");
+        Py_DECREF(mod);
+    }
+    self->key_handles = PyDict_New();
+    self->handle_keys = PyDict_New();
+    self->values = PyDict_New();
+    self->time_out = Py_NewRef(Py_None);
+    if (!self->SessionizeError || !self->key_handles || !self->handle_keys
+        || !self->values) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int stream_traverse(StreamObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->SessionizeError);
+    Py_VISIT(self->key_handles);
+    Py_VISIT(self->handle_keys);
+    Py_VISIT(self->values);
+    Py_VISIT(self->session_type);
+    Py_VISIT(self->late_type);
+    Py_VISIT(self->late_error);
+    Py_VISIT(self->time_out);
+    return 0;
+}
+
+static int stream_clear(StreamObject *self)
+{
+    Py_CLEAR(self->SessionizeError);
+    Py_CLEAR(self->key_handles);
+    Py_CLEAR(self->handle_keys);
+    Py_CLEAR(self->values);
+    Py_CLEAR(self->session_type);
+    Py_CLEAR(self->late_type);
+    Py_CLEAR(self->late_error);
+    Py_CLEAR(self->time_out);
+    return 0;
+}
+
+static void stream_dealloc(StreamObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    stream_clear(self);
+    sz_stream_free(self->s);
+    PyMem_Free(self->kbuf);
+    PyMem_Free(self->nsbuf);
+    PyMem_Free(self->hbuf);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+/* _configure(gap, max_duration, cap_mode, inclusive, delay,
+ *            allowed_lateness, emit, min_is_nat, time_out) */
+static PyObject *stream_configure(StreamObject *self, PyObject *args)
+{
+    sz_stream_config c;
+    int inclusive, min_is_nat;
+    PyObject *tout;
+    sz_status st;
+    sz_stream *s;
+    long long gap, max, delay, lateness;
+    memset(&c, 0, sizeof c);
+    if (!PyArg_ParseTuple(args, "LLipLLipO", &gap, &max, &c.session.cap_mode,
+                          &inclusive, &delay, &lateness, &c.emit, &min_is_nat,
+                          &tout))
+        return NULL;
+    c.session.gap = gap;
+    c.session.max_duration = max;
+    c.session.inclusive = inclusive;
+    c.session.min_is_nat = min_is_nat;
+    c.delay = delay;
+    c.allowed_lateness = lateness;
+    c.keep_values = self->collect;
+    st = sz_stream_new(&c, &s);
+    if (st != SZ_OK) return raise_status(self, st, 0, "time", 0);
+    sz_stream_free(self->s);
+    self->s = s;
+    Py_XSETREF(self->time_out, Py_NewRef(tout));
+    Py_RETURN_NONE;
+}
+
+static int ensure_buf(StreamObject *self, size_t n)
+{
+    if (n <= self->buf_cap) return 0;
+    {
+        uint64_t *k = PyMem_Realloc(self->kbuf, n * sizeof *k);
+        if (k) self->kbuf = k;
+        uint8_t *ns = PyMem_Realloc(self->nsbuf, n * 2);
+        if (ns) self->nsbuf = ns;
+        uint64_t *h = PyMem_Realloc(self->hbuf, n * sizeof *h);
+        if (h) self->hbuf = h;
+        if (!k || !ns || !h) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    self->buf_cap = n;
+    return 0;
+}
+
+/* Runs the core on n prepared events and builds the result list. */
+static PyObject *run_push(StreamObject *self, const uint64_t *keys,
+                          const uint8_t *ns, const uint8_t *fresh,
+                          const int64_t *times, size_t n, PyObject *time_objs,
+                          PyObject *values, const char *times_name, int element)
+{
+    size_t done = 0, err_pos = SZ_NO_POSITION, late_pos = 0;
+    uint64_t base = self->next_value;
+    PyObject *out, *late_item = NULL;
+    sz_status st;
+    size_t i;
+    if (self->collect) {
+        for (i = 0; i < n; i++) self->hbuf[i] = base + i;
+        for (i = 0; i < n; i++) {
+            PyObject *v = values ? PySequence_GetItem(values, (Py_ssize_t)i)
+                                 : Py_NewRef(Py_None);
+            if (v == NULL || value_put(self, base + i, v) < 0) {
+                Py_XDECREF(v);
+                while (i-- > 0) value_drop(self, base + i);
+                return NULL;
+            }
+            Py_DECREF(v);
+        }
+        self->next_value += n;
+    }
+    if (n >= GIL_RELEASE_MIN) {
+        Py_BEGIN_ALLOW_THREADS
+        st = sz_stream_push(self->s, keys, ns, times,
+                            self->collect ? self->hbuf : NULL, n,
+                            self->on_late == LATE_RAISE, &done, &err_pos);
+        Py_END_ALLOW_THREADS
+    } else {
+        st = sz_stream_push(self->s, keys, ns, times,
+                            self->collect ? self->hbuf : NULL, n,
+                            self->on_late == LATE_RAISE, &done, &err_pos);
+    }
+    /* values of events never consumed (an error, or a raise) */
+    if (self->collect)
+        for (i = done; i < n; i++) value_drop(self, base + i);
+    if (st != SZ_OK && done == 0) {
+        if (fresh) forget_unheld(self, keys, ns, fresh, n);
+        return raise_status(self, st, err_pos, times_name, element);
+    }
+    out = PyList_New(0);
+    if (out == NULL) return NULL;
+    if (collect_output(self, out, time_objs, values, base, &late_item, &late_pos) < 0
+        || (fresh && forget_unheld(self, keys, ns, fresh, n) < 0)) {
+        Py_XDECREF(late_item);
+        Py_DECREF(out);
+        return NULL;
+    }
+    if (st != SZ_OK) {
+        Py_XDECREF(late_item);
+        Py_DECREF(out);
+        return raise_status(self, st, err_pos, times_name, element);
+    }
+    return finish(self, out, late_item, late_pos);
+}
+
+/* The int64 time of a scalar: exact ints directly, anything else through
+ * the subclass's _time_in (which also configures the stream on first use). */
+static int time_in(StreamObject *self, PyObject *t, int64_t *out)
+{
+    long long v;
+    if (self->s != NULL && self->time_out == Py_None && PyLong_CheckExact(t)) {
+        v = PyLong_AsLongLong(t);
+    } else {
+        PyObject *r = PyObject_CallMethod((PyObject *)self, "_time_in", "O", t);
+        if (r == NULL) return -1;
+        v = PyLong_AsLongLong(r);
+        Py_DECREF(r);
+    }
+    if (v == -1 && PyErr_Occurred()) {
+        if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
+            PyErr_Clear();
+            PyErr_SetString(self->SessionizeError, "time: does not fit int64");
+        }
+        return -1;
+    }
+    *out = (int64_t)v;
+    return 0;
+}
+
+static PyObject *stream_push(StreamObject *self, PyObject *const *args,
+                             Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *key, *t, *value = Py_None, *tobjs = NULL, *vals = NULL, *r;
+    uint64_t k;
+    uint8_t ns, fresh_b;
+    int64_t ti;
+    int fresh;
+    if (kwnames != NULL || nargs < 2 || nargs > 3) {
+        PyErr_SetString(PyExc_TypeError,
+                        "push(key, time, value=None): takes 2 or 3 positional "
+                        "arguments");
+        return NULL;
+    }
+    key = args[0];
+    t = args[1];
+    if (nargs == 3) value = args[2];
+    if (time_in(self, t, &ti) < 0 || need_stream(self) < 0
+        || (self->collect && ensure_buf(self, 1) < 0))
+        return NULL;
+    if (key_in(self, key, &k, &ns, &fresh) < 0) return NULL;
+    fresh_b = (uint8_t)fresh;
+    tobjs = PyTuple_Pack(1, t);
+    vals = PyTuple_Pack(1, value);
+    if (tobjs == NULL || vals == NULL) {
+        Py_XDECREF(tobjs);
+        Py_XDECREF(vals);
+        return NULL;
+    }
+    r = run_push(self, &k, &ns, &fresh_b, &ti, 1, tobjs, vals, "time", 0);
+    Py_DECREF(tobjs);
+    Py_DECREF(vals);
+    return r;
+}
+
+/* _push_many(keys, times int64 array, values or None) */
+static PyObject *stream_push_many(StreamObject *self, PyObject *args)
+{
+    PyObject *keys_obj, *times_obj, *values, *r = NULL, *fast = NULL;
+    PyArrayObject *times = NULL, *ikeys = NULL;
+    uint8_t *fresh = NULL;
+    size_t n, i;
+    if (!PyArg_ParseTuple(args, "OOO", &keys_obj, &times_obj, &values)) return NULL;
+    if (need_stream(self) < 0) return NULL;
+    times = (PyArrayObject *)PyArray_FROM_OTF(times_obj, NPY_INT64,
+                                              NPY_ARRAY_IN_ARRAY);
+    if (times == NULL) return NULL;
+    n = (size_t)PyArray_SIZE(times);
+    if (values == Py_None) values = NULL;
+    if (values != NULL && PySequence_Size(values) != (Py_ssize_t)n) {
+        if (!PyErr_Occurred())
+            PyErr_Format(self->SessionizeError,
+                         "values: length %zd differs from times' %zu",
+                         PySequence_Size(values), n);
+        goto done;
+    }
+    if (ensure_buf(self, n ? n : 1) < 0) goto done;
+    if (PyArray_Check(keys_obj)
+        && PyArray_ISINTEGER((PyArrayObject *)keys_obj)
+        && !PyArray_ISUNSIGNED((PyArrayObject *)keys_obj)) {
+        ikeys = (PyArrayObject *)PyArray_FROM_OTF(keys_obj, NPY_INT64,
+                                                  NPY_ARRAY_IN_ARRAY);
+        if (ikeys == NULL) goto done;
+        if ((size_t)PyArray_SIZE(ikeys) != n || PyArray_NDIM(ikeys) != 1) {
+            PyErr_Format(self->SessionizeError,
+                         "keys: length %zd differs from times' %zu",
+                         (Py_ssize_t)PyArray_SIZE(ikeys), n);
+            goto done;
+        }
+        r = run_push(self, (const uint64_t *)PyArray_DATA(ikeys), NULL, NULL,
+                     (const int64_t *)PyArray_DATA(times), n, NULL, values,
+                     "times", 1);
+        goto done;
+    }
+    fast = PySequence_Fast(keys_obj, "keys: expected a sequence or array of keys");
+    if (fast == NULL) goto done;
+    if ((size_t)PySequence_Fast_GET_SIZE(fast) != n) {
+        PyErr_Format(self->SessionizeError, "keys: length %zd differs from times' %zu",
+                     PySequence_Fast_GET_SIZE(fast), n);
+        goto done;
+    }
+    fresh = self->nsbuf + self->buf_cap;
+    for (i = 0; i < n; i++) {
+        int fr;
+        if (key_in(self, PySequence_Fast_GET_ITEM(fast, (Py_ssize_t)i),
+                   &self->kbuf[i], &self->nsbuf[i], &fr) < 0) {
+            if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+                PyObject *type, *val, *tb;
+                PyErr_Fetch(&type, &val, &tb);
+                PyErr_Format(PyExc_TypeError, "keys[%zu]: unhashable key", i);
+                Py_XDECREF(type);
+                Py_XDECREF(val);
+                Py_XDECREF(tb);
+            }
+            forget_unheld(self, self->kbuf, self->nsbuf, fresh, i);
+            goto done;
+        }
+        fresh[i] = (uint8_t)fr;
+    }
+    r = run_push(self, self->kbuf, self->nsbuf, fresh,
+                 (const int64_t *)PyArray_DATA(times), n, NULL, values, "times", 1);
+done:
+    Py_XDECREF(fast);
+    Py_XDECREF(ikeys);
+    Py_XDECREF(times);
+    return r;
+}
+
+static PyObject *after_call(StreamObject *self, sz_status st)
+{
+    PyObject *out, *late = NULL;
+    size_t pos = 0;
+    if (st != SZ_OK) return raise_status(self, st, 0, "watermark", 0);
+    out = PyList_New(0);
+    if (out == NULL) return NULL;
+    if (collect_output(self, out, NULL, NULL, 0, &late, &pos) < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* _advance(int watermark) */
+static PyObject *stream_advance(StreamObject *self, PyObject *arg)
+{
+    long long wm = PyLong_AsLongLong(arg);
+    if (wm == -1 && PyErr_Occurred()) return NULL;
+    if (need_stream(self) < 0) return NULL;
+    return after_call(self, sz_stream_advance(self->s, (int64_t)wm));
+}
+
+static PyObject *stream_flush(StreamObject *self, PyObject *unused)
+{
+    if (self->s == NULL) return PyList_New(0);
+    return after_call(self, sz_stream_flush(self->s));
+}
+
+static PyObject *stream_get_late_count(StreamObject *self, void *unused)
+{
+    sz_stream_stats st;
+    if (self->s == NULL) return PyLong_FromLong(0);
+    sz_stream_stats_get(self->s, &st);
+    return PyLong_FromUnsignedLongLong(st.late_count);
+}
+
+/* _stats() -> (watermark int or None, keys, open_sessions, open_events,
+ *             bytes) */
+static PyObject *stream_stats(StreamObject *self, PyObject *unused)
+{
+    sz_stream_stats st;
+    if (self->s == NULL) return Py_BuildValue("(Onnnn)", Py_None, 0, 0, 0, 0);
+    sz_stream_stats_get(self->s, &st);
+    if (st.watermark == INT64_MIN)
+        return Py_BuildValue("(Onnnn)", Py_None, (Py_ssize_t)st.keys,
+                             (Py_ssize_t)st.open_sessions,
+                             (Py_ssize_t)st.open_events, (Py_ssize_t)st.bytes);
+    return Py_BuildValue("(Lnnnn)", (long long)st.watermark, (Py_ssize_t)st.keys,
+                         (Py_ssize_t)st.open_sessions, (Py_ssize_t)st.open_events,
+                         (Py_ssize_t)st.bytes);
+}
+
+/* _getstate() -> (bytes or None, {handle: key}, next_key, {handle: value},
+ *                 next_value) */
+static PyObject *stream_getstate(StreamObject *self, PyObject *unused)
+{
+    PyObject *b = Py_None, *r;
+    if (self->s != NULL) {
+        size_t len = sz_stream_snapshot_size(self->s);
+        sz_status st;
+        b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)len);
+        if (b == NULL) return NULL;
+        st = sz_stream_snapshot(self->s, (unsigned char *)PyBytes_AS_STRING(b), len);
+        if (st != SZ_OK) {
+            Py_DECREF(b);
+            return raise_status(self, st, 0, "state", 0);
+        }
+    } else {
+        Py_INCREF(b);
+    }
+    r = Py_BuildValue("(NOKOK)", b, self->handle_keys,
+                      (unsigned long long)self->next_key, self->values,
+                      (unsigned long long)self->next_value);
+    return r;
+}
+
+/* _setstate(bytes, {handle: key}, next_key, {handle: value}, next_value,
+ *           time_out): validates, then replaces everything or nothing. */
+static PyObject *stream_setstate(StreamObject *self, PyObject *args)
+{
+    Py_buffer buf;
+    PyObject *hk, *vals, *tout, *kh = NULL, *hk2 = NULL, *vals2 = NULL;
+    unsigned long long next_key, next_value;
+    sz_stream *s = NULL;
+    sz_stream_stats stats;
+    sz_status st;
+    Py_ssize_t pos = 0;
+    PyObject *h, *key;
+    if (!PyArg_ParseTuple(args, "y*O!KO!KO", &buf, &PyDict_Type, &hk, &next_key,
+                          &PyDict_Type, &vals, &next_value, &tout))
+        return NULL;
+    st = sz_stream_restore((const unsigned char *)buf.buf, (size_t)buf.len, &s);
+    PyBuffer_Release(&buf);
+    if (st != SZ_OK) return raise_status(self, st, 0, "state", 0);
+    sz_stream_stats_get(s, &stats);
+    /* the Python side must match what the core holds */
+    kh = PyDict_New();
+    hk2 = PyDict_Copy(hk);
+    vals2 = PyDict_Copy(vals);
+    if (kh == NULL || hk2 == NULL || vals2 == NULL) goto fail;
+    while (PyDict_Next(hk, &pos, &h, &key)) {
+        unsigned long long hv;
+        if (!PyLong_Check(h)) goto bad;
+        hv = PyLong_AsUnsignedLongLong(h);
+        if (PyErr_Occurred() || hv >= next_key || !sz_stream_has_key(s, hv, 1)) {
+            PyErr_Clear();
+            goto bad;
+        }
+        if (PyDict_SetItem(kh, key, h) < 0) goto fail;
+    }
+    if (PyDict_Size(kh) != PyDict_Size(hk)
+        || (size_t)PyDict_Size(vals) != (self->collect ? stats.open_events : 0))
+        goto bad;
+    sz_stream_free(self->s);
+    self->s = s;
+    Py_XSETREF(self->key_handles, kh);
+    Py_XSETREF(self->handle_keys, hk2);
+    Py_XSETREF(self->values, vals2);
+    Py_XSETREF(self->time_out, Py_NewRef(tout));
+    self->next_key = next_key;
+    self->next_value = next_value;
+    Py_RETURN_NONE;
+bad:
+    PyErr_SetString(self->SessionizeError,
+                    "state: keys or values do not match the snapshot");
+fail:
+    sz_stream_free(s);
+    Py_XDECREF(kh);
+    Py_XDECREF(hk2);
+    Py_XDECREF(vals2);
+    return NULL;
+}
+
+static PyObject *stream_configured(StreamObject *self, void *unused)
+{
+    return PyBool_FromLong(self->s != NULL);
+}
+
+static PyMethodDef stream_methods[] = {
+    {"push", (PyCFunction)(void (*)(void))stream_push,
+     METH_FASTCALL | METH_KEYWORDS,
+     "push(key, time, value=None) -> list of the sessions (and late events) "
+     "this event finishes."},
+    {"_push_many", (PyCFunction)stream_push_many, METH_VARARGS, NULL},
+    {"_advance", (PyCFunction)stream_advance, METH_O, NULL},
+    {"flush", (PyCFunction)stream_flush, METH_NOARGS,
+     "flush() -> list: end of input; every open session, as final."},
+    {"_configure", (PyCFunction)stream_configure, METH_VARARGS, NULL},
+    {"_stats", (PyCFunction)stream_stats, METH_NOARGS, NULL},
+    {"_getstate", (PyCFunction)stream_getstate, METH_NOARGS, NULL},
+    {"_setstate", (PyCFunction)stream_setstate, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef stream_getset[] = {
+    {"late_count", (getter)stream_get_late_count, NULL,
+     "Number of late events so far.", NULL},
+    {"_configured", (getter)stream_configured, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot stream_type_slots[] = {
+    {Py_tp_new, stream_new},
+    {Py_tp_init, stream_init},
+    {Py_tp_dealloc, stream_dealloc},
+    {Py_tp_traverse, stream_traverse},
+    {Py_tp_clear, stream_clear},
+    {Py_tp_methods, stream_methods},
+    {Py_tp_getset, stream_getset},
+    {Py_tp_doc, "The core's incremental sessionizer; use sessionize.Sessionizer."},
+    {0, NULL},
+};
+
+static PyType_Spec stream_type_spec = {
+    "sessionize._stream.Stream",
+    sizeof(StreamObject),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    stream_type_slots,
+};
+
+static int stream_exec(PyObject *module)
+{
+    PyObject *type;
+    if (_import_array() < 0) return -1;
+    type = PyType_FromModuleAndSpec(module, &stream_type_spec, NULL);
+    if (type == NULL) return -1;
+    if (PyModule_AddObjectRef(module, "Stream", type) < 0) {
+        Py_DECREF(type);
+        return -1;
+    }
+    Py_DECREF(type);
+    return 0;
+}
+
+static PyModuleDef_Slot stream_slots[] = {
+    {Py_mod_exec, stream_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef stream_module = {
+    PyModuleDef_HEAD_INIT,
+    "sessionize._stream",
+    "The binding of the core's incremental sessionizer; use sessionize.Sessionizer.",
+    0,
+    NULL,
+    stream_slots,
+    NULL,
+    NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC PyInit__stream(void)
+{
+    return PyModuleDef_Init(&stream_module);
+}
