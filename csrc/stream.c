@@ -760,7 +760,7 @@ static sz_status sz__would_be_final(sz_stream *s, const sz__key *k, int64_t t,
             s->scratch[i].t = t;
             s->scratch[i++].h = 0;
             for (; j < ua->n_ev; j++) s->scratch[i++] = ev[j];
-            tmp.origin = t < ua->origin ? t : ua->origin;
+            tmp.origin = t < ua->start ? sz__new_origin(s, k, t) : ua->origin;
         } else {
             s->scratch[i].t = t;
             s->scratch[i++].h = 0;
@@ -871,9 +871,13 @@ static sz_status sz__apply(sz_stream *s, uint32_t ki, int64_t t, uint64_t h,
         }
         if (sz__unit_push_ev(s, x, lo, t, h) != SZ_OK) return SZ_ERR_NOMEM;
     }
-    if (t < x->start) x->start = t;
+    /* a new first event: the fixed-mode chain starts there, or continues
+     * from the key's last final session */
+    if (t < x->start) {
+        x->start = t;
+        x->origin = sz__new_origin(s, k, t);
+    }
     if (t > x->end) x->end = t;
-    if (t < x->origin) x->origin = t;
     x->count++;
     *lands = a;
     return SZ_OK;
