@@ -512,6 +512,14 @@ static sz_status sz__reconcile(sz_stream *s, uint32_t ki, uint32_t uid)
         a = r;
         b = a;
         while (b < u->n_fired && u->fired[b].start <= cs.end) b++;
+        if (sz__sat_add(cs.lastjoin, s->cfg.allowed_lateness) < s->wm) {
+            /* final already: sz__process_key emits it once (new, revised or
+             * retired); firing it here as well would emit it twice */
+            r = b;
+            first += (uint32_t)cs.count;
+            if (!s->keep_events) break;
+            continue;
+        }
         if (!(b == a + 1 && sz__same(&u->fired[a], &cs))) {
             uint32_t i;
             sz__fired rec;
@@ -973,8 +981,10 @@ static sz_status sz__push_one(sz_stream *s, uint64_t key, uint32_t ns,
         if (w > s->wm) s->wm = w;
     }
     if (t < s->wm) {  /* only an event behind the watermark can be late */
-        st = sz__is_late(s, sz__find(s, key, ns), t, late);
-        if (st != SZ_OK) return st;
+        if (s->wm == INT64_MAX)  /* +infinity (flush): every event is late */
+            *late = 1;
+        else if ((st = sz__is_late(s, sz__find(s, key, ns), t, late)) != SZ_OK)
+            return st;
         if (*late) return sz__late(s, key, ns, t);
     }
     st = sz__key_get(s, key, ns, &ki, &created);
@@ -996,8 +1006,11 @@ static sz_status sz__push_one(sz_stream *s, uint64_t key, uint32_t ns,
     /* the due can only have moved to t (+ lateness) or later */
     sz__heap_lower(s, ki, s->cfg.emit == SZ_EMIT_UPDATE
                               ? t : sz__sat_add(t, s->cfg.allowed_lateness));
+    /* The event is applied, so consumed: a failure to re-fire now must not
+     * say otherwise (the caller would push it again).  sz__process_due,
+     * which runs next, re-fires it anyway: the key's due is at most t. */
     if (s->cfg.emit == SZ_EMIT_UPDATE && s->units[lands].n_fired > 0)
-        return sz__reconcile(s, ki, lands);
+        (void)sz__reconcile(s, ki, lands);
     return SZ_OK;
 }
 
@@ -1108,6 +1121,11 @@ sz_status sz_stream_push(sz_stream *s, const uint64_t *keys, const uint8_t *ns,
             return st;
         }
     }
+    /* What a call that failed (SZ_ERR_NOMEM) left due is finished first, so
+     * no event is judged against a session already final but not emitted;
+     * after a call that succeeded, nothing is due */
+    st = sz__process_due(s);
+    if (st != SZ_OK) return st;
     for (i = 0; i < n; i++) {
         int late;
         size_t before = s->out_n;
@@ -1136,6 +1154,9 @@ int sz_stream_has_key(const sz_stream *s, uint64_t key, uint32_t ns)
 
 sz_status sz_stream_advance(sz_stream *s, int64_t wm)
 {
+    /* INT64_MAX is +infinity, as after a flush (every later event is late):
+     * everything is final then, even sessions whose due saturates there */
+    if (wm == INT64_MAX) return sz_stream_flush(s);
     sz__out_clear(s);
     if (wm > s->wm) s->wm = wm;
     return sz__process_due(s);

@@ -259,6 +259,7 @@ static sz_status sz__read_key(sz__r *r, sz_stream *s)
     st = sz__stream_key_new(s, key, ns, &ki, &created);
     if (st != SZ_OK) return st;
     if (!created) return SZ_ERR_SNAPSHOT;  /* a key twice */
+    s->next_seq--;  /* key_new issued a number; the key keeps its own, seq */
     k = &s->keys[ki];
     k->seq = seq;
     k->has_final = has_final;
