@@ -430,7 +430,9 @@ static int64_t sz__key_expiry(const sz_stream *s, const sz__key *k)
 /* Whether emitted record f describes capped session cs exactly. */
 SZ_INLINE int sz__same(const sz__fired *f, const sz__cs *cs)
 {
-    return f->start == cs->start && f->end == cs->end && f->count == cs->count;
+    /* window_end too: a fixed-mode block can move with no other change */
+    return f->start == cs->start && f->end == cs->end && f->count == cs->count
+           && f->window_end == cs->window_end;
 }
 
 /* The watermark past which unit u needs work: its first session becomes
@@ -554,6 +556,7 @@ static sz_status sz__reconcile(sz_stream *s, uint32_t ki, uint32_t uid)
             rec.start = cs.start;
             rec.end = cs.end;
             rec.count = cs.count;
+            rec.window_end = cs.window_end;
             u->fired[a] = rec;
             if (b > a + 1) {
                 memmove(u->fired + a + 1, u->fired + b,
@@ -664,32 +667,68 @@ static sz_status sz__process_key(sz_stream *s, uint32_t ki, int all, int *freed)
     return SZ_OK;
 }
 
-/* Emits everything the watermark has made due. */
-static sz_status sz__process_due(sz_stream *s)
+static int sz__seq_cmp(const void *a, const void *b, const sz_stream *s)
 {
-    size_t from = s->out_n;
+    uint64_t x = s->keys[*(const uint32_t *)a].seq;
+    uint64_t y = s->keys[*(const uint32_t *)b].seq;
+    return (x > y) - (x < y);
+}
+
+/* Sorts keys by creation order: insertion sort on the short lists one step
+ * makes, a merge-free shell pass first for the long ones a flush makes. */
+static void sz__sort_by_seq(sz_stream *s, uint32_t *k, size_t n)
+{
+    size_t gap, i, j;
+    for (gap = n / 2; gap > 0; gap = gap == 2 ? 1 : gap * 5 / 11) {
+        for (i = gap; i < n; i++) {
+            uint32_t x = k[i];
+            for (j = i; j >= gap && sz__seq_cmp(&k[j - gap], &x, s) > 0; j -= gap)
+                k[j] = k[j - gap];
+            k[j] = x;
+        }
+    }
+}
+
+/*
+ * Finishes what the watermark has made due (every key when `all`).  The
+ * due keys are taken out of the heap, then processed in creation order, so
+ * new ids do not depend on the heap's layout (a restored stream's heap is
+ * laid out differently and must continue identically).
+ */
+static sz_status sz__finish_keys(sz_stream *s, int all)
+{
+    size_t from = s->out_n, n = 0, i;
     sz_status st = SZ_OK;
-    while (s->heap_n > 0 && s->heap[0].due < s->wm) {
+    if (sz__grow32((void **)&s->due_keys, &s->due_cap, (size_t)s->heap_n + 1,
+                   sizeof *s->due_keys) != SZ_OK)
+        return SZ_ERR_NOMEM;
+    while (s->heap_n > 0 && (all || s->heap[0].due < s->wm)) {
         uint32_t ki = s->heap[0].k;
-        int64_t due = sz__key_due(s, &s->keys[ki]);
-        int freed;
-        if (due >= s->wm) {  /* a stale lower bound */
-            s->heap[0].due = due;
-            sz__heap_down(s, 0);
-            continue;
+        if (!all) {
+            int64_t due = sz__key_due(s, &s->keys[ki]);
+            if (due >= s->wm) {  /* a stale lower bound */
+                s->heap[0].due = due;
+                sz__heap_down(s, 0);
+                continue;
+            }
         }
-        st = sz__process_key(s, ki, 0, &freed);
-        if (st != SZ_OK) break;
-        if (freed) {
-            sz__heap_pop_top(s);
-        } else {
-            s->heap[0].due = sz__key_due(s, &s->keys[ki]);
-            sz__heap_down(s, 0);
-        }
+        sz__heap_pop_top(s);
+        s->keys[ki].heap_pos = NIL - 1;  /* out of the heap, still live */
+        s->due_keys[n++] = ki;
+    }
+    sz__sort_by_seq(s, s->due_keys, n);
+    for (i = 0; i < n; i++) {
+        uint32_t ki = s->due_keys[i];
+        int freed = 0;
+        if (st == SZ_OK) st = sz__process_key(s, ki, all, &freed);
+        /* the heap had room for all of them a moment ago */
+        if (!freed) (void)sz__heap_push(s, ki, sz__key_due(s, &s->keys[ki]));
     }
     sz__out_sort(s, from);
     return st;
 }
+
+static sz_status sz__process_due(sz_stream *s) { return sz__finish_keys(s, 0); }
 
 /* ---- applying one event -------------------------------------------------- */
 
@@ -1094,6 +1133,7 @@ void sz_stream_free(sz_stream *s)
     SZ_FREE(s->out_ids);
     SZ_FREE(s->out_h);
     SZ_FREE(s->scratch);
+    SZ_FREE(s->due_keys);
     SZ_FREE(s);
 }
 
@@ -1164,19 +1204,10 @@ sz_status sz_stream_advance(sz_stream *s, int64_t wm)
 
 sz_status sz_stream_flush(sz_stream *s)
 {
-    sz_status st = SZ_OK;
-    size_t from;
+    sz_status st;
     sz__out_clear(s);
     s->wm = INT64_MAX;
-    from = s->out_n;
-    /* every key, in heap order; sorted afterwards */
-    while (s->heap_n > 0) {
-        int freed;
-        st = sz__process_key(s, s->heap[0].k, 1, &freed);
-        if (st != SZ_OK) break;
-        sz__heap_pop_top(s);
-    }
-    sz__out_sort(s, from);
+    st = sz__finish_keys(s, 1);
     return st;
 }
 

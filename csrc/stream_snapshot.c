@@ -12,7 +12,8 @@
  *               i64 frozen, last_end, origin, next_index; u32 n_units
  *     n_units x i64 start, end, count, origin; u32 n_ev, n_fired;
  *               n_ev x (i64 t, u64 handle);
- *               n_fired x (u64 id; i64 start, end, count, revision)
+ *               n_fired x (u64 id; i64 start, end, count, window_end,
+ *                          revision)
  *   u64 checksum of every byte before it
  *
  * Restoring checks the checksum first, then every invariant stream.c
@@ -31,7 +32,7 @@ static const char sz__magic[8] = {'S', 'Z', 'S', 'T', 'R', 'E', 'A', 'M'};
 #define KEY_BYTES (8 + 8 + 4 + 4 + 8 * 4 + 4)
 #define UNIT_BYTES (8 * 4 + 4 + 4)
 #define EV_BYTES 16
-#define FIRED_BYTES (8 * 5)
+#define FIRED_BYTES (8 * 6)
 #define HEAD_BYTES (8 + 4 + 4 + (8 + 8 + 4 * 3 + 8 + 8 + 4 * 2) \
                     + (8 + 8 + 4 + 8 * 4))
 
@@ -124,6 +125,7 @@ sz_status sz_stream_snapshot(const sz_stream *s, unsigned char *buf, size_t len)
                 w_i64(&w, x->fired[i].start);
                 w_i64(&w, x->fired[i].end);
                 w_i64(&w, x->fired[i].count);
+                w_i64(&w, x->fired[i].window_end);
                 w_i64(&w, x->fired[i].revision);
             }
         }
@@ -230,8 +232,10 @@ static sz_status sz__read_unit(sz__r *r, sz_stream *s, uint32_t ki,
             f.start = r_i64(r);
             f.end = r_i64(r);
             f.count = r_i64(r);
+            f.window_end = r_i64(r);
             f.revision = r_i64(r);
             if (r->bad || f.id >= s->next_id || f.start > f.end || f.count < 1
+                || f.window_end < f.end
                 || f.revision < 0
                 || (i > 0 && f.start <= x->fired[i - 1].end))
                 return SZ_ERR_SNAPSHOT;

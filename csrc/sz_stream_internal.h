@@ -18,7 +18,7 @@ typedef struct sz__ev {
 /* An emitted, not yet final session (update mode). */
 typedef struct sz__fired {
     uint64_t id;
-    int64_t start, end, count, revision;
+    int64_t start, end, count, window_end, revision;
 } sz__fired;
 
 typedef struct sz__unit {
@@ -97,6 +97,9 @@ struct sz_stream {
 
     sz__ev *scratch;
     size_t scratch_cap;
+
+    uint32_t *due_keys;  /* the keys one watermark step finishes */
+    uint32_t due_cap;
 };
 
 
