@@ -15,6 +15,7 @@ const char *sz_strerror(sz_status status)
     case SZ_ERR_KEY_RANGE: return "key code out of range";
     case SZ_ERR_TIME_NAN: return "time is NaN";
     case SZ_ERR_TIME_RANGE: return "time out of int64 range";
+    case SZ_ERR_KIND: return "unknown event kind";
     }
     return "unknown status";
 }
