@@ -54,8 +54,9 @@ struct sz_ctr {
      | (1u << SZ_TIMEOUT))
 #define SZ_NEED_ALL ((1u << SZ_N_KINDS) - 1u)
 
-/* How a session record ended. */
-enum { REC_OPEN = 0, REC_CLOSED = 1, REC_FLUSHED = 2, REC_DROPPED = 3 };
+/* A session record's state, written only at the end of input (flushed)
+ * and for the keys redone by sorting (dead); its close goes to a list. */
+enum { REC_OPEN = 0, REC_FLUSHED = 1, REC_DEAD = 2 };
 
 /* The work of one sz_ctr_run(). */
 typedef struct sz_cwork {
@@ -73,12 +74,20 @@ typedef struct sz_cwork {
     uint32_t *row_search, *row_clicks, *row_rec;
     size_t n_row, cap_row;
 
-    /* one record per session with a search: its close moment and tie-break
-     * (a flushed one keeps its first search's time and position) */
-    int64_t *rec_moment;
-    uint32_t *rec_sec;
+    /* one record per session with a search, made at its first search: that
+     * search's time and position (what orders the flushed sessions) */
+    int64_t *rec_t;
+    uint32_t *rec_pos;
     uint8_t *rec_state;
     size_t n_rec, cap_rec;
+
+    /* the sessions closed by an event or the gap rule, in the order found
+     * (appended, so a close costs no random access): record, moment and
+     * tie-break; as many as records at most */
+    uint32_t *cl_rec;
+    int64_t *cl_moment;
+    uint32_t *cl_sec;
+    size_t n_cl;
 } sz_cwork;
 
 /* ---- the hash table of keys --------------------------------------------- */
@@ -198,16 +207,24 @@ SZ_INLINE void sz__push_row(sz_cwork *w, uint32_t search, uint32_t clicks,
     w->row_rec[r] = rec;
 }
 
-/* Until it closes, a record holds its first search's time and position:
- * the order of the sessions flushed at the end. */
 SZ_INLINE uint32_t sz__new_rec(sz_cwork *w, int64_t t, uint32_t pos)
 {
     size_t k = w->n_rec++;
     SZ_ASSERT(k < w->cap_rec);
-    w->rec_moment[k] = t;
-    w->rec_sec[k] = pos;
+    w->rec_t[k] = t;
+    w->rec_pos[k] = pos;
     w->rec_state[k] = REC_OPEN;
     return (uint32_t)k;
+}
+
+SZ_INLINE void sz__push_close(sz_cwork *w, uint32_t rec, int64_t moment,
+                              uint32_t sec)
+{
+    size_t j = w->n_cl++;
+    SZ_ASSERT(j < w->cap_rec);
+    w->cl_rec[j] = rec;
+    w->cl_moment[j] = moment;
+    w->cl_sec[j] = sec;
 }
 
 /* A gap close is ordered at its window end, last + gap: with inclusive, an
@@ -217,16 +234,13 @@ SZ_INLINE uint32_t sz__new_rec(sz_cwork *w, int64_t t, uint32_t pos)
 SZ_INLINE void sz__close_gap(sz_cwork *w, uint32_t rec, int64_t last,
                              uint32_t last_pos)
 {
-    w->rec_moment[rec] = last + w->rule.gap;  /* times are checked for it */
-    w->rec_sec[rec] = w->rank_gap | last_pos;
-    w->rec_state[rec] = REC_CLOSED;
+    /* times are checked for last + gap */
+    sz__push_close(w, rec, last + w->rule.gap, w->rank_gap | last_pos);
 }
 
 SZ_INLINE void sz__close_event(sz_cwork *w, uint32_t rec, int64_t t, uint32_t pos)
 {
-    w->rec_moment[rec] = t;
-    w->rec_sec[rec] = w->rank_event | pos;
-    w->rec_state[rec] = REC_CLOSED;
+    sz__push_close(w, rec, t, w->rank_event | pos);
 }
 
 /* One event through the rule, its outcome recorded. */
@@ -255,8 +269,9 @@ SZ_INLINE void sz__ctr_finish(sz_cwork *w, int have_gap, sz_ctr_state *st)
     sz__push_row(w, st->search, st->clicks, rec);
     if (have_gap && sz__ctr_gap_passed(&w->rule, st->last, w->max_t))
         sz__close_gap(w, rec, st->last, st->last_pos);
-    else
-        w->rec_state[rec] = w->flush ? REC_FLUSHED : REC_DROPPED;
+    else if (w->flush)
+        w->rec_state[rec] = REC_FLUSHED;
+    /* else dropped: neither closed nor flushed, the record gets no number */
 }
 
 /* ---- ORDERED: the hashed pass ------------------------------------------ */
@@ -419,7 +434,7 @@ static sz_status sz__ctr_regroup(sz_cwork *w, sz_ctab *tab, int kk, int have_gap
     for (j = 0; j < w->n_row; j++) {
         size_t slot = (size_t)packed[w->row_search[j]];
         if ((member[slot >> 6] >> (slot & 63)) & 1u)
-            w->rec_state[w->row_rec[j]] = REC_DROPPED;
+            w->rec_state[w->row_rec[j]] = REC_DEAD;
     }
     *n_groups = d;
     /* Record numbers share 31 bits with a flag in the table's slots; only
@@ -441,15 +456,24 @@ static sz_status sz__ctr_regroup(sz_cwork *w, sz_ctab *tab, int kk, int have_gap
         if (c == NULL) return SZ_ERR_NOMEM;
         w->row_rec = c;
         w->cap_row = cap;
-        m = (int64_t *)SZ_REALLOC(w->rec_moment, sz__mul_size(cr, sizeof *m));
+        m = (int64_t *)SZ_REALLOC(w->rec_t, sz__mul_size(cr, sizeof *m));
         if (m == NULL) return SZ_ERR_NOMEM;
-        w->rec_moment = m;
-        e = (uint32_t *)SZ_REALLOC(w->rec_sec, sz__mul_size(cr, sizeof *e));
+        w->rec_t = m;
+        e = (uint32_t *)SZ_REALLOC(w->rec_pos, sz__mul_size(cr, sizeof *e));
         if (e == NULL) return SZ_ERR_NOMEM;
-        w->rec_sec = e;
+        w->rec_pos = e;
         f = (uint8_t *)SZ_REALLOC(w->rec_state, sz__mul_size(cr, sizeof *f));
         if (f == NULL) return SZ_ERR_NOMEM;
         w->rec_state = f;
+        e = (uint32_t *)SZ_REALLOC(w->cl_rec, sz__mul_size(cr, sizeof *e));
+        if (e == NULL) return SZ_ERR_NOMEM;
+        w->cl_rec = e;
+        m = (int64_t *)SZ_REALLOC(w->cl_moment, sz__mul_size(cr, sizeof *m));
+        if (m == NULL) return SZ_ERR_NOMEM;
+        w->cl_moment = m;
+        e = (uint32_t *)SZ_REALLOC(w->cl_sec, sz__mul_size(cr, sizeof *e));
+        if (e == NULL) return SZ_ERR_NOMEM;
+        w->cl_sec = e;
         w->cap_rec = cr;
     }
     return SZ_OK;
@@ -507,52 +531,103 @@ fail:
 
 /* ---- close order and rows ---------------------------------------------- */
 
-/*
- * Numbers the records in state `want` in order of (moment, sec), from
- * *next on, into rank[].  Two stable sorts of sz_sort.h: by sec, then by
- * moment.  t, p, tmp_t, tmp_p hold n_rec elements.
- */
-static void sz__ctr_number(const sz_cwork *w, int want, uint32_t *rank,
-                           uint32_t *next, int64_t *t, uint32_t *p,
-                           int64_t *tmp_t, uint32_t *tmp_p)
+/* Whether (t[j], s[j]) never decreases. */
+static int sz__pairs_sorted(const int64_t *t, const uint32_t *s, size_t m)
 {
-    size_t k, m = 0;
-    for (k = 0; k < w->n_rec; k++) {
-        if (w->rec_state[k] != want) continue;
-        t[m] = (int64_t)w->rec_sec[k];
-        p[m++] = (uint32_t)k;
+    size_t j;
+    for (j = 1; j < m; j++)
+        if (t[j] < t[j - 1] || (t[j] == t[j - 1] && s[j] < s[j - 1])) return 0;
+    return 1;
+}
+
+/*
+ * Numbers m sessions, from *next on, in order of (t, s): rank[rec[j]].
+ * Usually they come in order already (a log closes sessions in time order);
+ * otherwise two stable sorts of sz_sort.h, by s then by t, order them.
+ * tt, p, tmp_t, tmp_p: scratch of m elements, used only then.
+ */
+static void sz__ctr_number(const uint32_t *rec, const int64_t *t, const uint32_t *s,
+                           size_t m, uint32_t *rank, uint32_t *next, int64_t *tt,
+                           uint32_t *p, int64_t *tmp_t, uint32_t *tmp_p)
+{
+    size_t j;
+    if (sz__pairs_sorted(t, s, m)) {
+        for (j = 0; j < m; j++) rank[rec[j]] = (*next)++;
+        return;
     }
-    sz__sort_pairs(t, p, m, tmp_t, tmp_p);
-    for (k = 0; k < m; k++) t[k] = w->rec_moment[p[k]];
-    sz__sort_pairs(t, p, m, tmp_t, tmp_p);
-    for (k = 0; k < m; k++) rank[p[k]] = (*next)++;
+    for (j = 0; j < m; j++) {
+        tt[j] = (int64_t)s[j];
+        p[j] = (uint32_t)j;
+    }
+    sz__sort_pairs(tt, p, m, tmp_t, tmp_p);
+    for (j = 0; j < m; j++) tt[j] = t[p[j]];
+    sz__sort_pairs(tt, p, m, tmp_t, tmp_p);
+    for (j = 0; j < m; j++) rank[rec[p[j]]] = (*next)++;
+}
+
+/* Numbers the closed sessions, then the flushed ones: rank[rec], or
+ * SZ_CTR_NONE for a record without a number (dropped, or of a key redone
+ * by sorting, whose redo made new records).  *n_sessions gets the count. */
+static sz_status sz__ctr_rank(sz_cwork *w, uint32_t *rank, uint32_t *n_sessions)
+{
+    int64_t *tt = NULL, *tmp_t = NULL;
+    uint32_t *p = NULL, *tmp_p = NULL, next = 0;
+    size_t j, m = 0, f = 0;
+    sz_status st = SZ_ERR_NOMEM;
+
+    for (j = 0; j < w->n_rec; j++) rank[j] = SZ_CTR_NONE;
+    /* the closed ones, in the order found */
+    for (j = 0; j < w->n_cl; j++) {
+        uint32_t rec = w->cl_rec[j];
+        if (w->rec_state[rec] == REC_DEAD) continue;
+        w->cl_rec[m] = rec;
+        w->cl_moment[m] = w->cl_moment[j];
+        w->cl_sec[m++] = w->cl_sec[j];
+    }
+    /* after them the flushed ones, in record order (a record is closed or
+     * flushed at most once: there is room) */
+    for (j = 0; j < w->n_rec; j++) {
+        if (w->rec_state[j] != REC_FLUSHED) continue;
+        w->cl_rec[m + f] = (uint32_t)j;
+        w->cl_moment[m + f] = w->rec_t[j];
+        w->cl_sec[m + f++] = w->rec_pos[j];
+    }
+    if (!sz__pairs_sorted(w->cl_moment, w->cl_sec, m)
+        || !sz__pairs_sorted(w->cl_moment + m, w->cl_sec + m, f)) {
+        size_t most = m > f ? m : f;
+        tt = (int64_t *)SZ_MALLOC(sz__mul_size(most, sizeof *tt));
+        p = (uint32_t *)SZ_MALLOC(sz__mul_size(most, sizeof *p));
+        tmp_t = (int64_t *)SZ_MALLOC(sz__mul_size(most, sizeof *tmp_t));
+        tmp_p = (uint32_t *)SZ_MALLOC(sz__mul_size(most, sizeof *tmp_p));
+        if (!tt || !p || !tmp_t || !tmp_p) goto fail;
+    }
+    sz__ctr_number(w->cl_rec, w->cl_moment, w->cl_sec, m, rank, &next, tt, p, tmp_t,
+                   tmp_p);
+    sz__ctr_number(w->cl_rec + m, w->cl_moment + m, w->cl_sec + m, f, rank, &next, tt,
+                   p, tmp_t, tmp_p);
+    st = SZ_OK;
+fail:
+    SZ_FREE(tt);
+    SZ_FREE(p);
+    SZ_FREE(tmp_t);
+    SZ_FREE(tmp_p);
+    *n_sessions = next;
+    return st;
 }
 
 /* Puts the rows of the numbered sessions in session order into c. */
 static sz_status sz__ctr_order(sz_cwork *w, sz_ctr *c)
 {
-    uint32_t *rank = NULL, *p = NULL, *tmp_p = NULL, *first = NULL;
-    int64_t *t = NULL, *tmp_t = NULL;
+    uint32_t *rank = NULL, *first = NULL;
     uint32_t S = 0, prev = 0;
     size_t r, k, R = 0;
     int in_order = 1;
     sz_status st = SZ_ERR_NOMEM;
 
     rank = (uint32_t *)SZ_MALLOC(sz__mul_size(w->n_rec, sizeof *rank));
-    t = (int64_t *)SZ_MALLOC(sz__mul_size(w->n_rec, sizeof *t));
-    p = (uint32_t *)SZ_MALLOC(sz__mul_size(w->n_rec, sizeof *p));
-    tmp_t = (int64_t *)SZ_MALLOC(sz__mul_size(w->n_rec, sizeof *tmp_t));
-    tmp_p = (uint32_t *)SZ_MALLOC(sz__mul_size(w->n_rec, sizeof *tmp_p));
-    if (!rank || !t || !p || !tmp_t || !tmp_p) goto fail;
-    for (k = 0; k < w->n_rec; k++) rank[k] = SZ_CTR_NONE;
-    sz__ctr_number(w, REC_CLOSED, rank, &S, t, p, tmp_t, tmp_p);
-    sz__ctr_number(w, REC_FLUSHED, rank, &S, t, p, tmp_t, tmp_p);
-    SZ_FREE(t);
-    SZ_FREE(p);
-    SZ_FREE(tmp_t);
-    SZ_FREE(tmp_p);
-    t = tmp_t = NULL;
-    p = tmp_p = NULL;
+    if (rank == NULL) goto fail;
+    if ((st = sz__ctr_rank(w, rank, &S)) != SZ_OK) goto fail;
+    st = SZ_ERR_NOMEM;
 
     /* rows per session, into first[] */
     first = (uint32_t *)SZ_CALLOC((size_t)S + 1, sizeof *first);
@@ -598,10 +673,6 @@ static sz_status sz__ctr_order(sz_cwork *w, sz_ctr *c)
     st = SZ_OK;
 fail:
     SZ_FREE(rank);
-    SZ_FREE(t);
-    SZ_FREE(p);
-    SZ_FREE(tmp_t);
-    SZ_FREE(tmp_p);
     SZ_FREE(first);
     return st;
 }
@@ -631,9 +702,12 @@ static void sz__cwork_free(sz_cwork *w)
     SZ_FREE(w->row_search);
     SZ_FREE(w->row_clicks);
     SZ_FREE(w->row_rec);
-    SZ_FREE(w->rec_moment);
-    SZ_FREE(w->rec_sec);
+    SZ_FREE(w->rec_t);
+    SZ_FREE(w->rec_pos);
     SZ_FREE(w->rec_state);
+    SZ_FREE(w->cl_rec);
+    SZ_FREE(w->cl_moment);
+    SZ_FREE(w->cl_sec);
 }
 
 sz_status sz_ctr_run(sz_ctr **out, const sz_keys *keys, const uint8_t *kinds,
@@ -695,11 +769,14 @@ sz_status sz_ctr_run(sz_ctr **out, const sz_keys *keys, const uint8_t *kinds,
     w.row_search = (uint32_t *)SZ_MALLOC(sz__mul_size(searches, sizeof *w.row_search));
     w.row_clicks = (uint32_t *)SZ_MALLOC(sz__mul_size(searches, sizeof *w.row_clicks));
     w.row_rec = (uint32_t *)SZ_MALLOC(sz__mul_size(searches, sizeof *w.row_rec));
-    w.rec_moment = (int64_t *)SZ_MALLOC(sz__mul_size(searches, sizeof *w.rec_moment));
-    w.rec_sec = (uint32_t *)SZ_MALLOC(sz__mul_size(searches, sizeof *w.rec_sec));
+    w.rec_t = (int64_t *)SZ_MALLOC(sz__mul_size(searches, sizeof *w.rec_t));
+    w.rec_pos = (uint32_t *)SZ_MALLOC(sz__mul_size(searches, sizeof *w.rec_pos));
     w.rec_state = (uint8_t *)SZ_MALLOC(sz__mul_size(searches, sizeof *w.rec_state));
-    if (!w.row_search || !w.row_clicks || !w.row_rec || !w.rec_moment || !w.rec_sec
-        || !w.rec_state)
+    w.cl_rec = (uint32_t *)SZ_MALLOC(sz__mul_size(searches, sizeof *w.cl_rec));
+    w.cl_moment = (int64_t *)SZ_MALLOC(sz__mul_size(searches, sizeof *w.cl_moment));
+    w.cl_sec = (uint32_t *)SZ_MALLOC(sz__mul_size(searches, sizeof *w.cl_sec));
+    if (!w.row_search || !w.row_clicks || !w.row_rec || !w.rec_t || !w.rec_pos
+        || !w.rec_state || !w.cl_rec || !w.cl_moment || !w.cl_sec)
         goto fail;
     if (kk == SZ_KEYS_DENSE) {
         st = sz__ctab_alloc(&tab, keys->n_codes);
