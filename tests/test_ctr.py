@@ -371,3 +371,35 @@ def test_threads_give_the_same_answer():
         results = list(pool.map(
             lambda _: rows(sessionize.search_ctr(keys, kinds, times, gap=30)), range(6)))
     assert all(r == want for r in results)
+
+
+def test_readme_ctr_example_gives_what_it_shows():
+    import pathlib
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    t = sessionize.search_ctr(seed_events_as_in_readme(), flush=False)
+    assert t.clicked.tolist() == [True, True, False]
+    assert t.ctr == pytest.approx(2 / 3) and t.clicks_per_search == 1.0
+    df = t.by_key().to_pandas() if _has_pandas() else None
+    if df is not None:
+        assert df.values.tolist() == [[1, 1, 2, 2, 3, 1.0, 1.5], [2, 1, 1, 0, 0, 0.0, 0.0]]
+    assert "array([ True,  True, False])" in readme
+    assert "['dogs', 'cats', 'fruit']" in readme
+    for name in ("APP_OPEN", "SEARCH", "RESULTS", "CLICK", "APP_CLOSE", "TIMEOUT"):
+        value = int(getattr(sessionize, name))
+        assert f"| `sessionize.{name}` | {value} |" in readme
+
+
+def seed_events_as_in_readme():
+    return [AppOpen(user=1), Search(user=1, query="dogs"),
+            Results(1, ["fido", "rover", "buddy"]), ClickResult(1, "rover"),
+            Search(1, "cats"), Results(1, ["fluffy", "burrito", "kathy"]),
+            ClickResult(1, "fluffy"), AppOpen(2), ClickResult(1, "kathy"),
+            Search(2, "fruit"), AppClose(1), AppClose(2)]
+
+
+def _has_pandas():
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        return False
+    return True
