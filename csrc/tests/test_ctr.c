@@ -17,6 +17,7 @@
  * Output: one line per test group, then "N passed, N failed" (checks).
  */
 #include "../sessionize.h"
+#include "../sz_ctr.h"
 #include "../sz_internal.h"
 
 #include <stdio.h>
@@ -706,20 +707,26 @@ static void test_extreme_times(void)
 
 static void test_big(void)
 {
-    /* enough keys to grow the hash table; every order */
-    int order, kkind;
-    group_begin("big inputs (hash growth)");
-    for (kkind = 0; kkind < 3; kkind++) {
-        for (order = 0; order < N_ORD; order++) {
-            cin in;
-            gen(&in, kkind, 60000, 40000, order, 1, order == ORD_KEYTIME ? 0 : 7, 0, 5);
-            in.p.inclusive = 1;
-            in.p.flush = 1;
-            describe(&in, "big");
-            run_compare(&in);
-            cin_free(&in);
+    /* enough keys to size the table from the estimate, or, with it off, to
+     * grow it; every order, with and without times */
+    int order, kkind, est;
+    group_begin("big inputs (table sized, and grown)");
+    for (est = 1; est >= 0; est--) {
+        sz_test_ctr_estimate(est);
+        for (kkind = 0; kkind < 3; kkind++) {
+            for (order = 0; order < N_ORD; order++) {
+                cin in;
+                int times = order != ORD_PERKEY;  /* per-key order: also no times */
+                gen(&in, kkind, 60000, 40000, order, times, order == ORD_KEYTIME ? 0 : 7, 0, 5);
+                in.p.inclusive = 1;
+                in.p.flush = 1;
+                describe(&in, est ? "big" : "big, growing");
+                run_compare(&in);
+                cin_free(&in);
+            }
         }
     }
+    sz_test_ctr_estimate(1);
     group_end("");
 }
 
@@ -868,7 +875,9 @@ static void test_alloc_failures(void)
     for (kkind = 0; kkind < 3; kkind++) {
         for (order = 0; order < N_ORD; order++) {
             cin in;
-            /* big enough to grow the table; the dirty keys take the redo */
+            /* big enough to grow the table (the estimate off for half of
+             * them); the dirty keys take the redo */
+            sz_test_ctr_estimate(order & 1);
             gen(&in, kkind, 50000, 36000, order, order != ORD_KEYTIME, 6, 0, 4);
             in.p.inclusive = 1;
             in.p.flush = 1;
@@ -876,6 +885,7 @@ static void test_alloc_failures(void)
             alloc_walk(&in, &fail_points, &most);
             walks++;
             cin_free(&in);
+            sz_test_ctr_estimate(1);
             gen(&in, kkind, 300, 20, order, 1, 0, 0, 4);  /* small, no gap */
             in.p.flush = order & 1;
             describe(&in, "alloc walk, small");
