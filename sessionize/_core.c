@@ -403,11 +403,97 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(event_fields_doc,
+"event_fields(events, kind_of) -> (kinds, users, times, missing) or int\n"
+"\n"
+"One pass over a sequence of event objects: kinds (uint8 array) from\n"
+"kind_of[type(event)], users (list of event.user), times (list of\n"
+"event.time, None where an event has none) and how many are None.  An\n"
+"event whose type is not in kind_of stops the pass: its index is returned\n"
+"instead, for the caller to resolve and call again.  An event without a\n"
+"user attribute is a TypeError, a user of None a SessionizeError, both\n"
+"naming events[i].");
+
+static PyObject *core_event_fields(PyObject *module, PyObject *args)
+{
+    PyObject *events_obj, *kind_of, *seq = NULL, *kinds = NULL, *users = NULL;
+    PyObject *times = NULL, *user_s = NULL, *time_s = NULL, *result = NULL;
+    PyTypeObject *last_type = NULL;
+    long last_code = 0;
+    Py_ssize_t i, n, missing = 0;
+    npy_intp dims;
+    uint8_t *k;
+
+    if (!PyArg_ParseTuple(args, "OO!:event_fields", &events_obj, &PyDict_Type, &kind_of))
+        return NULL;
+    seq = PySequence_Fast(events_obj, "events: expected a list of events");
+    if (seq == NULL) return NULL;
+    n = PySequence_Fast_GET_SIZE(seq);
+    dims = (npy_intp)n;
+    if ((kinds = PyArray_EMPTY(1, &dims, NPY_UINT8, 0)) == NULL) goto done;
+    if ((users = PyList_New(n)) == NULL) goto done;
+    if ((times = PyList_New(n)) == NULL) goto done;
+    if ((user_s = PyUnicode_InternFromString("user")) == NULL) goto done;
+    if ((time_s = PyUnicode_InternFromString("time")) == NULL) goto done;
+    k = (uint8_t *)PyArray_DATA((PyArrayObject *)kinds);
+    for (i = 0; i < n; i++) {
+        PyObject *e = PySequence_Fast_GET_ITEM(seq, i);  /* borrowed */
+        PyTypeObject *tp = Py_TYPE(e);
+        PyObject *u, *t;
+        if (tp != last_type) {  /* runs of one type are common */
+            PyObject *code = PyDict_GetItemWithError(kind_of, (PyObject *)tp);
+            if (code == NULL) {
+                if (!PyErr_Occurred()) result = PyLong_FromSsize_t(i);
+                goto done;
+            }
+            last_code = PyLong_AsLong(code);
+            if (last_code == -1 && PyErr_Occurred()) goto done;
+            last_type = tp;
+        }
+        k[i] = (uint8_t)last_code;
+        u = PyObject_GetAttr(e, user_s);
+        if (u == NULL) {
+            if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                PyErr_Clear();
+                PyErr_Format(PyExc_TypeError, "events[%zd]: %s has no user attribute",
+                             i, tp->tp_name);
+            }
+            goto done;
+        }
+        if (u == Py_None) {
+            Py_DECREF(u);
+            PyErr_Format(get_state(module)->SessionizeError,
+                         "events[%zd]: event without a user (user is None)", i);
+            goto done;
+        }
+        PyList_SET_ITEM(users, i, u);  /* steals */
+        t = PyObject_GetAttr(e, time_s);
+        if (t == NULL) {  /* the seeds' own classes have no time */
+            if (!PyErr_ExceptionMatches(PyExc_AttributeError)) goto done;
+            PyErr_Clear();
+            Py_INCREF(Py_None);
+            t = Py_None;
+        }
+        missing += t == Py_None;
+        PyList_SET_ITEM(times, i, t);  /* steals */
+    }
+    result = Py_BuildValue("OOOn", kinds, users, times, missing);
+done:
+    Py_DECREF(seq);
+    Py_XDECREF(kinds);
+    Py_XDECREF(users);
+    Py_XDECREF(times);
+    Py_XDECREF(user_s);
+    Py_XDECREF(time_s);
+    return result;
+}
+
 static PyMethodDef core_methods[] = {
     {"batch", core_batch, METH_VARARGS, batch_doc},
     {"ctr", core_ctr, METH_VARARGS, ctr_doc},
     {"seconds_to_micros", core_seconds_to_micros, METH_O, seconds_to_micros_doc},
     {"factorize", core_factorize, METH_O, factorize_doc},
+    {"event_fields", core_event_fields, METH_VARARGS, event_fields_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -23,7 +23,6 @@ import datetime
 import enum
 import sys
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any, ClassVar, List, Optional
 
 import numpy as np
@@ -100,7 +99,7 @@ class Timeout:
 
 
 EVENT_CLASSES = (AppOpen, Search, Results, ClickResult, AppClose, Timeout)
-_KIND_OF_CLASS = {cls: cls.kind for cls in EVENT_CLASSES}
+_KIND_OF_CLASS = {cls: int(cls.kind) for cls in EVENT_CLASSES}
 _KIND_OF_CLASS_NAME = {cls.__name__: cls.kind for cls in EVENT_CLASSES}
 _CLASS_NAMES = ", ".join(cls.__name__ for cls in EVENT_CLASSES)
 
@@ -238,45 +237,24 @@ def _datetimes(times: list) -> np.ndarray:
     return micros.view("M8[us]")
 
 
-def _kinds_of_events(events: list) -> np.ndarray:
-    codes, classes = _core.factorize(list(map(type, events)))
-    lut = np.empty(len(classes), dtype=np.uint8)
-    for u, cls in enumerate(classes):
-        kind = _KIND_OF_CLASS.get(cls)
+def _fields(events) -> tuple[np.ndarray, list, list, int]:
+    """One pass in C (the binding's event_fields): kinds, users, times."""
+    kind_of = dict(_KIND_OF_CLASS)
+    while True:
+        r = _core.event_fields(events, kind_of)
+        if not isinstance(r, int):
+            return r
+        cls = type(events[r])  # not one of ours: recognized by name, as the seeds do
+        kind = _KIND_OF_CLASS_NAME.get(getattr(cls, "__name__", None))
         if kind is None:
-            kind = _KIND_OF_CLASS_NAME.get(getattr(cls, "__name__", None))
-        if kind is None:
-            i = int(np.argmax(codes == u))
             raise TypeError(
-                f"events[{i}]: {cls.__name__} is not an event class; expected "
+                f"events[{r}]: {cls.__name__} is not an event class; expected "
                 f"{_CLASS_NAMES} (sessionize.events, or classes of those names)"
             )
-        lut[u] = kind
-    return lut[codes]
+        kind_of[cls] = int(kind)
 
 
-def _users_of_events(events: list) -> list:
-    try:
-        users = list(map(attrgetter("user"), events))
-    except AttributeError:
-        for i, e in enumerate(events):
-            if not hasattr(e, "user"):
-                raise TypeError(
-                    f"events[{i}]: {type(e).__name__} has no user attribute"
-                ) from None
-        raise
-    if None in users:
-        i = next(i for i, u in enumerate(users) if u is None)
-        raise SessionizeError(f"events[{i}]: event without a user (user is None)")
-    return users
-
-
-def _times_of_events(events: list):
-    try:
-        times = list(map(attrgetter("time"), events))
-    except AttributeError:  # the seeds' own classes have no time
-        times = [getattr(e, "time", None) for e in events]
-    missing = times.count(None)
+def _times_of_events(times: list, missing: int):
     if missing == len(times):
         return None
     if missing:
@@ -302,7 +280,8 @@ def to_arrays(events) -> tuple[list, np.ndarray, np.ndarray | None]:
     """``(users, kinds, times)`` of a list of events, for
     :func:`sessionize.search_ctr`: users as a list, kinds as uint8 codes,
     times as an array (``datetime64[us]`` for datetimes, UTC when they are
-    timezone-aware) or None when no event has a time.
+    timezone-aware) or None when no event has a time.  One pass in C, the
+    kind by a dict lookup of the event's class.
     """
     if not isinstance(events, (list, tuple)):
         if isinstance(events, (np.ndarray, str, bytes)) or not hasattr(events, "__iter__"):
@@ -312,10 +291,8 @@ def to_arrays(events) -> tuple[list, np.ndarray, np.ndarray | None]:
                 "search_ctr(keys, kinds, times)"
             )
         events = list(events)
-    kinds = _kinds_of_events(events)
-    users = _users_of_events(events)
-    times = _times_of_events(events)
-    return users, kinds, times
+    kinds, users, times, missing = _fields(events)
+    return users, kinds, _times_of_events(times, missing)
 
 
 __all__ = [
