@@ -217,10 +217,11 @@ static sz_status sz__ctab_grow(sz_ctab *tab, const sz_keys *keys, int kk)
     return SZ_OK;
 }
 
-/* Event i's slot (hash h); inserts its key when new (*fresh set).  DENSE:
- * the slot of its code. */
+/* Event i's slot (hash h); inserts its key when new (*fresh set), or, when
+ * `insert` is 0, returns NULL for a key not there.  DENSE: the slot of its
+ * code. */
 SZ_INLINE sz_cslot *sz__ctab_find(sz_ctab *tab, size_t stride, const sz_keys *keys,
-                                  int kk, size_t i, uint64_t h, int *fresh)
+                                  int kk, size_t i, uint64_t h, int insert, int *fresh)
 {
     sz_cslot *s;
     size_t j;
@@ -246,10 +247,33 @@ SZ_INLINE sz_cslot *sz__ctab_find(sz_ctab *tab, size_t stride, const sz_keys *ke
             }
         }
     }
+    if (!insert) return NULL;
     *fresh = 1;
     s->key = kk == SZ_KEYS_INT64 ? (uint64_t)((const int64_t *)keys->data)[i]
                                  : ((h >> 32) << 32) | (uint64_t)(uint32_t)i;
     return s;
+}
+
+/* Empties slot j (linear probing's backward-shift deletion: the keys after
+ * it in its probe run move back when their home is not between). */
+static void sz__ctab_delete(sz_ctab *tab, const sz_keys *keys, int kk, size_t j)
+{
+    const size_t stride = tab->stride, mask = tab->mask;
+    size_t i = j;
+    for (;;) {
+        sz_cslot *s;
+        size_t home;
+        i = (i + 1) & mask;
+        s = SZ_SLOT(tab, i, stride);
+        if (!(s->first & SZ_OCC)) break;
+        home = sz__slot_hash(keys, kk, s) & mask;
+        /* it stays when its home lies cyclically in (j, i] */
+        if (j < i ? (j < home && home <= i) : (j < home || home <= i)) continue;
+        memcpy(SZ_SLOT(tab, j, stride), s, stride);
+        j = i;
+    }
+    SZ_SLOT(tab, j, stride)->first = 0;
+    tab->used--;
 }
 
 /* ---- rows and ended sessions ------------------------------------------- */
@@ -397,7 +421,32 @@ SZ_INLINE sz_status sz__ctr_pass(sz_cwork *w, sz_ctab *tab, int kk, int tm,
                     SZ_PREFETCH_W(SZ_SLOT(tab, ha & tab->mask, stride));
                 }
             }
-            s = sz__ctab_find(tab, stride, keys, kk, pos, h, &fresh);
+            if (tm == TM_NONE && kk != SZ_KEYS_DENSE) {
+                /* Without times the table holds only the keys with a search
+                 * open: a SEARCH inserts, a CLICK or a close of a key not
+                 * there does nothing, and a close deletes.  A log's table
+                 * then stays small and in cache, where one with every key
+                 * would miss on each session's first event. */
+                s = sz__ctab_find(tab, stride, keys, kk, pos, h, k == SZ_SEARCH, &fresh);
+                if (s == NULL) continue;
+                if (fresh) {
+                    s->search = SZ_CTR_NONE;
+                    s->first = SZ_OCC;
+                }
+                sz__ctr_event(w, 0, 0, s, NULL, NULL, k, t, pos);
+                if (fresh) {
+                    tab->used++;
+                    if (tab->used * 2 > tab->cap) {
+                        sz_status gs = sz__ctab_grow(tab, keys, kk);
+                        if (gs != SZ_OK) return gs;
+                    }
+                } else if (s->search == SZ_CTR_NONE) {
+                    sz__ctab_delete(tab, keys, kk,
+                                    (size_t)((unsigned char *)s - tab->slots) / stride);
+                }
+                continue;
+            }
+            s = sz__ctab_find(tab, stride, keys, kk, pos, h, 1, &fresh);
             x = (sz_cslot_t *)(void *)s;  /* with times only */
             if (fresh) {
                 s->search = SZ_CTR_NONE;
@@ -552,7 +601,7 @@ static sz_status sz__ctr_regroup(sz_cwork *w, const sz_ctab *tab, int kk, int tm
         }
         slot = (size_t)((const unsigned char *)sz__ctab_find(
                             (sz_ctab *)tab, stride, keys, kk, i,
-                            kk == SZ_KEYS_DENSE ? 0 : sz__ctr_hash(keys, kk, i), &fresh)
+                            kk == SZ_KEYS_DENSE ? 0 : sz__ctr_hash(keys, kk, i), 1, &fresh)
                         - tab->slots) / stride;
         SZ_ASSERT(!fresh);
         packed[i] = (int64_t)slot;
@@ -979,7 +1028,7 @@ sz_status sz_ctr_run(sz_ctr **out, const sz_keys *keys, const uint8_t *kinds,
         /* start at the final size: small inputs' 2n, or twice the keys
          * estimated (the load stays at most one half) */
         while (cap < 2 * n && cap < ((size_t)1 << 16)) cap *= 2;
-        if (cap < 2 * n && sz__ctr_estimating) {
+        if (cap < 2 * n && sz__ctr_estimating && tm != TM_NONE) {
             double e = sz__ctr_estimate_keys(keys, kk, kinds, n,
                                              tm == TM_GAP ? SZ_NEED_ALL : SZ_NEED_NO_GAP);
             while ((double)cap < 2 * e && cap < 2 * n) cap *= 2;

@@ -730,6 +730,52 @@ static void test_big(void)
     group_end("");
 }
 
+/* Keys crowded into a few home slots of the smallest table (1024 slots):
+ * long probe runs, so the deletion without times (a closed session's key
+ * leaves the table, the keys after it shift back) is exercised hard. */
+static void test_collisions(void)
+{
+    int rep, kk;
+    group_begin("crowded hash table");
+    for (kk = SZ_KEYS_INT64; kk <= SZ_KEYS_BYTES; kk++) {
+        int64_t pool_i[64];
+        unsigned char pool_b[64 * 8];
+        size_t found = 0;
+        uint64_t cand = 1;
+        while (found < 64) {  /* keys whose hash lands in slots 0..7 of 1024 */
+            uint64_t h;
+            unsigned char b[8];
+            cand++;
+            memcpy(b, &cand, 8);
+            h = kk == SZ_KEYS_INT64 ? sz__hash_u64(cand) : sz__hash_bytes(b, 8);
+            if ((h & 1023u) >= 8) continue;
+            pool_i[found] = (int64_t)cand;
+            memcpy(pool_b + found * 8, b, 8);
+            found++;
+        }
+        for (rep = 0; rep < 300; rep++) {
+            cin in;
+            size_t i, n = 50 + rndn(450);
+            int with_times = coin(30);
+            cin_alloc(&in, kk, kk == SZ_KEYS_BYTES ? 8 : 0, n, with_times);
+            for (i = 0; i < n; i++) {
+                size_t key = rndn(8 + rndn(56));
+                in.ik[i] = pool_i[key];
+                if (kk == SZ_KEYS_BYTES) memcpy(in.bk + i * 8, pool_b + key * 8, 8);
+                in.kinds[i] = random_kind((int)rndn(3));
+                if (in.t) in.t[i] = (int64_t)i;
+            }
+            in.p.flush = coin(50);
+            in.p.inclusive = 1;
+            in.order = "crowded";
+            describe(&in, "crowded");
+            run_compare(&in);
+            cin_free(&in);
+        }
+    }
+    group_end("");
+}
+
 /* The first bad element is reported: at one position, a bad kind before a
  * bad time before a bad key code. */
 static void test_element_errors(void)
@@ -917,6 +963,7 @@ int main(void)
     test_random();
     test_extreme_times();
     test_big();
+    test_collisions();
     test_element_errors();
     test_alloc_failures();
     printf("%ld passed, %ld failed\n", n_pass, n_fail);
