@@ -273,12 +273,15 @@ typedef struct sz_ctr sz_ctr;
  *
  * Cost: one pass over the kinds, then one hashed pass in input order that
  * looks up only the events that can change a row (SEARCH, CLICK, APP_CLOSE,
- * TIMEOUT; every event when there is a gap).  Keys whose events come out of
- * time order are redone by the batch path's stable counting sort and
- * per-key sorts.  Then the sessions are put in close order, and the rows
- * with them.  Extra memory: O(number of keys) for the hash table, about 40
- * bytes per SEARCH, and 12 bytes per event while keys out of order are
- * redone.
+ * TIMEOUT; every event when there is a gap).  Without times the hash table
+ * holds only the keys with a search open; with times it holds every key
+ * (sized from an estimate of their number) and keys whose events come out
+ * of time order are redone by the batch path's stable counting sort and
+ * per-key sorts.  A log ends its sessions in time order, so the rows
+ * usually come out in their final order; otherwise the sessions are sorted
+ * by close and their rows gathered.  Extra memory: 32 (16 without times)
+ * bytes per hash slot, about 40 bytes per SEARCH, and 12 bytes per event
+ * while keys out of order are redone.
  */
 sz_status sz_ctr_run(sz_ctr **out, const sz_keys *keys, const uint8_t *kinds,
                      const int64_t *times, size_t n, const sz_ctr_params *params,
