@@ -283,6 +283,8 @@ def to_arrays(events) -> tuple[list, np.ndarray, np.ndarray | None]:
     timezone-aware) or None when no event has a time.  One pass in C, the
     kind by a dict lookup of the event's class.
     """
+    if isinstance(events, np.ndarray) and events.dtype == object and events.ndim == 1:
+        events = events.tolist()
     if not isinstance(events, (list, tuple)):
         if isinstance(events, (np.ndarray, str, bytes)) or not hasattr(events, "__iter__"):
             raise TypeError(

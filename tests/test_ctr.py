@@ -87,6 +87,10 @@ def test_to_arrays():
     assert times is None
     users, kinds, times = ev.to_arrays(iter(events))  # any iterable of events
     assert kinds.tolist() == [0, 1, 3]
+    obj = np.empty(3, dtype=object)
+    obj[:] = events
+    assert ev.to_arrays(obj)[0] == ["ann", "ann", "bob"]  # or an object array
+    assert sessionize.search_ctr(tuple(events)).search.tolist() == [1]
 
 
 def test_to_arrays_times():
