@@ -9,7 +9,9 @@
  *   ORDERED  one hashed pass in input order, each key's state inline in its
  *            hash slot as in batch.c, a chunk of events at a time: the
  *            chunk is checked, then only its events that can change a row
- *            are looked up (without a gap, APP_OPEN and RESULTS cannot).  A
+ *            are looked up (without a gap, APP_OPEN and RESULTS cannot).
+ *            Without times the table holds only the keys with a search
+ *            open (a close deletes its key); with times, every key.  A
  *            SEARCH appends a row, linked to the previous row of its
  *            session; a CLICK counts into the open row; when a session ends
  *            its rows are copied, contiguous, to the output, and its close
@@ -85,7 +87,7 @@ typedef struct sz_cslot_t {
 #define SZ_STRIDE(tm) ((tm) == TM_NONE ? sizeof(sz_cslot) : sizeof(sz_cslot_t))
 
 /* One search: its position, its clicks, and the next row of its session.
- * One struct, so a row costs one cache line wherever it is touched. */
+ * One struct: touching a row touches one cache line (two at worst). */
 typedef struct sz_crow {
     uint32_t search;
     uint32_t clicks;
