@@ -12,8 +12,9 @@
  *      its session id; sz_batch_fill() then describes every session.
  *   2. The incremental sessionizer, sz_stream: events pushed one at a time
  *      or in chunks, a watermark, late data, update mode, snapshots.
- *   3. The search-session click-through-rate reduction.
- *   Tiers 2 and 3 are added by later work and follow the same conventions.
+ *   3. The search-session click-through-rate reduction: sz_ctr_run() turns
+ *      events with a kind (APP_OPEN, SEARCH, ...) into one row per search;
+ *      sz_ctr_fill() writes the rows.
  *
  * Conventions
  *   - Every fallible function returns an sz_status; SZ_OK is 0.  Results go
@@ -53,7 +54,8 @@ typedef enum sz_status {
     SZ_ERR_KEY_RANGE = 6,      /* an SZ_KEYS_DENSE code is negative or >= n_codes */
     SZ_ERR_TIME_NAN = 7,       /* a float time is NaN */
     SZ_ERR_TIME_RANGE = 8,     /* a float time does not fit int64 after scaling */
-    SZ_ERR_SNAPSHOT = 16       /* a stream snapshot is truncated, corrupted, of
+    SZ_ERR_KIND = 9,           /* kinds[i] is not an sz_event_kind */
+    SZ_ERR_SNAPSHOT = 10       /* a stream snapshot is truncated, corrupted, of
                                   another version or of a foreign format */
 } sz_status;
 
@@ -328,6 +330,120 @@ sz_status sz_stream_snapshot(const sz_stream *stream, unsigned char *buf,
                              size_t len);
 sz_status sz_stream_restore(const unsigned char *buf, size_t len,
                             sz_stream **out);
+
+/* ---------------------------------------------------------------------------
+ * Tier 3: search sessions and click-through rate (SPEC.md section 4)
+ *
+ * Every event has a key (the user), a kind and, optionally, a time.  A key's
+ * events, in time order (ties, and everything when there are no times, in
+ * input order), form user sessions.  A user session ends
+ *   - at an SZ_APP_CLOSE or SZ_TIMEOUT event, which belongs to it; the key's
+ *     next event, of any kind, starts the next session;
+ *   - by the gap rule of tier 1, when times and a gap are given: the event
+ *     after the gap starts a new session.  A session whose last event is
+ *     followed, anywhere in the input, by a time at which an event could no
+ *     longer join it (the watermark passed it) has ended too;
+ *   - at the end of the input, for the sessions still open then, if flushing;
+ *     without flushing they are dropped (the first Bytewax seed).
+ * SZ_APP_OPEN and SZ_RESULTS change nothing (an APP_OPEN inside an open
+ * session does not start a new one; the seeds do the same).
+ * Each session is split before every SZ_SEARCH; the part before its first
+ * search is dropped, CLICKs included.  Each search gives one row: its input
+ * position, and how many SZ_CLICK events its part holds.
+ *
+ * Row order: sessions in the order they closed, each one's searches in time
+ * order.  A session closed by an event closes at that event's time; one
+ * closed by the gap rule at the end of its window (last time + gap, which an
+ * event may still join when inclusive: then it closes just after it); at
+ * equal moments the gap closes come first, and then input order decides (of
+ * the closing event, and of the session's last event for the gap rule).
+ * Without times the moment of an event is its position.  The sessions
+ * flushed at the end of input come after all of those, in the order of their
+ * first search (time, then input position).  Session numbers are dense,
+ * 0..S-1, in that order, counting only sessions with a search.
+ * ------------------------------------------------------------------------- */
+
+/* Event kinds: the values are pinned (the Python constants use them). */
+typedef enum sz_event_kind {
+    SZ_APP_OPEN = 0,
+    SZ_SEARCH = 1,
+    SZ_RESULTS = 2,
+    SZ_CLICK = 3,
+    SZ_APP_CLOSE = 4,
+    SZ_TIMEOUT = 5
+} sz_event_kind;
+
+#define SZ_N_KINDS 6
+
+typedef struct sz_ctr_params {
+    int64_t gap;     /* > 0: the gap rule applies (times required); 0: it does not */
+    int inclusive;   /* as in sz_params: events exactly gap apart share a session */
+    int flush;       /* nonzero: sessions still open at the end of input end there */
+    int min_is_nat;  /* as in sz_params */
+} sz_ctr_params;
+
+/* The rows of one reduction.  Opaque. */
+typedef struct sz_ctr sz_ctr;
+
+/*
+ * Computes the search rows of n events.
+ *
+ *   out      receives a new sz_ctr on success (free with sz_ctr_free), NULL on
+ *            failure.  Required: the rows are written by sz_ctr_fill().
+ *   keys     the n keys (any sz_key_kind).
+ *   kinds    n sz_event_kind values, one byte each.
+ *   times    n times, or NULL: then input order is time order.
+ *   n        number of events, at most SZ_MAX_EVENTS.
+ *   params   the rules; gap > 0 needs times.
+ *   n_rows   receives the number of rows (may be NULL).
+ *   err_pos  receives the position of a bad element, or SZ_NO_POSITION
+ *            (may be NULL).  A bad kind is reported before a bad time or key
+ *            code that comes later in the input.
+ *
+ * Returns SZ_OK, SZ_ERR_PARAM (gap < 0, gap without times, a NULL array,
+ * an unknown key kind), SZ_ERR_TOO_LARGE, SZ_ERR_KIND, SZ_ERR_TIME_NAT,
+ * SZ_ERR_TIME_OVERFLOW (times[i] + gap, with a gap), SZ_ERR_KEY_RANGE or
+ * SZ_ERR_NOMEM.
+ *
+ * Cost: one pass over the kinds, then one hashed pass in input order that
+ * looks up only the events that can change a row (SEARCH, CLICK, APP_CLOSE,
+ * TIMEOUT; every event when there is a gap).  Without times the hash table
+ * holds only the keys with a search open; with times it holds every key
+ * (sized from an estimate of their number) and keys whose events come out
+ * of time order are redone by the batch path's stable counting sort and
+ * per-key sorts.  A log ends its sessions in time order, so the rows
+ * usually come out in their final order; otherwise the sessions are sorted
+ * by close and their rows gathered.  Extra memory: 32 (16 without times)
+ * bytes per hash slot, about 40 bytes per SEARCH, and 12 bytes per event
+ * while keys out of order are redone.
+ */
+sz_status sz_ctr_run(sz_ctr **out, const sz_keys *keys, const uint8_t *kinds,
+                     const int64_t *times, size_t n, const sz_ctr_params *params,
+                     size_t *n_rows, size_t *err_pos);
+
+/* Number of rows (searches) and of sessions with a search. */
+size_t sz_ctr_rows(const sz_ctr *ctr);
+size_t sz_ctr_sessions(const sz_ctr *ctr);
+
+/* SZ_PATH_ORDERED (every key's events in time order) or SZ_PATH_SORTING
+ * (some keys redone by sorting); for tests and benchmarks. */
+int sz_ctr_path_taken(const sz_ctr *ctr);
+
+/* The per-row columns sz_ctr_fill() writes, each of sz_ctr_rows() elements. */
+typedef struct sz_ctr_columns {
+    int64_t *session;  /* the user session's number, 0..S-1 in close order */
+    int64_t *search;   /* input position of the SEARCH event */
+    uint8_t *clicked;  /* 1 when clicks > 0, else 0 */
+    int64_t *clicks;   /* CLICK events between this search and the next one
+                          (or the end of its session) */
+} sz_ctr_columns;
+
+/* Writes the rows.  Every column must hold sz_ctr_rows() elements; a column
+ * may be NULL (not written).  Returns SZ_OK or SZ_ERR_PARAM (ctr NULL). */
+sz_status sz_ctr_fill(const sz_ctr *ctr, const sz_ctr_columns *columns);
+
+/* Releases a reduction; accepts NULL. */
+void sz_ctr_free(sz_ctr *ctr);
 
 /* ---------------------------------------------------------------------------
  * Time conversion helpers

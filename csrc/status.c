@@ -16,6 +16,7 @@ const char *sz_strerror(sz_status status)
     case SZ_ERR_TIME_NAN: return "time is NaN";
     case SZ_ERR_TIME_RANGE: return "time out of int64 range";
     case SZ_ERR_SNAPSHOT: return "snapshot truncated, corrupted or foreign";
+    case SZ_ERR_KIND: return "unknown event kind";
     }
     return "unknown status";
 }

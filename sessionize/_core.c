@@ -31,15 +31,21 @@ static core_state *get_state(PyObject *module)
 }
 
 /* The one place a core status becomes a Python exception.  `times` is the
- * int64 time array (for quoting the offending value), may be NULL. */
+ * int64 time array and `kinds` the uint8 kind array (for quoting the
+ * offending value); either may be NULL. */
 static PyObject *raise_status(PyObject *module, sz_status st, size_t pos,
-                              PyArrayObject *times, int64_t gap)
+                              PyArrayObject *times, int64_t gap,
+                              PyArrayObject *kinds)
 {
     PyObject *exc = get_state(module)->SessionizeError;
     long long t = 0;
+    int kind = -1;
     if (times != NULL && pos != SZ_NO_POSITION
         && pos < (size_t)PyArray_SIZE(times))
         t = (long long)((const int64_t *)PyArray_DATA(times))[pos];
+    if (kinds != NULL && pos != SZ_NO_POSITION
+        && pos < (size_t)PyArray_SIZE(kinds))
+        kind = ((const uint8_t *)PyArray_DATA(kinds))[pos];
     switch (st) {
     case SZ_ERR_NOMEM:
         return PyErr_NoMemory();
@@ -58,6 +64,11 @@ static PyObject *raise_status(PyObject *module, sz_status st, size_t pos,
                             "int64 microseconds)", pos);
     case SZ_ERR_KEY_RANGE:
         return PyErr_Format(exc, "keys[%zu]: key code out of range", pos);
+    case SZ_ERR_KIND:
+        return PyErr_Format(exc,
+                            "kinds[%zu]: unknown event kind %d (expected 0-5 "
+                            "or a name: APP_OPEN, SEARCH, RESULTS, CLICK, "
+                            "APP_CLOSE, TIMEOUT)", pos, kind);
     case SZ_ERR_TOO_LARGE:
         return PyErr_Format(exc,
                             "keys: more than %zu events in one call; split "
@@ -151,7 +162,7 @@ static PyObject *core_batch(PyObject *module, PyObject *args)
                          &n_sessions, &pos);
     Py_END_ALLOW_THREADS
     if (st != SZ_OK) {
-        raise_status(module, st, pos, times, p.gap);
+        raise_status(module, st, pos, times, p.gap, NULL);
         goto done;
     }
     if (describe) {
@@ -173,7 +184,7 @@ static PyObject *core_batch(PyObject *module, PyObject *args)
             st = sz_batch_fill(b, I64(times), I64(ids), (size_t)n, &c);
         }
         if (st != SZ_OK) {
-            raise_status(module, st, SZ_NO_POSITION, NULL, 0);
+            raise_status(module, st, SZ_NO_POSITION, NULL, 0, NULL);
             goto done;
         }
         result = Py_BuildValue("Oi(OOOOOO)", ids, sz_batch_path_taken(b),
@@ -188,6 +199,112 @@ done:
     Py_XDECREF(times);
     Py_XDECREF(ids);
     for (i = 0; i < 6; i++) Py_XDECREF(cols[i]);
+    return result;
+}
+
+PyDoc_STRVAR(ctr_doc,
+"ctr(keys, key_kind, n_codes, kinds, times, gap, inclusive, flush, min_is_nat)\n"
+"    -> (session, search, clicked, clicks, path)\n"
+"\n"
+"One row per search of n events (sessionize.h, tier 3), keys already\n"
+"normalized as for batch(); kinds a uint8 array of event kinds; times an\n"
+"int64 array or None (input order is then time order); gap 0 for no gap\n"
+"rule.  Rows in session close order: session, search (input position) and\n"
+"clicks as int64 arrays, clicked as bool.");
+
+static PyObject *core_ctr(PyObject *module, PyObject *args)
+{
+    PyObject *keys_obj, *kinds_obj, *times_obj, *result = NULL;
+    PyArrayObject *keys = NULL, *kinds = NULL, *times = NULL;
+    PyObject *cols[4] = {NULL, NULL, NULL, NULL};
+    int kind, inclusive, flush, min_is_nat, i;
+    Py_ssize_t n_codes;
+    long long gap;
+    sz_ctr *c = NULL;
+    sz_keys kd;
+    sz_ctr_params p;
+    sz_ctr_columns cc;
+    sz_status st;
+    size_t pos = SZ_NO_POSITION, n_rows = 0;
+    npy_intp n, r;
+
+    if (!PyArg_ParseTuple(args, "OinOOLppp:ctr", &keys_obj, &kind, &n_codes,
+                          &kinds_obj, &times_obj, &gap, &inclusive, &flush,
+                          &min_is_nat))
+        return NULL;
+    if (kind == SZ_KEYS_BYTES) {
+        keys = as_1d(module, keys_obj, NPY_NOTYPE, "keys");
+    } else {
+        keys = as_1d(module, keys_obj, NPY_INT64, "keys");
+    }
+    if (keys == NULL) goto done;
+    if ((kinds = as_1d(module, kinds_obj, NPY_UINT8, "kinds")) == NULL) goto done;
+    n = PyArray_SIZE(kinds);
+    if (PyArray_SIZE(keys) != n) {
+        PyErr_Format(get_state(module)->SessionizeError,
+                     "keys and kinds: lengths differ (%zd vs %zd)",
+                     (Py_ssize_t)PyArray_SIZE(keys), (Py_ssize_t)n);
+        goto done;
+    }
+    if (times_obj != Py_None) {
+        if ((times = as_1d(module, times_obj, NPY_INT64, "times")) == NULL) goto done;
+        if (PyArray_SIZE(times) != n) {
+            PyErr_Format(get_state(module)->SessionizeError,
+                         "kinds and times: lengths differ (%zd vs %zd)",
+                         (Py_ssize_t)n, (Py_ssize_t)PyArray_SIZE(times));
+            goto done;
+        }
+    }
+    kd.kind = kind;
+    kd.data = PyArray_DATA(keys);
+    kd.width = (size_t)PyArray_ITEMSIZE(keys);
+    kd.n_codes = n_codes < 0 ? 0 : (size_t)n_codes;
+    p.gap = (int64_t)gap;
+    p.inclusive = inclusive;
+    p.flush = flush;
+    p.min_is_nat = min_is_nat;
+
+    if (n >= GIL_RELEASE_MIN) {
+        Py_BEGIN_ALLOW_THREADS
+        st = sz_ctr_run(&c, &kd, (const uint8_t *)PyArray_DATA(kinds),
+                        times ? I64(times) : NULL, (size_t)n, &p, &n_rows, &pos);
+        Py_END_ALLOW_THREADS
+    } else {
+        st = sz_ctr_run(&c, &kd, (const uint8_t *)PyArray_DATA(kinds),
+                        times ? I64(times) : NULL, (size_t)n, &p, &n_rows, &pos);
+    }
+    if (st != SZ_OK) {
+        raise_status(module, st, pos, times, p.gap, kinds);
+        goto done;
+    }
+    r = (npy_intp)n_rows;
+    for (i = 0; i < 4; i++) {
+        cols[i] = i == 2 ? PyArray_EMPTY(1, &r, NPY_BOOL, 0) : new_i64(r);
+        if (cols[i] == NULL) goto done;
+    }
+    cc.session = I64(cols[0]);
+    cc.search = I64(cols[1]);
+    cc.clicked = (uint8_t *)PyArray_DATA((PyArrayObject *)cols[2]);
+    cc.clicks = I64(cols[3]);
+    if (r >= GIL_RELEASE_MIN) {
+        Py_BEGIN_ALLOW_THREADS
+        st = sz_ctr_fill(c, &cc);
+        Py_END_ALLOW_THREADS
+    } else {
+        st = sz_ctr_fill(c, &cc);
+    }
+    if (st != SZ_OK) {
+        raise_status(module, st, SZ_NO_POSITION, NULL, 0, NULL);
+        goto done;
+    }
+    result = Py_BuildValue("OOOOi", cols[0], cols[1], cols[2], cols[3],
+                           sz_ctr_path_taken(c));
+done:
+    sz_ctr_free(c);
+    Py_XDECREF(keys);
+    Py_XDECREF(kinds);
+    Py_XDECREF(times);
+    for (i = 0; i < 4; i++) Py_XDECREF(cols[i]);
     return result;
 }
 
@@ -212,7 +329,7 @@ static PyObject *core_seconds_to_micros(PyObject *module, PyObject *arg)
                               I64(out), &pos);
     Py_END_ALLOW_THREADS
     if (st != SZ_OK) {
-        raise_status(module, st, pos, NULL, 0);
+        raise_status(module, st, pos, NULL, 0, NULL);
         Py_CLEAR(out);
     }
 done:
@@ -286,10 +403,97 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(event_fields_doc,
+"event_fields(events, kind_of) -> (kinds, users, times, missing) or int\n"
+"\n"
+"One pass over a sequence of event objects: kinds (uint8 array) from\n"
+"kind_of[type(event)], users (list of event.user), times (list of\n"
+"event.time, None where an event has none) and how many are None.  An\n"
+"event whose type is not in kind_of stops the pass: its index is returned\n"
+"instead, for the caller to resolve and call again.  An event without a\n"
+"user attribute is a TypeError, a user of None a SessionizeError, both\n"
+"naming events[i].");
+
+static PyObject *core_event_fields(PyObject *module, PyObject *args)
+{
+    PyObject *events_obj, *kind_of, *seq = NULL, *kinds = NULL, *users = NULL;
+    PyObject *times = NULL, *user_s = NULL, *time_s = NULL, *result = NULL;
+    PyTypeObject *last_type = NULL;
+    long last_code = 0;
+    Py_ssize_t i, n, missing = 0;
+    npy_intp dims;
+    uint8_t *k;
+
+    if (!PyArg_ParseTuple(args, "OO!:event_fields", &events_obj, &PyDict_Type, &kind_of))
+        return NULL;
+    seq = PySequence_Fast(events_obj, "events: expected a list of events");
+    if (seq == NULL) return NULL;
+    n = PySequence_Fast_GET_SIZE(seq);
+    dims = (npy_intp)n;
+    if ((kinds = PyArray_EMPTY(1, &dims, NPY_UINT8, 0)) == NULL) goto done;
+    if ((users = PyList_New(n)) == NULL) goto done;
+    if ((times = PyList_New(n)) == NULL) goto done;
+    if ((user_s = PyUnicode_InternFromString("user")) == NULL) goto done;
+    if ((time_s = PyUnicode_InternFromString("time")) == NULL) goto done;
+    k = (uint8_t *)PyArray_DATA((PyArrayObject *)kinds);
+    for (i = 0; i < n; i++) {
+        PyObject *e = PySequence_Fast_GET_ITEM(seq, i);  /* borrowed */
+        PyTypeObject *tp = Py_TYPE(e);
+        PyObject *u, *t;
+        if (tp != last_type) {  /* runs of one type are common */
+            PyObject *code = PyDict_GetItemWithError(kind_of, (PyObject *)tp);
+            if (code == NULL) {
+                if (!PyErr_Occurred()) result = PyLong_FromSsize_t(i);
+                goto done;
+            }
+            last_code = PyLong_AsLong(code);
+            if (last_code == -1 && PyErr_Occurred()) goto done;
+            last_type = tp;
+        }
+        k[i] = (uint8_t)last_code;
+        u = PyObject_GetAttr(e, user_s);
+        if (u == NULL) {
+            if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                PyErr_Clear();
+                PyErr_Format(PyExc_TypeError, "events[%zd]: %s has no user attribute",
+                             i, tp->tp_name);
+            }
+            goto done;
+        }
+        if (u == Py_None) {
+            Py_DECREF(u);
+            PyErr_Format(get_state(module)->SessionizeError,
+                         "events[%zd]: event without a user (user is None)", i);
+            goto done;
+        }
+        PyList_SET_ITEM(users, i, u);  /* steals */
+        t = PyObject_GetAttr(e, time_s);
+        if (t == NULL) {  /* the seeds' own classes have no time */
+            if (!PyErr_ExceptionMatches(PyExc_AttributeError)) goto done;
+            PyErr_Clear();
+            Py_INCREF(Py_None);
+            t = Py_None;
+        }
+        missing += t == Py_None;
+        PyList_SET_ITEM(times, i, t);  /* steals */
+    }
+    result = Py_BuildValue("OOOn", kinds, users, times, missing);
+done:
+    Py_DECREF(seq);
+    Py_XDECREF(kinds);
+    Py_XDECREF(users);
+    Py_XDECREF(times);
+    Py_XDECREF(user_s);
+    Py_XDECREF(time_s);
+    return result;
+}
+
 static PyMethodDef core_methods[] = {
     {"batch", core_batch, METH_VARARGS, batch_doc},
+    {"ctr", core_ctr, METH_VARARGS, ctr_doc},
     {"seconds_to_micros", core_seconds_to_micros, METH_O, seconds_to_micros_doc},
     {"factorize", core_factorize, METH_O, factorize_doc},
+    {"event_fields", core_event_fields, METH_VARARGS, event_fields_doc},
     {NULL, NULL, 0, NULL},
 };
 

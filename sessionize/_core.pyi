@@ -23,5 +23,26 @@ def batch(
     describe: bool,
     /,
 ) -> tuple[npt.NDArray[np.int64], int, tuple[npt.NDArray[np.int64], ...] | None]: ...
+def ctr(
+    keys: npt.ArrayLike,
+    key_kind: int,
+    n_codes: int,
+    kinds: npt.ArrayLike,
+    times: npt.ArrayLike | None,
+    gap: int,
+    inclusive: bool,
+    flush: bool,
+    min_is_nat: bool,
+    /,
+) -> tuple[
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.int64],
+    int,
+]: ...
 def seconds_to_micros(seconds: npt.ArrayLike, /) -> npt.NDArray[np.int64]: ...
 def factorize(values: Sequence[Any], /) -> tuple[npt.NDArray[np.int64], list[Any]]: ...
+def event_fields(
+    events: Sequence[Any], kind_of: dict[type, int], /
+) -> tuple[npt.NDArray[np.uint8], list[Any], list[Any], int] | int: ...

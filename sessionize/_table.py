@@ -1,67 +1,47 @@
-"""SessionTable: one row per session, as numpy columns."""
+"""Result tables as numpy columns: SessionTable, and the search-CTR tables."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Iterator, NamedTuple
 
 import numpy as np
 
 
-class Session(NamedTuple):
-    """One row of a SessionTable."""
+class ColumnTable:
+    """Rows held as numpy columns, one attribute each.
 
-    key: Any
-    start: Any
-    end: Any
-    count: int
-    index: int
-    window_end: Any
-
-
-class SessionTable:
-    """Sessions as columns: row ``i`` is session id ``i``.
-
-    ``key``         the caller's key value
-    ``start``       time of the first event
-    ``end``         time of the last event
-    ``count``       number of events
-    ``index``       0-based ordinal of the session within its key
-    ``window_end``  ``end + gap``, never beyond the cap's limit: when the
-                    session can no longer grow (the engines' window end)
-
-    Times are in the caller's type and unit.
+    A subclass names its ``columns`` (also its ``__slots__``), the named
+    tuple of one row (``row_type``) and what a row is (``noun``).
     """
 
-    columns = ("key", "start", "end", "count", "index", "window_end")
-    __slots__ = columns
+    columns: tuple[str, ...] = ()
+    row_type: Any = tuple
+    noun = "rows"
+    __slots__ = ()
 
-    def __init__(self, key: np.ndarray, start: np.ndarray, end: np.ndarray,
-                 count: np.ndarray, index: np.ndarray, window_end: np.ndarray):
-        self.key = key
-        self.start = start
-        self.end = end
-        self.count = count
-        self.index = index
-        self.window_end = window_end
+    def __init__(self, **cols: np.ndarray):
+        for c in self.columns:
+            setattr(self, c, cols[c])
 
     def __len__(self) -> int:
-        return len(self.count)
+        return len(getattr(self, self.columns[-1]))
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self.columns:
             raise KeyError(f"{name!r}: not a column (columns: {', '.join(self.columns)})")
         return getattr(self, name)
 
-    def rows(self) -> Iterator[Session]:
-        """Each session as a Session named tuple, in id order."""
+    def rows(self) -> Iterator[Any]:
+        """Each row as a named tuple, in order."""
         for values in zip(*(getattr(self, c) for c in self.columns)):
-            yield Session(*values)
+            yield self.row_type(*values)
 
     def to_dict(self) -> dict[str, np.ndarray]:
         return {c: getattr(self, c) for c in self.columns}
 
     def to_pandas(self):
-        """A pandas DataFrame with one column per field; the index is the session id."""
+        """A pandas DataFrame with one column per field, in row order."""
         try:
             import pandas as pd
         except ImportError as e:  # pragma: no cover - depends on the environment
@@ -81,4 +61,149 @@ class SessionTable:
         n = len(self)
         head = "\n".join(f"  {s}" for s, _ in zip(self.rows(), range(5)))
         more = f"\n  ... {n - 5} more" if n > 5 else ""
-        return f"<SessionTable: {n} sessions>" + (f"\n{head}{more}" if n else "")
+        return f"<{type(self).__name__}: {n} {self.noun}>" + (f"\n{head}{more}" if n else "")
+
+
+class Session(NamedTuple):
+    """One row of a SessionTable."""
+
+    key: Any
+    start: Any
+    end: Any
+    count: int
+    index: int
+    window_end: Any
+
+
+class SessionTable(ColumnTable):
+    """Sessions as columns: row ``i`` is session id ``i``.
+
+    ``key``         the caller's key value
+    ``start``       time of the first event
+    ``end``         time of the last event
+    ``count``       number of events
+    ``index``       0-based ordinal of the session within its key
+    ``window_end``  ``end + gap``, never beyond the cap's limit: when the
+                    session can no longer grow (the engines' window end)
+
+    Times are in the caller's type and unit.  ``to_pandas()`` gives a
+    DataFrame whose index is the session id.
+    """
+
+    columns = ("key", "start", "end", "count", "index", "window_end")
+    row_type = Session
+    noun = "sessions"
+    __slots__ = columns
+
+    def __init__(self, key: np.ndarray, start: np.ndarray, end: np.ndarray,
+                 count: np.ndarray, index: np.ndarray, window_end: np.ndarray):
+        super().__init__(key=key, start=start, end=end, count=count, index=index,
+                         window_end=window_end)
+
+
+# ---------------------------------------------------------------------------
+# search sessions and click-through rate
+
+class SearchRow(NamedTuple):
+    """One row of a SearchTable: one search."""
+
+    key: Any
+    session: int
+    search: int
+    clicked: bool
+    clicks: int
+
+
+class KeyRow(NamedTuple):
+    """One row of a SearchKeyTable: one key's searches."""
+
+    key: Any
+    sessions: int
+    searches: int
+    clicked: int
+    clicks: int
+    ctr: float
+    clicks_per_search: float
+
+
+def _mean(total: float, count: int) -> float:
+    return total / count if count else math.nan
+
+
+class SearchTable(ColumnTable):
+    """One row per search, in the order the user sessions closed, each
+    session's searches in time order (README, "Search sessions and
+    click-through rate").
+
+    ``key``      the caller's key (user) value
+    ``session``  the user session's number, ``0..S-1`` in close order
+    ``search``   input position of the SEARCH event (look its query up there)
+    ``clicked``  whether a CLICK followed it in its search session
+    ``clicks``   how many
+
+    ``ctr`` is the mean of ``clicked`` (each search's CTR is 1.0 or 0.0) and
+    ``clicks_per_search`` the mean of ``clicks``; both are NaN when there is
+    no search, as the mean of nothing.
+    """
+
+    columns = ("key", "session", "search", "clicked", "clicks")
+    row_type = SearchRow
+    noun = "searches"
+    __slots__ = columns
+
+    @property
+    def ctr(self) -> float:
+        """Click-through rate: the fraction of searches followed by a click."""
+        return _mean(float(np.count_nonzero(self.clicked)), len(self))
+
+    @property
+    def clicks_per_search(self) -> float:
+        return _mean(float(self.clicks.sum()), len(self))
+
+    def by_key(self) -> SearchKeyTable:
+        """One row per key with a search, keys in the order of their first
+        row: ``sessions``, ``searches``, ``clicked`` (searches with a click),
+        ``clicks``, ``ctr`` and ``clicks_per_search``."""
+        n = len(self)
+        codes, first = _first_appearance(self.key)
+        k = len(first)
+        searches = np.bincount(codes, minlength=k).astype(np.int64)
+        clicked = np.bincount(codes, weights=self.clicked, minlength=k).astype(np.int64)
+        clicks = np.bincount(codes, weights=self.clicks, minlength=k).astype(np.int64)
+        opens = np.ones(n, dtype=bool)
+        opens[1:] = self.session[1:] != self.session[:-1]
+        sessions = np.bincount(codes[opens], minlength=k).astype(np.int64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ctr = clicked / searches
+            cps = clicks / searches
+        return SearchKeyTable(key=self.key[first], sessions=sessions, searches=searches,
+                              clicked=clicked, clicks=clicks, ctr=ctr,
+                              clicks_per_search=cps)
+
+
+class SearchKeyTable(ColumnTable):
+    """Per-key summary of a SearchTable (see :meth:`SearchTable.by_key`)."""
+
+    columns = ("key", "sessions", "searches", "clicked", "clicks", "ctr",
+               "clicks_per_search")
+    row_type = KeyRow
+    noun = "keys"
+    __slots__ = columns
+
+
+def _first_appearance(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense codes of `values` in order of first appearance, and the position
+    of each code's first occurrence."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if values.dtype == object:
+        from . import _core
+        codes, uniques = _core.factorize(values)
+        first = np.full(len(uniques), len(values), dtype=np.int64)
+        np.minimum.at(first, codes, np.arange(len(values)))
+        return codes, first
+    _, index, inverse = np.unique(values, return_index=True, return_inverse=True)
+    order = np.argsort(index, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[inverse.ravel()], index[order]

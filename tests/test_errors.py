@@ -272,3 +272,153 @@ def test_int64_min_time_is_not_nat_for_integer_times():
         assert str(e).startswith("times[0]")
     else:
         assert ids.tolist() == [0, 0]
+
+
+# ---------------------------------------------------------------------------
+# search_ctr (SPEC section 4): keys, kinds, times
+
+from sessionize.events import AppOpen, ClickResult, Search  # noqa: E402
+
+K3 = [1, 1, 2]
+KIND3 = ["APP_OPEN", "SEARCH", "CLICK"]
+
+# (id, keys, kinds, times, keyword arguments, exception type(s), anchored pattern)
+CTR_CASES = [
+    ("kind_unknown_name", K3, ["APP_OPEN", "SEARCH", "CLIK"], None, {}, E,
+     r"^kinds\[2\]: unknown event kind 'CLIK' \(expected 0-5 or a name"),
+    ("kind_unknown_name_U", K3, np.array(["SEARCH", "search", "Surch"]), None, {}, E,
+     r"^kinds\[2\]: unknown event kind 'Surch'"),
+    ("kind_unknown_name_S", K3, np.array([b"SEARCH", b"nope", b"CLICK"]), None, {}, E,
+     r"^kinds\[1\]: unknown event kind b'nope'"),
+    ("kind_unknown_code_list", K3, [0, 1, 6], None, {}, E,
+     r"^kinds\[2\]: unknown event kind 6 \(expected 0-5"),
+    ("kind_unknown_code_int64", K3, np.array([0, 9, 1]), None, {}, E,
+     r"^kinds\[1\]: unknown event kind 9 \(expected 0-5"),
+    ("kind_negative_int8", K3, np.array([0, 1, -1], dtype=np.int8), None, {}, E,
+     r"^kinds\[2\]: unknown event kind -1 \(expected 0-5"),
+    ("kind_unknown_code_uint8", K3, np.array([0, 200, 1], dtype=np.uint8), None, {}, E,
+     r"^kinds\[1\]: unknown event kind 200 \(expected 0-5"),
+    ("kind_float_array", K3, np.array([0.0, 1.0, 3.0]), None, {}, TypeError,
+     r"^kinds: unsupported dtype float64"),
+    ("kind_float_element", K3, [0, 1.0, 3], None, {}, TypeError,
+     r"^kinds\[1\]: expected an event kind \(an int 0-5 or a name\), got float"),
+    ("kind_none_element", K3, [0, 1, None], None, {}, TypeError,
+     r"^kinds\[2\]: expected an event kind .*got NoneType"),
+    ("kind_bool_element", K3, [0, True, 3], None, {}, TypeError,
+     r"^kinds\[1\]: expected an event kind"),
+    ("kind_unhashable_element", K3, [0, [1], 3], None, {}, TypeError,
+     r"^kinds\[1\]: unhashable type: 'list'"),
+    ("kinds_2d", [1, 1, 2, 2], np.zeros((2, 2), dtype=np.uint8), None, {}, E,
+     r"^kinds: expected a 1-D array, got 2 dimensions"),
+    ("kinds_scalar", K3, 1, None, {}, TypeError, r"^kinds: expected an array"),
+    ("lengths_keys_kinds", K3, ["SEARCH", "CLICK"], None, {}, E,
+     r"^keys and kinds: lengths differ \(3 vs 2\)"),
+    ("lengths_kinds_times", [1, 1], ["SEARCH", "CLICK"], np.arange(3), {}, E,
+     r"^kinds and times: lengths differ \(2 vs 3\)"),
+    ("gap_without_times", K3, KIND3, None, dict(gap=5), E,
+     r"^gap: the gap rule needs times"),
+    ("gap_zero", K3, KIND3, np.arange(3), dict(gap=0), E, r"^gap: must be > 0, got 0"),
+    ("gap_unit_with_int_times", K3, KIND3, np.arange(3), dict(gap="5s"), E, r"^gap: "),
+    ("time_nat", K3, KIND3, ns([0, NAT, 2]), {}, E, r"^times\[1\]: missing time \(NaT\)"),
+    ("time_nan", K3, KIND3, np.array([0.0, 1.0, np.nan]), {}, E, r"^times\[2\]: .*NaN"),
+    ("time_overflow_with_gap", K3, KIND3, np.array([0, INT64_MAX - 2, 5]), dict(gap=3), E,
+     r"^times\[1\]: time \+ gap overflows int64"),
+    ("times_2d", [1, 1], ["SEARCH", "CLICK"], np.zeros((1, 2), dtype=np.int64), {}, E,
+     r"^times: expected a 1-D array"),
+    ("key_unhashable", [1, [2], 3], KIND3, None, {}, TypeError,
+     r"^keys\[1\]: unhashable type: 'list'"),
+    ("keys_float", np.array([1.0, 2.0, 3.0]), KIND3, None, {}, TypeError,
+     r"^keys: unsupported dtype float64"),
+    ("flush_not_bool", K3, KIND3, None, dict(flush="no"), TypeError,
+     r"^flush: expected a bool, got str"),
+    ("inclusive_not_bool", K3, KIND3, None, dict(inclusive=1), TypeError,
+     r"^inclusive: expected a bool, got int"),
+]
+
+
+@pytest.mark.parametrize("case", CTR_CASES, ids=[c[0] for c in CTR_CASES])
+def test_search_ctr_bad_input(case):
+    _, keys, kinds, times, kwargs, exc, pattern = case
+    before = [snapshot(x) for x in (keys, kinds, times)]
+    with pytest.raises(exc, match=pattern):
+        sessionize.search_ctr(keys, kinds, times, **kwargs)
+    assert all(same(a, b) for a, b in zip((keys, kinds, times), before))
+
+
+class Foreign:
+    user = 1
+
+
+class _NoUser:
+    pass
+
+
+_NoUser.__name__ = "Search"  # the right name, but no user
+
+# (id, events, keyword arguments, exception type(s), anchored pattern)
+CTR_EVENT_CASES = [
+    ("no_user", [AppOpen(1), Search(None, "q")], {}, E,
+     r"^events\[1\]: event without a user \(user is None\)"),
+    ("not_an_event", [AppOpen(1), "SEARCH"], {}, TypeError,
+     r"^events\[1\]: str is not an event class; expected AppOpen, Search"),
+    ("foreign_class", [Foreign()], {}, TypeError, r"^events\[0\]: Foreign is not an event class"),
+    ("no_user_attribute", [AppOpen(1), _NoUser()], {}, TypeError,
+     r"^events\[1\]: Search has no user attribute"),
+    ("missing_time", [AppOpen(1, time=0), Search(1, "q"), ClickResult(1, "i", time=2)],
+     {}, E, r"^events\[1\]: missing time \(None\), while events\[0\] has one"),
+    ("nat_time", [AppOpen(1, time=np.datetime64(0, "s")), Search(1, "q", time=NAT)],
+     {}, E, r"^events\[1\]\.time: missing time \(NaT\)"),
+    ("time_overflow", [AppOpen(1, time=0), Search(1, "q", time=INT64_MAX)],
+     dict(gap=1), E, r"^events\[1\]\.time: time \+ gap overflows int64"),
+    ("naive_and_aware",
+     [AppOpen(1, time=dt.datetime(2024, 1, 1)),
+      Search(1, "q", time=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc))],
+     {}, TypeError, r"^events\[1\]\.time: mixes naive and timezone-aware datetimes"),
+    ("datetime_then_int", [AppOpen(1, time=dt.datetime(2024, 1, 1)), Search(1, "q", time=5)],
+     {}, TypeError, r"^events\[1\]\.time: expected a datetime"),
+    ("unhashable_user", [AppOpen(1), Search([1], "q")], {}, TypeError,
+     r"^events\[1\]\.user: unhashable type: 'list'"),
+    ("gap_without_times", [AppOpen(1), Search(1, "q")], dict(gap=5), E,
+     r"^gap: the gap rule needs times"),
+    ("events_not_a_list", 5, {}, TypeError, r"^events: expected a list of events .*got int; for arrays, pass keys and kinds"),
+    ("events_array", np.arange(3), {}, TypeError, r"^events: expected a list of events"),
+]
+
+
+@pytest.mark.parametrize("case", CTR_EVENT_CASES, ids=[c[0] for c in CTR_EVENT_CASES])
+def test_search_ctr_bad_events(case):
+    _, events, kwargs, exc, pattern = case
+    with pytest.raises(exc, match=pattern):
+        sessionize.search_ctr(events, **kwargs)
+
+
+def test_search_ctr_times_apart_from_events_are_refused():
+    with pytest.raises(TypeError, match=r"^times: given with a list of events"):
+        sessionize.search_ctr([AppOpen(1)], None, np.array([0]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(planted(), st.sampled_from(["kind", "kind_name", "nat", "overflow"]))
+def test_search_ctr_bad_element_position(ev, what):
+    keys, times, pos = ev
+    kinds = [(k * 7 + i) % 6 for i, k in enumerate(keys)]
+    t = np.array(times, dtype=np.int64)
+    gap = None
+    if what == "kind":
+        kinds = np.array(kinds, dtype=np.uint8)
+        kinds[pos] = 6 + pos
+        pat = "unknown event kind"
+    elif what == "kind_name":
+        kinds = [sessionize.Kind(k).name for k in kinds]
+        kinds[pos] = "NOPE"
+        pat = "unknown event kind"
+    elif what == "nat":
+        t = t.astype("M8[ms]")
+        t[pos] = NAT
+        pat = r"missing time \(NaT\)"
+    else:
+        t[pos] = INT64_MAX - 1
+        gap = 3
+        pat = r"time \+ gap overflows int64"
+    with pytest.raises(E, match=rf"^(kinds|times)\[{pos}\]: {pat}"):
+        sessionize.search_ctr(np.array(keys), kinds, t, gap=gap)

@@ -1,0 +1,273 @@
+"""The search-CTR benchmark case: search_ctr against pandas and pure Python.
+
+    python benchmarks/ctr_case.py [--events 10000000] [--users 1000000] [--reps 5]
+
+`search_events(n)` generates a deterministic search log: users open the app,
+search (one to a handful of times), get results, click some of them, and
+close the app (or time out, or just leave), sessions hours apart, events
+seconds apart, all users interleaved in time order.  `run(n)` times
+`search_ctr` in its array forms (without times, as the first Bytewax seed
+runs; with times and a 30-minute gap) and, on a smaller slice, its list of
+events form; it times the peers (a vectorized pandas idiom, and the seed's
+own pure-Python logic on a slice) and checks that every one gives exactly
+the rows search_ctr gives.  A wrong answer is reported, not timed.
+
+The harness (benchmarks/run.py) wires `run` in; it returns a dict of
+figures (seconds, events per second, ratios).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+import sessionize
+from sessionize import events as ev
+
+APP_OPEN, SEARCH, RESULTS, CLICK, APP_CLOSE, TIMEOUT = range(6)
+START_MS = 1_790_870_400_000  # 2026-10-01, epoch milliseconds
+GAP_MS = 30 * 60 * 1000
+
+
+def search_events(n_events: int, n_users: int | None = None, seed: int = 0):
+    """(users int64, kinds uint8, times int64 epoch ms) of n_events, in time
+    order: a search app's log.
+
+    Per session: APP_OPEN; 1 + Geometric searches (mean about 1.8), each a
+    SEARCH, its RESULTS and 0-4 CLICKs (40% of searches get one or more);
+    then APP_CLOSE (70%), TIMEOUT (10%) or nothing (the user just left).
+    Events 1-30 s apart; a user's sessions hours apart; users heavy-tailed
+    (every user has one, a few have many).  Users default to n_events / 10;
+    events cut at n_events in time order leave a few sessions unfinished.
+    """
+    if n_users is None:
+        n_users = max(1, n_events // 10)
+    rng = np.random.default_rng(seed)
+    # enough sessions for n_events, about 6.9 events each
+    n_sess = int(n_events / 6.0) + 16
+    searches = rng.geometric(0.55, n_sess)                      # >= 1, mean ~1.8
+    n_search = int(searches.sum())
+    clicks = np.where(rng.random(n_search) < 0.4, rng.integers(1, 5, n_search), 0)
+    ending = rng.choice(np.array([APP_CLOSE, TIMEOUT, -1]), n_sess, p=[0.7, 0.1, 0.2])
+    # blocks: an APP_OPEN block, one block per search, a closing block
+    search_len = 2 + clicks
+    first_search = np.concatenate(([0], np.cumsum(searches)[:-1]))
+    search_events_per_sess = np.add.reduceat(search_len, first_search)
+    sess_len = 1 + search_events_per_sess + (ending >= 0)
+    total = int(sess_len.sum())
+    sess_start = np.concatenate(([0], np.cumsum(sess_len)[:-1]))
+    kinds = np.full(total, CLICK, dtype=np.uint8)
+    kinds[sess_start] = APP_OPEN
+    # search blocks start after the open, one after another within a session
+    sess_of_search = np.repeat(np.arange(n_sess), searches)
+    offset_in_sess = np.cumsum(search_len) - search_len
+    offset_in_sess -= np.repeat(offset_in_sess[first_search], searches)
+    at = sess_start[sess_of_search] + 1 + offset_in_sess
+    kinds[at] = SEARCH
+    kinds[at + 1] = RESULTS
+    closing = ending >= 0
+    kinds[(sess_start + sess_len - 1)[closing]] = ending[closing]
+    sess_of_event = np.repeat(np.arange(n_sess), sess_len)
+
+    # users: heavy-tailed numbers of sessions; a user's sessions in sequence
+    # (every user has a session; the rest go to users by heavy-tailed weights)
+    weights = rng.pareto(1.2, n_users) + 1.0
+    user_of_sess = rng.choice(n_users, n_sess, p=weights / weights.sum())
+    user_of_sess[rng.permutation(n_sess)[:min(n_users, n_sess)]] = np.arange(min(n_users, n_sess))
+    steps = rng.integers(1_000, 30_000, total)                  # ms between events
+    steps[sess_start] = 0
+    in_sess = np.cumsum(steps)
+    in_sess -= np.repeat(in_sess[sess_start], sess_len)         # from the session start
+    duration = in_sess[sess_start + sess_len - 1]
+    by_user = np.argsort(user_of_sess, kind="stable")
+    u_sorted = user_of_sess[by_user]
+    pause = np.exp(rng.uniform(np.log(40 * 60e3), np.log(3 * 86400e3), n_sess)).astype(np.int64)
+    span = duration[by_user] + pause
+    run_start = np.concatenate(([True], u_sorted[1:] != u_sorted[:-1]))
+    clock = np.cumsum(span)
+    base = np.maximum.accumulate(np.where(run_start, clock - span, 0))
+    first_offset = rng.integers(0, 3 * 86400_000, n_users)[u_sorted]
+    start = np.empty(n_sess, dtype=np.int64)
+    start[by_user] = START_MS + first_offset + (clock - span - base)
+    times = start[sess_of_event] + in_sess
+
+    ids = rng.permutation(n_users).astype(np.int64) + 1_000_000_000
+    users = ids[user_of_sess[sess_of_event]]
+    order = np.argsort(times, kind="stable")[:n_events]  # a log: time order
+    return users[order], kinds[order], times[order]
+
+
+# ---- peers -----------------------------------------------------------------------
+
+def pandas_idiom(users, kinds, flush=True):
+    """search_ctr(users, kinds, flush=...) as a pandas user would write it:
+    input order is time order, sessions end at APP_CLOSE/TIMEOUT.  Returns
+    (session, search, clicks) in search_ctr's row order."""
+    import pandas as pd
+
+    n = len(users)
+    df = pd.DataFrame({"u": users, "k": kinds, "pos": np.arange(n)})
+    df = df.sort_values(["u", "pos"], kind="stable")
+    close = df["k"].isin([APP_CLOSE, TIMEOUT]).astype(np.int64)
+    df["sess"] = close.groupby(df["u"], sort=False).cumsum() - close
+    is_search = (df["k"] == SEARCH).astype(np.int64)
+    df["snum"] = is_search.groupby([df["u"], df["sess"]], sort=False).cumsum()
+    df = df[df["snum"] > 0]                                  # the part before a search
+    keys = [df["u"], df["sess"], df["snum"]]
+    rows = pd.DataFrame({
+        "search": df["pos"].groupby(keys, sort=False).first(),  # the SEARCH itself
+        "clicks": (df["k"] == CLICK).groupby(keys, sort=False).sum(),
+    }).reset_index()
+    sess = df.groupby(["u", "sess"], sort=False).agg(
+        close_pos=("pos", "last"), last_kind=("k", "last"), first=("pos", "first"))
+    closed = sess["last_kind"].isin([APP_CLOSE, TIMEOUT])
+    sess["phase"] = np.where(closed, 0, 1)
+    sess["order"] = np.where(closed, sess["close_pos"], sess["first"])
+    if not flush:
+        sess = sess[closed]
+    sess = sess.sort_values(["phase", "order"])
+    sess["session"] = np.arange(len(sess))
+    rows = rows.merge(sess[["session"]], left_on=["u", "sess"], right_index=True)
+    rows = rows.sort_values(["session", "search"])
+    return (rows["session"].to_numpy(), rows["search"].to_numpy(),
+            rows["clicks"].to_numpy())
+
+
+def python_seed(users, kinds):
+    """The first seed's logic in plain Python (reduce with AppClose/Timeout
+    ending a session, split at searches, CTR per search), on tuples: the
+    step search_ctr replaces.  Returns (search, clicks) in emission order,
+    which is search_ctr(..., flush=False)'s row order."""
+    state: dict = {}
+    out = []
+    for pos, (user, kind) in enumerate(zip(users.tolist(), kinds.tolist())):
+        session = state.get(user)
+        if session is None:
+            session = state[user] = []
+        session.append((pos, kind))
+        if kind == APP_CLOSE or kind == TIMEOUT:
+            del state[user]
+            search = None
+            for p, k in session:
+                if k == SEARCH:
+                    if search is not None:
+                        out.append(search)
+                    search = [p, 0]
+                elif k == CLICK and search is not None:
+                    search[1] += 1
+            if search is not None:
+                out.append(search)
+    return [s for s, _ in out], [c for _, c in out]
+
+
+def to_events(users, kinds, times=None):
+    """The same log as sessionize.events objects (for the list form)."""
+    classes = [ev.AppOpen, ev.Search, ev.Results, ev.ClickResult, ev.AppClose, ev.Timeout]
+    out = []
+    tl = times.tolist() if times is not None else None
+    for i, (u, k) in enumerate(zip(users.tolist(), kinds.tolist())):
+        cls = classes[k]
+        t = tl[i] if tl is not None else None
+        if k == SEARCH:
+            out.append(cls(u, "query", t))
+        elif k == RESULTS:
+            out.append(cls(u, ["a", "b"], t))
+        elif k == CLICK:
+            out.append(cls(u, "a", t))
+        else:
+            out.append(cls(u, t))
+    return out
+
+
+# ---- timing ------------------------------------------------------------------------
+
+def best_of(fn, reps):
+    best, result = float("inf"), None
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def run(n: int = 10_000_000, n_users: int | None = None, reps: int = 5,
+        list_events: int = 1_000_000, python_events: int = 1_000_000,
+        peers: bool = True) -> dict:
+    """Times search_ctr and its peers on n generated events; every peer's rows
+    are checked against search_ctr's.  Returns the figures."""
+    users, kinds, times = search_events(n, n_users)
+    out: dict = {"events": n, "users": int(len(np.unique(users)))}
+
+    sec, t = best_of(lambda: sessionize.search_ctr(users, kinds), reps)
+    out.update(arrays_s=sec, arrays_eps=n / sec, searches=len(t), ctr=t.ctr)
+    sec, t_nf = best_of(lambda: sessionize.search_ctr(users, kinds, flush=False), reps)
+    out.update(arrays_noflush_s=sec, arrays_noflush_eps=n / sec)
+    sec, t_gap = best_of(lambda: sessionize.search_ctr(users, kinds, times, gap=GAP_MS), reps)
+    out.update(arrays_gap_s=sec, arrays_gap_eps=n / sec, searches_gap=len(t_gap))
+    sec, t_times = best_of(lambda: sessionize.search_ctr(users, kinds, times), reps)
+    out.update(arrays_times_s=sec, arrays_times_eps=n / sec)
+    assert t_times.search.tolist() == t.search.tolist()  # the log is in time order
+
+    m = min(n, list_events)
+    events = to_events(users[:m], kinds[:m])
+    sec, t_list = best_of(lambda: sessionize.search_ctr(events), max(1, reps // 2))
+    out.update(list_events=m, list_s=sec, list_eps=m / sec)
+    small = sessionize.search_ctr(users[:m], kinds[:m])
+    assert t_list.search.tolist() == small.search.tolist(), "list form disagrees"
+    assert t_list.clicks.tolist() == small.clicks.tolist(), "list form disagrees"
+
+    if peers:
+        sec, (p_sess, p_search, p_clicks) = best_of(lambda: pandas_idiom(users, kinds), 1)
+        ok = (np.array_equal(p_sess, t.session) and np.array_equal(p_search, t.search)
+              and np.array_equal(p_clicks, t.clicks))
+        out.update(pandas_s=sec if ok else None, pandas_ok=ok,
+                   pandas_ratio=sec / out["arrays_s"] if ok else None)
+        m = min(n, python_events)
+        sec, (py_search, py_clicks) = best_of(lambda: python_seed(users[:m], kinds[:m]), 1)
+        ours_sec, ours = best_of(lambda: sessionize.search_ctr(users[:m], kinds[:m],
+                                                               flush=False), reps)
+        ok = py_search == ours.search.tolist() and py_clicks == ours.clicks.tolist()
+        out.update(python_events=m, python_s=sec if ok else None, python_ok=ok,
+                   python_ratio=sec / ours_sec if ok else None)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--events", type=int, default=10_000_000)
+    ap.add_argument("--users", type=int, default=None, help="default: events / 10")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--list-events", type=int, default=1_000_000)
+    ap.add_argument("--python-events", type=int, default=1_000_000)
+    ap.add_argument("--no-peers", action="store_true")
+    a = ap.parse_args()
+    r = run(a.events, a.users, a.reps, a.list_events, a.python_events, not a.no_peers)
+    print(f"{r['events']:,} events, {r['users']:,} users, {r['searches']:,} searches, "
+          f"CTR {r['ctr']:.4f} (best of {a.reps})")
+    print(f"search_ctr(users, kinds)              {r['arrays_s']*1e3:8.1f} ms  "
+          f"{r['arrays_eps']/1e6:6.1f} M events/s")
+    print(f"search_ctr(users, kinds, flush=False) {r['arrays_noflush_s']*1e3:8.1f} ms  "
+          f"{r['arrays_noflush_eps']/1e6:6.1f} M events/s")
+    print(f"search_ctr(users, kinds, times)       {r['arrays_times_s']*1e3:8.1f} ms  "
+          f"{r['arrays_times_eps']/1e6:6.1f} M events/s")
+    print(f"search_ctr(..., times, gap=30min)     {r['arrays_gap_s']*1e3:8.1f} ms  "
+          f"{r['arrays_gap_eps']/1e6:6.1f} M events/s")
+    print(f"search_ctr(events), {r['list_events']:,} objects  {r['list_s']*1e3:8.1f} ms  "
+          f"{r['list_eps']/1e6:6.1f} M events/s")
+    if "pandas_ok" in r:
+        if r["pandas_ok"]:
+            print(f"pandas idiom                          {r['pandas_s']*1e3:8.1f} ms  "
+                  f"{r['pandas_ratio']:.1f}x slower")
+        else:
+            print("pandas idiom: WRONG ANSWER")
+        if r["python_ok"]:
+            print(f"pure Python (seed logic), {r['python_events']:,} events "
+                  f"{r['python_s']*1e3:8.1f} ms  {r['python_ratio']:.1f}x slower")
+        else:
+            print("pure Python (seed logic): WRONG ANSWER")
+
+
+if __name__ == "__main__":
+    main()
