@@ -298,8 +298,7 @@ static int collect_output(StreamObject *self, PyObject *out, PyObject *time_objs
             }
             break;
         case SZ_OUT_KEY_FREED:
-            if (o->key_ns == 1 && key_forget(self, o->key) < 0) return -1;
-            break;
+            break;  /* below, once every record naming the key is built */
         case SZ_OUT_LATE: {
             PyObject *key, *t, *v, *item;
             if (self->collect) value_drop(self, value_base + o->pos);
@@ -338,6 +337,14 @@ static int collect_output(StreamObject *self, PyObject *out, PyObject *time_objs
         }
         }
     }
+    /* A chunk's keys were mapped before the core ran, so a key freed in the
+     * middle of it may hold state again by its end, under the same handle. */
+    o = sz_stream_output(self->s, &n, NULL, NULL);
+    for (i = 0; i < n; i++, o++)
+        if (o->kind == SZ_OUT_KEY_FREED && o->key_ns == 1
+            && !sz_stream_has_key(self->s, o->key, 1)
+            && key_forget(self, o->key) < 0)
+            return -1;
     return 0;
 }
 
