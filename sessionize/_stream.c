@@ -841,11 +841,6 @@ fail:
     return NULL;
 }
 
-static PyObject *stream_configured(StreamObject *self, void *unused)
-{
-    return PyBool_FromLong(self->s != NULL);
-}
-
 static PyMethodDef stream_methods[] = {
     {"push", (PyCFunction)(void (*)(void))stream_push,
      METH_FASTCALL | METH_KEYWORDS,
@@ -865,7 +860,6 @@ static PyMethodDef stream_methods[] = {
 static PyGetSetDef stream_getset[] = {
     {"late_count", (getter)stream_get_late_count, NULL,
      "Number of late events so far.", NULL},
-    {"_configured", (getter)stream_configured, NULL, NULL, NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

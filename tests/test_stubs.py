@@ -4,13 +4,14 @@ import ast
 import pathlib
 
 import sessionize
-from sessionize import _core
+from sessionize import _core, _stream
 
 STUB = pathlib.Path(sessionize.__file__).with_name("_core.pyi")
+STREAM_STUB = STUB.with_name("_stream.pyi")
 
 
-def _stub_names():
-    tree = ast.parse(STUB.read_text())
+def _stub_names(stub=STUB):
+    tree = ast.parse(stub.read_text())
     names = set()
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
@@ -23,6 +24,20 @@ def _stub_names():
 def test_stub_names_match_the_module():
     public = {n for n in dir(_core) if not n.startswith("_")}
     assert _stub_names() == public
+
+
+def test_stream_stub_describes_the_type():
+    (cls,) = [n for n in ast.parse(STREAM_STUB.read_text()).body
+              if isinstance(n, ast.ClassDef)]
+    described = set()
+    for node in cls.body:
+        if isinstance(node, ast.FunctionDef):
+            described.add(node.name)
+        elif isinstance(node, ast.AnnAssign):
+            described.add(node.target.id)
+    built = {n for n in vars(_stream.Stream) if not n.startswith("__")}
+    assert _stub_names(STREAM_STUB) == {n for n in dir(_stream) if not n.startswith("_")}
+    assert described - {"__init__"} == built
 
 
 def test_py_typed_marker_is_shipped():
