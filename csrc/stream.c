@@ -423,8 +423,17 @@ static void sz__heap_lower(sz_stream *s, uint32_t k, int64_t due)
  * `origin` could still judge is late by its own session's finality. */
 static int64_t sz__key_expiry(const sz_stream *s, const sz__key *k)
 {
-    return sz__sat_add(sz__sat_add(sz__gap_reach(s, k->last_end), s->join_span),
+    return sz__sat_add(sz__sat_add(sz__sat_add(k->last_end, s->rule.gap), s->rule.gap),
                        s->cfg.allowed_lateness);
+}
+
+/* Of the emitted records [a, b), the one emitted first (smallest id). */
+static uint32_t sz__earliest(const sz__unit *u, uint32_t a, uint32_t b)
+{
+    uint32_t i, best = a;
+    for (i = a + 1; i < b; i++)
+        if (u->fired[i].id < u->fired[best].id) best = i;
+    return best;
 }
 
 /* Whether emitted record f describes capped session cs exactly. */
@@ -540,9 +549,11 @@ static sz_status sz__reconcile(sz_stream *s, uint32_t ki, uint32_t uid)
                 u->n_fired++;
                 rec.id = s->next_id++;
                 rec.revision = 0;
-            } else {
-                rec.id = u->fired[a].id;
-                rec.revision = u->fired[a].revision + 1;
+            } else {  /* the earliest emitted keeps its id */
+                uint32_t keep = sz__earliest(u, a, b);
+                rec.id = u->fired[keep].id;
+                rec.revision = u->fired[keep].revision + 1;
+                u->fired[keep] = u->fired[a];  /* a takes rec below */
             }
             o = sz__out_add(s, SZ_OUT_SESSION, k, cs.lastjoin, cs.start);
             sz__out_session(o, &cs);
@@ -627,9 +638,11 @@ static sz_status sz__process_key(sz_stream *s, uint32_t ki, int all, int *freed)
                 o->id = u->fired[0].id;
                 o->revision = u->fired[0].revision;
             } else if (n_old > 0) { /* flush of a changed, fired session */
-                o->id = u->fired[0].id;
-                o->revision = u->fired[0].revision + 1;
-                for (i = 1; i < n_old; i++) s->out_ids[s->ids_n++] = u->fired[i].id;
+                uint32_t keep = sz__earliest(u, 0, n_old);
+                o->id = u->fired[keep].id;
+                o->revision = u->fired[keep].revision + 1;
+                for (i = 0; i < n_old; i++)
+                    if (i != keep) s->out_ids[s->ids_n++] = u->fired[i].id;
                 o->n_replaces = n_old - 1;
             } else {
                 o->id = s->next_id++;
@@ -1045,11 +1058,10 @@ static sz_status sz__push_one(sz_stream *s, uint64_t key, uint32_t ns,
     /* the due can only have moved to t (+ lateness) or later */
     sz__heap_lower(s, ki, s->cfg.emit == SZ_EMIT_UPDATE
                               ? t : sz__sat_add(t, s->cfg.allowed_lateness));
-    /* The event is applied, so consumed: a failure to re-fire now must not
-     * say otherwise (the caller would push it again).  sz__process_due,
-     * which runs next, re-fires it anyway: the key's due is at most t. */
-    if (s->cfg.emit == SZ_EMIT_UPDATE && s->units[lands].n_fired > 0)
-        (void)sz__reconcile(s, ki, lands);
+    /* An update-mode session this event changed is re-fired by the
+     * watermark step that follows (its key is now due at t < watermark),
+     * in that step's order. */
+    (void)lands;
     return SZ_OK;
 }
 

@@ -149,7 +149,8 @@ def to_micros_from_seconds(value: object, name: str) -> int:
     """
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name}: expected a duration, got a bool")
-    if isinstance(value, numbers.Real):
+    # numpy.timedelta64 is a numbers.Integral: it has a unit, so not seconds
+    if isinstance(value, numbers.Real) and not isinstance(value, np.timedelta64):
         micros = float(value) * 1000000
         if micros != micros or micros in (float("inf"), float("-inf")):
             raise SessionizeError(f"{name}: must be a finite number of seconds, got {value!r}")
@@ -166,7 +167,7 @@ def to_integer_unit(value: object, name: str) -> int:
     """A duration for integer times: an integer in the times' own unit."""
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name}: expected an integer duration, got a bool")
-    if isinstance(value, numbers.Integral):
+    if isinstance(value, numbers.Integral) and not isinstance(value, np.timedelta64):
         return _check_range(int(value), value, name, None)
     if isinstance(value, (str, datetime.timedelta, np.timedelta64)):
         raise SessionizeError(

@@ -24,6 +24,7 @@ _ON_LATE = {"return": 0, "drop": 1, "raise": 2}
 _EPOCH = datetime.datetime(1970, 1, 1)
 _EPOCH_UTC = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 _US = datetime.timedelta(microseconds=1)
+_INT64_MAX = 2**63 - 1
 
 
 class StreamSession(NamedTuple):
@@ -159,8 +160,19 @@ class Sessionizer(_stream.Stream):
         # durations that need no unit are checked now, not at the first event
         for name in ("gap", "max_duration", "delay", "allowed_lateness"):
             v = self._settings[name]
-            if isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)):
+            if v is None and name != "max_duration":
+                raise TypeError(f"{name}: expected a duration, got None")
+            if isinstance(v, (bool, np.bool_)):
+                raise TypeError(f"{name}: expected a duration, got a bool")
+            if isinstance(v, np.timedelta64):
+                if not np.isnat(v) and name in ("delay", "allowed_lateness") \
+                        and int(v.astype(np.int64)) < 0:
+                    raise SessionizeError(f"{name}: must be >= 0, got {v!r}")
+            elif isinstance(v, numbers.Real):
                 self._check_sign(name, v)
+            elif isinstance(v, datetime.timedelta) and v < datetime.timedelta(0) \
+                    and name in ("delay", "allowed_lateness"):
+                raise SessionizeError(f"{name}: must be >= 0, got {v!r}")
 
     @staticmethod
     def _check_sign(name: str, v) -> None:
@@ -279,6 +291,12 @@ class Sessionizer(_stream.Stream):
         """Pushes a chunk of events; returns what they finish.  The core runs
         with the GIL released on large chunks."""
         arr = self._times_array(times)
+        if len(arr) == 0 and self._kind is None:
+            if values is not None and len(values) != 0:
+                raise SessionizeError(f"values: length {len(values)} differs from times' 0")
+            if len(keys) != 0:
+                raise SessionizeError(f"keys: length {len(keys)} differs from times' 0")
+            return []  # nothing to learn the time type from yet
         if arr.ndim != 1:
             raise SessionizeError(f"times: expected a 1-D array, got {arr.ndim} dimensions")
         if isinstance(keys, np.ndarray) and keys.ndim != 1:
@@ -295,6 +313,8 @@ class Sessionizer(_stream.Stream):
         wm = self._stats()[0]
         if wm is None:
             return None
+        if wm == _INT64_MAX:
+            return math.inf  # after flush(): every later event is late
         out = self._kind.out() if self._kind else None
         return out(wm) if out else wm
 

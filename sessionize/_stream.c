@@ -45,6 +45,7 @@ typedef struct {
     PyObject *time_out;     /* int -> caller's time, or None for ints */
     uint64_t next_key, next_value;
     int collect, on_late;
+    int flushed_early;  /* flush() before the first event: apply on configure */
     /* push_many scratch, reused */
     uint64_t *kbuf;
     uint8_t *nsbuf;
@@ -97,7 +98,16 @@ static int key_in(StreamObject *self, PyObject *key, uint64_t *k, uint8_t *ns,
 {
     PyObject *h;
     *fresh = 0;
-    if (PyLong_CheckExact(key) || (!PyFloat_Check(key) && PyIndex_Check(key))) {
+    if (PyFloat_Check(key)) {
+        /* a float equal to an int64 is that int, as a dict has it */
+        double d = PyFloat_AS_DOUBLE(key);
+        if (d >= -9223372036854775808.0 && d < 9223372036854775808.0
+            && d == (double)(long long)d) {
+            *k = (uint64_t)(long long)d;
+            *ns = 0;
+            return 0;
+        }
+    } else if (PyLong_CheckExact(key) || PyIndex_Check(key)) {
         int overflow = 0;
         long long v;
         PyObject *i = PyNumber_Index(key);
@@ -361,11 +371,19 @@ static int forget_unheld(StreamObject *self, const uint64_t *keys,
 }
 
 static PyObject *finish(StreamObject *self, PyObject *out, PyObject *late_item,
-                        size_t late_pos)
+                        size_t late_pos, const char *times_name, int element)
 {
     PyObject *exc, *args;
     if (late_item == NULL) return out;
-    args = Py_BuildValue("(s)", "late event (on_late='raise')");
+    {
+        PyObject *msg = element
+            ? PyUnicode_FromFormat("%s[%zu]: late event (on_late='raise'): %R",
+                                   times_name, late_pos, late_item)
+            : PyUnicode_FromFormat("%s: late event (on_late='raise'): %R",
+                                   times_name, late_item);
+        args = msg ? PyTuple_Pack(1, msg) : NULL;
+        Py_XDECREF(msg);
+    }
     exc = args ? PyObject_Call(self->late_error, args, NULL) : NULL;
     Py_XDECREF(args);
     if (exc != NULL) {
@@ -491,6 +509,7 @@ static PyObject *stream_configure(StreamObject *self, PyObject *args)
     c.keep_values = self->collect;
     st = sz_stream_new(&c, &s);
     if (st != SZ_OK) return raise_status(self, st, 0, "time", 0);
+    if (self->flushed_early) (void)sz_stream_flush(s);  /* cannot fail: empty */
     sz_stream_free(self->s);
     self->s = s;
     Py_XSETREF(self->time_out, Py_NewRef(tout));
@@ -572,7 +591,7 @@ static PyObject *run_push(StreamObject *self, const uint64_t *keys,
         Py_DECREF(out);
         return raise_status(self, st, err_pos, times_name, element);
     }
-    return finish(self, out, late_item, late_pos);
+    return finish(self, out, late_item, late_pos, times_name, element);
 }
 
 /* The int64 time of a scalar: exact ints directly, anything else through
@@ -619,7 +638,18 @@ static PyObject *stream_push(StreamObject *self, PyObject *const *args,
     if (time_in(self, t, &ti) < 0 || need_stream(self) < 0
         || (self->collect && ensure_buf(self, 1) < 0))
         return NULL;
-    if (key_in(self, key, &k, &ns, &fresh) < 0) return NULL;
+    if (key_in(self, key, &k, &ns, &fresh) < 0) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyObject *type, *val, *tb;
+            PyErr_Fetch(&type, &val, &tb);
+            PyErr_Format(PyExc_TypeError, "key: unhashable key of type %s",
+                         Py_TYPE(key)->tp_name);
+            Py_XDECREF(type);
+            Py_XDECREF(val);
+            Py_XDECREF(tb);
+        }
+        return NULL;
+    }
     fresh_b = (uint8_t)fresh;
     tobjs = PyTuple_Pack(1, t);
     vals = PyTuple_Pack(1, value);
@@ -688,7 +718,8 @@ static PyObject *stream_push_many(StreamObject *self, PyObject *args)
             if (PyErr_ExceptionMatches(PyExc_TypeError)) {
                 PyObject *type, *val, *tb;
                 PyErr_Fetch(&type, &val, &tb);
-                PyErr_Format(PyExc_TypeError, "keys[%zu]: unhashable key", i);
+                PyErr_Format(PyExc_TypeError, "keys[%zu]: unhashable key of type %s", i,
+                             Py_TYPE(PySequence_Fast_GET_ITEM(fast, (Py_ssize_t)i))->tp_name);
                 Py_XDECREF(type);
                 Py_XDECREF(val);
                 Py_XDECREF(tb);
@@ -732,7 +763,10 @@ static PyObject *stream_advance(StreamObject *self, PyObject *arg)
 
 static PyObject *stream_flush(StreamObject *self, PyObject *unused)
 {
-    if (self->s == NULL) return PyList_New(0);
+    if (self->s == NULL) {
+        self->flushed_early = 1;  /* the end of an empty input */
+        return PyList_New(0);
+    }
     return after_call(self, sz_stream_flush(self->s));
 }
 
