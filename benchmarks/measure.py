@@ -21,6 +21,7 @@ import argparse
 import gc
 import json
 import os
+import resource
 import sys
 import time
 
@@ -52,6 +53,35 @@ def peak_since_reset(rss_before: int | None) -> int | None:
     if rss_before is None:
         return None
     return _status_kib("VmHWM") * 1024 - rss_before
+
+
+def _busy_seconds() -> float:
+    """CPU time spent by everything on the machine (all cores), from /proc/stat."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle, iowait
+
+
+def _own_cpu_seconds() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)  # all of this process's threads
+    return ru.ru_utime + ru.ru_stime
+
+
+class Timer:
+    """Wall time of a run, and how many cores other processes kept busy
+    meanwhile (this is a shared machine; /proc/stat counts in 10 ms ticks,
+    so the figure means little for runs much shorter than 0.1 s)."""
+
+    def __enter__(self):
+        self.busy, self.own = _busy_seconds(), _own_cpu_seconds()
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.t0
+        self.cpu_seconds = _own_cpu_seconds() - self.own
+        others = (_busy_seconds() - self.busy) - self.cpu_seconds
+        self.others_cores = max(0.0, others) / self.seconds if self.seconds > 0 else 0.0
 
 
 def output_bytes(result) -> int:
@@ -86,22 +116,25 @@ def measure(peer, users, times, gap, reps: int, budget_s: float) -> dict:
     state = peer.prepare(users, times, gap)
     gc.collect()
     rss_before = reset_peak()
-    t0 = time.perf_counter()
-    result = peer.run(state)
-    runs = [time.perf_counter() - t0]
+    with Timer() as t:
+        result = peer.run(state)
+    runs = [(t.seconds, t.others_cores, t.cpu_seconds)]
     peak = peak_since_reset(rss_before)
     out = output_bytes(result)
     problem = check(peer, result, users, times, gap)
     del result
-    while len(runs) < reps and sum(runs) < budget_s:
+    while len(runs) < reps and sum(r[0] for r in runs) < budget_s:
         gc.collect()
-        t0 = time.perf_counter()
-        result = peer.run(state)
-        runs.append(time.perf_counter() - t0)
+        with Timer() as t:
+            result = peer.run(state)
+        runs.append((t.seconds, t.others_cores, t.cpu_seconds))
         del result
+    best_s, others, cpu_s = min(runs)
     return {
-        "runs_s": runs,
-        "best_s": min(runs),
+        "runs_s": [r[0] for r in runs],
+        "best_s": best_s,
+        "cpu_s": cpu_s,                     # this process's CPU time in the best run
+        "others_cores": round(others, 2),  # other processes' load during it
         "peak_bytes": peak,
         "rss_before_bytes": rss_before,
         "output_bytes": out,
