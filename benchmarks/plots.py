@@ -38,8 +38,8 @@ def write(directory, records, peers, titles):
         if order in TARGET_LINES:
             y, label = TARGET_LINES[order]
             ax.axhline(y, color="grey", linestyle=":", linewidth=1)
-            ax.annotate(label, (ax.get_xlim()[0], y), textcoords="offset points",
-                        xytext=(4, 3), fontsize=8, color="grey")
+            ax.text(0.01, y * 1.08, label, transform=ax.get_yaxis_transform(),
+                    fontsize=8, color="grey")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("events N (users N/10, at most 1 M)")

@@ -111,7 +111,9 @@ def _load_note(records, settings):
     busy = sum(x > limit for x in loads)
     redo = ("" if settings.get("quick") else
             f" A measurement whose best run overlapped with more than {limit:g} busy "
-            f"cores was redone up to twice, keeping the fastest.")
+            f"cores was redone (up to twice, keeping the fastest) once the cores were "
+            f"idle again, if they were within 10 s; not Bytewax's and Beam's, whose "
+            f"figures are orders of magnitude.")
     return (f"- This is a shared machine: during the best runs (those of at least "
             f"{min_s:g} s), other processes kept on average {sum(loads) / len(loads):.2f} "
             f"cores busy, at most {max(loads):.2f}.{redo} {busy} of {len(loads)} "
