@@ -1,0 +1,168 @@
+"""The streaming engines as peers: Bytewax and Apache Beam's DirectRunner.
+
+Both take Python objects, so prepare() (untimed, generous to them) turns the
+arrays into the event tuples a source would deliver; run() (timed) builds and
+runs the dataflow / pipeline from those events to the sessions it emits.
+They are slow, so they run on small N only and the tables extrapolate their
+per-event cost.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+
+from peers import Peer
+
+
+class WrongAnswer(Exception):
+    """An engine's output is not a partition of all the events (some dropped
+    as late, or given twice)."""
+
+
+def _labels_from_groups(groups, n):
+    """groups: iterable of lists of event rows, one per session -> labels."""
+    labels = np.full(n, -1, dtype=np.int64)
+    seen = 0
+    for label, rows in enumerate(groups):
+        rows = np.asarray(rows, dtype=np.int64)
+        if (labels[rows] != -1).any():
+            raise WrongAnswer(f"event {int(rows[labels[rows] != -1][0])} is in two sessions")
+        labels[rows] = label
+        seen += len(rows)
+    if seen != n:
+        missing = np.flatnonzero(labels == -1)
+        raise WrongAnswer(f"{n - seen} events in no session (e.g. event {int(missing[0])})")
+    return labels
+
+
+# ------------------------------------------------------------------- Bytewax
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# The EventClock's "system now", frozen: the watermark is then the largest
+# event time seen minus wait_for_system_duration, whatever the wall clock does.
+FROZEN_NOW = datetime(2000, 1, 1, tzinfo=timezone.utc)
+BYTEWAX_BATCH = 1000  # items per TestingSource batch (its default is 1: slower)
+
+
+def _bytewax_setup():
+    import bytewax.operators  # noqa: F401
+    import bytewax.operators.windowing  # noqa: F401
+
+
+def _bytewax_prepare(users, times, gap):
+    """(user, row, aware datetime) events, and the EventClock wait that makes
+    no event late: each key's largest lateness (the clock is per key), which
+    is 0 when sorted, the jitter in a log, days when shuffled."""
+    import pandas as pd
+
+    s = pd.Series(times)
+    lateness = int((s.groupby(users, sort=False).cummax() - s).max()) if len(s) else 0
+    events = [(u, i, EPOCH + timedelta(milliseconds=t))
+              for i, (u, t) in enumerate(zip(users.tolist(), times.tolist()))]
+    return events, timedelta(milliseconds=int(gap)), timedelta(milliseconds=lateness)
+
+
+def _fold(acc, event):
+    acc.append(event[1])
+    return acc
+
+
+def _merge(a, b):
+    a.extend(b)
+    return a
+
+
+def bytewax_run(state):
+    """SessionWindower(gap) + fold_window (collecting event rows), an
+    EventClock on the event times, run_main over a TestingSource."""
+    import bytewax.operators as op
+    from bytewax.dataflow import Dataflow
+    from bytewax.operators.windowing import EventClock, SessionWindower, fold_window
+    from bytewax.testing import TestingSink, TestingSource, run_main
+
+    events, gap, wait = state
+    flow = Dataflow("bench_sessions")
+    inp = op.input("inp", flow, TestingSource(events, batch_size=BYTEWAX_BATCH))
+    keyed = op.key_on("key", inp, lambda e: str(e[0]))
+    clock = EventClock(lambda e: e[2], wait_for_system_duration=wait,
+                       now_getter=lambda: FROZEN_NOW)
+    wo = fold_window("sessions", keyed, clock, SessionWindower(gap=gap), list, _fold, _merge)
+    down, late = [], []
+    op.output("down", wo.down, TestingSink(down))
+    op.output("late", wo.late, TestingSink(late))
+    run_main(flow)
+    return down, late
+
+
+def _bytewax_labels(result, n):
+    down, late = result
+    if late:
+        raise WrongAnswer(f"Bytewax judged {len(late)} events late")
+    return _labels_from_groups((rows for _key, (_wid, rows) in down), n)
+
+
+BYTEWAX = Peer(
+    run=bytewax_run, prepare=_bytewax_prepare, labels=_bytewax_labels,
+    setup=_bytewax_setup, max_n=100_000,
+    note=f"SessionWindower + fold_window, run_main, batches of {BYTEWAX_BATCH}",
+)
+
+
+# --------------------------------------------------------------------- Beam
+
+def _beam_setup():
+    import logging
+
+    logging.getLogger().setLevel(logging.ERROR)  # apitools/bigquery import chatter
+    import apache_beam  # noqa: F401
+
+
+def _beam_prepare(users, times, gap):
+    events = list(zip(users.tolist(), range(len(users)), times.tolist()))
+    return events, int(gap)
+
+
+def beam_run(state):
+    """Create -> TimestampedValue -> WindowInto(Sessions(gap)) -> GroupByKey
+    on the DirectRunner (in memory, one worker); each merged window's event
+    rows are written out with WriteToText and read back."""
+    import glob
+    import json
+    import os
+    import tempfile
+
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from apache_beam.transforms import window
+    from apache_beam.utils.timestamp import Duration, Timestamp
+
+    events, gap_ms = state
+    opts = PipelineOptions(["--direct_num_workers=1", "--direct_running_mode=in_memory"])
+    with tempfile.TemporaryDirectory() as d:
+        prefix = os.path.join(d, "sessions")
+        with beam.Pipeline(runner="DirectRunner", options=opts) as p:
+            _ = (
+                p
+                | "events" >> beam.Create(events)
+                | "stamp" >> beam.Map(lambda e: window.TimestampedValue(
+                    (e[0], e[1]), Timestamp(micros=e[2] * 1000)))
+                | "sessions" >> beam.WindowInto(window.Sessions(Duration(micros=gap_ms * 1000)))
+                | "group" >> beam.GroupByKey()
+                | "rows" >> beam.MapTuple(lambda key, rows: json.dumps(list(rows)))
+                | "global" >> beam.WindowInto(window.GlobalWindows())
+                | "write" >> beam.io.WriteToText(prefix)
+            )
+        groups = []
+        for path in glob.glob(prefix + "*"):
+            with open(path) as f:
+                groups += [json.loads(line) for line in f if line.strip()]
+    return groups
+
+
+BEAM = Peer(
+    run=beam_run, prepare=_beam_prepare, labels=_labels_from_groups,
+    setup=_beam_setup, max_n=30_000, inclusive=False,
+    note="WindowInto(Sessions) + GroupByKey, DirectRunner; matches inclusive=False",
+)
