@@ -216,18 +216,20 @@ def duckdb_sql(state):
 
 def _registry() -> dict[str, Peer]:
     import engine_peers
+    import stream_peers
 
     return {
         "sessionize assign": Peer(run=sessionize_assign, setup=_sessionize_setup),
         "sessionize sessions": Peer(run=sessionize_sessions, setup=_sessionize_setup,
                                     kind="table", note="the SessionTable"),
-        # The streaming API (Sessionizer.push / push_many) goes here once it
-        # lands: a run() that feeds the prepared arrays one event at a time or
-        # in chunks and returns what flush() emits, plus labels() mapping the
-        # emitted sessions back to events (collect=True keeps event ids), e.g.
-        #   "sessionize push": Peer(run=stream_push, labels=stream_labels,
-        #                           prepare=_as_lists, max_n=1_000_000),
-        #   "sessionize push_many": Peer(run=stream_push_many, labels=stream_labels),
+        # the streaming API, fed in arrival order (stream_peers.py)
+        "sessionize push": Peer(run=stream_peers.stream_push, labels=stream_peers.labels,
+                                prepare=stream_peers.prepare_lists, setup=_sessionize_setup,
+                                max_n=1_000_000, note="Sessionizer.push per event, delay 5 s"),
+        "sessionize push_many": Peer(run=stream_peers.stream_push_many,
+                                     labels=stream_peers.labels, setup=_sessionize_setup,
+                                     prepare=stream_peers.prepare_arrays,
+                                     note="Sessionizer.push_many, chunks of 100 k"),
         "copy floor": Peer(run=copy_floor, kind="floor",
                            note="copy both inputs into fresh arrays"),
         "numpy": Peer(run=numpy_idiom, note="lexsort, diff, cumsum"),
