@@ -1055,13 +1055,13 @@ static sz_status sz__push_one(sz_stream *s, uint64_t key, uint32_t ns,
         }
         return st;
     }
-    /* the due can only have moved to t (+ lateness) or later */
-    sz__heap_lower(s, ki, s->cfg.emit == SZ_EMIT_UPDATE
-                              ? t : sz__sat_add(t, s->cfg.allowed_lateness));
+    /* Only the unit the event landed in changed, so the key's due is the
+     * smaller of its old one and that unit's.  (Lowering to t instead would
+     * be correct too, but would pop every key once per event.) */
+    sz__heap_lower(s, ki, sz__unit_due(s, &s->units[lands]));
     /* An update-mode session this event changed is re-fired by the
-     * watermark step that follows (its key is now due at t < watermark),
+     * watermark step that follows (the unit is due before the watermark),
      * in that step's order. */
-    (void)lands;
     return SZ_OK;
 }
 
