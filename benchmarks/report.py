@@ -54,8 +54,9 @@ def _answer(rec, peer):
 def _order_table(records, extra, peers, order, n):
     ours = targets.find(records, targets.OURS, order, n)
     lines = [
-        "| peer | events/s | time | time / `assign`'s | peak beyond inputs | answer | how |",
-        "| --- | ---: | ---: | ---: | ---: | --- | --- |",
+        "| peer | events/s | time | first run | time / `assign`'s | peak beyond inputs "
+        "| answer | how |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for name, peer in peers.items():
         rec = next((r for r in records + extra
@@ -63,7 +64,7 @@ def _order_table(records, extra, peers, order, n):
         if rec is None:
             continue
         if not rec.get("best_s"):
-            lines.append(f"| {name} | — | — | — | — | {_answer(rec, peer)} | {peer.note} |")
+            lines.append(f"| {name} | — | — | — | — | — | {_answer(rec, peer)} | {peer.note} |")
             continue
         mark = " †" if rec.get("extrapolated_from") else ""
         speed = "WRONG" if not rec["ok"] else _eps(n / rec["best_s"]) + mark
@@ -77,7 +78,8 @@ def _order_table(records, extra, peers, order, n):
                 extra_b = targets.sessions_extra_bytes_per_event(rec)
                 mem += f" ({extra_b:.1f} beyond outputs)"
         threads = "" if peer.threads == "1" else f" ({peer.threads} cores)"
-        lines.append(f"| {name} | {speed} | {rec['best_s']:.3g} s{mark} | {ratio} | {mem} "
+        first = f"{rec['runs_s'][0]:.3g} s" if rec.get("runs_s") else "—"
+        lines.append(f"| {name} | {speed} | {rec['best_s']:.3g} s{mark} | {first} | {ratio} | {mem} "
                      f"| {_answer(rec, peer)} | {peer.note}{threads} |")
     return "\n".join(lines)
 
@@ -152,6 +154,9 @@ def write(path, records, peers, machine, settings, plot_files):
         "event in input order (the engines: with their own output); turning the arrays "
         "into Python lists or event tuples for the dict loop, Bytewax and Beam is not "
         "timed.",
+        "- *first run*: the first of those runs, in a process that has not yet "
+        "allocated that much memory: it includes the kernel's first handing out of the "
+        "pages (for the fast peers, often several times the best run).",
         "- Peak memory: the first run's peak RSS (VmHWM, reset through "
         "`/proc/self/clear_refs`) minus the RSS before it, so beyond the inputs; it "
         "includes the outputs (8 B/event for a label array).",
