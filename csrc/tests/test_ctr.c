@@ -24,13 +24,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness.h"
+
+#define RNG_SEED 0x9E3779B97F4A7C15ULL
+
 __extension__ typedef __int128 i128;
 
 /* ---- checks ------------------------------------------------------------ */
 
-static long n_pass, n_fail, grp_pass, grp_fail;
-static const char *grp_name = "";
-static char ctx[512];
 
 #define MAX_REPORTS 40
 
@@ -50,44 +51,6 @@ static int check_(int ok, int line, const char *what)
 
 #define CHECK(cond) check_((cond) != 0, __LINE__, #cond)
 
-static void group_begin(const char *name)
-{
-    grp_name = name;
-    grp_pass = grp_fail = 0;
-    ctx[0] = '\0';
-}
-
-static void group_end(const char *detail)
-{
-    printf("[%s] %ld ok, %ld failed%s%s\n", grp_name, grp_pass, grp_fail,
-           detail && *detail ? "; " : "", detail ? detail : "");
-    fflush(stdout);
-}
-
-static void *xmalloc(size_t size)
-{
-    void *p = malloc(size ? size : 1);
-    if (p == NULL) {
-        printf("test harness: out of memory\n");
-        exit(2);
-    }
-    return p;
-}
-
-static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
-
-static uint64_t rnd(void)
-{
-    uint64_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    rng_state = x;
-    return x;
-}
-
-static size_t rndn(size_t n) { return n ? (size_t)(rnd() % n) : 0; }
-static int coin(unsigned pct) { return rnd() % 100u < pct; }
 
 /* ---- a test input ------------------------------------------------------ */
 
@@ -956,6 +919,7 @@ static void test_alloc_failures(void)
 
 int main(void)
 {
+    rng_state = RNG_SEED;
     sz_test_fail_after(0);
     test_api_errors();
     test_seed();

@@ -86,13 +86,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness.h"
+
+#define RNG_SEED 0x6A09E667F3BCC909ULL
+
 __extension__ typedef __int128 i128;
 
 /* ---- checks ------------------------------------------------------------ */
 
-static long n_pass, n_fail, grp_pass, grp_fail;
-static const char *grp_name = "";
-static char ctx[512];  /* what is being tested, printed with a failure */
 
 #define MAX_REPORTS 15  /* per group */
 
@@ -123,67 +124,8 @@ static int check_(int ok, int line, const char *what)
 #define REPORTING (grp_fail <= MAX_REPORTS)
 #define DIAG(...) (REPORTING && !quiet ? (void)printf(__VA_ARGS__) : (void)0)
 
-static void group_begin(const char *name)
-{
-    grp_name = name;
-    grp_pass = grp_fail = 0;
-    ctx[0] = '\0';
-}
-
-static void group_end(const char *detail)
-{
-    printf("[%s] %ld ok, %ld failed%s%s\n", grp_name, grp_pass, grp_fail,
-           detail && *detail ? "; " : "", detail ? detail : "");
-    fflush(stdout);
-}
-
-static void *xmalloc(size_t size)
-{
-    void *p = malloc(size ? size : 1);
-    if (p == NULL) {
-        printf("test harness: out of memory\n");
-        exit(2);
-    }
-    return p;
-}
-
-static void *xcalloc(size_t count, size_t size)
-{
-    void *p = calloc(count ? count : 1, size ? size : 1);
-    if (p == NULL) {
-        printf("test harness: out of memory\n");
-        exit(2);
-    }
-    return p;
-}
-
-static void *xrealloc(void *p, size_t size)
-{
-    p = realloc(p, size ? size : 1);
-    if (p == NULL) {
-        printf("test harness: out of memory\n");
-        exit(2);
-    }
-    return p;
-}
-
 /* ---- PRNG: xorshift64, fixed seed -------------------------------------- */
 
-static uint64_t rng_state = 0x6A09E667F3BCC909ULL;
-
-static uint64_t rnd(void)
-{
-    uint64_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    rng_state = x;
-    return x;
-}
-
-static size_t rndn(size_t n) { return n ? (size_t)(rnd() % n) : 0; }
-static int coin(unsigned pct) { return rnd() % 100u < pct; }
-static int64_t rndi(int64_t n) { return n > 0 ? (int64_t)(rnd() % (uint64_t)n) : 0; }
 
 static int64_t clamp64(i128 v)
 {
@@ -2701,6 +2643,7 @@ static void test_edges(void)
 
 int main(int argc, char **argv)
 {
+    rng_state = RNG_SEED;
     const char *q = getenv("SZ_TEST_QUICK");
     int i;
     for (i = 1; i < argc; i++)

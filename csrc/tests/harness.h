@@ -1,0 +1,81 @@
+/*
+ * harness.h -- what the C test binaries share: pass/fail counters and
+ * groups, allocation that cannot fail quietly, and a seeded PRNG.  Each
+ * test file defines its own check_() (how much it reports differs) and its
+ * seed; everything here is static inline, so a binary compiles only what
+ * it uses.
+ */
+#ifndef SZ_TEST_HARNESS_H
+#define SZ_TEST_HARNESS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static long n_pass, n_fail, grp_pass, grp_fail;
+static const char *grp_name = "";
+static char ctx[512];  /* what is being tested, printed with a failure */
+
+static inline void group_begin(const char *name)
+{
+    grp_name = name;
+    grp_pass = grp_fail = 0;
+    ctx[0] = '\0';
+}
+
+static inline void group_end(const char *detail)
+{
+    printf("[%s] %ld ok, %ld failed%s%s\n", grp_name, grp_pass, grp_fail,
+           detail && *detail ? "; " : "", detail ? detail : "");
+    fflush(stdout);
+}
+
+static inline void *xmalloc(size_t size)
+{
+    void *p = malloc(size ? size : 1);
+    if (p == NULL) {
+        printf("test harness: out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
+static inline void *xcalloc(size_t count, size_t size)
+{
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (p == NULL) {
+        printf("test harness: out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
+static inline void *xrealloc(void *p, size_t size)
+{
+    p = realloc(p, size ? size : 1);
+    if (p == NULL) {
+        printf("test harness: out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
+/* ---- PRNG: xorshift64; each file sets rng_state's start ---------------- */
+
+static uint64_t rng_state;
+
+static inline uint64_t rnd(void)
+{
+    uint64_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    rng_state = x;
+    return x;
+}
+
+static inline size_t rndn(size_t n) { return n ? (size_t)(rnd() % n) : 0; }
+static inline int coin(unsigned pct) { return rnd() % 100u < pct; }
+static inline int64_t rndi(int64_t n) { return n > 0 ? (int64_t)(rnd() % (uint64_t)n) : 0; }
+
+#endif /* SZ_TEST_HARNESS_H */
