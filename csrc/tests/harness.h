@@ -78,4 +78,27 @@ static inline size_t rndn(size_t n) { return n ? (size_t)(rnd() % n) : 0; }
 static inline int coin(unsigned pct) { return rnd() % 100u < pct; }
 static inline int64_t rndi(int64_t n) { return n > 0 ? (int64_t)(rnd() % (uint64_t)n) : 0; }
 
+/* ---- checks: every failure reported, up to MAX_REPORTS in all ---------- */
+/* (test_stream.c defines its own check_, which reports per group.) */
+
+#ifdef SZ_TEST_SIMPLE_CHECK
+#define MAX_REPORTS 40
+
+static inline int check_(int ok, int line, const char *what)
+{
+    if (ok) {
+        n_pass++;
+        grp_pass++;
+        return 1;
+    }
+    n_fail++;
+    grp_fail++;
+    if (n_fail <= MAX_REPORTS)
+        printf("  FAIL [%s] line %d: %s  {%s}\n", grp_name, line, what, ctx);
+    return 0;
+}
+
+#define CHECK(cond) check_((cond) != 0, __LINE__, #cond)
+#endif
+
 #endif /* SZ_TEST_HARNESS_H */

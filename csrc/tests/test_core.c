@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SZ_TEST_SIMPLE_CHECK 1  /* harness.h's check_() and CHECK */
 #include "harness.h"
 
 #define RNG_SEED 0x2545F4914F6CDD1DULL
@@ -32,23 +33,6 @@ __extension__ typedef __int128 i128;
 /* ---- checks ------------------------------------------------------------ */
 
 
-#define MAX_REPORTS 40
-
-static int check_(int ok, int line, const char *what)
-{
-    if (ok) {
-        n_pass++;
-        grp_pass++;
-        return 1;
-    }
-    n_fail++;
-    grp_fail++;
-    if (n_fail <= MAX_REPORTS)
-        printf("  FAIL [%s] line %d: %s  {%s}\n", grp_name, line, what, ctx);
-    return 0;
-}
-
-#define CHECK(cond) check_((cond) != 0, __LINE__, #cond)
 
 /* Points the six session columns at the rows of a test's int64_t c[6][N]. */
 #define point_columns(cols, c)                                         \

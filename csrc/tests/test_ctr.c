@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SZ_TEST_SIMPLE_CHECK 1  /* harness.h's check_() and CHECK */
 #include "harness.h"
 
 #define RNG_SEED 0x9E3779B97F4A7C15ULL
@@ -33,23 +34,6 @@ __extension__ typedef __int128 i128;
 /* ---- checks ------------------------------------------------------------ */
 
 
-#define MAX_REPORTS 40
-
-static int check_(int ok, int line, const char *what)
-{
-    if (ok) {
-        n_pass++;
-        grp_pass++;
-        return 1;
-    }
-    n_fail++;
-    grp_fail++;
-    if (n_fail <= MAX_REPORTS)
-        printf("  FAIL [%s] line %d: %s  {%s}\n", grp_name, line, what, ctx);
-    return 0;
-}
-
-#define CHECK(cond) check_((cond) != 0, __LINE__, #cond)
 
 
 /* ---- a test input ------------------------------------------------------ */
