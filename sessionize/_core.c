@@ -97,6 +97,13 @@ static PyArrayObject *as_1d(PyObject *module, PyObject *obj, int type,
     return arr;
 }
 
+/* The keys array for a key kind: byte strings keep their dtype (the core
+ * reads their width), integer keys and dense codes become int64. */
+static PyArrayObject *keys_as_1d(PyObject *module, PyObject *obj, int kind)
+{
+    return as_1d(module, obj, kind == SZ_KEYS_BYTES ? NPY_NOTYPE : NPY_INT64, "keys");
+}
+
 static PyObject *new_i64(npy_intp n)
 {
     return PyArray_EMPTY(1, &n, NPY_INT64, 0);
@@ -132,12 +139,7 @@ static PyObject *core_batch(PyObject *module, PyObject *args)
                           &times_obj, &gap, &max_duration, &cap_mode,
                           &inclusive, &min_is_nat, &describe))
         return NULL;
-    if (kind == SZ_KEYS_BYTES) {
-        keys = as_1d(module, keys_obj, NPY_NOTYPE, "keys");
-    } else {
-        keys = as_1d(module, keys_obj, NPY_INT64, "keys");
-    }
-    if (keys == NULL) goto done;
+    if ((keys = keys_as_1d(module, keys_obj, kind)) == NULL) goto done;
     if ((times = as_1d(module, times_obj, NPY_INT64, "times")) == NULL) goto done;
     n = PyArray_SIZE(times);
     if (PyArray_SIZE(keys) != n) {
@@ -232,12 +234,7 @@ static PyObject *core_ctr(PyObject *module, PyObject *args)
                           &kinds_obj, &times_obj, &gap, &inclusive, &flush,
                           &min_is_nat))
         return NULL;
-    if (kind == SZ_KEYS_BYTES) {
-        keys = as_1d(module, keys_obj, NPY_NOTYPE, "keys");
-    } else {
-        keys = as_1d(module, keys_obj, NPY_INT64, "keys");
-    }
-    if (keys == NULL) goto done;
+    if ((keys = keys_as_1d(module, keys_obj, kind)) == NULL) goto done;
     if ((kinds = as_1d(module, kinds_obj, NPY_UINT8, "kinds")) == NULL) goto done;
     n = PyArray_SIZE(kinds);
     if (PyArray_SIZE(keys) != n) {
