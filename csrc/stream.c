@@ -452,7 +452,7 @@ static int64_t sz__unit_due(const sz_stream *s, const sz__unit *u)
     sz__cs cs;
     int64_t due;
     uint32_t first = 0, r = 0;
-    sz__cut(s, u, 0, &cs);
+    if (!sz__cut(s, u, 0, &cs)) return INT64_MAX;  /* never: open units hold events */
     due = sz__sat_add(cs.lastjoin, s->cfg.allowed_lateness);
     if (s->cfg.emit == SZ_EMIT_UPDATE) {
         for (;;) {
