@@ -5,9 +5,17 @@
  * Test builds (-DSZ_TESTING) can make the n-th allocation fail so the C
  * tests walk every failure point of an operation.
  */
+/* madvise() and MADV_HUGEPAGE are not C99: ask for them (before any
+ * system header).  Without it -std=c99 hides them and the hint is lost. */
+#define _DEFAULT_SOURCE
+
 #include "sz_internal.h"
 
 #include <stdlib.h>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #ifdef SZ_TESTING
 /* Test builds are single-threaded by contract; plain globals suffice. */
@@ -54,4 +62,23 @@ void *sz__realloc(void *ptr, size_t size)
 void sz__free(void *ptr)
 {
     free(ptr);
+}
+
+/* Asks for huge pages over a large fresh allocation: written once, at
+ * random (the table) or as a stream (rows, blocks), its pages are touched
+ * once each, and in a VM every 4 KiB page fault costs about as much as
+ * writing the page.  Only a hint. */
+void sz__huge_hint(void *p, size_t bytes)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (p != NULL && bytes >= ((size_t)4 << 20)) {
+        uintptr_t huge = (uintptr_t)1 << 21;
+        uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+        uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+        if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+    }
+#else
+    (void)p;
+    (void)bytes;
+#endif
 }

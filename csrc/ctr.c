@@ -27,10 +27,6 @@
  *            is final as written; otherwise the sessions are sorted by
  *            (moment, tie-break) and their row blocks gathered in order.
  */
-/* madvise() and MADV_HUGEPAGE are not C99: ask for them (before any
- * system header).  Without it -std=c99 hides them and the hint is lost. */
-#define _DEFAULT_SOURCE
-
 #include "sz_ctr.h"
 #include "sz_sort.h"
 
@@ -139,24 +135,6 @@ typedef struct sz_ctab {
 
 #define SZ_SLOT(tab, j, stride) ((sz_cslot *)(void *)((tab)->slots + (j) * (stride)))
 
-/* Asks for huge pages over a large fresh allocation: written once, at
- * random (the table) or as a stream (rows, blocks), its pages are touched
- * once each, and in a VM every 4 KiB page fault costs about as much as
- * writing the page.  Only a hint. */
-static void sz__huge(void *p, size_t bytes)
-{
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (p != NULL && bytes >= ((size_t)4 << 20)) {
-        uintptr_t huge = (uintptr_t)1 << 21;
-        uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-        uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
-        if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-    }
-#else
-    (void)p;
-    (void)bytes;
-#endif
-}
 
 static sz_status sz__ctab_alloc(sz_ctab *tab, size_t cap, size_t stride)
 {
@@ -171,21 +149,13 @@ static sz_status sz__ctab_alloc(sz_ctab *tab, size_t cap, size_t stride)
     tab->used = 0;
     tab->stride = stride;
     /* probed at random, as batch.c's table: huge pages spare TLB misses */
-    sz__huge(tab->slots, bytes);
+    sz__huge_hint(tab->slots, bytes);
     return SZ_OK;
-}
-
-SZ_INLINE uint64_t sz__ctr_hash(const sz_keys *keys, int kk, size_t i)
-{
-    if (kk == SZ_KEYS_BYTES)
-        return sz__hash_bytes((const unsigned char *)keys->data + i * keys->width,
-                              keys->width);
-    return sz__hash_u64((uint64_t)((const int64_t *)keys->data)[i]);
 }
 
 SZ_INLINE uint64_t sz__slot_hash(const sz_keys *keys, int kk, const sz_cslot *s)
 {
-    return kk == SZ_KEYS_BYTES ? sz__ctr_hash(keys, kk, (uint32_t)s->key)
+    return kk == SZ_KEYS_BYTES ? sz__key_hash(keys, kk, (uint32_t)s->key)
                                : sz__hash_u64(s->key);
 }
 
@@ -403,7 +373,7 @@ SZ_INLINE sz_status sz__ctr_pass(sz_cwork *w, sz_ctab *tab, int kk, int tm,
         }
         if (kk != SZ_KEYS_DENSE)
             for (j = 0; j < SZ_PREFETCH_DIST && j < m; j++)
-                ring[j] = sz__ctr_hash(keys, kk, list[j]);
+                ring[j] = sz__key_hash(keys, kk, list[j]);
         for (j = 0; j < m; j++) {
             size_t a = j + SZ_PREFETCH_DIST;
             uint32_t pos = list[j];
@@ -418,7 +388,7 @@ SZ_INLINE sz_status sz__ctr_pass(sz_cwork *w, sz_ctab *tab, int kk, int tm,
             } else {
                 h = ring[j & (SZ_PREFETCH_DIST - 1)];
                 if (a < m) {
-                    uint64_t ha = sz__ctr_hash(keys, kk, list[a]);
+                    uint64_t ha = sz__key_hash(keys, kk, list[a]);
                     ring[a & (SZ_PREFETCH_DIST - 1)] = ha;
                     SZ_PREFETCH_W(SZ_SLOT(tab, ha & tab->mask, stride));
                 }
@@ -548,17 +518,17 @@ static sz_status sz__ctr_reserve(sz_cwork *w, size_t cap)
     rows = (sz_crow *)SZ_REALLOC(w->rows, sz__mul_size(cap + 1, sizeof *rows));
     if (rows == NULL) return SZ_ERR_NOMEM;
     w->rows = rows;
-    sz__huge(rows, (cap + 1) * sizeof *rows);
+    sz__huge_hint(rows, (cap + 1) * sizeof *rows);
     for (k = 0; k < 4; k++) {
         uint32_t *p = (uint32_t *)SZ_REALLOC(*u32[k], sz__mul_size(cap + 1, sizeof *p));
         if (p == NULL) return SZ_ERR_NOMEM;
         *u32[k] = p;
-        sz__huge(p, (cap + 1) * sizeof *p);
+        sz__huge_hint(p, (cap + 1) * sizeof *p);
     }
     m = (int64_t *)SZ_REALLOC(w->cl_moment, sz__mul_size(cap + 1, sizeof *m));
     if (m == NULL) return SZ_ERR_NOMEM;
     w->cl_moment = m;
-    sz__huge(m, (cap + 1) * sizeof *m);
+    sz__huge_hint(m, (cap + 1) * sizeof *m);
     f = (uint64_t *)SZ_REALLOC(w->flush_bits, sz__mul_size(words, sizeof *f));
     if (f == NULL) return SZ_ERR_NOMEM;
     memset(f + old_words, 0, (words - old_words) * sizeof *f);
@@ -603,7 +573,7 @@ static sz_status sz__ctr_regroup(sz_cwork *w, const sz_ctab *tab, int kk, int tm
         }
         slot = (size_t)((const unsigned char *)sz__ctab_find(
                             (sz_ctab *)tab, stride, keys, kk, i,
-                            kk == SZ_KEYS_DENSE ? 0 : sz__ctr_hash(keys, kk, i), 1, &fresh)
+                            kk == SZ_KEYS_DENSE ? 0 : sz__key_hash(keys, kk, i), 1, &fresh)
                         - tab->slots) / stride;
         SZ_ASSERT(!fresh);
         packed[i] = (int64_t)slot;
@@ -854,88 +824,6 @@ fail:
 
 /* ---- driver ------------------------------------------------------------ */
 
-/* The number of leading zero bits of b != 0. */
-static unsigned sz__clz64(uint64_t b)
-{
-#if defined(__GNUC__) || defined(__clang__)
-    return (unsigned)__builtin_clzll(b);
-#else
-    unsigned k = 0;
-    while (!(b >> 63)) {
-        b <<= 1;
-        k++;
-    }
-    return k;
-#endif
-}
-
-/*
- * About how many distinct keys the events that will be looked up have: a
- * HyperLogLog sketch (2^12 registers, about 1.6% error) over their hashes,
- * so the table is allocated once at its final size instead of doubling its
- * way there (each doubling rehashes every key into memory never touched:
- * a sixth of the time at a million keys, twice what this costs).  Only
- * the table's size depends on it, never a result.
- */
-#define SZ_HLL_BITS 12
-
-#ifdef SZ_TESTING
-/* Test builds can turn the estimate off, so the table's growth still runs. */
-static int sz__ctr_estimating = 1;
-void sz_test_ctr_estimate(int on) { sz__ctr_estimating = on; }
-#else
-#define sz__ctr_estimating 1
-#endif
-
-static double sz__ctr_estimate_keys(const sz_keys *keys, int kk, const uint8_t *kinds,
-                                    size_t n, unsigned need)
-{
-    const size_t m = (size_t)1 << SZ_HLL_BITS;
-    unsigned char reg[(size_t)1 << SZ_HLL_BITS];
-    uint32_t list[SZ_CHUNK];
-    double sum = 0, e;
-    size_t i, lo, zeros = 0;
-    memset(reg, 0, sizeof reg);
-    for (lo = 0; lo < n; lo += SZ_CHUNK) {
-        size_t hi = n - lo < SZ_CHUNK ? n : lo + SZ_CHUNK, c = 0;
-        for (i = lo; i < hi; i++) {  /* the positions to hash, branch-free */
-            list[c] = (uint32_t)i;
-            c += (need >> kinds[i]) & 1u;
-        }
-        for (i = 0; i < c; i++) {
-            uint64_t h = sz__ctr_hash(keys, kk, list[i]);
-            size_t j = (size_t)(h >> (64 - SZ_HLL_BITS));
-            unsigned rho =
-                sz__clz64((h << SZ_HLL_BITS) | ((uint64_t)1 << (SZ_HLL_BITS - 1))) + 1;
-            if (rho > reg[j]) reg[j] = (unsigned char)rho;
-        }
-    }
-    for (i = 0; i < m; i++) {
-        sum += 1.0 / (double)((uint64_t)1 << reg[i]);
-        zeros += reg[i] == 0;
-    }
-    e = 0.7213 / (1.0 + 1.079 / (double)m) * (double)m * (double)m / sum;
-    if (e <= 2.5 * (double)m && zeros > 0) {  /* small range: linear counting */
-        /* m ln(m / zeros), without <math.h>: x = 2^k f, f in [1, 2), and
-         * ln f by atanh's series, which converges fast there */
-        double x = (double)m / (double)zeros, y, y2, term, lg = 0;
-        int k, p2 = 0;
-        while (x >= 2) {
-            x /= 2;
-            p2++;
-        }
-        y = (x - 1) / (x + 1);
-        y2 = y * y;
-        term = y;
-        for (k = 1; k < 40; k += 2) {
-            lg += term / k;
-            term *= y2;
-        }
-        e = (double)m * (p2 * 0.6931471805599453 + 2 * lg);
-    }
-    return e;
-}
-
 /* The kinds pass: the first bad kind, and the number of SEARCHes. */
 static size_t sz__ctr_scan_kinds(const uint8_t *kinds, size_t n, size_t *searches)
 {
@@ -1030,9 +918,9 @@ sz_status sz_ctr_run(sz_ctr **out, const sz_keys *keys, const uint8_t *kinds,
         /* start at the final size: small inputs' 2n, or twice the keys
          * estimated (the load stays at most one half) */
         while (cap < 2 * n && cap < ((size_t)1 << 16)) cap *= 2;
-        if (cap < 2 * n && sz__ctr_estimating && tm != TM_NONE) {
-            double e = sz__ctr_estimate_keys(keys, kk, kinds, n,
-                                             tm == TM_GAP ? SZ_NEED_ALL : SZ_NEED_NO_GAP);
+        if (cap < 2 * n && tm != TM_NONE) {
+            double e = sz__estimate_keys(keys, n, kinds,
+                                         tm == TM_GAP ? SZ_NEED_ALL : SZ_NEED_NO_GAP);
             while ((double)cap < 2 * e && cap < 2 * n) cap *= 2;
         }
         st = sz__ctab_alloc(&tab, cap, SZ_STRIDE(tm));

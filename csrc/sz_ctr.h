@@ -103,11 +103,4 @@ SZ_INLINE int sz__ctr_gap_passed(const sz_rule *r, int64_t last, int64_t waterma
     return (uint64_t)watermark - (uint64_t)last >= r->gap_thr;
 }
 
-#ifdef SZ_TESTING
-/* Test builds only: nonzero (the default) lets sz_ctr_run() size its hash
- * table from an estimate of the keys; zero makes it grow from small, so
- * tests reach the growth path. */
-void sz_test_ctr_estimate(int on);
-#endif
-
 #endif /* SZ_CTR_H */

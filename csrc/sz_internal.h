@@ -99,6 +99,36 @@ SZ_INLINE uint64_t sz__hash_bytes(const unsigned char *p, size_t width)
     return sz__hash_u64(h);
 }
 
+/* The hash of key i (SZ_KEYS_INT64 or SZ_KEYS_BYTES); `kind` is passed
+ * apart from keys so callers can make it a compile-time constant. */
+SZ_INLINE uint64_t sz__key_hash(const sz_keys *keys, int kind, size_t i)
+{
+    if (kind == SZ_KEYS_BYTES)
+        return sz__hash_bytes((const unsigned char *)keys->data + i * keys->width,
+                              keys->width);
+    return sz__hash_u64((uint64_t)((const int64_t *)keys->data)[i]);
+}
+
+/* ---- sizing tables (estimate.c, alloc.c) ------------------------------- */
+
+/* About how many distinct keys the n events have (within a few percent),
+ * counting only events whose kind bit is set in `need` when kinds is not
+ * NULL.  0 for SZ_KEYS_DENSE (whose table is sized by n_codes). */
+double sz__estimate_keys(const sz_keys *keys, size_t n, const uint8_t *kinds,
+                         unsigned need);
+
+/* Asks the kernel for huge pages over [p, p + bytes) when it is large:
+ * a table probed at random then costs far fewer TLB misses, and a fresh
+ * array far fewer page faults.  Only a hint; nothing depends on it. */
+void sz__huge_hint(void *p, size_t bytes);
+
+#ifdef SZ_TESTING
+/* Test builds only: nonzero (the default) lets sz__estimate_keys() answer;
+ * zero makes it answer 0, so tables grow from small and tests reach the
+ * growth paths. */
+void sz_test_estimate(int on);
+#endif
+
 /* ---- the session rule -------------------------------------------------- */
 
 /*

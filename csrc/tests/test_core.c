@@ -971,14 +971,17 @@ static void test_extreme_random(void)
 
 static void test_big(void)
 {
-    /* > 70000 distinct keys: the hash table grows twice from 65536 slots,
-     * the SORTED path's key_first vector reallocates many times. */
+    /* > 70000 distinct keys: the hash table is sized from the estimate of
+     * the keys, or (estimate off) grows twice from 65536 slots; the SORTED
+     * path's key_first vector reallocates many times. */
     int kinds[3] = {SZ_KEYS_INT64, SZ_KEYS_BYTES, SZ_KEYS_DENSE};
     int orders[4] = {ORD_SORTED, ORD_INTERLEAVE, ORD_SHUFFLE, ORD_LATE};
-    int a, o, runs = 0;
+    int a, o, est, runs = 0;
     char detail[128];
-    group_begin("big inputs (hash growth)");
+    group_begin("big inputs (table sized, and grown)");
+    for (est = 1; est >= 0; est--)
     for (a = 0; a < 3; a++) {
+        sz_test_estimate(est);
         for (o = 0; o < 4; o++) {
             genspec sp;
             sz_params p;
@@ -1000,6 +1003,7 @@ static void test_big(void)
             runs++;
         }
     }
+    sz_test_estimate(1);
     snprintf(detail, sizeof detail, "%d runs of 170000 events / 75000 keys", runs);
     group_end(detail);
 }

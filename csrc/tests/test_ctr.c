@@ -659,7 +659,7 @@ static void test_big(void)
     int order, kkind, est;
     group_begin("big inputs (table sized, and grown)");
     for (est = 1; est >= 0; est--) {
-        sz_test_ctr_estimate(est);
+        sz_test_estimate(est);
         for (kkind = 0; kkind < 3; kkind++) {
             for (order = 0; order < N_ORD; order++) {
                 cin in;
@@ -673,7 +673,7 @@ static void test_big(void)
             }
         }
     }
-    sz_test_ctr_estimate(1);
+    sz_test_estimate(1);
     group_end("");
 }
 
@@ -870,7 +870,7 @@ static void test_alloc_failures(void)
             cin in;
             /* big enough to grow the table (the estimate off for half of
              * them); the dirty keys take the redo */
-            sz_test_ctr_estimate(order & 1);
+            sz_test_estimate(order & 1);
             gen(&in, kkind, 50000, 36000, order, order != ORD_KEYTIME, 6, 0, 4);
             in.p.inclusive = 1;
             in.p.flush = 1;
@@ -878,7 +878,7 @@ static void test_alloc_failures(void)
             alloc_walk(&in, &fail_points, &most);
             walks++;
             cin_free(&in);
-            sz_test_ctr_estimate(1);
+            sz_test_estimate(1);
             gen(&in, kkind, 300, 20, order, 1, 0, 0, 4);  /* small, no gap */
             in.p.flush = order & 1;
             describe(&in, "alloc walk, small");
