@@ -14,8 +14,8 @@ from setuptools import Extension, setup
 debug = os.environ.get("SESSIONIZE_DEBUG") == "1"
 sanitize = os.environ.get("SESSIONIZE_SANITIZE") == "1"
 
-compile_args = ["-std=c99", "-Wall", "-Wextra", "-Wno-unused-parameter"]
-link_args = []
+compile_args = ["-std=c99", "-Wall", "-Wextra", "-Wno-unused-parameter", "-pthread"]
+link_args = ["-pthread"]  # parallel.c: a pass may run in two parts
 macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
 if debug or sanitize:
     compile_args += ["-O0" if debug else "-O1", "-g", "-fno-omit-frame-pointer"]

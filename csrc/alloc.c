@@ -18,23 +18,25 @@
 #endif
 
 #ifdef SZ_TESTING
-/* Test builds are single-threaded by contract; plain globals suffice. */
-static long sz__countdown = 0;  /* 0: off; k > 0: the k-th call fails */
+/* A pass may run in two parts on two threads (parallel.c), and a part may
+ * allocate: the counters are atomic.  Which part's allocation is the n-th
+ * is then up to the scheduler, so the tests walk failures single-threaded
+ * (their inputs are below the parallel threshold). */
+static long sz__countdown = 0;  /* <= 0: off; k > 0: the k-th call fails */
 static long sz__calls = 0;
 
 long sz_test_fail_after(long n)
 {
-    long made = sz__calls;
-    sz__calls = 0;
-    sz__countdown = n > 0 ? n : 0;
+    long made = __atomic_exchange_n(&sz__calls, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&sz__countdown, n > 0 ? n : 0, __ATOMIC_SEQ_CST);
     return made;
 }
 
 static int sz__should_fail(void)
 {
-    sz__calls++;
-    if (sz__countdown > 0 && --sz__countdown == 0) return 1;
-    return 0;
+    __atomic_add_fetch(&sz__calls, 1, __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&sz__countdown, __ATOMIC_SEQ_CST) > 0
+           && __atomic_sub_fetch(&sz__countdown, 1, __ATOMIC_SEQ_CST) == 0;
 }
 #else
 #define sz__should_fail() 0

@@ -76,80 +76,229 @@ static sz_status sz__vec_push(sz_i64vec *a, int64_t x)
     return SZ_OK;
 }
 
-/* ---- SORTED: a single scan --------------------------------------------- */
+/* ---- SORTED: a single scan, in one or two parts ------------------------ */
 
-/* Returns SZ_OK with *bailed set when the input is not sorted by (key,
- * time); nothing but ids (scratch then) has been written in that case. */
-SZ_INLINE sz_status sz__scan_sorted(sz_batch *b, const sz_keys *keys,
-                                    int kind, int mode, const int64_t *times,
-                                    size_t n, int64_t *ids, int *bailed,
-                                    size_t *err_pos)
+/*
+ * A part scans events [lo, hi) as if they were the whole input: session
+ * ids from 0, each key's first session id pushed on kf (SZ_KEYS_DENSE:
+ * written into the shared dense array from code kf_to on, codes without
+ * events included).  The second part starts at a key's first event, so
+ * the parts share no key and no cache line of ids but the one at the cut;
+ * its ids and key_first entries are moved up by the first part's sessions
+ * afterwards.
+ */
+typedef struct sz_sorted_part {
+    size_t lo, hi;
+    sz_i64vec kf;       /* INT64, BYTES: each key's first session id */
+    size_t kf_to;       /* DENSE: codes filled so far (the next to fill) */
+    int64_t sessions;
+    sz_status st;
+    size_t err_pos;
+    int bailed;         /* the part is not sorted by (key, time) */
+} sz_sorted_part;
+
+typedef struct sz_sorted_job {
+    const sz_rule *rule;
+    const sz_keys *keys;
+    const int64_t *times;
+    int64_t *ids;
+    int64_t *kf_dense;  /* DENSE: n_codes + 1 entries */
+    int kind, mode;
+    sz_sorted_part part[2];
+    int64_t shift;      /* sz__shift_part: what is added to ids[lo, hi) */
+    size_t shift_lo, shift_hi;
+    int shift_parts;
+} sz_sorted_job;
+
+SZ_INLINE void sz__scan_sorted(sz_sorted_job *job, int kind, int mode,
+                               sz_sorted_part *p)
 {
-    const sz_rule *r = &b->rule;
+    const sz_rule *r = job->rule;
+    const sz_keys *keys = job->keys;
     const int64_t *codes = (const int64_t *)keys->data;
-    sz_i64vec kf = {NULL, 0, 0};
+    const int64_t *times = job->times;
+    int64_t *ids = job->ids;
     int64_t last = 0, anchor = 0, g = -1;
-    sz_status st = SZ_OK;
     size_t i;
 
-    *bailed = 0;
-    if (kind == SZ_KEYS_DENSE) {
-        kf.cap = keys->n_codes + 1;
-        kf.v = (int64_t *)SZ_MALLOC(sz__mul_size(kf.cap, sizeof *kf.v));
-        if (kf.v == NULL) return SZ_ERR_NOMEM;
-    }
-    for (i = 0; i < n; i++) {
+    for (i = p->lo; i < p->hi; i++) {
         int64_t t = times[i];
         int fresh;
-        st = sz__time_check(r, t);
+        sz_status st = sz__time_check(r, t);
         if (SZ_UNLIKELY(st != SZ_OK)) {
-            *err_pos = i;
-            goto fail;
+            p->st = st;
+            p->err_pos = i;
+            return;
         }
         if (kind == SZ_KEYS_DENSE
             && SZ_UNLIKELY((uint64_t)codes[i] >= (uint64_t)keys->n_codes)) {
-            st = SZ_ERR_KEY_RANGE;
-            *err_pos = i;
-            goto fail;
+            p->st = SZ_ERR_KEY_RANGE;
+            p->err_pos = i;
+            return;
         }
-        if (i == 0) {
+        if (i == p->lo) {
             fresh = 1;
         } else {
             int c = sz__key_cmp(keys, kind, i, i - 1);
-            if (SZ_UNLIKELY(c < 0)) goto bail;
+            if (SZ_UNLIKELY(c < 0)) {
+                p->bailed = 1;
+                return;
+            }
             fresh = c > 0;
         }
         if (fresh) {
             g++;
             if (kind == SZ_KEYS_DENSE) {
                 /* codes without events own no sessions */
-                while (kf.len <= (size_t)codes[i]) kf.v[kf.len++] = g;
-            } else if ((st = sz__vec_push(&kf, g)) != SZ_OK) {
-                goto fail;
+                while (p->kf_to <= (size_t)codes[i]) job->kf_dense[p->kf_to++] = g;
+            } else if ((p->st = sz__vec_push(&p->kf, g)) != SZ_OK) {
+                return;
             }
             sz__rule_begin(r, mode, &last, &anchor, t);
         } else {
-            if (SZ_UNLIKELY(t < last)) goto bail;
+            if (SZ_UNLIKELY(t < last)) {
+                p->bailed = 1;
+                return;
+            }
             g += sz__rule_step(r, mode, &last, &anchor, t);
         }
         ids[i] = g;
     }
-    if (kind == SZ_KEYS_DENSE) {
-        while (kf.len < keys->n_codes) kf.v[kf.len++] = g + 1;
+    p->sessions = g + 1;
+}
+
+static void sz__scan_part(void *arg, int part)
+{
+    sz_sorted_job *job = (sz_sorted_job *)arg;
+    sz_sorted_part *p = &job->part[part];
+#define SZ_SCAN(K)                                                               \
+    (job->mode == SZ_CAP_RESTART ? sz__scan_sorted(job, K, SZ_CAP_RESTART, p)    \
+     : job->mode == SZ_CAP_FIXED ? sz__scan_sorted(job, K, SZ_CAP_FIXED, p)      \
+                                 : sz__scan_sorted(job, K, SZ_CAP_NONE, p))
+    switch (job->kind) {
+    case SZ_KEYS_INT64: SZ_SCAN(SZ_KEYS_INT64); break;
+    case SZ_KEYS_BYTES: SZ_SCAN(SZ_KEYS_BYTES); break;
+    default: SZ_SCAN(SZ_KEYS_DENSE); break;
     }
-    b->n_keys = kf.len;
-    b->n_sessions = (size_t)(g + 1);
-    /* one more entry: key_first[n_keys] = n_sessions */
-    if ((st = sz__vec_push(&kf, g + 1)) != SZ_OK) goto fail;
-    b->key_first = kf.v;
+#undef SZ_SCAN
+}
+
+/* Adds job->shift to ids[shift_lo, shift_hi), in shift_parts parts. */
+static void sz__shift_part(void *arg, int part)
+{
+    sz_sorted_job *job = (sz_sorted_job *)arg;
+    int64_t *ids = job->ids + job->shift_lo;
+    size_t i, lo, hi;
+    sz__part_range(job->shift_hi - job->shift_lo, job->shift_parts, part, &lo, &hi);
+    for (i = lo; i < hi; i++) ids[i] += job->shift;
+}
+
+/* Where the second part starts: the first event of a key near the middle;
+ * n (no second part) when the middle's key runs on past three quarters. */
+static size_t sz__sorted_cut(const sz_keys *keys, int kind, size_t n)
+{
+    size_t m = n / 2;
+    while (m < n - n / 4 && sz__key_cmp(keys, kind, m, m - 1) == 0) m++;
+    if (m >= n - n / 4) return n;
+    if (kind == SZ_KEYS_DENSE) {
+        /* the second part fills codes from the first part's last on: that
+         * code must be one (if not, the first part reports it) */
+        const int64_t *codes = (const int64_t *)keys->data;
+        if ((uint64_t)codes[m - 1] >= (uint64_t)keys->n_codes) return n;
+    }
+    return m;
+}
+
+/* Returns SZ_OK with *bailed set when the input is not sorted by (key,
+ * time); nothing but ids (scratch then) has been written in that case. */
+static sz_status sz__assign_sorted(sz_batch *b, const sz_keys *keys, int kind,
+                                   int mode, const int64_t *times, size_t n,
+                                   int64_t *ids, int *bailed, size_t *err_pos)
+{
+    sz_sorted_job job;
+    sz_sorted_part *p0 = &job.part[0], *p1 = &job.part[1];
+    int parts = sz__threads_for(n);
+    size_t m = parts == 2 ? sz__sorted_cut(keys, kind, n) : n;
+    sz_status st = SZ_OK;
+
+    *bailed = 0;
+    if (m == n) parts = 1;
+    memset(&job, 0, sizeof job);
+    job.rule = &b->rule;
+    job.keys = keys;
+    job.times = times;
+    job.ids = ids;
+    job.kind = kind;
+    job.mode = mode;
+    p0->hi = p1->lo = m;
+    p1->hi = n;
+    p0->err_pos = p1->err_pos = SZ_NO_POSITION;
+    if (kind == SZ_KEYS_DENSE) {
+        job.kf_dense =
+            (int64_t *)SZ_MALLOC(sz__mul_size(keys->n_codes + 1, sizeof *job.kf_dense));
+        if (job.kf_dense == NULL) return SZ_ERR_NOMEM;
+        if (parts == 2) p1->kf_to = (size_t)((const int64_t *)keys->data)[m - 1] + 1;
+    }
+    sz__run_parts(sz__scan_part, &job, parts);
+
+    /* The first of: part 0's error, part 0 unsorted, part 1's error, part 1
+     * unsorted or the cut out of order.  An error is the input's first: a
+     * part stops at its first error or disorder, whichever comes first. */
+    if ((st = p0->st) != SZ_OK) {
+        *err_pos = p0->err_pos;
+        goto done;
+    }
+    if (p0->bailed) goto bail;
+    if (parts == 2) {
+        if ((st = p1->st) != SZ_OK) {
+            *err_pos = p1->err_pos;
+            goto done;
+        }
+        if (p1->bailed || sz__key_cmp(keys, kind, m, m - 1) < 0) goto bail;
+    }
+
+    b->n_sessions = (size_t)(p0->sessions + p1->sessions);
+    if (parts == 2 && p0->sessions > 0) {
+        size_t k;
+        job.shift = p0->sessions;
+        job.shift_lo = m;
+        job.shift_hi = n;
+        job.shift_parts = sz__threads_for(n - m);
+        sz__run_parts(sz__shift_part, &job, job.shift_parts);
+        if (kind == SZ_KEYS_DENSE) {
+            for (k = p0->kf_to; k < p1->kf_to; k++) job.kf_dense[k] += p0->sessions;
+        } else {
+            for (k = 0; k < p1->kf.len; k++) p1->kf.v[k] += p0->sessions;
+        }
+    }
+    if (kind == SZ_KEYS_DENSE) {
+        size_t k = parts == 2 ? p1->kf_to : p0->kf_to;
+        /* codes after the last key's own no sessions; one more entry:
+         * key_first[n_keys] = n_sessions */
+        for (; k <= keys->n_codes; k++) job.kf_dense[k] = (int64_t)b->n_sessions;
+        b->key_first = job.kf_dense;
+        job.kf_dense = NULL;
+        b->n_keys = keys->n_codes;
+    } else {
+        size_t k, n0 = p0->kf.len;
+        for (k = 0; k < p1->kf.len; k++) {
+            if ((st = sz__vec_push(&p0->kf, p1->kf.v[k])) != SZ_OK) goto done;
+        }
+        if ((st = sz__vec_push(&p0->kf, (int64_t)b->n_sessions)) != SZ_OK) goto done;
+        b->n_keys = n0 + p1->kf.len;
+        b->key_first = p0->kf.v;
+        p0->kf.v = NULL;
+    }
     b->path = SZ_PATH_SORTED;
-    return SZ_OK;
+    goto done;
 
 bail:
     *bailed = 1;
     st = SZ_OK;
-fail:
-    SZ_FREE(kf.v);
+done:
+    SZ_FREE(job.kf_dense);
+    SZ_FREE(p0->kf.v);
+    SZ_FREE(p1->kf.v);
     return st;
 }
 
@@ -331,6 +480,32 @@ SZ_INLINE sz_status sz__pass_ordered(sz_batch *b, sz_table *tab,
     return SZ_OK;
 }
 
+/* A pass over [0, n) in `parts` parts: what each part needs. */
+typedef struct sz_range_job {
+    const sz_batch *b;
+    const sz_table *tab;
+    int64_t *kf;
+    int64_t *ids;
+    size_t n;
+    int parts;
+} sz_range_job;
+
+/* Table slots [lo, hi) into kf: each key's session count, -1 if dirty.
+ * Two parts write different keys' entries. */
+static void sz__counts_part(void *arg, int part)
+{
+    const sz_range_job *job = (const sz_range_job *)arg;
+    const sz_slot *slots = job->tab->slots;
+    int64_t *kf = job->kf;
+    size_t k, lo, hi;
+    sz__part_range(job->n, job->parts, part, &lo, &hi);
+    for (k = lo; k < hi; k++) {
+        const sz_slot *s = &slots[k];
+        if (s->nsess == 0) continue;
+        kf[s->kid] = (s->nsess & SZ_DIRTY) ? -1 : (int64_t)s->nsess;
+    }
+}
+
 /* Per-key session counts from the table into kf (n_keys + 1 entries, the
  * future key_first).  Dirty keys get 0, their bit in `dirty` (if given),
  * and their rank among dirty keys, in key id order, in dirty_rank. */
@@ -338,17 +513,16 @@ static void sz__counts_from_table(const sz_batch *b, const sz_table *tab,
                                   int kind, int64_t *kf, uint64_t *dirty,
                                   uint32_t *dirty_rank, uint32_t *dirty_kids)
 {
-    size_t k, cap = kind == SZ_KEYS_DENSE ? b->n_keys : tab->mask + 1;
+    sz_range_job job;
+    size_t k;
     uint32_t d = 0;
     memset(kf, 0, (b->n_keys + 1) * sizeof *kf);
-    for (k = 0; k < cap; k++) {
-        const sz_slot *s = &tab->slots[k];
-        if (s->nsess == 0) continue;
-        if (s->nsess & SZ_DIRTY)
-            kf[s->kid] = -1;
-        else
-            kf[s->kid] = s->nsess;
-    }
+    memset(&job, 0, sizeof job);
+    job.tab = tab;
+    job.kf = kf;
+    job.n = kind == SZ_KEYS_DENSE ? b->n_keys : tab->mask + 1;
+    job.parts = sz__threads_for(job.n);
+    sz__run_parts(sz__counts_part, &job, job.parts);
     if (dirty == NULL) return;
     memset(dirty, 0, ((b->n_keys + 63) / 64) * sizeof *dirty);
     for (k = 0; k < b->n_keys; k++) {
@@ -374,17 +548,32 @@ static void sz__prefix_key_first(sz_batch *b, int64_t *kf)
     b->n_sessions = (size_t)kf[b->n_keys];
 }
 
-/* Second pass of ORDERED: local << 32 | kid becomes key_first[kid] + local. */
-static void sz__globalize(const sz_batch *b, int64_t *ids, size_t n)
+/* Second pass of ORDERED over ids[lo, hi): local << 32 | kid becomes
+ * key_first[kid] + local. */
+static void sz__globalize_part(void *arg, int part)
 {
-    const int64_t *kf = b->key_first;
-    size_t i;
-    for (i = 0; i < n; i++) {
+    const sz_range_job *job = (const sz_range_job *)arg;
+    const int64_t *kf = job->b->key_first;
+    int64_t *ids = job->ids;
+    size_t i, lo, hi;
+    sz__part_range(job->n, job->parts, part, &lo, &hi);
+    for (i = lo; i < hi; i++) {
         uint64_t v = (uint64_t)ids[i];
-        if (i + SZ_PREFETCH_DIST < n)
+        if (i + SZ_PREFETCH_DIST < hi)
             SZ_PREFETCH_R(&kf[(uint32_t)ids[i + SZ_PREFETCH_DIST]]);
         ids[i] = kf[(uint32_t)v] + (int64_t)(v >> 32);
     }
+}
+
+static void sz__globalize(const sz_batch *b, int64_t *ids, size_t n)
+{
+    sz_range_job job;
+    memset(&job, 0, sizeof job);
+    job.b = b;
+    job.ids = ids;
+    job.n = n;
+    job.parts = sz__threads_for(n);
+    sz__run_parts(sz__globalize_part, &job, job.parts);
 }
 
 /* ---- SORTING: redo the dirty keys -------------------------------------- */
@@ -538,27 +727,6 @@ done:
     SZ_FREE(dirty_rank);
     SZ_FREE(dirty_kids);
     return st;
-}
-
-static sz_status sz__assign_sorted(sz_batch *b, const sz_keys *keys, int kind,
-                                   int mode, const int64_t *times, size_t n,
-                                   int64_t *ids, int *bailed, size_t *err_pos)
-{
-#define SZ_SCAN(K)                                                           \
-    (mode == SZ_CAP_RESTART                                                  \
-         ? sz__scan_sorted(b, keys, K, SZ_CAP_RESTART, times, n, ids, bailed, \
-                           err_pos)                                          \
-     : mode == SZ_CAP_FIXED                                                  \
-         ? sz__scan_sorted(b, keys, K, SZ_CAP_FIXED, times, n, ids, bailed,  \
-                           err_pos)                                          \
-         : sz__scan_sorted(b, keys, K, SZ_CAP_NONE, times, n, ids, bailed,   \
-                           err_pos))
-    switch (kind) {
-    case SZ_KEYS_INT64: return SZ_SCAN(SZ_KEYS_INT64);
-    case SZ_KEYS_BYTES: return SZ_SCAN(SZ_KEYS_BYTES);
-    default: return SZ_SCAN(SZ_KEYS_DENSE);
-    }
-#undef SZ_SCAN
 }
 
 sz_status sz_batch_assign(sz_batch **out, const sz_keys *keys,

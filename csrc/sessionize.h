@@ -59,6 +59,13 @@ typedef enum sz_status {
                                   another version or of a foreign format */
 } sz_status;
 
+/* The most threads one call may use: 1 runs everything on the caller's
+ * thread; 0 (the default) or more lets a call over a large input (2^18
+ * events or more) run its passes in two parts at once when the machine has
+ * two cores or more.  Results never depend on it.  Process-wide; set it
+ * before calls begin. */
+void sz_set_threads(int n);
+
 /* Returns a static, human-readable name for a status; never NULL. */
 const char *sz_strerror(sz_status status);
 

@@ -129,6 +129,36 @@ void sz__huge_hint(void *p, size_t bytes);
 void sz_test_estimate(int on);
 #endif
 
+/* ---- two parts at once (parallel.c) ----------------------------------- */
+
+/* One part of a pass: part is 0 (on the caller's thread) or 1. */
+typedef void (*sz_part_fn)(void *arg, int part);
+
+/* How many parts (1 or 2) a pass over n events should be cut in: 2 when n
+ * is large, the machine has two cores and sz_set_threads() allows it. */
+int sz__threads_for(size_t n);
+
+/* Runs fn(arg, 0) and, if parts is 2, fn(arg, 1) at the same time on a
+ * second thread (or after it, when no thread can be had); returns when
+ * both are done. */
+void sz__run_parts(sz_part_fn fn, void *arg, int parts);
+
+/* The share [*lo, *hi) of [0, n) that part `part` of `parts` (1 or 2)
+ * takes: all of it, or a half, cut at a multiple of 8 so two parts never
+ * write the same cache line of an array of 8-byte items. */
+SZ_INLINE void sz__part_range(size_t n, int parts, int part, size_t *lo, size_t *hi)
+{
+    size_t mid = parts == 2 ? (n / 2) & ~(size_t)7 : n;
+    *lo = part ? mid : 0;
+    *hi = part ? n : mid;
+}
+
+#ifdef SZ_TESTING
+/* Test builds only: passes over at least n events (n > 0) run in two
+ * parts; 0 restores the default, so small tests reach the parallel code. */
+void sz_test_parallel_min(size_t n);
+#endif
+
 /* ---- the session rule -------------------------------------------------- */
 
 /*

@@ -1963,6 +1963,20 @@ int main(void)
     test_element_errors();
     test_sorts();
     test_alloc_failures();
+    /* The same cases again with every pass over 16 events or more cut in
+     * two parts on two threads (parallel.c): no result may change.  The
+     * allocation walks stay single-threaded (see alloc.c). */
+    printf("-- again, passes run in two parts on two threads\n");
+    sz_set_threads(2);
+    sz_test_parallel_min(16);
+    test_hand();
+    test_jitter();
+    test_random();
+    test_extreme_random();
+    test_big();
+    test_element_errors();
+    sz_test_parallel_min(0);
+    sz_set_threads(0);
     printf("%ld passed, %ld failed\n", n_pass, n_fail);
     return n_fail ? 1 : 0;
 }
