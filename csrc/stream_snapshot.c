@@ -204,7 +204,7 @@ static sz_status sz__read_unit(sz__r *r, sz_stream *s, uint32_t ki,
         s->units[*tail].next = u;
     *tail = u;
     if (n_ev > 0) {
-        if (sz__stream_grow32((void **)&x->ev, &x->cap_ev, n_ev, sizeof *x->ev)
+        if (sz__grow32((void **)&x->ev, &x->cap_ev, n_ev, sizeof *x->ev)
             != SZ_OK)
             return SZ_ERR_NOMEM;
         for (i = 0; i < n_ev; i++) {
@@ -223,7 +223,7 @@ static sz_status sz__read_unit(sz__r *r, sz_stream *s, uint32_t ki,
             return SZ_ERR_SNAPSHOT;
     }
     if (n_fired > 0) {
-        if (sz__stream_grow32((void **)&x->fired, &x->cap_fired, n_fired,
+        if (sz__grow32((void **)&x->fired, &x->cap_fired, n_fired,
                               sizeof *x->fired) != SZ_OK)
             return SZ_ERR_NOMEM;
         for (i = 0; i < n_fired; i++) {
