@@ -470,8 +470,9 @@ static void test_api(void)
     CHECK(sz_ctr_stream_new(&c, &s) == SZ_OK);
     CHECK(sz_ctr_stream_advance(s, 5) == SZ_ERR_PARAM);
     CHECK(sz_ctr_stream_push(s, k, NULL, kd, t, 2, 0, &done, &pos) == SZ_ERR_PARAM);
-    CHECK(sz_ctr_stream_restore((const unsigned char *)"SZCTRSTR", 8, &s) == SZ_ERR_SNAPSHOT);
     sz_ctr_stream_free(s);
+    CHECK(sz_ctr_stream_restore((const unsigned char *)"SZCTRSTR", 8, &s) == SZ_ERR_SNAPSHOT);
+    CHECK(s == NULL);
     group_end("");
 }
 
