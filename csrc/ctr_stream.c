@@ -529,6 +529,14 @@ int sz_ctr_stream_has_key(const sz_ctr_stream *s, uint64_t key, uint32_t ns)
     return sz__keytab_find(&s->tab, key, ns) != NIL;
 }
 
+size_t sz_ctr_stream_keys_in(const sz_ctr_stream *s, uint32_t ns)
+{
+    size_t n = 0;
+    uint32_t i;
+    for (i = 0; i < s->n_keys_cap; i++) n += s->keys[i].live && s->keys[i].ns == ns;
+    return n;
+}
+
 sz_status sz_ctr_stream_advance(sz_ctr_stream *s, int64_t wm)
 {
     sz_status st;

@@ -541,6 +541,10 @@ sz_status sz_ctr_stream_push(sz_ctr_stream *stream, const uint64_t *keys,
 /* Whether the stream holds anything for key (k, ns). */
 int sz_ctr_stream_has_key(const sz_ctr_stream *stream, uint64_t key, uint32_t ns);
 
+/* How many keys of namespace ns the stream holds (a binding checks its
+ * handles against a restored snapshot with it). */
+size_t sz_ctr_stream_keys_in(const sz_ctr_stream *stream, uint32_t ns);
+
 /* Moves the watermark to max(watermark, wm) and emits what that closes.
  * SZ_ERR_PARAM without times; SZ_ERR_NOMEM as for push. */
 sz_status sz_ctr_stream_advance(sz_ctr_stream *stream, int64_t wm);

@@ -605,7 +605,10 @@ static PyObject *cs_setstate(CtrStreamObject *self, PyObject *args)
             goto bad;
         }
     }
-    if (PyDict_Size(kh) != PyDict_Size(hk)) goto bad;
+    /* every handle a held key, and every held key a handle */
+    if (PyDict_Size(kh) != PyDict_Size(hk)
+        || (size_t)PyDict_Size(hk) != sz_ctr_stream_keys_in(s, 1))
+        goto bad;
     sz_ctr_stream_free(self->s);
     self->s = s;
     Py_XSETREF(self->km.key_handles, kh);

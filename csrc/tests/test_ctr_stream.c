@@ -463,6 +463,7 @@ static void test_api(void)
     }
     CHECK(sz_ctr_stream_push(s, k, NULL, kd, t, 2, 0, &done, &pos) == SZ_OK && done == 2);
     CHECK(sz_ctr_stream_has_key(s, 1, 0) && !sz_ctr_stream_has_key(s, 2, 0));
+    CHECK(sz_ctr_stream_keys_in(s, 0) == 1 && sz_ctr_stream_keys_in(s, 1) == 0);
     sz_ctr_stream_free(s);
     sz_ctr_stream_free(NULL);
     c.times = 0;
