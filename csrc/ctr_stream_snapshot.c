@@ -21,6 +21,7 @@
  * stream that misbehaves.  Nothing is returned unless all of it is valid.
  */
 #include "sz_ctr_stream_internal.h"
+#include "sz_snapshot.h"
 
 static const char sz__cmagic[8] = {'S', 'Z', 'C', 'T', 'R', 'S', 'T', 'R'};
 #define SZ_CSNAP_VERSION 1u
@@ -32,20 +33,6 @@ static const char sz__cmagic[8] = {'S', 'Z', 'C', 'T', 'R', 'S', 'T', 'R'};
 #define BUF_BYTES (8 + 8 + 4)
 
 /* ---- writing ------------------------------------------------------------ */
-
-typedef struct sz__cw {
-    unsigned char *p;
-} sz__cw;
-
-static void w_bytes(sz__cw *w, const void *v, size_t n)
-{
-    memcpy(w->p, v, n);
-    w->p += n;
-}
-static void w_u32(sz__cw *w, uint32_t v) { w_bytes(w, &v, 4); }
-static void w_i32(sz__cw *w, int32_t v) { w_bytes(w, &v, 4); }
-static void w_u64(sz__cw *w, uint64_t v) { w_bytes(w, &v, 8); }
-static void w_i64(sz__cw *w, int64_t v) { w_bytes(w, &v, 8); }
 
 size_t sz_ctr_stream_snapshot_size(const sz_ctr_stream *s)
 {
@@ -63,7 +50,7 @@ size_t sz_ctr_stream_snapshot_size(const sz_ctr_stream *s)
 sz_status sz_ctr_stream_snapshot(const sz_ctr_stream *s, unsigned char *buf,
                                  size_t len)
 {
-    sz__cw w;
+    sz__w w;
     uint32_t k, j;
     if (s == NULL || buf == NULL || len < sz_ctr_stream_snapshot_size(s))
         return SZ_ERR_PARAM;
@@ -115,26 +102,6 @@ sz_status sz_ctr_stream_snapshot(const sz_ctr_stream *s, unsigned char *buf,
 
 /* ---- reading ------------------------------------------------------------ */
 
-typedef struct sz__cr {
-    const unsigned char *p, *end;
-    int bad;
-} sz__cr;
-
-static void r_bytes(sz__cr *r, void *v, size_t n)
-{
-    if ((size_t)(r->end - r->p) < n) {
-        r->bad = 1;
-        memset(v, 0, n);
-        return;
-    }
-    memcpy(v, r->p, n);
-    r->p += n;
-}
-static uint32_t r_u32(sz__cr *r) { uint32_t v; r_bytes(r, &v, 4); return v; }
-static int32_t r_i32(sz__cr *r) { int32_t v; r_bytes(r, &v, 4); return v; }
-static uint64_t r_u64(sz__cr *r) { uint64_t v; r_bytes(r, &v, 8); return v; }
-static int64_t r_i64(sz__cr *r) { int64_t v; r_bytes(r, &v, 8); return v; }
-
 /* A time the stream could hold: valid for the rule, and an ordinal's when
  * there are no times. */
 static int sz__ok_time(const sz_ctr_stream *s, int64_t t)
@@ -142,7 +109,7 @@ static int sz__ok_time(const sz_ctr_stream *s, int64_t t)
     return sz__time_check(&s->rule, t) == SZ_OK && (s->cfg.times || t >= 0);
 }
 
-static sz_status sz__read_key(sz__cr *r, sz_ctr_stream *s)
+static sz_status sz__read_key(sz__r *r, sz_ctr_stream *s)
 {
     uint64_t key = r_u64(r);
     uint32_t ns = r_u32(r);
@@ -214,7 +181,7 @@ static sz_status sz__read_key(sz__cr *r, sz_ctr_stream *s)
 sz_status sz_ctr_stream_restore(const unsigned char *buf, size_t len,
                                 sz_ctr_stream **out)
 {
-    sz__cr r;
+    sz__r r;
     char magic[8];
     sz_ctr_stream_config c;
     sz_ctr_stream *s = NULL;
