@@ -48,5 +48,6 @@ setup(
     ext_modules=[
         extension("sessionize._core", "sessionize/_core.c"),
         extension("sessionize._stream", "sessionize/_stream.c"),
+        extension("sessionize._ctr_stream", "sessionize/_ctr_stream.c"),
     ],
 )

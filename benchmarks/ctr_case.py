@@ -7,8 +7,9 @@ search (one to a handful of times), get results, click some of them, and
 close the app (or time out, or just leave), sessions hours apart, events
 seconds apart, all users interleaved in time order.  `run(n)` times
 `search_ctr` in its array forms (without times, as the first Bytewax seed
-runs; with times and a 30-minute gap) and, on a smaller slice, its list of
-events form; it times the peers (a vectorized pandas idiom, and the seed's
+runs; with times and a 30-minute gap), the streaming form
+(`SearchSessionizer.push_many` on chunks of 100 k events, then `flush`, both
+ways) and, on a smaller slice, its list of events form; it times the peers (a vectorized pandas idiom, and the seed's
 own pure-Python logic on a slice) and checks that every one gives exactly
 the rows search_ctr gives.  A wrong answer is reported, not timed.
 
@@ -183,6 +184,30 @@ def to_events(users, kinds, times=None):
 
 # ---- timing ------------------------------------------------------------------------
 
+def stream_ctr(users, kinds, times=None, gap=None, chunk=100_000):
+    """The streaming form: SearchSessionizer.push_many on chunks, then flush;
+    its rows as (session, search, clicks) arrays."""
+    sz = sessionize.SearchSessionizer(gap)
+    rows = []
+    for i in range(0, len(users), chunk):
+        rows += sz.push_many(users[i:i + chunk], kinds[i:i + chunk],
+                             None if times is None else times[i:i + chunk])
+    rows += sz.flush()
+    return rows
+
+
+def same_rows(rows, table) -> bool:
+    """Streamed rows == a search_ctr table's, grouped into the same sessions
+    (the numbering may differ: each call orders only what it closes)."""
+    def grouped(triples):
+        sessions: dict = {}
+        for session, search, clicks in triples:
+            sessions.setdefault(session, []).append((search, clicks))
+        return sorted(sessions.values())
+    return grouped((r.session, r.search, r.clicks) for r in rows) == grouped(
+        zip(table.session.tolist(), table.search.tolist(), table.clicks.tolist()))
+
+
 def best_of(fn, reps):
     best, result = float("inf"), None
     for _ in range(reps):
@@ -209,6 +234,17 @@ def run(n: int = 10_000_000, n_users: int | None = None, reps: int = 5,
     sec, t_times = best_of(lambda: sessionize.search_ctr(users, kinds, times), reps)
     out.update(arrays_times_s=sec, arrays_times_eps=n / sec)
     assert t_times.search.tolist() == t.search.tolist()  # the log is in time order
+
+    # the streaming form, chunks of 100 k, beside the batch
+    sec, rows = best_of(lambda: stream_ctr(users, kinds), max(1, reps // 2))
+    ok = same_rows(rows, t)
+    out.update(stream_s=sec if ok else None, stream_eps=n / sec if ok else None,
+               stream_ok=ok)
+    sec, rows = best_of(lambda: stream_ctr(users, kinds, times, GAP_MS), max(1, reps // 2))
+    ok = same_rows(rows, t_gap)
+    out.update(stream_gap_s=sec if ok else None, stream_gap_eps=n / sec if ok else None,
+               stream_gap_ok=ok)
+    del rows
 
     m = min(n, list_events)
     events = to_events(users[:m], kinds[:m])
@@ -254,6 +290,13 @@ def main() -> None:
           f"{r['arrays_times_eps']/1e6:6.1f} M events/s")
     print(f"search_ctr(..., times, gap=30min)     {r['arrays_gap_s']*1e3:8.1f} ms  "
           f"{r['arrays_gap_eps']/1e6:6.1f} M events/s")
+    for name, label in (("stream", "SearchSessionizer.push_many (100 k)  "),
+                        ("stream_gap", "  ... with times, gap=30min        ")):
+        if r[f"{name}_ok"]:
+            print(f"{label}  {r[f'{name}_s']*1e3:8.1f} ms  "
+                  f"{r[f'{name}_eps']/1e6:6.1f} M events/s")
+        else:
+            print(f"{label}: WRONG ANSWER")
     print(f"search_ctr(events), {r['list_events']:,} objects  {r['list_s']*1e3:8.1f} ms  "
           f"{r['list_eps']/1e6:6.1f} M events/s")
     if "pandas_ok" in r:

@@ -10,6 +10,11 @@ orders, N from 10 thousand to 10 million events.
                                        differs; writes only to a temporary directory
     python benchmarks/run.py --report  RESULTS.md and plots again from results.json
 
+After the sessionization peers, the search-CTR case (ctr_case.py: search_ctr
+in its forms, the streaming SearchSessionizer, pandas, the seed's Python) runs
+on 10 million events (--quick: 20 thousand, every answer checked); its
+figures go to results.json under "ctr".  --no-ctr skips it.
+
 The peers are in peers.py (PEERS); each is measured in its own fresh process
 by measure.py.  A partial run (--peers, --sizes, --orders) writes to a
 temporary directory unless --out is given, so it never overwrites the full
@@ -194,6 +199,9 @@ def main(argv=None) -> int:
     ap.add_argument("--budget", type=float, default=10.0,
                     help="seconds after which a peer's runs stop repeating (default 10)")
     ap.add_argument("--out", help="directory for RESULTS.md, results.json, plots/")
+    ap.add_argument("--no-ctr", action="store_true", help="skip the search-CTR case")
+    ap.add_argument("--ctr-events", type=int,
+                    help="events of the search-CTR case (full: 10 M, quick: 20 k)")
     args = ap.parse_args(argv)
 
     if args.report:
@@ -222,20 +230,42 @@ def main(argv=None) -> int:
     records = measure_all(sizes, orders, peers, reps=reps, budget=args.budget,
                           timeout=300 if args.quick else 1800, quick=args.quick,
                           log=lambda s: print(s, flush=True))
+    ctr = None
+    if not args.no_ctr:
+        import ctr_case
+        n_ctr = args.ctr_events or (20_000 if args.quick else 10_000_000)
+        print(f"search-CTR case: {n_ctr:,} events", flush=True)
+        ctr = ctr_case.run(n_ctr, reps=reps, list_events=min(n_ctr, 1_000_000),
+                           python_events=min(n_ctr, 1_000_000))
+        for k in ("arrays_eps", "arrays_gap_eps", "stream_eps", "stream_gap_eps"):
+            if ctr.get(k):
+                print(f"  {k:16s} {ctr[k]/1e6:7.1f} M events/s", flush=True)
     settings = {"sizes": sizes, "orders": orders, "gap_ms": GAP_MS, "seed": SEED,
                 "reps": reps, "budget_s": args.budget, "quick": args.quick,
                 "max_others_cores": MAX_OTHERS_CORES, "disturbed_min_s": DISTURBED_MIN_S,
                 "wall_s": round(time.perf_counter() - t0, 1)}
     write_outputs(out_dir, records, settings, machine.describe())
+    if ctr is not None:
+        path = os.path.join(out_dir, "results.json")
+        with open(path) as f:
+            saved = json.load(f)
+        saved["ctr"] = ctr
+        with open(path, "w") as f:
+            json.dump(saved, f, indent=1)
+            f.write("\n")
     wrong = [r for r in records if not r["ok"]]
+    ctr_wrong = [k for k, v in (ctr or {}).items() if k.endswith("_ok") and not v]
     print(f"\n{len(records)} measurements in {time.perf_counter() - t0:.0f} s; "
           f"wrote {os.path.join(out_dir, 'RESULTS.md')} and {os.path.join(out_dir, 'plots')}")
     for r in wrong:
         print(f"WRONG: {r['peer']} on {r['order']} N={r['n']}: {r['problem']}")
+    for k in ctr_wrong:
+        print(f"WRONG: search-CTR peer {k[:-3]} disagrees with search_ctr")
     if args.quick:
-        print("quick: every peer's partition is the same as sessionize's" if not wrong
-              else f"quick: {len(wrong)} answers differ")
-    return 1 if wrong else 0
+        print("quick: every peer's answer is the same as sessionize's"
+              if not wrong and not ctr_wrong
+              else f"quick: {len(wrong) + len(ctr_wrong)} answers differ")
+    return 1 if wrong or ctr_wrong else 0
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@
  *      or in chunks, a watermark, late data, update mode, snapshots.
  *   3. The search-session click-through-rate reduction: sz_ctr_run() turns
  *      events with a kind (APP_OPEN, SEARCH, ...) into one row per search;
- *      sz_ctr_fill() writes the rows.
+ *      sz_ctr_fill() writes the rows.  Its streaming form, sz_ctr_stream,
+ *      takes events in chunks and emits a user session's rows when the
+ *      session closes, with a watermark, late events and snapshots.
  *
  * Conventions
  *   - Every fallible function returns an sz_status; SZ_OK is 0.  Results go
@@ -451,6 +453,144 @@ sz_status sz_ctr_fill(const sz_ctr *ctr, const sz_ctr_columns *columns);
 
 /* Releases a reduction; accepts NULL. */
 void sz_ctr_free(sz_ctr *ctr);
+
+/* ---------------------------------------------------------------------------
+ * Tier 3, streaming: sz_ctr_stream
+ *
+ * The same rule as sz_ctr_run() (sz_ctr.h holds its one definition), over
+ * events pushed in chunks.  Each event gets an ordinal: its arrival number
+ * since the stream was created, counting every pushed event, late ones too
+ * (so pushing a batch input in order gives the batch's input positions).
+ *
+ * Times: with config.times, every event has one; the watermark is the
+ * largest time seen minus `delay`, or what sz_ctr_stream_advance() sets,
+ * and never moves back.  Without times, an event's time is its ordinal:
+ * every event is processed as it arrives, and there is no gap rule.
+ *   - An event with t < watermark is late: counted, reported (SZ_CTR_OUT_LATE)
+ *     and otherwise ignored.  An event with t >= watermark is never late.
+ *   - Per key, the events with t <= watermark form an immutable prefix that
+ *     the rule has consumed, in (t, ordinal) order; the events after the
+ *     watermark wait in a small per-key buffer and enter the prefix when
+ *     the watermark reaches them.
+ *   - A user session closes, and its rows are emitted, at its APP_CLOSE or
+ *     TIMEOUT once that event is in the prefix; by the gap rule once the
+ *     watermark is a gap past its last event; and at sz_ctr_stream_flush().
+ * A key with no search open and nothing buffered holds no memory.
+ *
+ * Every call that can emit (push, advance, flush) first clears the output,
+ * then fills it: the rows of the sessions the call closed, in close order
+ * (as sz_ctr_run() orders them: close moment, then gap closes before or
+ * after event closes as `inclusive` says, then the ordinal of the closing
+ * (or, for a gap close, the last) event; flushed sessions last, by their
+ * first search), each session's searches in time order; then the late
+ * events and freed keys, in the order they happened.
+ * ------------------------------------------------------------------------- */
+
+typedef struct sz_ctr_stream sz_ctr_stream;
+
+typedef struct sz_ctr_stream_config {
+    int64_t gap;     /* > 0: the gap rule (needs times); 0: none */
+    int inclusive;   /* as in sz_ctr_params */
+    int times;       /* nonzero: every event has a time; zero: arrival order
+                        is time order */
+    int64_t delay;   /* >= 0 (0 without times): watermark = largest time - delay */
+    int min_is_nat;  /* as in sz_params */
+} sz_ctr_stream_config;
+
+typedef enum sz_ctr_out_kind {
+    SZ_CTR_OUT_ROW = 0,       /* a search of a closed session */
+    SZ_CTR_OUT_LATE = 1,      /* a late event: pos, key, time, search (its
+                                 ordinal), clicks (its kind) */
+    SZ_CTR_OUT_KEY_FREED = 2  /* a key of namespace != 0 holds nothing any
+                                 more: its handle may be forgotten */
+} sz_ctr_out_kind;
+
+typedef struct sz_ctr_stream_out {
+    int kind;          /* an sz_ctr_out_kind */
+    uint32_t key_ns;
+    uint64_t key;
+    uint64_t session;  /* ROW: the session's number, 0, 1, ... in emission
+                          order over the stream's life */
+    uint64_t search;   /* ROW: the SEARCH event's ordinal; LATE: the event's */
+    int64_t time;      /* ROW: the SEARCH's time; LATE: the event's (ordinals
+                          without times) */
+    int64_t clicks;    /* ROW: CLICKs in the search's part; LATE: the kind */
+    size_t pos;        /* LATE: the event's position in its call */
+} sz_ctr_stream_out;
+
+/* Creates a stream.  SZ_OK, SZ_ERR_PARAM (gap < 0, delay < 0, a gap or a
+ * delay without times) or SZ_ERR_NOMEM. */
+sz_status sz_ctr_stream_new(const sz_ctr_stream_config *config,
+                            sz_ctr_stream **out);
+
+/* Releases a stream; accepts NULL. */
+void sz_ctr_stream_free(sz_ctr_stream *stream);
+
+void sz_ctr_stream_config_get(const sz_ctr_stream *stream,
+                              sz_ctr_stream_config *config);
+
+/*
+ * Pushes n events (one or a chunk): keys[i] in namespace ns[i] (ns NULL:
+ * all namespace 0), kinds[i] an sz_event_kind, times[i] (NULL exactly when
+ * the stream has no times).  Every kind and time is checked before any
+ * event is applied: SZ_ERR_KIND, SZ_ERR_TIME_NAT or SZ_ERR_TIME_OVERFLOW
+ * (times[i] + gap) fail the whole call with *err_pos set and nothing
+ * changed.  With stop_at_late, the call stops after the first late event
+ * (reported and counted).  *n_done receives how many events were consumed.
+ * SZ_ERR_NOMEM leaves a consistent stream that has consumed *n_done events;
+ * the output holds everything those events emitted.
+ */
+sz_status sz_ctr_stream_push(sz_ctr_stream *stream, const uint64_t *keys,
+                             const uint8_t *ns, const uint8_t *kinds,
+                             const int64_t *times, size_t n, int stop_at_late,
+                             size_t *n_done, size_t *err_pos);
+
+/* Whether the stream holds anything for key (k, ns). */
+int sz_ctr_stream_has_key(const sz_ctr_stream *stream, uint64_t key, uint32_t ns);
+
+/* How many keys of namespace ns the stream holds (a binding checks its
+ * handles against a restored snapshot with it). */
+size_t sz_ctr_stream_keys_in(const sz_ctr_stream *stream, uint32_t ns);
+
+/* Moves the watermark to max(watermark, wm) and emits what that closes.
+ * SZ_ERR_PARAM without times; SZ_ERR_NOMEM as for push. */
+sz_status sz_ctr_stream_advance(sz_ctr_stream *stream, int64_t wm);
+
+/* End of input: the buffered events enter (as an advance to the largest
+ * time seen would take them), the sessions that time has passed close by
+ * the gap rule, and every session still open closes, after those, in the
+ * order of their first search; sz_ctr_run(flush=1) does the same.  The
+ * watermark becomes +infinity: every later event is late. */
+sz_status sz_ctr_stream_flush(sz_ctr_stream *stream);
+
+/* The records of the last push/advance/flush; valid until the next call. */
+const sz_ctr_stream_out *sz_ctr_stream_output(const sz_ctr_stream *stream,
+                                              size_t *n);
+
+typedef struct sz_ctr_stream_stats {
+    int64_t watermark;     /* INT64_MIN before any event or advance;
+                              INT64_MAX after a flush */
+    uint64_t late_count;   /* late events so far */
+    uint64_t events;       /* events pushed so far (the next ordinal) */
+    uint64_t sessions;     /* sessions emitted so far (the next number) */
+    size_t keys;           /* keys holding state */
+    size_t open_sessions;  /* keys with a search open */
+    size_t open_searches;  /* searches of those sessions */
+    size_t buffered;       /* events waiting for the watermark */
+    size_t bytes;          /* memory held by the stream */
+} sz_ctr_stream_stats;
+
+void sz_ctr_stream_stats_get(const sz_ctr_stream *stream,
+                             sz_ctr_stream_stats *stats);
+
+/* Snapshots, as sz_stream's: versioned ("SZCTRSTR" 1), checksummed; the
+ * restore validates everything (SZ_ERR_SNAPSHOT) before returning a stream
+ * that continues exactly as the original would have. */
+size_t sz_ctr_stream_snapshot_size(const sz_ctr_stream *stream);
+sz_status sz_ctr_stream_snapshot(const sz_ctr_stream *stream, unsigned char *buf,
+                                 size_t len);
+sz_status sz_ctr_stream_restore(const unsigned char *buf, size_t len,
+                                sz_ctr_stream **out);
 
 /* ---------------------------------------------------------------------------
  * Time conversion helpers

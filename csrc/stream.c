@@ -40,29 +40,6 @@
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static sz_status sz__grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    size_t c = *cap ? *cap : 16;
-    void *q;
-    if (need <= *cap) return SZ_OK;
-    while (c < need) c = c > SIZE_MAX / 2 ? need : c * 2;
-    q = SZ_REALLOC(*p, sz__mul_size(c, size));
-    if (q == NULL) return SZ_ERR_NOMEM;
-    *p = q;
-    *cap = c;
-    return SZ_OK;
-}
-
-static sz_status sz__grow32(void **p, uint32_t *cap, size_t need, size_t size)
-{
-    size_t c = *cap;
-    sz_status st;
-    if (need > UINT32_MAX - 1) return SZ_ERR_NOMEM;
-    st = sz__grow(p, &c, need, size);
-    if (st == SZ_OK) *cap = c > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)c;
-    return st;
-}
-
 /* The last time an event can have and still join a session ending at
  * `end`: end + gap (inclusive) or end + gap - 1. */
 SZ_INLINE int64_t sz__gap_reach(const sz_stream *s, int64_t end)
@@ -212,73 +189,6 @@ static void sz__out_sort(sz_stream *s, size_t from)
     }
 }
 
-/* ---- the key table ------------------------------------------------------ */
-
-SZ_INLINE size_t sz__slot_of(const sz_stream *s, uint64_t key, uint32_t ns)
-{
-    return (size_t)sz__hash_u64(key ^ ((uint64_t)ns << 59 | ns))
-           & (s->n_slots - 1);
-}
-
-static uint32_t sz__find(const sz_stream *s, uint64_t key, uint32_t ns)
-{
-    size_t i = sz__slot_of(s, key, ns);
-    for (;;) {
-        const sz__slot *sl = &s->slots[i];
-        if (sl->idx == NIL) return NIL;
-        if (sl->key == key && sl->ns == ns) return sl->idx;
-        i = (i + 1) & (s->n_slots - 1);
-    }
-}
-
-static void sz__slot_put(sz__slot *slots, size_t n_slots, size_t start,
-                         uint64_t key, uint32_t ns, uint32_t idx)
-{
-    size_t i = start;
-    while (slots[i].idx != NIL) i = (i + 1) & (n_slots - 1);
-    slots[i].key = key;
-    slots[i].ns = ns;
-    slots[i].idx = idx;
-}
-
-static sz_status sz__slots_resize(sz_stream *s, size_t n_slots)
-{
-    sz__slot *ns = (sz__slot *)SZ_MALLOC(sz__mul_size(n_slots, sizeof *ns));
-    size_t i;
-    if (ns == NULL) return SZ_ERR_NOMEM;
-    for (i = 0; i < n_slots; i++) ns[i].idx = NIL;
-    for (i = 0; i < s->n_slots; i++) {
-        const sz__slot *sl = &s->slots[i];
-        if (sl->idx != NIL)
-            sz__slot_put(ns, n_slots, (size_t)sz__hash_u64(sl->key ^ ((uint64_t)sl->ns << 59 | sl->ns)) & (n_slots - 1),
-                         sl->key, sl->ns, sl->idx);
-    }
-    SZ_FREE(s->slots);
-    s->slots = ns;
-    s->n_slots = n_slots;
-    return SZ_OK;
-}
-
-/* Backward-shift deletion keeps linear probing's chains intact. */
-static void sz__slot_del(sz_stream *s, uint64_t key, uint32_t ns)
-{
-    size_t mask = s->n_slots - 1, i = sz__slot_of(s, key, ns), j;
-    while (!(s->slots[i].key == key && s->slots[i].ns == ns)) i = (i + 1) & mask;
-    j = i;
-    for (;;) {
-        size_t home;
-        j = (j + 1) & mask;
-        if (s->slots[j].idx == NIL) break;
-        home = sz__slot_of(s, s->slots[j].key, s->slots[j].ns);
-        /* move j back to i unless its home lies cyclically in (i, j] */
-        if (((j - home) & mask) >= ((j - i) & mask)) {
-            s->slots[i] = s->slots[j];
-            i = j;
-        }
-    }
-    s->slots[i].idx = NIL;
-}
-
 /* ---- pools ------------------------------------------------------------- */
 
 static uint32_t sz__unit_alloc(sz_stream *s)
@@ -349,71 +259,13 @@ static sz_status sz__unit_push_ev(sz_stream *s, sz__unit *u, uint32_t at,
     return SZ_OK;
 }
 
-/* ---- the heap of keys by due ------------------------------------------- */
+/* ---- the heap of keys by due (sz_keytab.h) ----------------------------- */
 
-static void sz__heap_set(sz_stream *s, uint32_t pos, sz__heap_node nd)
-{
-    s->heap[pos] = nd;
-    s->keys[nd.k].heap_pos = pos;
-}
+#define SZ_KEYS_POS(s) SZ_HEAP_POS((s)->keys, heap_pos)
 
-static void sz__heap_up(sz_stream *s, uint32_t pos)
+static sz_status sz__heap_push_key(sz_stream *s, uint32_t k, int64_t due)
 {
-    sz__heap_node nd = s->heap[pos];
-    while (pos > 0) {
-        uint32_t p = (pos - 1) / 2;
-        if (s->heap[p].due <= nd.due) break;
-        sz__heap_set(s, pos, s->heap[p]);
-        pos = p;
-    }
-    sz__heap_set(s, pos, nd);
-}
-
-static void sz__heap_down(sz_stream *s, uint32_t pos)
-{
-    sz__heap_node nd = s->heap[pos];
-    for (;;) {
-        uint32_t c = 2 * pos + 1;
-        if (c >= s->heap_n) break;
-        if (c + 1 < s->heap_n && s->heap[c + 1].due < s->heap[c].due) c++;
-        if (s->heap[c].due >= nd.due) break;
-        sz__heap_set(s, pos, s->heap[c]);
-        pos = c;
-    }
-    sz__heap_set(s, pos, nd);
-}
-
-static sz_status sz__heap_push(sz_stream *s, uint32_t k, int64_t due)
-{
-    sz__heap_node nd;
-    if (sz__grow32((void **)&s->heap, &s->heap_cap, (size_t)s->heap_n + 1,
-                   sizeof *s->heap) != SZ_OK)
-        return SZ_ERR_NOMEM;
-    nd.due = due;
-    nd.k = k;
-    s->heap[s->heap_n] = nd;
-    s->keys[k].heap_pos = s->heap_n++;
-    sz__heap_up(s, s->heap_n - 1);
-    return SZ_OK;
-}
-
-static void sz__heap_pop_top(sz_stream *s)
-{
-    s->heap_n--;
-    if (s->heap_n > 0) {
-        sz__heap_set(s, 0, s->heap[s->heap_n]);
-        sz__heap_down(s, 0);
-    }
-}
-
-/* Lowers key k's heap entry to `due` if that is earlier. */
-static void sz__heap_lower(sz_stream *s, uint32_t k, int64_t due)
-{
-    uint32_t pos = s->keys[k].heap_pos;
-    if (due < s->heap[pos].due) {
-        s->heap[pos].due = due;
-        sz__heap_up(s, pos);
-    }
+    return sz__heap_push(&s->heap, SZ_KEYS_POS(s), k, due);
 }
 
 /* ---- a key's due --------------------------------------------------------- */
@@ -587,7 +439,7 @@ static sz_status sz__reconcile(sz_stream *s, uint32_t ki, uint32_t uid)
 static void sz__key_release(sz_stream *s, uint32_t ki)
 {
     sz__key *k = &s->keys[ki];
-    sz__slot_del(s, k->key, k->ns);
+    sz__keytab_del(&s->tab, k->key, k->ns);
     k->heap_pos = NIL;  /* marks it free for the snapshot writer */
     k->head = s->free_key;  /* the free list threads through head */
     s->free_key = ki;
@@ -712,20 +564,20 @@ static sz_status sz__finish_keys(sz_stream *s, int all)
 {
     size_t from = s->out_n, n = 0, i;
     sz_status st = SZ_OK;
-    if (sz__grow32((void **)&s->due_keys, &s->due_cap, (size_t)s->heap_n + 1,
+    if (sz__grow32((void **)&s->due_keys, &s->due_cap, (size_t)s->heap.n + 1,
                    sizeof *s->due_keys) != SZ_OK)
         return SZ_ERR_NOMEM;
-    while (s->heap_n > 0 && (all || s->heap[0].due < s->wm)) {
-        uint32_t ki = s->heap[0].k;
+    while (s->heap.n > 0 && (all || s->heap.a[0].due < s->wm)) {
+        uint32_t ki = s->heap.a[0].k;
         if (!all) {
             int64_t due = sz__key_due(s, &s->keys[ki]);
             if (due >= s->wm) {  /* a stale lower bound */
-                s->heap[0].due = due;
-                sz__heap_down(s, 0);
+                s->heap.a[0].due = due;
+                sz__heap_down(&s->heap, SZ_KEYS_POS(s), 0);
                 continue;
             }
         }
-        sz__heap_pop_top(s);
+        sz__heap_pop_top(&s->heap, SZ_KEYS_POS(s));
         s->keys[ki].heap_pos = NIL - 1;  /* out of the heap, still live */
         s->due_keys[n++] = ki;
     }
@@ -735,7 +587,7 @@ static sz_status sz__finish_keys(sz_stream *s, int all)
         int freed = 0;
         if (st == SZ_OK) st = sz__process_key(s, ki, all, &freed);
         /* the heap had room for all of them a moment ago */
-        if (!freed) (void)sz__heap_push(s, ki, sz__key_due(s, &s->keys[ki]));
+        if (!freed) (void)sz__heap_push_key(s, ki, sz__key_due(s, &s->keys[ki]));
     }
     sz__out_sort(s, from);
     return st;
@@ -946,12 +798,11 @@ static sz_status sz__apply(sz_stream *s, uint32_t ki, int64_t t, uint64_t h,
 static sz_status sz__key_get(sz_stream *s, uint64_t key, uint32_t ns,
                              uint32_t *out, int *created)
 {
-    uint32_t ki = sz__find(s, key, ns);
+    uint32_t ki = sz__keytab_find(&s->tab, key, ns);
     *created = 0;
     if (ki == NIL) {
         sz__key *k;
-        if ((size_t)(s->live_keys + 1) * 2 > s->n_slots
-            && sz__slots_resize(s, s->n_slots * 2) != SZ_OK)
+        if (sz__keytab_reserve(&s->tab, (size_t)s->live_keys + 1) != SZ_OK)
             return SZ_ERR_NOMEM;
         if (s->free_key == NIL) {
             uint32_t old = s->n_keys_cap, i;
@@ -973,7 +824,7 @@ static sz_status sz__key_get(sz_stream *s, uint64_t key, uint32_t ns,
         k->head = NIL;
         k->heap_pos = NIL;
         k->seq = s->next_seq++;
-        sz__slot_put(s->slots, s->n_slots, sz__slot_of(s, key, ns), key, ns, ki);
+        sz__keytab_put(&s->tab, key, ns, ki);
         s->live_keys++;
         *created = 1;
     }
@@ -1035,7 +886,7 @@ static sz_status sz__push_one(sz_stream *s, uint64_t key, uint32_t ns,
     if (t < s->wm) {  /* only an event behind the watermark can be late */
         if (s->wm == INT64_MAX)  /* +infinity (flush): every event is late */
             *late = 1;
-        else if ((st = sz__is_late(s, sz__find(s, key, ns), t, late)) != SZ_OK)
+        else if ((st = sz__is_late(s, sz__keytab_find(&s->tab, key, ns), t, late)) != SZ_OK)
             return st;
         if (*late) return sz__late(s, key, ns, t);
     }
@@ -1048,7 +899,7 @@ static sz_status sz__push_one(sz_stream *s, uint64_t key, uint32_t ns,
         return st;
     }
     if (created) {
-        st = sz__heap_push(s, ki, sz__key_due(s, &s->keys[ki]));
+        st = sz__heap_push_key(s, ki, sz__key_due(s, &s->keys[ki]));
         if (st != SZ_OK) {  /* undo: the key holds only this event */
             sz__unit_release(s, s->keys[ki].head);
             sz__key_release(s, ki);
@@ -1058,7 +909,7 @@ static sz_status sz__push_one(sz_stream *s, uint64_t key, uint32_t ns,
     /* Only the unit the event landed in changed, so the key's due is the
      * smaller of its old one and that unit's.  (Lowering to t instead would
      * be correct too, but would pop every key once per event.) */
-    sz__heap_lower(s, ki, sz__unit_due(s, &s->units[lands]));
+    sz__heap_lower(&s->heap, SZ_KEYS_POS(s), ki, sz__unit_due(s, &s->units[lands]));
     /* An update-mode session this event changed is re-fired by the
      * watermark step that follows (the unit is due before the watermark),
      * in that step's order. */
@@ -1074,14 +925,9 @@ sz_status sz__stream_key_new(sz_stream *s, uint64_t key, uint32_t ns,
 
 uint32_t sz__stream_unit_new(sz_stream *s) { return sz__unit_alloc(s); }
 
-sz_status sz__stream_grow32(void **p, uint32_t *cap, size_t need, size_t size)
-{
-    return sz__grow32(p, cap, need, size);
-}
-
 sz_status sz__stream_heap_add(sz_stream *s, uint32_t k)
 {
-    return sz__heap_push(s, k, sz__key_due(s, &s->keys[k]));
+    return sz__heap_push_key(s, k, sz__key_due(s, &s->keys[k]));
 }
 
 int sz__stream_within_gap(const sz_stream *s, int64_t a, int64_t b)
@@ -1099,7 +945,6 @@ static void sz__out_clear(sz_stream *s)
 sz_status sz_stream_new(const sz_stream_config *cfg, sz_stream **out)
 {
     sz_stream *s;
-    size_t i;
     if (out) *out = NULL;
     if (cfg == NULL || out == NULL || sz_params_check(&cfg->session) != SZ_OK
         || cfg->delay < 0 || cfg->allowed_lateness < 0
@@ -1117,13 +962,10 @@ sz_status sz_stream_new(const sz_stream_config *cfg, sz_stream **out)
     s->join_span = (int64_t)(s->rule.gap_thr - 1);
     s->wm = INT64_MIN;
     s->free_key = s->free_unit = NIL;
-    s->n_slots = 64;
-    s->slots = (sz__slot *)SZ_MALLOC(s->n_slots * sizeof *s->slots);
-    if (s->slots == NULL) {
+    if (sz__keytab_init(&s->tab, 64) != SZ_OK) {
         SZ_FREE(s);
         return SZ_ERR_NOMEM;
     }
-    for (i = 0; i < s->n_slots; i++) s->slots[i].idx = NIL;
     *out = s;
     return SZ_OK;
 }
@@ -1138,8 +980,8 @@ void sz_stream_free(sz_stream *s)
     }
     SZ_FREE(s->units);
     SZ_FREE(s->keys);
-    SZ_FREE(s->slots);
-    SZ_FREE(s->heap);
+    sz__keytab_free(&s->tab);
+    sz__heap_free(&s->heap);
     SZ_FREE(s->out);
     SZ_FREE(s->out_key);
     SZ_FREE(s->out_ids);
@@ -1201,7 +1043,7 @@ sz_status sz_stream_push(sz_stream *s, const uint64_t *keys, const uint8_t *ns,
 
 int sz_stream_has_key(const sz_stream *s, uint64_t key, uint32_t ns)
 {
-    return sz__find(s, key, ns) != NIL;
+    return sz__keytab_find(&s->tab, key, ns) != NIL;
 }
 
 sz_status sz_stream_advance(sz_stream *s, int64_t wm)
@@ -1247,8 +1089,8 @@ void sz_stream_stats_get(const sz_stream *s, sz_stream_stats *st)
     for (i = 0; i < s->n_units_cap; i++)
         bytes += (size_t)s->units[i].cap_ev * sizeof(sz__ev)
                  + (size_t)s->units[i].cap_fired * sizeof(sz__fired);
-    bytes += s->n_slots * sizeof *s->slots;
-    bytes += (size_t)s->heap_cap * sizeof *s->heap;
+    bytes += s->tab.n_slots * sizeof *s->tab.slots;
+    bytes += (size_t)s->heap.cap * sizeof *s->heap.a;
     bytes += s->out_cap * (sizeof *s->out + sizeof *s->out_key);
     bytes += s->ids_cap * sizeof *s->out_ids + s->h_cap * sizeof *s->out_h;
     bytes += s->scratch_cap * sizeof *s->scratch;

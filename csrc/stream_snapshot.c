@@ -24,6 +24,7 @@
  * valid.
  */
 #include "sz_stream_internal.h"
+#include "sz_snapshot.h"
 
 static const char sz__magic[8] = {'S', 'Z', 'S', 'T', 'R', 'E', 'A', 'M'};
 #define SZ_SNAPSHOT_VERSION 1u
@@ -37,20 +38,6 @@ static const char sz__magic[8] = {'S', 'Z', 'S', 'T', 'R', 'E', 'A', 'M'};
                     + (8 + 8 + 4 + 8 * 4))
 
 /* ---- writing ------------------------------------------------------------ */
-
-typedef struct sz__w {
-    unsigned char *p;
-} sz__w;
-
-static void w_bytes(sz__w *w, const void *v, size_t n)
-{
-    memcpy(w->p, v, n);
-    w->p += n;
-}
-static void w_u32(sz__w *w, uint32_t v) { w_bytes(w, &v, 4); }
-static void w_i32(sz__w *w, int32_t v) { w_bytes(w, &v, 4); }
-static void w_u64(sz__w *w, uint64_t v) { w_bytes(w, &v, 8); }
-static void w_i64(sz__w *w, int64_t v) { w_bytes(w, &v, 8); }
 
 size_t sz_stream_snapshot_size(const sz_stream *s)
 {
@@ -136,26 +123,6 @@ sz_status sz_stream_snapshot(const sz_stream *s, unsigned char *buf, size_t len)
 
 /* ---- reading ------------------------------------------------------------ */
 
-typedef struct sz__r {
-    const unsigned char *p, *end;
-    int bad;
-} sz__r;
-
-static void r_bytes(sz__r *r, void *v, size_t n)
-{
-    if (r->bad || (size_t)(r->end - r->p) < n) {
-        r->bad = 1;
-        memset(v, 0, n);
-        return;
-    }
-    memcpy(v, r->p, n);
-    r->p += n;
-}
-static uint32_t r_u32(sz__r *r) { uint32_t v; r_bytes(r, &v, 4); return v; }
-static int32_t r_i32(sz__r *r) { int32_t v; r_bytes(r, &v, 4); return v; }
-static uint64_t r_u64(sz__r *r) { uint64_t v; r_bytes(r, &v, 8); return v; }
-static int64_t r_i64(sz__r *r) { int64_t v; r_bytes(r, &v, 8); return v; }
-
 SZ_INLINE int sz__valid_time(const sz_stream *s, int64_t t)
 {
     return sz__time_check(&s->rule, t) == SZ_OK;
@@ -204,7 +171,7 @@ static sz_status sz__read_unit(sz__r *r, sz_stream *s, uint32_t ki,
         s->units[*tail].next = u;
     *tail = u;
     if (n_ev > 0) {
-        if (sz__stream_grow32((void **)&x->ev, &x->cap_ev, n_ev, sizeof *x->ev)
+        if (sz__grow32((void **)&x->ev, &x->cap_ev, n_ev, sizeof *x->ev)
             != SZ_OK)
             return SZ_ERR_NOMEM;
         for (i = 0; i < n_ev; i++) {
@@ -223,7 +190,7 @@ static sz_status sz__read_unit(sz__r *r, sz_stream *s, uint32_t ki,
             return SZ_ERR_SNAPSHOT;
     }
     if (n_fired > 0) {
-        if (sz__stream_grow32((void **)&x->fired, &x->cap_fired, n_fired,
+        if (sz__grow32((void **)&x->fired, &x->cap_fired, n_fired,
                               sizeof *x->fired) != SZ_OK)
             return SZ_ERR_NOMEM;
         for (i = 0; i < n_fired; i++) {

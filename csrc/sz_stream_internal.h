@@ -6,9 +6,7 @@
 #ifndef SZ_STREAM_INTERNAL_H
 #define SZ_STREAM_INTERNAL_H
 
-#include "sz_internal.h"
-
-#define NIL UINT32_MAX
+#include "sz_keytab.h"
 
 typedef struct sz__ev {
     int64_t t;
@@ -43,17 +41,6 @@ typedef struct sz__key {
     int64_t next_index;
 } sz__key;
 
-typedef struct sz__slot {  /* hash slot; idx == NIL: empty */
-    uint64_t key;
-    uint32_t ns;
-    uint32_t idx;
-} sz__slot;
-
-typedef struct sz__heap_node {
-    int64_t due;
-    uint32_t k;
-} sz__heap_node;
-
 /* One capped session of a unit, as the cutter finds it. */
 typedef struct sz__cs {
     int64_t start, end, count, window_end, lastjoin;
@@ -81,11 +68,8 @@ struct sz_stream {
     uint32_t n_units_cap, free_unit, live_units;
     size_t open_events;
 
-    sz__slot *slots;
-    size_t n_slots;  /* power of two */
-
-    sz__heap_node *heap;
-    uint32_t heap_n, heap_cap;
+    sz__keytab tab;
+    sz__heap heap;
 
     sz_stream_out *out;
     sz__emit_key *out_key;
@@ -107,7 +91,6 @@ struct sz_stream {
 sz_status sz__stream_key_new(sz_stream *s, uint64_t key, uint32_t ns,
                              uint32_t *out, int *created);
 uint32_t sz__stream_unit_new(sz_stream *s);
-sz_status sz__stream_grow32(void **p, uint32_t *cap, size_t need, size_t size);
 sz_status sz__stream_heap_add(sz_stream *s, uint32_t k);
 int sz__stream_within_gap(const sz_stream *s, int64_t a, int64_t b);
 

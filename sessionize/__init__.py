@@ -21,6 +21,7 @@ from . import events
 from .events import APP_CLOSE, APP_OPEN, CLICK, RESULTS, SEARCH, TIMEOUT, Kind
 from ._ctr import search_ctr
 from ._sessionizer import LateEvent, LateEventError, Sessionizer, StreamSession, stream
+from ._search_stream import SearchSessionizer, StreamSearchRow, search_ctr_stream
 
 __version__ = "0.1.0"
 
@@ -28,5 +29,6 @@ __all__ = [
     "assign", "sessions", "SessionTable", "Session", "SessionizeError",
     "Sessionizer", "stream", "StreamSession", "LateEvent", "LateEventError", "__version__",
     "search_ctr", "SearchTable", "SearchRow", "SearchKeyTable", "KeyRow", "events",
+    "SearchSessionizer", "StreamSearchRow", "search_ctr_stream",
     "Kind", "APP_OPEN", "SEARCH", "RESULTS", "CLICK", "APP_CLOSE", "TIMEOUT",
 ]

@@ -128,78 +128,16 @@ def _check_choice(name: str, value, choices: dict) -> int:
     return choices[value]
 
 
-class Sessionizer(_stream.Stream):
-    """Sessions from events pushed one at a time or in chunks, in any order.
+class _Timed:
+    """Time handling shared by the streaming types (Sessionizer and
+    SearchSessionizer): the first time seen fixes the kind of times
+    (self._kind, a _Kind) and calls self._configure_for(kind); every later
+    time is converted to the stream's int64 by _time_in / _times_array."""
 
-    Each call returns the sessions it finishes (StreamSession), and, with
-    on_late='return', the late events (LateEvent), in the order they
-    happened.  A session is finished once the watermark (largest time seen
-    minus ``delay``, or what advance() sets) is past the last time an event
-    could still join it, plus ``allowed_lateness``.  See README.md.
-    """
+    _kind: "_Kind | None"
 
-    def __init__(self, gap, *, max_duration=None, max_duration_mode="restart",
-                 inclusive=True, delay=0, allowed_lateness=0, emit="final",
-                 collect=False, on_late="return"):
-        cap = 0 if max_duration is None else _check_choice(
-            "max_duration_mode", max_duration_mode, _MODES)
-        emit_code = _check_choice("emit", emit, _EMIT)
-        late_code = _check_choice("on_late", on_late, _ON_LATE)
-        for name, flag in (("inclusive", inclusive), ("collect", collect)):
-            if not isinstance(flag, (bool, np.bool_)):
-                raise TypeError(f"{name}: expected a bool, got {type(flag).__name__}")
-        super().__init__(bool(collect), late_code, StreamSession, LateEvent,
-                         LateEventError)
-        self._settings = dict(
-            gap=gap, max_duration=max_duration, max_duration_mode=max_duration_mode,
-            inclusive=bool(inclusive), delay=delay, allowed_lateness=allowed_lateness,
-            emit=emit, collect=bool(collect), on_late=on_late,
-        )
-        self._cap, self._emit = cap, emit_code
-        self._kind: _Kind | None = None
-        # durations that need no unit are checked now, not at the first event
-        for name in ("gap", "max_duration", "delay", "allowed_lateness"):
-            v = self._settings[name]
-            if v is None and name != "max_duration":
-                raise TypeError(f"{name}: expected a duration, got None")
-            if isinstance(v, (bool, np.bool_)):
-                raise TypeError(f"{name}: expected a duration, got a bool")
-            if isinstance(v, np.timedelta64):
-                if not np.isnat(v) and name in ("delay", "allowed_lateness") \
-                        and int(v.astype(np.int64)) < 0:
-                    raise SessionizeError(f"{name}: must be >= 0, got {v!r}")
-            elif isinstance(v, numbers.Real):
-                self._check_sign(name, v)
-            elif isinstance(v, datetime.timedelta) and v < datetime.timedelta(0) \
-                    and name in ("delay", "allowed_lateness"):
-                raise SessionizeError(f"{name}: must be >= 0, got {v!r}")
-
-    @staticmethod
-    def _check_sign(name: str, v) -> None:
-        if isinstance(v, float) and math.isnan(v):
-            raise SessionizeError(f"{name}: must be a number, got nan")
-        positive = name in ("gap", "max_duration")
-        if (v <= 0) if positive else (v < 0):
-            rule = "> 0" if positive else ">= 0"
-            raise SessionizeError(f"{name}: must be {rule}, got {v!r}")
-
-    # ---- times ---------------------------------------------------------
-
-    def _configure_for(self, kind: _Kind) -> None:
-        s = self._settings
-        conv = {}
-        for name in ("gap", "max_duration", "delay", "allowed_lateness"):
-            v = s[name]
-            if v is None or (name in ("delay", "allowed_lateness") and _is_zero(v)):
-                conv[name] = 0  # the duration converters take only > 0
-                continue
-            conv[name] = kind.duration(s[name], name)
-            self._check_sign(name, conv[name])
-        nat = kind.name == "datetime64"
-        self._configure(conv["gap"], conv["max_duration"], self._cap, s["inclusive"],
-                        conv["delay"], conv["allowed_lateness"], self._emit, nat,
-                        kind.out())
-        self._kind = kind
+    def _configure_for(self, kind: "_Kind") -> None:  # pragma: no cover
+        raise NotImplementedError
 
     def _time_in(self, t) -> int:
         """A scalar time as the stream's int64 (called by the C fast path
@@ -284,6 +222,81 @@ class Sessionizer(_stream.Stream):
         raise TypeError(
             f"times: expected {self._expected()} like the first time, got {times.dtype}"
         )
+
+
+
+class Sessionizer(_Timed, _stream.Stream):
+    """Sessions from events pushed one at a time or in chunks, in any order.
+
+    Each call returns the sessions it finishes (StreamSession), and, with
+    on_late='return', the late events (LateEvent), in the order they
+    happened.  A session is finished once the watermark (largest time seen
+    minus ``delay``, or what advance() sets) is past the last time an event
+    could still join it, plus ``allowed_lateness``.  See README.md.
+    """
+
+    def __init__(self, gap, *, max_duration=None, max_duration_mode="restart",
+                 inclusive=True, delay=0, allowed_lateness=0, emit="final",
+                 collect=False, on_late="return"):
+        cap = 0 if max_duration is None else _check_choice(
+            "max_duration_mode", max_duration_mode, _MODES)
+        emit_code = _check_choice("emit", emit, _EMIT)
+        late_code = _check_choice("on_late", on_late, _ON_LATE)
+        for name, flag in (("inclusive", inclusive), ("collect", collect)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise TypeError(f"{name}: expected a bool, got {type(flag).__name__}")
+        super().__init__(bool(collect), late_code, StreamSession, LateEvent,
+                         LateEventError)
+        self._settings = dict(
+            gap=gap, max_duration=max_duration, max_duration_mode=max_duration_mode,
+            inclusive=bool(inclusive), delay=delay, allowed_lateness=allowed_lateness,
+            emit=emit, collect=bool(collect), on_late=on_late,
+        )
+        self._cap, self._emit = cap, emit_code
+        self._kind: _Kind | None = None
+        # durations that need no unit are checked now, not at the first event
+        for name in ("gap", "max_duration", "delay", "allowed_lateness"):
+            v = self._settings[name]
+            if v is None and name != "max_duration":
+                raise TypeError(f"{name}: expected a duration, got None")
+            if isinstance(v, (bool, np.bool_)):
+                raise TypeError(f"{name}: expected a duration, got a bool")
+            if isinstance(v, np.timedelta64):
+                if not np.isnat(v) and name in ("delay", "allowed_lateness") \
+                        and int(v.astype(np.int64)) < 0:
+                    raise SessionizeError(f"{name}: must be >= 0, got {v!r}")
+            elif isinstance(v, numbers.Real):
+                self._check_sign(name, v)
+            elif isinstance(v, datetime.timedelta) and v < datetime.timedelta(0) \
+                    and name in ("delay", "allowed_lateness"):
+                raise SessionizeError(f"{name}: must be >= 0, got {v!r}")
+
+    @staticmethod
+    def _check_sign(name: str, v) -> None:
+        if isinstance(v, float) and math.isnan(v):
+            raise SessionizeError(f"{name}: must be a number, got nan")
+        positive = name in ("gap", "max_duration")
+        if (v <= 0) if positive else (v < 0):
+            rule = "> 0" if positive else ">= 0"
+            raise SessionizeError(f"{name}: must be {rule}, got {v!r}")
+
+    # ---- times (conversions: _Timed) -----------------------------------
+
+    def _configure_for(self, kind: _Kind) -> None:
+        s = self._settings
+        conv = {}
+        for name in ("gap", "max_duration", "delay", "allowed_lateness"):
+            v = s[name]
+            if v is None or (name in ("delay", "allowed_lateness") and _is_zero(v)):
+                conv[name] = 0  # the duration converters take only > 0
+                continue
+            conv[name] = kind.duration(s[name], name)
+            self._check_sign(name, conv[name])
+        nat = kind.name == "datetime64"
+        self._configure(conv["gap"], conv["max_duration"], self._cap, s["inclusive"],
+                        conv["delay"], conv["allowed_lateness"], self._emit, nat,
+                        kind.out())
+        self._kind = kind
 
     # ---- the API -------------------------------------------------------
 

@@ -25,6 +25,7 @@
 #include <numpy/arrayobject.h>
 
 #include "sessionize.h"
+#include "_keymap.h"
 
 #define GIL_RELEASE_MIN 4096
 
@@ -38,12 +39,11 @@ typedef struct {
     PyObject_HEAD
     sz_stream *s;
     PyObject *SessionizeError;
-    PyObject *key_handles;  /* key object -> int handle (namespace 1) */
-    PyObject *handle_keys;  /* int handle -> key object */
+    keymap km;              /* keys that are not int64: handles (_keymap.h) */
     PyObject *values;       /* int handle -> value (collect=True) */
     PyObject *session_type, *late_type, *late_error;
     PyObject *time_out;     /* int -> caller's time, or None for ints */
-    uint64_t next_key, next_value;
+    uint64_t next_value;
     int collect, on_late;
     int flushed_early;  /* flush() before the first event: apply on configure */
     /* push_many scratch, reused */
@@ -87,97 +87,6 @@ static int need_stream(StreamObject *self)
     PyErr_SetString(PyExc_RuntimeError,
                     "Sessionizer: not configured (internal error)");
     return -1;
-}
-
-/* ---- keys ---------------------------------------------------------------- */
-
-/* Maps a key object to (value, namespace).  *fresh is set when a new
- * namespace-1 handle was made for it. */
-static int key_in(StreamObject *self, PyObject *key, uint64_t *k, uint8_t *ns,
-                  int *fresh)
-{
-    PyObject *h;
-    *fresh = 0;
-    if (PyFloat_Check(key)) {
-        /* a float equal to an int64 is that int, as a dict has it */
-        double d = PyFloat_AS_DOUBLE(key);
-        if (d >= -9223372036854775808.0 && d < 9223372036854775808.0
-            && d == (double)(long long)d) {
-            *k = (uint64_t)(long long)d;
-            *ns = 0;
-            return 0;
-        }
-    } else if (PyLong_CheckExact(key) || PyIndex_Check(key)) {
-        int overflow = 0;
-        long long v;
-        PyObject *i = PyNumber_Index(key);
-        if (i == NULL) return -1;
-        v = PyLong_AsLongLongAndOverflow(i, &overflow);
-        Py_DECREF(i);
-        if (v == -1 && PyErr_Occurred()) return -1;
-        if (!overflow) {
-            *k = (uint64_t)v;
-            *ns = 0;
-            return 0;
-        }
-        /* a Python int beyond int64: a handle like any other key */
-    }
-    h = PyDict_GetItemWithError(self->key_handles, key);
-    if (h != NULL) {
-        *k = (uint64_t)PyLong_AsUnsignedLongLong(h);
-        *ns = 1;
-        return 0;
-    }
-    if (PyErr_Occurred()) return -1;  /* unhashable: TypeError */
-    h = PyLong_FromUnsignedLongLong(self->next_key);
-    if (h == NULL) return -1;
-    if (PyDict_SetItem(self->key_handles, key, h) < 0
-        || PyDict_SetItem(self->handle_keys, h, key) < 0) {
-        PyDict_DelItem(self->key_handles, key);
-        PyErr_Clear();
-        Py_DECREF(h);
-        if (!PyErr_Occurred())
-            PyErr_NoMemory();
-        return -1;
-    }
-    Py_DECREF(h);
-    *k = self->next_key++;
-    *ns = 1;
-    *fresh = 1;
-    return 0;
-}
-
-/* The key object for (k, ns): a new reference. */
-static PyObject *key_out(StreamObject *self, uint64_t k, uint32_t ns)
-{
-    PyObject *h, *key;
-    if (ns == 0) return PyLong_FromLongLong((long long)k);
-    h = PyLong_FromUnsignedLongLong(k);
-    if (h == NULL) return NULL;
-    key = PyDict_GetItemWithError(self->handle_keys, h);
-    Py_DECREF(h);
-    if (key == NULL) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(self->SessionizeError,
-                            "state: a key handle is missing (corrupted state)");
-        return NULL;
-    }
-    return Py_NewRef(key);
-}
-
-static int key_forget(StreamObject *self, uint64_t k)
-{
-    PyObject *h = PyLong_FromUnsignedLongLong(k), *key;
-    if (h == NULL) return -1;
-    key = PyDict_GetItemWithError(self->handle_keys, h);
-    if (key != NULL) {
-        Py_INCREF(key);
-        if (PyDict_DelItem(self->key_handles, key) < 0) PyErr_Clear();
-        Py_DECREF(key);
-        if (PyDict_DelItem(self->handle_keys, h) < 0) PyErr_Clear();
-    }
-    Py_DECREF(h);
-    return PyErr_Occurred() ? -1 : 0;
 }
 
 /* ---- values -------------------------------------------------------------- */
@@ -251,7 +160,7 @@ static int add_session(StreamObject *self, PyObject *out, const sz_stream_out *o
     PyObject *item = NULL;
     size_t i;
     int r = -1;
-    f[0] = key_out(self, o->key, o->key_ns);
+    f[0] = keymap_out(&self->km, self->SessionizeError, o->key, o->key_ns);
     f[1] = f[0] ? time_out(self, o->start) : NULL;
     f[2] = f[1] ? time_out(self, o->end) : NULL;
     f[3] = f[2] ? time_out(self, o->window_end) : NULL;
@@ -313,7 +222,7 @@ static int collect_output(StreamObject *self, PyObject *out, PyObject *time_objs
             PyObject *key, *t, *v, *item;
             if (self->collect) value_drop(self, value_base + o->pos);
             if (self->on_late == LATE_DROP) break;
-            key = key_out(self, o->key, o->key_ns);
+            key = keymap_out(&self->km, self->SessionizeError, o->key, o->key_ns);
             if (key == NULL) return -1;
             t = time_objs ? PySequence_GetItem(time_objs, (Py_ssize_t)o->pos)
                           : time_out(self, o->start);
@@ -353,7 +262,7 @@ static int collect_output(StreamObject *self, PyObject *out, PyObject *time_objs
     for (i = 0; i < n; i++, o++)
         if (o->kind == SZ_OUT_KEY_FREED && o->key_ns == 1
             && !sz_stream_has_key(self->s, o->key, 1)
-            && key_forget(self, o->key) < 0)
+            && keymap_forget(&self->km, o->key) < 0)
             return -1;
     return 0;
 }
@@ -366,7 +275,7 @@ static int forget_unheld(StreamObject *self, const uint64_t *keys,
     size_t i;
     for (i = 0; i < n; i++)
         if (fresh[i] && ns[i] == 1 && !sz_stream_has_key(self->s, keys[i], 1))
-            if (key_forget(self, keys[i]) < 0) return -1;
+            if (keymap_forget(&self->km, keys[i]) < 0) return -1;
     return 0;
 }
 
@@ -433,11 +342,11 @@ static PyObject *stream_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         self->SessionizeError = PyObject_GetAttrString(mod, "SessionizeError");
         Py_DECREF(mod);
     }
-    self->key_handles = PyDict_New();
-    self->handle_keys = PyDict_New();
+    self->km.key_handles = PyDict_New();
+    self->km.handle_keys = PyDict_New();
     self->values = PyDict_New();
     self->time_out = Py_NewRef(Py_None);
-    if (!self->SessionizeError || !self->key_handles || !self->handle_keys
+    if (!self->SessionizeError || !self->km.key_handles || !self->km.handle_keys
         || !self->values) {
         Py_DECREF(self);
         return NULL;
@@ -449,8 +358,8 @@ static int stream_traverse(StreamObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->SessionizeError);
-    Py_VISIT(self->key_handles);
-    Py_VISIT(self->handle_keys);
+    Py_VISIT(self->km.key_handles);
+    Py_VISIT(self->km.handle_keys);
     Py_VISIT(self->values);
     Py_VISIT(self->session_type);
     Py_VISIT(self->late_type);
@@ -462,8 +371,8 @@ static int stream_traverse(StreamObject *self, visitproc visit, void *arg)
 static int stream_clear(StreamObject *self)
 {
     Py_CLEAR(self->SessionizeError);
-    Py_CLEAR(self->key_handles);
-    Py_CLEAR(self->handle_keys);
+    Py_CLEAR(self->km.key_handles);
+    Py_CLEAR(self->km.handle_keys);
     Py_CLEAR(self->values);
     Py_CLEAR(self->session_type);
     Py_CLEAR(self->late_type);
@@ -638,7 +547,7 @@ static PyObject *stream_push(StreamObject *self, PyObject *const *args,
     if (time_in(self, t, &ti) < 0 || need_stream(self) < 0
         || (self->collect && ensure_buf(self, 1) < 0))
         return NULL;
-    if (key_in(self, key, &k, &ns, &fresh) < 0) {
+    if (keymap_in(&self->km, key, &k, &ns, &fresh) < 0) {
         if (PyErr_ExceptionMatches(PyExc_TypeError)) {
             PyObject *type, *val, *tb;
             PyErr_Fetch(&type, &val, &tb);
@@ -713,7 +622,7 @@ static PyObject *stream_push_many(StreamObject *self, PyObject *args)
     fresh = self->nsbuf + self->buf_cap;
     for (i = 0; i < n; i++) {
         int fr;
-        if (key_in(self, PySequence_Fast_GET_ITEM(fast, (Py_ssize_t)i),
+        if (keymap_in(&self->km, PySequence_Fast_GET_ITEM(fast, (Py_ssize_t)i),
                    &self->kbuf[i], &self->nsbuf[i], &fr) < 0) {
             if (PyErr_ExceptionMatches(PyExc_TypeError)) {
                 PyObject *type, *val, *tb;
@@ -812,8 +721,8 @@ static PyObject *stream_getstate(StreamObject *self, PyObject *unused)
     } else {
         Py_INCREF(b);
     }
-    r = Py_BuildValue("(NOKOK)", b, self->handle_keys,
-                      (unsigned long long)self->next_key, self->values,
+    r = Py_BuildValue("(NOKOK)", b, self->km.handle_keys,
+                      (unsigned long long)self->km.next_key, self->values,
                       (unsigned long long)self->next_value);
     return r;
 }
@@ -857,11 +766,11 @@ static PyObject *stream_setstate(StreamObject *self, PyObject *args)
         goto bad;
     sz_stream_free(self->s);
     self->s = s;
-    Py_XSETREF(self->key_handles, kh);
-    Py_XSETREF(self->handle_keys, hk2);
+    Py_XSETREF(self->km.key_handles, kh);
+    Py_XSETREF(self->km.handle_keys, hk2);
     Py_XSETREF(self->values, vals2);
     Py_XSETREF(self->time_out, Py_NewRef(tout));
-    self->next_key = next_key;
+    self->km.next_key = next_key;
     self->next_value = next_value;
     Py_RETURN_NONE;
 bad:

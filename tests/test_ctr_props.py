@@ -9,7 +9,7 @@
 - every input form (events, lists, arrays of ints or names, every key kind)
   gives the same rows;
 - with bytewax installed, its dataflows on random events agree too.
-(Batch == streaming waits for the streaming form.)
+(Batch == streaming: tests/test_ctr_stream.py.)
 """
 
 from __future__ import annotations

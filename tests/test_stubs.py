@@ -42,3 +42,15 @@ def test_stream_stub_describes_the_type():
 
 def test_py_typed_marker_is_shipped():
     assert STUB.with_name("py.typed").exists()
+
+
+def test_ctr_stream_stub_describes_the_type():
+    from sessionize import _ctr_stream
+    stub = STUB.with_name("_ctr_stream.pyi")
+    (cls,) = [n for n in ast.parse(stub.read_text()).body if isinstance(n, ast.ClassDef)]
+    described = {node.name if isinstance(node, ast.FunctionDef) else node.target.id
+                 for node in cls.body
+                 if isinstance(node, (ast.FunctionDef, ast.AnnAssign))}
+    built = {n for n in vars(_ctr_stream.CtrStream) if not n.startswith("__")}
+    assert _stub_names(stub) == {n for n in dir(_ctr_stream) if not n.startswith("_")}
+    assert described - {"__init__"} == built

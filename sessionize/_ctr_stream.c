@@ -1,0 +1,785 @@
+/*
+ * _ctr_stream.c -- the CPython binding of the core's search-CTR stream
+ * (sz_ctr_stream, tier 3 of sessionize.h).
+ *
+ * One type, sessionize._ctr_stream.CtrStream, which
+ * sessionize.SearchSessionizer subclasses.  What it adds to the core is
+ * what the core cannot know:
+ *   - keys, through _keymap.h (ints as themselves, other keys as handles,
+ *     forgotten when the core reports the key freed);
+ *   - values: the value pushed with a SEARCH (its query) is kept in a dict
+ *     under the event's ordinal until its row (or its late report) comes;
+ *   - output: rows become the Python layer's row type (a NamedTuple, built
+ *     directly as the tuple subclass it is), late events its LateEvent,
+ *     times converted back by its hook;
+ *   - on_late: return, drop, or raise (LateEventError carrying the rows the
+ *     call emitted before the late event).
+ * Kinds and times are converted in Python (sessionize/_ctr_stream.py).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#define PY_ARRAY_UNIQUE_SYMBOL sessionize_ctr_stream_ARRAY_API
+#include <numpy/arrayobject.h>
+
+#include "sessionize.h"
+#include "_keymap.h"
+
+#define GIL_RELEASE_MIN 4096
+
+enum { LATE_RETURN = 0, LATE_DROP = 1, LATE_RAISE = 2 };
+
+typedef struct {
+    PyObject_HEAD
+    sz_ctr_stream *s;
+    PyObject *SessionizeError;
+    keymap km;
+    PyObject *values;     /* SEARCH ordinal -> its value (when not None) */
+    PyObject *row_type, *late_type, *late_error;
+    PyObject *time_out;   /* int -> caller's time; None: ints; or the
+                             stream has no times (rows' time is None) */
+    int on_late;
+    int flushed_early;    /* flush() before the stream was configured */
+    uint64_t *kbuf;       /* push_many scratch, reused */
+    uint8_t *nsbuf;       /* namespaces, then the fresh flags */
+    size_t buf_cap;
+} CtrStreamObject;
+
+static PyObject *raise_status(CtrStreamObject *self, sz_status st, size_t pos,
+                              const char *what, int element)
+{
+    PyObject *exc = self->SessionizeError;
+    switch (st) {
+    case SZ_ERR_NOMEM:
+        return PyErr_NoMemory();
+    case SZ_ERR_KIND:
+        return PyErr_Format(exc, "kinds[%zu]: not an event kind (0-5)", pos);
+    case SZ_ERR_TIME_NAT:
+        if (element) return PyErr_Format(exc, "%s[%zu]: missing time (NaT)", what, pos);
+        return PyErr_Format(exc, "%s: missing time (NaT)", what);
+    case SZ_ERR_TIME_OVERFLOW:
+        if (element)
+            return PyErr_Format(exc, "%s[%zu]: time + gap overflows int64", what, pos);
+        return PyErr_Format(exc, "%s: time + gap overflows int64", what);
+    case SZ_ERR_SNAPSHOT:
+        return PyErr_Format(exc, "state: the snapshot is truncated, corrupted "
+                                 "or not a sessionize search-CTR snapshot");
+    case SZ_ERR_PARAM:
+        return PyErr_Format(exc, "%s: not valid for this stream", what);
+    default:
+        return PyErr_Format(exc, "sessionize core: %s", sz_strerror(st));
+    }
+}
+
+static int need_stream(CtrStreamObject *self)
+{
+    if (self->s != NULL) return 0;
+    PyErr_SetString(PyExc_RuntimeError,
+                    "SearchSessionizer: not configured (internal error)");
+    return -1;
+}
+
+static PyObject *time_out(CtrStreamObject *self, int64_t t)
+{
+    PyObject *i, *r;
+    if (self->time_out == Py_None) return PyLong_FromLongLong((long long)t);
+    if (self->time_out == Py_False) Py_RETURN_NONE;  /* no times */
+    i = PyLong_FromLongLong((long long)t);
+    if (i == NULL) return NULL;
+    r = PyObject_CallOneArg(self->time_out, i);
+    Py_DECREF(i);
+    return r;
+}
+
+/* Takes the value kept under ordinal `ord` (None if none). */
+static PyObject *value_take(CtrStreamObject *self, uint64_t ord)
+{
+    PyObject *k, *v;
+    if (PyDict_GET_SIZE(self->values) == 0) Py_RETURN_NONE;
+    k = PyLong_FromUnsignedLongLong(ord);
+    if (k == NULL) return NULL;
+    v = PyDict_GetItemWithError(self->values, k);
+    if (v != NULL) {
+        Py_INCREF(v);
+        if (PyDict_DelItem(self->values, k) < 0) Py_CLEAR(v);
+    } else if (!PyErr_Occurred()) {
+        v = Py_NewRef(Py_None);
+    }
+    Py_DECREF(k);
+    return v;
+}
+
+/* An instance of a NamedTuple class from n new references (stolen). */
+static PyObject *make_tuple(PyObject *type, PyObject **f, Py_ssize_t n)
+{
+    PyTypeObject *tp = (PyTypeObject *)type;
+    PyObject *t = tp->tp_alloc(tp, n);
+    Py_ssize_t i;
+    if (t == NULL) {
+        for (i = 0; i < n; i++) Py_XDECREF(f[i]);
+        return NULL;
+    }
+    for (i = 0; i < n; i++) PyTuple_SET_ITEM(t, i, f[i]);
+    return t;
+}
+
+/* Turns the core's output into `out` (rows, then late events); *late_item
+ * receives the first late event under on_late='raise'. */
+static int collect_output(CtrStreamObject *self, PyObject *out, PyObject *late_values,
+                          PyObject **late_item, size_t *late_pos)
+{
+    size_t n, i;
+    const sz_ctr_stream_out *o = sz_ctr_stream_output(self->s, &n);
+    for (i = 0; i < n; i++) {
+        const sz_ctr_stream_out *x = &o[i];
+        if (x->kind == SZ_CTR_OUT_ROW) {
+            PyObject *f[7], *row;
+            int j, bad = 0;
+            f[0] = keymap_out(&self->km, self->SessionizeError, x->key, x->key_ns);
+            f[1] = PyLong_FromUnsignedLongLong(x->session);
+            f[2] = PyLong_FromUnsignedLongLong(x->search);
+            f[3] = time_out(self, x->time);
+            f[4] = PyBool_FromLong(x->clicks != 0);
+            f[5] = PyLong_FromLongLong((long long)x->clicks);
+            f[6] = value_take(self, x->search);
+            for (j = 0; j < 7; j++) bad |= f[j] == NULL;
+            if (bad) {
+                for (j = 0; j < 7; j++) Py_XDECREF(f[j]);
+                return -1;
+            }
+            row = make_tuple(self->row_type, f, 7);
+            if (row == NULL || PyList_Append(out, row) < 0) {
+                Py_XDECREF(row);
+                return -1;
+            }
+            Py_DECREF(row);
+        } else if (x->kind == SZ_CTR_OUT_LATE) {
+            PyObject *f[3], *item, *v;
+            v = value_take(self, x->search);  /* a late SEARCH's value */
+            if (v == NULL) return -1;
+            Py_DECREF(v);
+            if (self->on_late == LATE_DROP) continue;
+            f[0] = keymap_out(&self->km, self->SessionizeError, x->key, x->key_ns);
+            f[1] = f[0] ? time_out(self, x->time) : NULL;
+            f[2] = NULL;
+            if (f[1] != NULL) {
+                f[2] = late_values ? PySequence_GetItem(late_values, (Py_ssize_t)x->pos)
+                                   : Py_NewRef(Py_None);
+            }
+            if (f[2] == NULL) {
+                Py_XDECREF(f[0]);
+                Py_XDECREF(f[1]);
+                return -1;
+            }
+            item = make_tuple(self->late_type, f, 3);
+            if (item == NULL) return -1;
+            if (self->on_late == LATE_RAISE) {
+                *late_item = item;
+                *late_pos = x->pos;
+                continue;
+            }
+            if (PyList_Append(out, item) < 0) {
+                Py_DECREF(item);
+                return -1;
+            }
+            Py_DECREF(item);
+        } else if (x->kind == SZ_CTR_OUT_KEY_FREED) {
+            /* a key freed and held again within the call keeps its handle */
+            if (!sz_ctr_stream_has_key(self->s, x->key, x->key_ns)
+                && keymap_forget(&self->km, x->key) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* Forgets handles made for keys the core never took. */
+static int forget_unheld(CtrStreamObject *self, const uint64_t *keys,
+                         const uint8_t *ns, const uint8_t *fresh, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (fresh[i] && ns[i] == 1 && !sz_ctr_stream_has_key(self->s, keys[i], 1))
+            if (keymap_forget(&self->km, keys[i]) < 0) return -1;
+    return 0;
+}
+
+static PyObject *finish(CtrStreamObject *self, PyObject *out, PyObject *late_item,
+                        size_t late_pos, int element)
+{
+    PyObject *exc, *args, *msg;
+    if (late_item == NULL) return out;
+    msg = element ? PyUnicode_FromFormat("times[%zu]: late event (on_late='raise'): %R",
+                                         late_pos, late_item)
+                  : PyUnicode_FromFormat("time: late event (on_late='raise'): %R",
+                                         late_item);
+    args = msg ? PyTuple_Pack(1, msg) : NULL;
+    Py_XDECREF(msg);
+    exc = args ? PyObject_Call(self->late_error, args, NULL) : NULL;
+    Py_XDECREF(args);
+    if (exc != NULL) {
+        PyObject *pos = PyLong_FromSize_t(late_pos);
+        if (pos == NULL || PyObject_SetAttrString(exc, "event", late_item) < 0
+            || PyObject_SetAttrString(exc, "sessions", out) < 0
+            || PyObject_SetAttrString(exc, "rows", out) < 0
+            || PyObject_SetAttrString(exc, "position", pos) < 0)
+            Py_CLEAR(exc);
+        Py_XDECREF(pos);
+    }
+    if (exc != NULL) {
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+    }
+    Py_DECREF(late_item);
+    Py_DECREF(out);
+    return NULL;
+}
+
+/* Runs the core on n prepared events and builds the result list.  values:
+ * the chunk's values (a sequence) or NULL. */
+static PyObject *run_push(CtrStreamObject *self, const uint64_t *keys,
+                          const uint8_t *ns, const uint8_t *fresh, const uint8_t *kinds,
+                          const int64_t *times, size_t n, PyObject *values, int element)
+{
+    size_t done = 0, err_pos = SZ_NO_POSITION, late_pos = 0, i;
+    PyObject *out, *late_item = NULL;
+    sz_ctr_stream_stats stats;
+    uint64_t base;
+    sz_status st;
+    sz_ctr_stream_stats_get(self->s, &stats);
+    base = stats.events;
+    if (values != NULL) {  /* keep the SEARCHes' values under their ordinals */
+        for (i = 0; i < n; i++) {
+            PyObject *v, *k;
+            int r;
+            if (kinds[i] != SZ_SEARCH) continue;
+            v = PySequence_GetItem(values, (Py_ssize_t)i);
+            if (v == NULL) goto undo;
+            if (v == Py_None) {
+                Py_DECREF(v);
+                continue;
+            }
+            k = PyLong_FromUnsignedLongLong(base + i);
+            r = k ? PyDict_SetItem(self->values, k, v) : -1;
+            Py_XDECREF(k);
+            Py_DECREF(v);
+            if (r < 0) goto undo;
+        }
+    }
+    if (n >= GIL_RELEASE_MIN) {
+        Py_BEGIN_ALLOW_THREADS
+        st = sz_ctr_stream_push(self->s, keys, ns, kinds, times, n,
+                                self->on_late == LATE_RAISE, &done, &err_pos);
+        Py_END_ALLOW_THREADS
+    } else {
+        st = sz_ctr_stream_push(self->s, keys, ns, kinds, times, n,
+                                self->on_late == LATE_RAISE, &done, &err_pos);
+    }
+    /* values of events never consumed (an error, or a raise) */
+    if (values != NULL)
+        for (i = done; i < n; i++) {
+            PyObject *v = value_take(self, base + i);
+            if (v == NULL) PyErr_Clear();
+            Py_XDECREF(v);
+        }
+    out = PyList_New(0);
+    if (out == NULL) return NULL;
+    if (collect_output(self, out, values, &late_item, &late_pos) < 0
+        || (fresh && forget_unheld(self, keys, ns, fresh, n) < 0)) {
+        Py_XDECREF(late_item);
+        Py_DECREF(out);
+        return NULL;
+    }
+    if (st != SZ_OK) {
+        Py_XDECREF(late_item);
+        Py_DECREF(out);
+        return raise_status(self, st, err_pos, element ? "times" : "time", element);
+    }
+    return finish(self, out, late_item, late_pos, element);
+undo:
+    for (i = 0; i < n; i++) {
+        PyObject *v = value_take(self, base + i);
+        Py_XDECREF(v);
+    }
+    return NULL;
+}
+
+static int ensure_buf(CtrStreamObject *self, size_t n)
+{
+    uint64_t *k;
+    uint8_t *ns;
+    if (n <= self->buf_cap) return 0;
+    k = PyMem_Realloc(self->kbuf, n * sizeof *k);
+    if (k) self->kbuf = k;
+    ns = PyMem_Realloc(self->nsbuf, n * 2);
+    if (ns) self->nsbuf = ns;
+    if (!k || !ns) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->buf_cap = n;
+    return 0;
+}
+
+static int unhashable(PyObject *key, const char *name, Py_ssize_t i)
+{
+    if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+        PyErr_Clear();
+        if (i < 0)
+            PyErr_Format(PyExc_TypeError, "%s: unhashable key of type %s", name,
+                         Py_TYPE(key)->tp_name);
+        else
+            PyErr_Format(PyExc_TypeError, "%s[%zd]: unhashable key of type %s", name, i,
+                         Py_TYPE(key)->tp_name);
+    }
+    return -1;
+}
+
+/* _push_one(key, kind int, time int or None, value) */
+static PyObject *cs_push_one(CtrStreamObject *self, PyObject *const *args,
+                             Py_ssize_t nargs)
+{
+    PyObject *key, *vals, *r;
+    uint64_t k;
+    uint8_t ns, fresh, kind;
+    int64_t t = 0;
+    long kd;
+    int fr;
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "_push_one: 4 arguments");
+        return NULL;
+    }
+    if (need_stream(self) < 0) return NULL;
+    key = args[0];
+    kd = PyLong_AsLong(args[1]);
+    if (kd == -1 && PyErr_Occurred()) return NULL;
+    if (kd < 0 || kd >= SZ_N_KINDS)
+        return PyErr_Format(self->SessionizeError, "kind: not an event kind: %ld", kd);
+    kind = (uint8_t)kd;
+    if (args[2] != Py_None) {
+        long long v = PyLong_AsLongLong(args[2]);
+        if (v == -1 && PyErr_Occurred()) {
+            if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
+                PyErr_Clear();
+                PyErr_SetString(self->SessionizeError, "time: does not fit int64");
+            }
+            return NULL;
+        }
+        t = (int64_t)v;
+    }
+    if (keymap_in(&self->km, key, &k, &ns, &fr) < 0) return unhashable(key, "key", -1),
+                                                               NULL;
+    fresh = (uint8_t)fr;
+    vals = PyTuple_Pack(1, args[3]);
+    if (vals == NULL) return NULL;
+    r = run_push(self, &k, &ns, &fresh, &kind, args[2] == Py_None ? NULL : &t, 1,
+                 args[3] == Py_None ? NULL : vals, 0);
+    Py_DECREF(vals);
+    return r;
+}
+
+/* _push_many(keys, kinds uint8 array, times int64 array or None, values or None) */
+static PyObject *cs_push_many(CtrStreamObject *self, PyObject *args)
+{
+    PyObject *keys_obj, *kinds_obj, *times_obj, *values, *r = NULL, *fast = NULL;
+    PyArrayObject *kinds = NULL, *times = NULL, *ikeys = NULL;
+    size_t n, i;
+    if (!PyArg_ParseTuple(args, "OOOO", &keys_obj, &kinds_obj, &times_obj, &values))
+        return NULL;
+    if (need_stream(self) < 0) return NULL;
+    kinds = (PyArrayObject *)PyArray_FROM_OTF(kinds_obj, NPY_UINT8, NPY_ARRAY_IN_ARRAY);
+    if (kinds == NULL) return NULL;
+    n = (size_t)PyArray_SIZE(kinds);
+    if (times_obj != Py_None) {
+        times = (PyArrayObject *)PyArray_FROM_OTF(times_obj, NPY_INT64, NPY_ARRAY_IN_ARRAY);
+        if (times == NULL) goto done;
+        if ((size_t)PyArray_SIZE(times) != n) {
+            PyErr_Format(self->SessionizeError, "times: length %zd differs from kinds' %zu",
+                         (Py_ssize_t)PyArray_SIZE(times), n);
+            goto done;
+        }
+    }
+    if (values == Py_None) values = NULL;
+    if (values != NULL && PySequence_Size(values) != (Py_ssize_t)n) {
+        if (!PyErr_Occurred())
+            PyErr_Format(self->SessionizeError, "values: length %zd differs from kinds' %zu",
+                         PySequence_Size(values), n);
+        goto done;
+    }
+    if (PyArray_Check(keys_obj) && PyArray_ISINTEGER((PyArrayObject *)keys_obj)
+        && !PyArray_ISUNSIGNED((PyArrayObject *)keys_obj)) {
+        ikeys = (PyArrayObject *)PyArray_FROM_OTF(keys_obj, NPY_INT64, NPY_ARRAY_IN_ARRAY);
+        if (ikeys == NULL) goto done;
+        if ((size_t)PyArray_SIZE(ikeys) != n || PyArray_NDIM(ikeys) != 1) {
+            PyErr_Format(self->SessionizeError, "keys: length %zd differs from kinds' %zu",
+                         (Py_ssize_t)PyArray_SIZE(ikeys), n);
+            goto done;
+        }
+        r = run_push(self, (const uint64_t *)PyArray_DATA(ikeys), NULL, NULL,
+                     (const uint8_t *)PyArray_DATA(kinds),
+                     times ? (const int64_t *)PyArray_DATA(times) : NULL, n, values, 1);
+        goto done;
+    }
+    fast = PySequence_Fast(keys_obj, "keys: expected a sequence or array of keys");
+    if (fast == NULL) goto done;
+    if ((size_t)PySequence_Fast_GET_SIZE(fast) != n) {
+        PyErr_Format(self->SessionizeError, "keys: length %zd differs from kinds' %zu",
+                     PySequence_Fast_GET_SIZE(fast), n);
+        goto done;
+    }
+    if (ensure_buf(self, n ? n : 1) < 0) goto done;
+    {
+        uint8_t *fresh = self->nsbuf + self->buf_cap;
+        for (i = 0; i < n; i++) {
+            int fr;
+            PyObject *key = PySequence_Fast_GET_ITEM(fast, (Py_ssize_t)i);
+            if (keymap_in(&self->km, key, &self->kbuf[i], &self->nsbuf[i], &fr) < 0) {
+                unhashable(key, "keys", (Py_ssize_t)i);
+                forget_unheld(self, self->kbuf, self->nsbuf, fresh, i);
+                goto done;
+            }
+            fresh[i] = (uint8_t)fr;
+        }
+        r = run_push(self, self->kbuf, self->nsbuf, fresh,
+                     (const uint8_t *)PyArray_DATA(kinds),
+                     times ? (const int64_t *)PyArray_DATA(times) : NULL, n, values, 1);
+    }
+done:
+    Py_XDECREF(fast);
+    Py_XDECREF(ikeys);
+    Py_XDECREF(times);
+    Py_XDECREF(kinds);
+    return r;
+}
+
+static PyObject *after_call(CtrStreamObject *self, sz_status st, const char *what)
+{
+    PyObject *out, *late = NULL;
+    size_t pos = 0;
+    out = PyList_New(0);
+    if (out == NULL) return NULL;
+    if (collect_output(self, out, NULL, &late, &pos) < 0) {
+        Py_XDECREF(late);
+        Py_DECREF(out);
+        return NULL;
+    }
+    Py_XDECREF(late);  /* advance and flush report no late events */
+    if (st != SZ_OK) {
+        Py_DECREF(out);
+        return raise_status(self, st, 0, what, 0);
+    }
+    return out;
+}
+
+static PyObject *cs_advance(CtrStreamObject *self, PyObject *arg)
+{
+    long long wm = PyLong_AsLongLong(arg);
+    if (wm == -1 && PyErr_Occurred()) return NULL;
+    if (need_stream(self) < 0) return NULL;
+    return after_call(self, sz_ctr_stream_advance(self->s, (int64_t)wm), "watermark");
+}
+
+static PyObject *cs_flush(CtrStreamObject *self, PyObject *unused)
+{
+    if (self->s == NULL) {
+        self->flushed_early = 1;  /* the end of an empty input */
+        return PyList_New(0);
+    }
+    return after_call(self, sz_ctr_stream_flush(self->s), "flush");
+}
+
+/* _configure(gap, inclusive, times, delay, min_is_nat, time_out) */
+static PyObject *cs_configure(CtrStreamObject *self, PyObject *args)
+{
+    sz_ctr_stream_config c;
+    long long gap, delay;
+    int inclusive, times, nat;
+    PyObject *tout;
+    sz_ctr_stream *s;
+    sz_status st;
+    memset(&c, 0, sizeof c);
+    if (!PyArg_ParseTuple(args, "LppLpO", &gap, &inclusive, &times, &delay, &nat, &tout))
+        return NULL;
+    c.gap = gap;
+    c.inclusive = inclusive;
+    c.times = times;
+    c.delay = delay;
+    c.min_is_nat = nat;
+    st = sz_ctr_stream_new(&c, &s);
+    if (st != SZ_OK) return raise_status(self, st, 0, "gap/delay", 0);
+    if (self->flushed_early) (void)sz_ctr_stream_flush(s);  /* empty: cannot fail */
+    sz_ctr_stream_free(self->s);
+    self->s = s;
+    Py_XSETREF(self->time_out, Py_NewRef(tout));
+    Py_RETURN_NONE;
+}
+
+static PyObject *cs_get_late_count(CtrStreamObject *self, void *unused)
+{
+    sz_ctr_stream_stats st;
+    if (self->s == NULL) return PyLong_FromLong(0);
+    sz_ctr_stream_stats_get(self->s, &st);
+    return PyLong_FromUnsignedLongLong(st.late_count);
+}
+
+/* _stats() -> (watermark int or None, events, sessions, keys, open_sessions,
+ *             open_searches, buffered, bytes) */
+static PyObject *cs_stats(CtrStreamObject *self, PyObject *unused)
+{
+    sz_ctr_stream_stats st;
+    PyObject *wm;
+    if (self->s == NULL)
+        return Py_BuildValue("(Oiiiiiii)", self->flushed_early ? Py_Ellipsis : Py_None,
+                             0, 0, 0, 0, 0, 0, 0);
+    sz_ctr_stream_stats_get(self->s, &st);
+    wm = st.watermark == INT64_MIN ? Py_NewRef(Py_None)
+                                   : PyLong_FromLongLong((long long)st.watermark);
+    if (wm == NULL) return NULL;
+    return Py_BuildValue("(NKKnnnnn)", wm, (unsigned long long)st.events,
+                         (unsigned long long)st.sessions, (Py_ssize_t)st.keys,
+                         (Py_ssize_t)st.open_sessions, (Py_ssize_t)st.open_searches,
+                         (Py_ssize_t)st.buffered, (Py_ssize_t)st.bytes);
+}
+
+/* _getstate() -> (bytes or None, {handle: key}, next_key, {ordinal: value}) */
+static PyObject *cs_getstate(CtrStreamObject *self, PyObject *unused)
+{
+    PyObject *b = Py_None;
+    if (self->s != NULL) {
+        size_t len = sz_ctr_stream_snapshot_size(self->s);
+        sz_status st;
+        b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)len);
+        if (b == NULL) return NULL;
+        st = sz_ctr_stream_snapshot(self->s, (unsigned char *)PyBytes_AS_STRING(b), len);
+        if (st != SZ_OK) {
+            Py_DECREF(b);
+            return raise_status(self, st, 0, "state", 0);
+        }
+    } else {
+        Py_INCREF(b);
+    }
+    return Py_BuildValue("(NOKO)", b, self->km.handle_keys,
+                         (unsigned long long)self->km.next_key, self->values);
+}
+
+/* _setstate(bytes, {handle: key}, next_key, {ordinal: value}, time_out):
+ * validates, then replaces everything or nothing. */
+static PyObject *cs_setstate(CtrStreamObject *self, PyObject *args)
+{
+    Py_buffer buf;
+    PyObject *hk, *vals, *tout, *kh = NULL, *hk2 = NULL, *vals2 = NULL, *h, *key;
+    unsigned long long next_key;
+    sz_ctr_stream *s = NULL;
+    sz_ctr_stream_stats stats;
+    Py_ssize_t pos = 0;
+    sz_status st;
+    if (!PyArg_ParseTuple(args, "y*O!KO!O", &buf, &PyDict_Type, &hk, &next_key,
+                          &PyDict_Type, &vals, &tout))
+        return NULL;
+    st = sz_ctr_stream_restore((const unsigned char *)buf.buf, (size_t)buf.len, &s);
+    PyBuffer_Release(&buf);
+    if (st != SZ_OK) return raise_status(self, st, 0, "state", 0);
+    sz_ctr_stream_stats_get(s, &stats);
+    kh = PyDict_New();
+    hk2 = PyDict_Copy(hk);
+    vals2 = PyDict_Copy(vals);
+    if (kh == NULL || hk2 == NULL || vals2 == NULL) goto fail;
+    while (PyDict_Next(hk, &pos, &h, &key)) {
+        unsigned long long hv;
+        if (!PyLong_Check(h)) goto bad;
+        hv = PyLong_AsUnsignedLongLong(h);
+        if (PyErr_Occurred() || hv >= next_key || !sz_ctr_stream_has_key(s, hv, 1)) {
+            PyErr_Clear();
+            goto bad;
+        }
+        if (PyDict_SetItem(kh, key, h) < 0) goto fail;
+    }
+    pos = 0;
+    while (PyDict_Next(vals, &pos, &h, &key)) {
+        unsigned long long o;
+        if (!PyLong_Check(h)) goto bad;
+        o = PyLong_AsUnsignedLongLong(h);
+        if (PyErr_Occurred() || o >= stats.events) {
+            PyErr_Clear();
+            goto bad;
+        }
+    }
+    /* every handle a held key, and every held key a handle */
+    if (PyDict_Size(kh) != PyDict_Size(hk)
+        || (size_t)PyDict_Size(hk) != sz_ctr_stream_keys_in(s, 1))
+        goto bad;
+    sz_ctr_stream_free(self->s);
+    self->s = s;
+    Py_XSETREF(self->km.key_handles, kh);
+    Py_XSETREF(self->km.handle_keys, hk2);
+    Py_XSETREF(self->values, vals2);
+    Py_XSETREF(self->time_out, Py_NewRef(tout));
+    self->km.next_key = next_key;
+    Py_RETURN_NONE;
+bad:
+    PyErr_SetString(self->SessionizeError, "state: keys or values do not match the snapshot");
+fail:
+    sz_ctr_stream_free(s);
+    Py_XDECREF(kh);
+    Py_XDECREF(hk2);
+    Py_XDECREF(vals2);
+    return NULL;
+}
+
+/* ---- the type ------------------------------------------------------------ */
+
+static int cs_init(CtrStreamObject *self, PyObject *args, PyObject *kw)
+{
+    static char *names[] = {"on_late", "row_type", "late_type", "late_error", NULL};
+    int on_late;
+    PyObject *rt, *lt, *le;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "iOOO", names, &on_late, &rt, &lt, &le))
+        return -1;
+    if (!PyType_Check(rt) || !PyType_IsSubtype((PyTypeObject *)rt, &PyTuple_Type)
+        || !PyType_Check(lt) || !PyType_IsSubtype((PyTypeObject *)lt, &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError, "row_type, late_type: tuple subclasses");
+        return -1;
+    }
+    self->on_late = on_late;
+    Py_XSETREF(self->row_type, Py_NewRef(rt));
+    Py_XSETREF(self->late_type, Py_NewRef(lt));
+    Py_XSETREF(self->late_error, Py_NewRef(le));
+    return 0;
+}
+
+static PyObject *cs_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    CtrStreamObject *self = (CtrStreamObject *)type->tp_alloc(type, 0);
+    PyObject *mod;
+    if (self == NULL) return NULL;
+    mod = PyImport_ImportModule("sessionize._core");
+    if (mod != NULL) {
+        self->SessionizeError = PyObject_GetAttrString(mod, "SessionizeError");
+        Py_DECREF(mod);
+    }
+    self->km.key_handles = PyDict_New();
+    self->km.handle_keys = PyDict_New();
+    self->values = PyDict_New();
+    self->time_out = Py_NewRef(Py_None);
+    if (!self->SessionizeError || !self->km.key_handles || !self->km.handle_keys
+        || !self->values) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int cs_traverse(CtrStreamObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->SessionizeError);
+    Py_VISIT(self->km.key_handles);
+    Py_VISIT(self->km.handle_keys);
+    Py_VISIT(self->values);
+    Py_VISIT(self->row_type);
+    Py_VISIT(self->late_type);
+    Py_VISIT(self->late_error);
+    Py_VISIT(self->time_out);
+    return 0;
+}
+
+static int cs_clear(CtrStreamObject *self)
+{
+    Py_CLEAR(self->SessionizeError);
+    Py_CLEAR(self->km.key_handles);
+    Py_CLEAR(self->km.handle_keys);
+    Py_CLEAR(self->values);
+    Py_CLEAR(self->row_type);
+    Py_CLEAR(self->late_type);
+    Py_CLEAR(self->late_error);
+    Py_CLEAR(self->time_out);
+    return 0;
+}
+
+static void cs_dealloc(CtrStreamObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    cs_clear(self);
+    sz_ctr_stream_free(self->s);
+    PyMem_Free(self->kbuf);
+    PyMem_Free(self->nsbuf);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef cs_methods[] = {
+    {"_push_one", (PyCFunction)(void (*)(void))cs_push_one, METH_FASTCALL, NULL},
+    {"_push_many", (PyCFunction)cs_push_many, METH_VARARGS, NULL},
+    {"_advance", (PyCFunction)cs_advance, METH_O, NULL},
+    {"flush", (PyCFunction)cs_flush, METH_NOARGS,
+     "flush() -> list: end of input; the rows of every session still open."},
+    {"_configure", (PyCFunction)cs_configure, METH_VARARGS, NULL},
+    {"_stats", (PyCFunction)cs_stats, METH_NOARGS, NULL},
+    {"_getstate", (PyCFunction)cs_getstate, METH_NOARGS, NULL},
+    {"_setstate", (PyCFunction)cs_setstate, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef cs_getset[] = {
+    {"late_count", (getter)cs_get_late_count, NULL, "Number of late events so far.",
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot cs_type_slots[] = {
+    {Py_tp_new, cs_new},
+    {Py_tp_init, cs_init},
+    {Py_tp_dealloc, cs_dealloc},
+    {Py_tp_traverse, cs_traverse},
+    {Py_tp_clear, cs_clear},
+    {Py_tp_methods, cs_methods},
+    {Py_tp_getset, cs_getset},
+    {Py_tp_doc, "The core's search-CTR stream; use sessionize.SearchSessionizer."},
+    {0, NULL},
+};
+
+static PyType_Spec cs_type_spec = {
+    "sessionize._ctr_stream.CtrStream",
+    sizeof(CtrStreamObject),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    cs_type_slots,
+};
+
+static int cs_exec(PyObject *module)
+{
+    PyObject *type;
+    if (_import_array() < 0) return -1;
+    type = PyType_FromModuleAndSpec(module, &cs_type_spec, NULL);
+    if (type == NULL) return -1;
+    if (PyModule_AddObjectRef(module, "CtrStream", type) < 0) {
+        Py_DECREF(type);
+        return -1;
+    }
+    Py_DECREF(type);
+    return 0;
+}
+
+static PyModuleDef_Slot cs_slots[] = {
+    {Py_mod_exec, cs_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef cs_module = {
+    PyModuleDef_HEAD_INIT,
+    "sessionize._ctr_stream",
+    "The binding of the core's search-CTR stream; use sessionize.SearchSessionizer.",
+    0,
+    NULL,
+    cs_slots,
+    NULL,
+    NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC PyInit__ctr_stream(void)
+{
+    return PyModuleDef_Init(&cs_module);
+}

@@ -1,0 +1,261 @@
+"""The streaming form of search CTR: SearchSessionizer and search_ctr_stream()
+(SPEC.md section 4, streamed as section 3 streams sessions).
+
+The C type underneath (sessionize._ctr_stream.CtrStream) keeps the state;
+this module converts kinds (sessionize.events.normalize_kinds) and times
+(_sessionizer._Timed, the Sessionizer's own conversions) and decides, at
+the first event, whether the stream has times at all.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Iterable, Iterator, NamedTuple
+
+import numpy as np
+
+from . import _ctr_stream, events as _events
+from ._core import SessionizeError
+from ._sessionizer import (
+    _INT64_MAX, _ON_LATE, LateEvent, LateEventError, _check_choice, _is_zero, _Kind,
+    _Timed, Sessionizer,
+)
+
+_NO_TIMES = _Kind("none")
+
+
+class StreamSearchRow(NamedTuple):
+    """One search of a user session a SearchSessionizer closed."""
+
+    key: Any
+    session: int    # 0, 1, ... per SearchSessionizer, in emission order
+    search: int     # the SEARCH event's ordinal: its arrival number, from 0
+    time: Any       # the SEARCH's time (None without times)
+    clicked: bool   # any CLICK in its search session
+    clicks: int     # how many
+    value: Any      # the value pushed with the SEARCH (its query), or None
+
+
+def _value_of(event):
+    """The value an event carries into the stream: the Search's query (the
+    only one a row reports), the Results' items, the ClickResult's item."""
+    for name in ("query", "items", "item"):
+        v = getattr(event, name, None)
+        if v is not None:
+            return v
+    return None
+
+
+def _kind_code(kind) -> int:
+    try:
+        return int(_events.normalize_kinds([kind])[0])
+    except (SessionizeError, TypeError) as e:
+        raise type(e)(str(e).replace("kinds[0]", "kind", 1)) from None
+
+
+class SearchSessionizer(_Timed, _ctr_stream.CtrStream):
+    """Search rows of user sessions, from events pushed one at a time or in
+    chunks (the streaming form of :func:`sessionize.search_ctr`).
+
+    Per key, events are taken in time order (ties, and everything without
+    times, in arrival order) by the rule of ``search_ctr``.  A user
+    session's rows (StreamSearchRow) come out when it closes: at its
+    APP_CLOSE / TIMEOUT once the watermark has reached that event, by the
+    gap rule once the watermark is a gap past its last event, or at
+    flush().  The watermark is the largest time seen minus ``delay``, or
+    what advance() sets; an event before it is late (LateEvent, per
+    ``on_late`` as the Sessionizer does).  See README.md.
+    """
+
+    def __init__(self, gap=None, *, inclusive=True, delay=0, on_late="return"):
+        late_code = _check_choice("on_late", on_late, _ON_LATE)
+        if not isinstance(inclusive, (bool, np.bool_)):
+            raise TypeError(f"inclusive: expected a bool, got {type(inclusive).__name__}")
+        super().__init__(late_code, StreamSearchRow, LateEvent, LateEventError)
+        self._settings = dict(gap=gap, inclusive=bool(inclusive), delay=delay,
+                              on_late=on_late)
+        self._kind: _Kind | None = None
+        for name in ("gap", "delay"):
+            v = self._settings[name]
+            if v is None:
+                if name == "delay":
+                    raise TypeError("delay: expected a duration, got None")
+                continue
+            if isinstance(v, (bool, np.bool_)):
+                raise TypeError(f"{name}: expected a duration, got a bool")
+            if isinstance(v, np.timedelta64):
+                if not np.isnat(v) and name == "delay" and int(v.astype(np.int64)) < 0:
+                    raise SessionizeError(f"delay: must be >= 0, got {v!r}")
+            elif isinstance(v, numbers.Real):
+                Sessionizer._check_sign(name, v)
+
+    # ---- times -----------------------------------------------------------
+
+    def _configure_for(self, kind: _Kind) -> None:
+        s = self._settings
+        if kind == _NO_TIMES:
+            if s["gap"] is not None:
+                raise SessionizeError(
+                    "gap: the gap rule needs times; push events with a time")
+            if not _is_zero(s["delay"]):
+                raise SessionizeError("delay: needs times; push events with a time")
+            self._configure(0, s["inclusive"], False, 0, False, False)
+        else:
+            gap = 0
+            if s["gap"] is not None:
+                gap = kind.duration(s["gap"], "gap")
+                Sessionizer._check_sign("gap", gap)
+            delay = 0 if _is_zero(s["delay"]) else kind.duration(s["delay"], "delay")
+            Sessionizer._check_sign("delay", delay)
+            self._configure(gap, s["inclusive"], True, delay, kind.name == "datetime64",
+                            kind.out())
+        self._kind = kind
+
+    def _expected(self) -> str:
+        if self._kind == _NO_TIMES:
+            return "no time (None)"
+        return super()._expected()
+
+    def _time_or_none(self, t):
+        if t is None:
+            if self._kind is None:
+                self._configure_for(_NO_TIMES)
+            elif self._kind != _NO_TIMES:
+                raise TypeError(f"time: expected {self._expected()} like the first "
+                                "event's, got None")
+            return None
+        if self._kind == _NO_TIMES:
+            raise TypeError("time: this SearchSessionizer has no times (its first "
+                            f"event had none), got {type(t).__name__}")
+        return self._time_in(t)
+
+    # ---- the API ---------------------------------------------------------
+
+    def push(self, key, kind, time=None, value=None) -> list:
+        """Pushes one event: a key (user), a kind (a Kind, its int or its name),
+        its time (or None: arrival order is time order), and a value kept
+        with a SEARCH (its query).  Returns the rows (and late events) it
+        finishes."""
+        code = _kind_code(kind)
+        return self._push_one(key, code, self._time_or_none(time), value)
+
+    def push_many(self, keys, kinds, times=None, values=None) -> list:
+        """Pushes a chunk of events (arrays or sequences); returns what they
+        finish.  The core runs with the GIL released on large chunks."""
+        kd = _events.normalize_kinds(kinds)
+        if isinstance(keys, np.ndarray) and keys.ndim != 1:
+            raise SessionizeError(f"keys: expected a 1-D array, got {keys.ndim} dimensions")
+        if times is None:
+            if len(kd) and self._time_or_none(None) is None:
+                pass
+            arr = None
+        else:
+            if self._kind == _NO_TIMES:
+                raise TypeError("times: this SearchSessionizer has no times (its first "
+                                "event had none)")
+            if len(kd) == 0 and self._kind is None:
+                arr = None
+            else:
+                arr = self._times_array(times)
+                if arr.ndim != 1:
+                    raise SessionizeError(
+                        f"times: expected a 1-D array, got {arr.ndim} dimensions")
+        if len(kd) == 0:
+            if len(keys) != 0 or (values is not None and len(values) != 0) \
+                    or (arr is not None and len(arr) != 0):
+                raise SessionizeError("keys, times, values: lengths differ from kinds' 0")
+            return []
+        return self._push_many(keys, kd, arr, values)
+
+    def push_events(self, events) -> list:
+        """Pushes a list of sessionize.events objects (their .user, their kind,
+        their .time when they have one; a Search's query as its value)."""
+        if not isinstance(events, (list, tuple)):
+            events = list(events)
+        try:
+            users, kinds, times = _events.to_arrays(events)
+        except (SessionizeError, TypeError):
+            raise
+        values = [_value_of(e) for e in events]
+        return self.push_many(users, kinds, times, values)
+
+    def advance(self, watermark) -> list:
+        """Moves the watermark forward (never back); returns what it closes."""
+        if self._kind == _NO_TIMES:
+            raise SessionizeError("watermark: this SearchSessionizer has no times")
+        return self._advance(self._time_in(watermark))
+
+    @property
+    def watermark(self):
+        """The watermark in the caller's time type; None before any time (and
+        without times); math.inf after flush()."""
+        wm = self._stats()[0]
+        if wm is Ellipsis or wm == _INT64_MAX:
+            return math.inf
+        if wm is None or self._kind is None or self._kind == _NO_TIMES:
+            return None
+        out = self._kind.out()
+        return out(wm) if out else wm
+
+    def stats(self) -> dict:
+        """What the SearchSessionizer holds and has done."""
+        _, events, sessions, keys, open_s, searches, buffered, nbytes = self._stats()
+        return dict(events=events, sessions=sessions, keys=keys, open_sessions=open_s,
+                    open_searches=searches, buffered=buffered, bytes=nbytes,
+                    late_count=self.late_count)
+
+    def __reduce__(self):
+        return (_restore, (self._settings, self._kind, self._getstate()))
+
+    def __repr__(self) -> str:
+        s = self._settings
+        st = self.stats()
+        return (f"SearchSessionizer(gap={s['gap']!r}, delay={s['delay']!r}, "
+                f"keys held={st['keys']}, late={st['late_count']})")
+
+
+def _restore(settings: dict, kind, state) -> SearchSessionizer:
+    sz = SearchSessionizer(**settings)
+    if not isinstance(state, tuple) or len(state) != 4:
+        raise SessionizeError("state: not a SearchSessionizer state")
+    blob, handle_keys, next_key, values = state
+    if kind is None:
+        if blob is not None:
+            raise SessionizeError("state: not a SearchSessionizer state")
+        return sz
+    if not isinstance(kind, _Kind) or not isinstance(blob, bytes):
+        raise SessionizeError("state: not a SearchSessionizer state")
+    sz._configure_for(kind)
+    sz._setstate(blob, handle_keys, next_key, values,
+                 False if kind == _NO_TIMES else kind.out())
+    return sz
+
+
+def search_ctr_stream(events: Iterable, *, gap=None, inclusive=True, delay=0,
+                      flush=True, on_late="return") -> Iterator:
+    """Yields StreamSearchRows lazily from any iterable of sessionize.events
+    objects, as their user sessions close; at the end, with ``flush``, the
+    rows of the sessions still open (without it, as the first Bytewax seed,
+    those are never emitted).  Late events are yielded (LateEvent), dropped
+    or raised per ``on_late``."""
+    sz = SearchSessionizer(gap, inclusive=inclusive, delay=delay, on_late=on_late)
+    kind_of = {cls: int(cls.kind) for cls in _events.EVENT_CLASSES}
+    push = sz.push
+    for i, e in enumerate(events):
+        kind = kind_of.get(type(e))
+        if kind is None:
+            kind = type(e).__name__  # a class of the seeds' names: by name
+            if kind not in ("AppOpen", "Search", "Results", "ClickResult", "AppClose",
+                            "Timeout"):
+                raise TypeError(f"events[{i}]: {kind} is not an event class")
+            kind = int(_events._KIND_OF_CLASS_NAME[kind])
+        try:
+            user = e.user
+        except AttributeError:
+            raise TypeError(f"events[{i}]: has no user") from None
+        out = push(user, kind, getattr(e, "time", None), _value_of(e))
+        if out:
+            yield from out
+    if flush:
+        yield from sz.flush()
