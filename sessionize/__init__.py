@@ -14,6 +14,7 @@ Search sessions and click-through rate (the Bytewax seeds):
 See README.md for the engines each setting reproduces.
 """
 
+from . import _core
 from ._core import SessionizeError
 from ._batch import assign, sessions
 from ._table import KeyRow, SearchKeyTable, SearchRow, SearchTable, Session, SessionTable
@@ -25,10 +26,44 @@ from ._search_stream import SearchSessionizer, StreamSearchRow, search_ctr_strea
 
 __version__ = "0.1.0"
 
+
+def set_threads(n: int) -> None:
+    """The most threads one call may use.
+
+    ``1`` keeps every call on the calling thread; ``0`` (the default) lets
+    :func:`assign` and :func:`sessions` over 2**18 events or more run their
+    passes in two parts on two threads when the machine has two cores.
+    Results never depend on it.  Inside an engine that already runs a
+    worker per core (Spark, Flink, Beam, Bytewax), ``1`` avoids
+    oversubscription.  The environment variable ``SESSIONIZE_THREADS`` sets
+    it at import.
+    """
+    import numbers
+
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+        raise ValueError(f"n: expected an int >= 0, got {n!r}")
+    _core.set_threads(int(n))
+
+
+def _threads_from_env() -> None:
+    import os
+
+    v = os.environ.get("SESSIONIZE_THREADS")
+    if v is None or v == "":
+        return
+    try:
+        n = int(v)
+    except ValueError:
+        raise ValueError(f"SESSIONIZE_THREADS: expected an int >= 0, got {v!r}") from None
+    set_threads(n)
+
+
+_threads_from_env()
+
 __all__ = [
     "assign", "sessions", "SessionTable", "Session", "SessionizeError",
     "Sessionizer", "stream", "StreamSession", "LateEvent", "LateEventError", "__version__",
-    "search_ctr", "SearchTable", "SearchRow", "SearchKeyTable", "KeyRow", "events",
+    "set_threads", "search_ctr", "SearchTable", "SearchRow", "SearchKeyTable", "KeyRow", "events",
     "SearchSessionizer", "StreamSearchRow", "search_ctr_stream",
     "Kind", "APP_OPEN", "SEARCH", "RESULTS", "CLICK", "APP_CLOSE", "TIMEOUT",
 ]

@@ -485,7 +485,22 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(set_threads_doc,
+"set_threads(n, /)\n--\n\n"
+"The most threads one call may use (sz_set_threads): 1 keeps every call on\n"
+"the caller's thread, 0 lets a call over 2**18 events or more use two when\n"
+"the machine has them.  Results never depend on it.");
+
+static PyObject *core_set_threads(PyObject *module, PyObject *arg)
+{
+    long n = PyLong_AsLong(arg);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    sz_set_threads(n < 0 ? 0 : n > 1024 ? 1024 : (int)n);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef core_methods[] = {
+    {"set_threads", core_set_threads, METH_O, set_threads_doc},
     {"batch", core_batch, METH_VARARGS, batch_doc},
     {"ctr", core_ctr, METH_VARARGS, ctr_doc},
     {"seconds_to_micros", core_seconds_to_micros, METH_O, seconds_to_micros_doc},
