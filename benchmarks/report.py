@@ -127,7 +127,47 @@ def _mark(met):
     return {True: "yes", False: "**no**", None: "—"}[met]
 
 
-def write(path, records, peers, machine, settings, plot_files):
+def _ctr_section(c):
+    """The search-CTR case (benchmarks/ctr_case.py): its rows as measured."""
+    def row(form, s, eps, ok=True, ratio=None):
+        if s is None:
+            return None
+        ratio = c["arrays_eps"] / eps if eps and form != first else None
+        rel = f"{ratio:.3g}x" if ratio else ""
+        return (f"| {form} | {_eps(eps)} | {s:.3g} s | {rel} | "
+                f"{'same' if ok else '**WRONG**'} |")
+    first = "`search_ctr(users, kinds)` (no times: the first seed)"
+    rows = [
+        row(first, c.get("arrays_s"),
+            c.get("arrays_eps")),
+        row("the same, `flush=False`", c.get("arrays_noflush_s"), c.get("arrays_noflush_eps")),
+        row("`search_ctr(users, kinds, times)`", c.get("arrays_times_s"),
+            c.get("arrays_times_eps")),
+        row("`search_ctr(..., times, gap=30 min)`", c.get("arrays_gap_s"),
+            c.get("arrays_gap_eps")),
+        row("`SearchSessionizer.push_many` (chunks of 100 k) + `flush`, no times",
+            c.get("stream_s"), c.get("stream_eps"), c.get("stream_ok", True)),
+        row("`SearchSessionizer.push_many`, times and gap", c.get("stream_gap_s"),
+            c.get("stream_gap_eps"), c.get("stream_gap_ok", True)),
+        row(f"`search_ctr(events)`, {_n(c['list_events'])} event objects",
+            c.get("list_s"), c.get("list_eps")) if c.get("list_events") else None,
+        row("pandas idiom (sort, grouped cumsums, merge)", c.get("pandas_s"),
+            c["events"] / c["pandas_s"] if c.get("pandas_s") else None,
+            c.get("pandas_ok", True)),
+        row(f"the seeds' logic in plain Python, {_n(c.get('python_events', 0))} events",
+            c.get("python_s"), c["python_events"] / c["python_s"] if c.get("python_s") else None,
+            c.get("python_ok", True)),
+    ]
+    return ["", f"## Search CTR ({_n(c['events'])} events, {_n(c['users'])} users, "
+            f"{c['searches']:,} searches; `benchmarks/ctr_case.py`)", "",
+            "Every form's rows are checked against `search_ctr`'s; *time / batch* is "
+            "the peer's per-event time over `search_ctr(users, kinds)`'s. Target: "
+            "50 M events/s.", "",
+            "| form | events/s | time | time / batch | answer |",
+            "| --- | ---: | ---: | ---: | --- |"] + [r for r in rows if r] + [""]
+
+
+def write(path, records, peers, machine, settings, plot_files, ctr=None):
     sizes = sorted({r["n"] for r in records})
     orders = [o for o in ORDER_TITLES if any(r["order"] == o for r in records)]
     n_top = sizes[-1]
@@ -182,6 +222,8 @@ def write(path, records, peers, machine, settings, plot_files):
     for order in orders:
         out += [f"### {ORDER_TITLES[order]}", "", _scaling_table(records, peers, order, sizes),
                 ""]
+    if ctr:
+        out += _ctr_section(ctr)
     if plot_files:
         out += ["## Plots", ""]
         out += [f"![{ORDER_TITLES[o]}]({p})" for o, p in plot_files.items()]

@@ -174,13 +174,17 @@ def measure_all(sizes, orders, peers, *, reps, budget, timeout, quick, log):
     return records
 
 
-def write_outputs(out_dir, records, settings, mach):
+def write_outputs(out_dir, records, settings, mach, ctr=None):
     plot_dir = os.path.join(out_dir, "plots")
     paths = plots.write(plot_dir, records, PEERS, report.ORDER_TITLES)
     rel = {o: os.path.relpath(p, out_dir) for o, p in paths.items()}
-    report.write(os.path.join(out_dir, "RESULTS.md"), records, PEERS, mach, settings, rel)
+    report.write(os.path.join(out_dir, "RESULTS.md"), records, PEERS, mach, settings, rel,
+                 ctr)
+    saved = {"machine": mach, "settings": settings, "records": records}
+    if ctr is not None:
+        saved["ctr"] = ctr
     with open(os.path.join(out_dir, "results.json"), "w") as f:
-        json.dump({"machine": mach, "settings": settings, "records": records}, f, indent=1)
+        json.dump(saved, f, indent=1)
         f.write("\n")
 
 
@@ -208,7 +212,8 @@ def main(argv=None) -> int:
         out_dir = args.out or HERE
         with open(os.path.join(out_dir, "results.json")) as f:
             saved = json.load(f)
-        write_outputs(out_dir, saved["records"], saved["settings"], saved["machine"])
+        write_outputs(out_dir, saved["records"], saved["settings"], saved["machine"],
+                      saved.get("ctr"))
         print(f"rewrote {os.path.join(out_dir, 'RESULTS.md')} and plots")
         return 0
 
@@ -244,15 +249,7 @@ def main(argv=None) -> int:
                 "reps": reps, "budget_s": args.budget, "quick": args.quick,
                 "max_others_cores": MAX_OTHERS_CORES, "disturbed_min_s": DISTURBED_MIN_S,
                 "wall_s": round(time.perf_counter() - t0, 1)}
-    write_outputs(out_dir, records, settings, machine.describe())
-    if ctr is not None:
-        path = os.path.join(out_dir, "results.json")
-        with open(path) as f:
-            saved = json.load(f)
-        saved["ctr"] = ctr
-        with open(path, "w") as f:
-            json.dump(saved, f, indent=1)
-            f.write("\n")
+    write_outputs(out_dir, records, settings, machine.describe(), ctr)
     wrong = [r for r in records if not r["ok"]]
     ctr_wrong = [k for k, v in (ctr or {}).items() if k.endswith("_ok") and not v]
     print(f"\n{len(records)} measurements in {time.perf_counter() - t0:.0f} s; "
