@@ -584,41 +584,107 @@ static void sz__globalize(const sz_batch *b, int64_t *ids, size_t n)
  * time-sorted per key where needed, and scanned: each gets ids[i] = local
  * << 32 | kid, and kf[kid] its key's session count.
  */
-SZ_INLINE sz_status sz__resolve_dirty(const sz_batch *b, int mode,
-                                      const int64_t *times, size_t n,
-                                      int64_t *ids, int64_t *kf,
-                                      const uint64_t *dirty,
-                                      const uint32_t *dirty_rank,
-                                      const uint32_t *dirty_kids, size_t D)
+/* The stable counting sort of the dirty keys' events in two parts: part p
+ * counts, then places, the events of its half of the input (part 1's
+ * positions in each group after part 0's, so the sort stays stable). */
+typedef struct sz_group_job {
+    const int64_t *ids;
+    const uint64_t *dirty;
+    const uint32_t *rank;
+    uint32_t *counts[2];  /* per part; then each part's next slot */
+    uint32_t *perm;
+    size_t cut, n;
+} sz_group_job;
+
+static void sz__group_count_part(void *arg, int part)
 {
-    const sz_rule *r = &b->rule;
-    uint32_t *starts = NULL, *perm = NULL, *tmp_p = NULL;
-    int64_t *tt = NULL, *tmp_t = NULL;
-    size_t j, d, m = 0, longest = 0;
+    sz_group_job *g = (sz_group_job *)arg;
+    sz__group_count(g->ids, part ? g->cut : 0, part ? g->n : g->cut, g->dirty, g->rank,
+                    g->counts[part]);
+}
+
+static void sz__group_place_part(void *arg, int part)
+{
+    sz_group_job *g = (sz_group_job *)arg;
+    sz__group_place(g->ids, part ? g->cut : 0, part ? g->n : g->cut, g->dirty, g->rank,
+                    g->counts[part], g->perm);
+}
+
+/* sz__group_starts and sz__group_scatter at once, in two parts: starts
+ * (D + 1) gets each group's first slot, perm the positions; returns the
+ * number of events grouped, or SIZE_MAX when memory runs out. */
+static size_t sz__group_two_parts(const int64_t *ids, size_t n, const uint64_t *dirty,
+                                  const uint32_t *rank, size_t D, uint32_t *starts,
+                                  uint32_t **perm_out)
+{
+    sz_group_job g;
+    size_t d, hi_unused, m = SIZE_MAX;
+    uint32_t run = 0;
+    memset(&g, 0, sizeof g);
+    g.ids = ids;
+    g.dirty = dirty;
+    g.rank = rank;
+    g.n = n;
+    sz__part_range(n, 2, 1, &g.cut, &hi_unused);
+    g.counts[0] = (uint32_t *)SZ_CALLOC(D + 1, sizeof(uint32_t));
+    g.counts[1] = (uint32_t *)SZ_CALLOC(D + 1, sizeof(uint32_t));
+    if (!g.counts[0] || !g.counts[1]) goto done;
+    sz__run_parts(sz__group_count_part, &g, 2);
+    for (d = 0; d < D; d++) {
+        uint32_t a = g.counts[0][d], b = g.counts[1][d];
+        starts[d] = run;
+        g.counts[0][d] = run;
+        g.counts[1][d] = run + a;
+        run += a + b;
+    }
+    starts[D] = run;
+    g.perm = (uint32_t *)SZ_MALLOC(sz__mul_size(run, sizeof *g.perm));
+    if (g.perm == NULL) goto done;
+    sz__run_parts(sz__group_place_part, &g, 2);
+    *perm_out = g.perm;
+    m = run;
+done:
+    SZ_FREE(g.counts[0]);
+    SZ_FREE(g.counts[1]);
+    return m;
+}
+
+/* What the parts of the per-key redo share; each part takes a range of
+ * groups (dirty keys), cut where the events are halved. */
+typedef struct sz_redo_job {
+    const sz_batch *b;
+    int mode;
+    const int64_t *times;
+    int64_t *ids, *kf, *tt;
+    uint32_t *perm;
+    const uint32_t *starts, *dirty_kids;
+    size_t D, d_cut, longest;
+    sz_status st[2];
+} sz_redo_job;
+
+/* Groups [d_lo, d_hi): gathers their times, sorts each key's (time,
+ * position) pairs where they are out of order, and scans them.  Parts
+ * write different events' ids and different keys' kf entries. */
+SZ_INLINE sz_status sz__redo_groups(sz_redo_job *job, int mode, size_t d_lo, size_t d_hi)
+{
+    const sz_rule *r = &job->b->rule;
+    const uint32_t *starts = job->starts;
+    uint32_t *perm = job->perm, *tmp_p = NULL;
+    int64_t *tt = job->tt, *ids = job->ids, *tmp_t = NULL;
+    size_t j, d;
     sz_status st = SZ_ERR_NOMEM;
 
-    starts = (uint32_t *)SZ_MALLOC(sz__mul_size(D + 1, sizeof *starts));
-    if (starts == NULL) goto fail;
-    m = sz__group_starts(ids, n, dirty, dirty_rank, D, starts);
-    perm = (uint32_t *)SZ_MALLOC(sz__mul_size(m, sizeof *perm));
-    tt = (int64_t *)SZ_MALLOC(sz__mul_size(m, sizeof *tt));
-    if (!perm || !tt) goto fail;
-    sz__group_scatter(ids, n, dirty, dirty_rank, D, starts, perm);
-    for (d = 0; d < D; d++) {
-        if (starts[d + 1] - starts[d] > longest) longest = starts[d + 1] - starts[d];
-    }
-    for (j = 0; j < m; j++) tt[j] = times[perm[j]];
-
-    for (d = 0; d < D; d++) {
+    for (j = starts[d_lo]; j < starts[d_hi]; j++) tt[j] = job->times[perm[j]];
+    for (d = d_lo; d < d_hi; d++) {
         size_t lo = starts[d], hi = starts[d + 1];
-        uint64_t kid = dirty_kids[d];
+        uint64_t kid = job->dirty_kids[d];
         int64_t last, anchor = 0, local = 0;
         for (j = lo + 1; j < hi && tt[j] >= tt[j - 1]; j++) {
         }
         if (j < hi) {
             if (tmp_t == NULL) {
-                tmp_t = (int64_t *)SZ_MALLOC(sz__mul_size(longest, sizeof *tmp_t));
-                tmp_p = (uint32_t *)SZ_MALLOC(sz__mul_size(longest, sizeof *tmp_p));
+                tmp_t = (int64_t *)SZ_MALLOC(sz__mul_size(job->longest, sizeof *tmp_t));
+                tmp_p = (uint32_t *)SZ_MALLOC(sz__mul_size(job->longest, sizeof *tmp_p));
                 if (!tmp_t || !tmp_p) goto fail;
             }
             sz__sort_pairs(tt + lo, perm + lo, hi - lo, tmp_t, tmp_p);
@@ -629,15 +695,83 @@ SZ_INLINE sz_status sz__resolve_dirty(const sz_batch *b, int mode,
             local += sz__rule_step(r, mode, &last, &anchor, tt[j]);
             ids[perm[j]] = (int64_t)(((uint64_t)local << 32) | kid);
         }
-        kf[kid] = local + 1;
+        job->kf[kid] = local + 1;
     }
     st = SZ_OK;
+fail:
+    SZ_FREE(tmp_t);
+    SZ_FREE(tmp_p);
+    return st;
+}
+
+static void sz__redo_part(void *arg, int part)
+{
+    sz_redo_job *job = (sz_redo_job *)arg;
+    size_t lo = part ? job->d_cut : 0, hi = part ? job->D : job->d_cut;
+    switch (job->mode) {
+    case SZ_CAP_RESTART: job->st[part] = sz__redo_groups(job, SZ_CAP_RESTART, lo, hi); break;
+    case SZ_CAP_FIXED: job->st[part] = sz__redo_groups(job, SZ_CAP_FIXED, lo, hi); break;
+    default: job->st[part] = sz__redo_groups(job, SZ_CAP_NONE, lo, hi); break;
+    }
+}
+
+static sz_status sz__resolve_dirty(const sz_batch *b, int mode,
+                                   const int64_t *times, size_t n,
+                                   int64_t *ids, int64_t *kf,
+                                   const uint64_t *dirty,
+                                   const uint32_t *dirty_rank,
+                                   const uint32_t *dirty_kids, size_t D)
+{
+    sz_redo_job job;
+    uint32_t *starts = NULL, *perm = NULL;
+    int64_t *tt = NULL;
+    size_t d, m = 0, longest = 0, d_cut;
+    int parts;
+    sz_status st = SZ_ERR_NOMEM;
+
+    starts = (uint32_t *)SZ_MALLOC(sz__mul_size(D + 1, sizeof *starts));
+    if (starts == NULL) goto fail;
+    if (sz__threads_for(n) == 2) {
+        m = sz__group_two_parts(ids, n, dirty, dirty_rank, D, starts, &perm);
+        if (m == SIZE_MAX) goto fail;
+    } else {
+        m = sz__group_starts(ids, n, dirty, dirty_rank, D, starts);
+        perm = (uint32_t *)SZ_MALLOC(sz__mul_size(m, sizeof *perm));
+        if (perm == NULL) goto fail;
+        sz__group_scatter(ids, n, dirty, dirty_rank, D, starts, perm);
+    }
+    tt = (int64_t *)SZ_MALLOC(sz__mul_size(m, sizeof *tt));
+    if (tt == NULL) goto fail;
+    for (d = 0; d < D; d++) {
+        if (starts[d + 1] - starts[d] > longest) longest = starts[d + 1] - starts[d];
+    }
+    /* two parts when there are many events and more than one key; the cut
+     * halves the events */
+    parts = D > 1 ? sz__threads_for(m) : 1;
+    d_cut = D;
+    if (parts == 2) {
+        for (d_cut = 1; d_cut < D - 1 && starts[d_cut] < m / 2; d_cut++) {
+        }
+    }
+    memset(&job, 0, sizeof job);
+    job.b = b;
+    job.mode = mode;
+    job.times = times;
+    job.ids = ids;
+    job.kf = kf;
+    job.tt = tt;
+    job.perm = perm;
+    job.starts = starts;
+    job.dirty_kids = dirty_kids;
+    job.D = D;
+    job.d_cut = d_cut;
+    job.longest = longest;
+    sz__run_parts(sz__redo_part, &job, parts);
+    st = job.st[0] != SZ_OK ? job.st[0] : job.st[1];
 fail:
     SZ_FREE(starts);
     SZ_FREE(perm);
     SZ_FREE(tt);
-    SZ_FREE(tmp_t);
-    SZ_FREE(tmp_p);
     return st;
 }
 
@@ -699,20 +833,8 @@ static sz_status sz__assign_hashed(sz_batch *b, const sz_keys *keys, int kind,
     SZ_FREE(tab.raw);
     tab.raw = NULL;
     if (n_dirty > 0) {
-        switch (mode) {
-        case SZ_CAP_RESTART:
-            st = sz__resolve_dirty(b, SZ_CAP_RESTART, times, n, ids, kf, dirty,
-                                   dirty_rank, dirty_kids, n_dirty);
-            break;
-        case SZ_CAP_FIXED:
-            st = sz__resolve_dirty(b, SZ_CAP_FIXED, times, n, ids, kf, dirty,
-                                   dirty_rank, dirty_kids, n_dirty);
-            break;
-        default:
-            st = sz__resolve_dirty(b, SZ_CAP_NONE, times, n, ids, kf, dirty,
-                                   dirty_rank, dirty_kids, n_dirty);
-            break;
-        }
+        st = sz__resolve_dirty(b, mode, times, n, ids, kf, dirty, dirty_rank,
+                               dirty_kids, n_dirty);
         if (st != SZ_OK) goto done;
     }
     sz__prefix_key_first(b, kf);

@@ -13,15 +13,34 @@ SZ_INLINE int sz__member(const uint64_t *member, uint32_t kid)
     return (int)((member[kid >> 6] >> (kid & 63)) & 1u);
 }
 
+void sz__group_count(const int64_t *packed, size_t lo, size_t hi,
+                     const uint64_t *member, const uint32_t *rank, uint32_t *counts)
+{
+    size_t i;
+    for (i = lo; i < hi; i++) {
+        uint32_t kid = (uint32_t)packed[i];
+        if (sz__member(member, kid)) counts[rank[kid]]++;
+    }
+}
+
+void sz__group_place(const int64_t *packed, size_t lo, size_t hi,
+                     const uint64_t *member, const uint32_t *rank, uint32_t *next,
+                     uint32_t *perm)
+{
+    size_t i;
+    /* in input order, so each group's positions stay in input order */
+    for (i = lo; i < hi; i++) {
+        uint32_t kid = (uint32_t)packed[i];
+        if (sz__member(member, kid)) perm[next[rank[kid]]++] = (uint32_t)i;
+    }
+}
+
 size_t sz__group_starts(const int64_t *packed, size_t n, const uint64_t *member,
                         const uint32_t *rank, size_t n_groups, uint32_t *starts)
 {
-    size_t i, g;
+    size_t g;
     memset(starts, 0, (n_groups + 1) * sizeof *starts);
-    for (i = 0; i < n; i++) {
-        uint32_t kid = (uint32_t)packed[i];
-        if (sz__member(member, kid)) starts[rank[kid] + 1]++;
-    }
+    sz__group_count(packed, 0, n, member, rank, starts + 1);
     for (g = 0; g < n_groups; g++) starts[g + 1] += starts[g];
     return starts[n_groups];
 }
@@ -30,14 +49,10 @@ void sz__group_scatter(const int64_t *packed, size_t n, const uint64_t *member,
                        const uint32_t *rank, size_t n_groups, uint32_t *starts,
                        uint32_t *perm)
 {
-    size_t i, g;
-    /* Scatter in input order, so each group's positions stay in input order
-     * (stable).  starts[g] walks to the start of group g + 1; shifting the
-     * array back by one afterwards restores it. */
-    for (i = 0; i < n; i++) {
-        uint32_t kid = (uint32_t)packed[i];
-        if (sz__member(member, kid)) perm[starts[rank[kid]]++] = (uint32_t)i;
-    }
+    size_t g;
+    /* starts[g] walks to the start of group g + 1; shifting the array back
+     * by one afterwards restores it. */
+    sz__group_place(packed, 0, n, member, rank, starts, perm);
     for (g = n_groups; g > 0; g--) starts[g] = starts[g - 1];
     starts[0] = 0;
 }

@@ -22,6 +22,17 @@ void sz__group_scatter(const int64_t *packed, size_t n, const uint64_t *member,
                        uint32_t *perm);
 
 /*
+ * The same in pieces, so two parts can each take half of the events:
+ * sz__group_count adds events [lo, hi) to counts[group]; sz__group_place
+ * writes their positions at next[group]++, in input order.
+ */
+void sz__group_count(const int64_t *packed, size_t lo, size_t hi,
+                     const uint64_t *member, const uint32_t *rank, uint32_t *counts);
+void sz__group_place(const int64_t *packed, size_t lo, size_t hi,
+                     const uint64_t *member, const uint32_t *rank, uint32_t *next,
+                     uint32_t *perm);
+
+/*
  * Stable sort of m pairs (t[j], p[j]) by t.  tmp_t and tmp_p are scratch
  * of m elements each.  Ties keep their order, so when p is increasing on
  * entry, equal times end up in input order.
