@@ -25,7 +25,6 @@
 
 static const char sz__cmagic[8] = {'S', 'Z', 'C', 'T', 'R', 'S', 'T', 'R'};
 #define SZ_CSNAP_VERSION 1u
-#define SZ_BOM 0x01020304u
 
 #define HEAD_BYTES (8 + 4 + 4 + (8 + 8 + 4 * 3) + (8 + 8 + 4 + 8 * 4))
 #define KEY_BYTES (8 + 4 + 8 + 8 + 4 + 4)
@@ -55,9 +54,7 @@ sz_status sz_ctr_stream_snapshot(const sz_ctr_stream *s, unsigned char *buf,
     if (s == NULL || buf == NULL || len < sz_ctr_stream_snapshot_size(s))
         return SZ_ERR_PARAM;
     w.p = buf;
-    w_bytes(&w, sz__cmagic, 8);
-    w_u32(&w, SZ_CSNAP_VERSION);
-    w_u32(&w, SZ_BOM);
+    w_head(&w, sz__cmagic, SZ_CSNAP_VERSION);
     w_i64(&w, s->cfg.gap);
     w_i64(&w, s->cfg.delay);
     w_i32(&w, s->cfg.inclusive);
@@ -93,10 +90,7 @@ sz_status sz_ctr_stream_snapshot(const sz_ctr_stream *s, unsigned char *buf,
             w_u32(&w, e->kind);
         }
     }
-    {
-        uint64_t sum = sz__hash_bytes(buf, (size_t)(w.p - buf));
-        w_u64(&w, sum);
-    }
+    w_sum(&w, buf);
     return SZ_OK;
 }
 
@@ -182,21 +176,13 @@ sz_status sz_ctr_stream_restore(const unsigned char *buf, size_t len,
                                 sz_ctr_stream **out)
 {
     sz__r r;
-    char magic[8];
     sz_ctr_stream_config c;
     sz_ctr_stream *s = NULL;
-    uint64_t n_keys, i, sum;
+    uint64_t n_keys, i;
     sz_status st;
     if (out) *out = NULL;
     if (out == NULL || (buf == NULL && len > 0)) return SZ_ERR_PARAM;
-    if (len < HEAD_BYTES + 8) return SZ_ERR_SNAPSHOT;
-    memcpy(&sum, buf + len - 8, 8);
-    r.p = buf;
-    r.end = buf + len - 8;
-    r.bad = 0;
-    r_bytes(&r, magic, 8);
-    if (memcmp(magic, sz__cmagic, 8) != 0 || r_u32(&r) != SZ_CSNAP_VERSION
-        || r_u32(&r) != SZ_BOM || sz__hash_bytes(buf, len - 8) != sum)
+    if (r_open(&r, buf, len, HEAD_BYTES + 8, sz__cmagic, SZ_CSNAP_VERSION) < 0)
         return SZ_ERR_SNAPSHOT;
     memset(&c, 0, sizeof c);
     c.gap = r_i64(&r);

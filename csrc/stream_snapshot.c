@@ -28,7 +28,6 @@
 
 static const char sz__magic[8] = {'S', 'Z', 'S', 'T', 'R', 'E', 'A', 'M'};
 #define SZ_SNAPSHOT_VERSION 1u
-#define SZ_BOM 0x01020304u
 
 #define KEY_BYTES (8 + 8 + 4 + 4 + 8 * 4 + 4)
 #define UNIT_BYTES (8 * 4 + 4 + 4)
@@ -60,9 +59,7 @@ sz_status sz_stream_snapshot(const sz_stream *s, unsigned char *buf, size_t len)
     const sz_stream_config *c = &s->cfg;
     if (buf == NULL || len < sz_stream_snapshot_size(s)) return SZ_ERR_PARAM;
     w.p = buf;
-    w_bytes(&w, sz__magic, 8);
-    w_u32(&w, SZ_SNAPSHOT_VERSION);
-    w_u32(&w, SZ_BOM);
+    w_head(&w, sz__magic, SZ_SNAPSHOT_VERSION);
     w_i64(&w, c->session.gap);
     w_i64(&w, c->session.max_duration);
     w_i32(&w, c->session.cap_mode);
@@ -117,7 +114,7 @@ sz_status sz_stream_snapshot(const sz_stream *s, unsigned char *buf, size_t len)
             }
         }
     }
-    w_u64(&w, sz__hash_bytes(buf, (size_t)(w.p - buf)));
+    w_sum(&w, buf);
     return SZ_OK;
 }
 
@@ -249,24 +246,16 @@ sz_status sz_stream_restore(const unsigned char *buf, size_t len,
                             sz_stream **out)
 {
     sz__r r;
-    char magic[8];
     sz_stream_config c;
     sz_stream *s = NULL;
-    uint64_t n_keys, i, sum;
+    uint64_t n_keys, i;
     int64_t wm, max_seen;
     int32_t seen_any;
     uint64_t late_count, next_id, next_seq;
     sz_status st;
     if (out) *out = NULL;
     if (out == NULL || (buf == NULL && len > 0)) return SZ_ERR_PARAM;
-    if (len < HEAD_BYTES + 8) return SZ_ERR_SNAPSHOT;
-    memcpy(&sum, buf + len - 8, 8);
-    r.p = buf;
-    r.end = buf + len - 8;
-    r.bad = 0;
-    r_bytes(&r, magic, 8);
-    if (memcmp(magic, sz__magic, 8) != 0 || r_u32(&r) != SZ_SNAPSHOT_VERSION
-        || r_u32(&r) != SZ_BOM || sz__hash_bytes(buf, len - 8) != sum)
+    if (r_open(&r, buf, len, HEAD_BYTES + 8, sz__magic, SZ_SNAPSHOT_VERSION) < 0)
         return SZ_ERR_SNAPSHOT;
     memset(&c, 0, sizeof c);
     c.session.gap = r_i64(&r);

@@ -24,51 +24,31 @@
 #include <numpy/arrayobject.h>
 
 #include "sessionize.h"
-#include "_keymap.h"
-
-#define GIL_RELEASE_MIN 4096
-
-enum { LATE_RETURN = 0, LATE_DROP = 1, LATE_RAISE = 2 };
+#include "_streamcommon.h"
 
 typedef struct {
     PyObject_HEAD
     sz_ctr_stream *s;
-    PyObject *SessionizeError;
-    keymap km;
-    PyObject *values;     /* SEARCH ordinal -> its value (when not None) */
-    PyObject *row_type, *late_type, *late_error;
-    PyObject *time_out;   /* int -> caller's time; None: ints; or the
-                             stream has no times (rows' time is None) */
-    int on_late;
-    int flushed_early;    /* flush() before the stream was configured */
-    uint64_t *kbuf;       /* push_many scratch, reused */
-    uint8_t *nsbuf;       /* namespaces, then the fresh flags */
-    size_t buf_cap;
+    streamcommon c;       /* values: SEARCH ordinal -> its value (when not
+                             None); time_out may also be False: the stream
+                             has no times (rows' time is None) */
+    PyObject *row_type;
 } CtrStreamObject;
 
 static PyObject *raise_status(CtrStreamObject *self, sz_status st, size_t pos,
                               const char *what, int element)
 {
-    PyObject *exc = self->SessionizeError;
+    PyObject *exc = self->c.SessionizeError;
     switch (st) {
-    case SZ_ERR_NOMEM:
-        return PyErr_NoMemory();
     case SZ_ERR_KIND:
         return PyErr_Format(exc, "kinds[%zu]: not an event kind (0-5)", pos);
-    case SZ_ERR_TIME_NAT:
-        if (element) return PyErr_Format(exc, "%s[%zu]: missing time (NaT)", what, pos);
-        return PyErr_Format(exc, "%s: missing time (NaT)", what);
-    case SZ_ERR_TIME_OVERFLOW:
-        if (element)
-            return PyErr_Format(exc, "%s[%zu]: time + gap overflows int64", what, pos);
-        return PyErr_Format(exc, "%s: time + gap overflows int64", what);
     case SZ_ERR_SNAPSHOT:
         return PyErr_Format(exc, "state: the snapshot is truncated, corrupted "
                                  "or not a sessionize search-CTR snapshot");
     case SZ_ERR_PARAM:
         return PyErr_Format(exc, "%s: not valid for this stream", what);
     default:
-        return PyErr_Format(exc, "sessionize core: %s", sz_strerror(st));
+        return sc_raise_status(&self->c, st, pos, what, element);
     }
 }
 
@@ -83,11 +63,11 @@ static int need_stream(CtrStreamObject *self)
 static PyObject *time_out(CtrStreamObject *self, int64_t t)
 {
     PyObject *i, *r;
-    if (self->time_out == Py_None) return PyLong_FromLongLong((long long)t);
-    if (self->time_out == Py_False) Py_RETURN_NONE;  /* no times */
+    if (self->c.time_out == Py_None) return PyLong_FromLongLong((long long)t);
+    if (self->c.time_out == Py_False) Py_RETURN_NONE;  /* no times */
     i = PyLong_FromLongLong((long long)t);
     if (i == NULL) return NULL;
-    r = PyObject_CallOneArg(self->time_out, i);
+    r = PyObject_CallOneArg(self->c.time_out, i);
     Py_DECREF(i);
     return r;
 }
@@ -96,13 +76,13 @@ static PyObject *time_out(CtrStreamObject *self, int64_t t)
 static PyObject *value_take(CtrStreamObject *self, uint64_t ord)
 {
     PyObject *k, *v;
-    if (PyDict_GET_SIZE(self->values) == 0) Py_RETURN_NONE;
+    if (PyDict_GET_SIZE(self->c.values) == 0) Py_RETURN_NONE;
     k = PyLong_FromUnsignedLongLong(ord);
     if (k == NULL) return NULL;
-    v = PyDict_GetItemWithError(self->values, k);
+    v = PyDict_GetItemWithError(self->c.values, k);
     if (v != NULL) {
         Py_INCREF(v);
-        if (PyDict_DelItem(self->values, k) < 0) Py_CLEAR(v);
+        if (PyDict_DelItem(self->c.values, k) < 0) Py_CLEAR(v);
     } else if (!PyErr_Occurred()) {
         v = Py_NewRef(Py_None);
     }
@@ -136,7 +116,7 @@ static int collect_output(CtrStreamObject *self, PyObject *out, PyObject *late_v
         if (x->kind == SZ_CTR_OUT_ROW) {
             PyObject *f[7], *row;
             int j, bad = 0;
-            f[0] = keymap_out(&self->km, self->SessionizeError, x->key, x->key_ns);
+            f[0] = keymap_out(&self->c.km, self->c.SessionizeError, x->key, x->key_ns);
             f[1] = PyLong_FromUnsignedLongLong(x->session);
             f[2] = PyLong_FromUnsignedLongLong(x->search);
             f[3] = time_out(self, x->time);
@@ -159,8 +139,8 @@ static int collect_output(CtrStreamObject *self, PyObject *out, PyObject *late_v
             v = value_take(self, x->search);  /* a late SEARCH's value */
             if (v == NULL) return -1;
             Py_DECREF(v);
-            if (self->on_late == LATE_DROP) continue;
-            f[0] = keymap_out(&self->km, self->SessionizeError, x->key, x->key_ns);
+            if (self->c.on_late == LATE_DROP) continue;
+            f[0] = keymap_out(&self->c.km, self->c.SessionizeError, x->key, x->key_ns);
             f[1] = f[0] ? time_out(self, x->time) : NULL;
             f[2] = NULL;
             if (f[1] != NULL) {
@@ -172,9 +152,9 @@ static int collect_output(CtrStreamObject *self, PyObject *out, PyObject *late_v
                 Py_XDECREF(f[1]);
                 return -1;
             }
-            item = make_tuple(self->late_type, f, 3);
+            item = make_tuple(self->c.late_type, f, 3);
             if (item == NULL) return -1;
-            if (self->on_late == LATE_RAISE) {
+            if (self->c.on_late == LATE_RAISE) {
                 *late_item = item;
                 *late_pos = x->pos;
                 continue;
@@ -187,7 +167,7 @@ static int collect_output(CtrStreamObject *self, PyObject *out, PyObject *late_v
         } else if (x->kind == SZ_CTR_OUT_KEY_FREED) {
             /* a key freed and held again within the call keeps its handle */
             if (!sz_ctr_stream_has_key(self->s, x->key, x->key_ns)
-                && keymap_forget(&self->km, x->key) < 0)
+                && keymap_forget(&self->c.km, x->key) < 0)
                 return -1;
         }
     }
@@ -201,39 +181,8 @@ static int forget_unheld(CtrStreamObject *self, const uint64_t *keys,
     size_t i;
     for (i = 0; i < n; i++)
         if (fresh[i] && ns[i] == 1 && !sz_ctr_stream_has_key(self->s, keys[i], 1))
-            if (keymap_forget(&self->km, keys[i]) < 0) return -1;
+            if (keymap_forget(&self->c.km, keys[i]) < 0) return -1;
     return 0;
-}
-
-static PyObject *finish(CtrStreamObject *self, PyObject *out, PyObject *late_item,
-                        size_t late_pos, int element)
-{
-    PyObject *exc, *args, *msg;
-    if (late_item == NULL) return out;
-    msg = element ? PyUnicode_FromFormat("times[%zu]: late event (on_late='raise'): %R",
-                                         late_pos, late_item)
-                  : PyUnicode_FromFormat("time: late event (on_late='raise'): %R",
-                                         late_item);
-    args = msg ? PyTuple_Pack(1, msg) : NULL;
-    Py_XDECREF(msg);
-    exc = args ? PyObject_Call(self->late_error, args, NULL) : NULL;
-    Py_XDECREF(args);
-    if (exc != NULL) {
-        PyObject *pos = PyLong_FromSize_t(late_pos);
-        if (pos == NULL || PyObject_SetAttrString(exc, "event", late_item) < 0
-            || PyObject_SetAttrString(exc, "sessions", out) < 0
-            || PyObject_SetAttrString(exc, "rows", out) < 0
-            || PyObject_SetAttrString(exc, "position", pos) < 0)
-            Py_CLEAR(exc);
-        Py_XDECREF(pos);
-    }
-    if (exc != NULL) {
-        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
-        Py_DECREF(exc);
-    }
-    Py_DECREF(late_item);
-    Py_DECREF(out);
-    return NULL;
 }
 
 /* Runs the core on n prepared events and builds the result list.  values:
@@ -261,7 +210,7 @@ static PyObject *run_push(CtrStreamObject *self, const uint64_t *keys,
                 continue;
             }
             k = PyLong_FromUnsignedLongLong(base + i);
-            r = k ? PyDict_SetItem(self->values, k, v) : -1;
+            r = k ? PyDict_SetItem(self->c.values, k, v) : -1;
             Py_XDECREF(k);
             Py_DECREF(v);
             if (r < 0) goto undo;
@@ -270,11 +219,11 @@ static PyObject *run_push(CtrStreamObject *self, const uint64_t *keys,
     if (n >= GIL_RELEASE_MIN) {
         Py_BEGIN_ALLOW_THREADS
         st = sz_ctr_stream_push(self->s, keys, ns, kinds, times, n,
-                                self->on_late == LATE_RAISE, &done, &err_pos);
+                                self->c.on_late == LATE_RAISE, &done, &err_pos);
         Py_END_ALLOW_THREADS
     } else {
         st = sz_ctr_stream_push(self->s, keys, ns, kinds, times, n,
-                                self->on_late == LATE_RAISE, &done, &err_pos);
+                                self->c.on_late == LATE_RAISE, &done, &err_pos);
     }
     /* values of events never consumed (an error, or a raise) */
     if (values != NULL)
@@ -296,44 +245,14 @@ static PyObject *run_push(CtrStreamObject *self, const uint64_t *keys,
         Py_DECREF(out);
         return raise_status(self, st, err_pos, element ? "times" : "time", element);
     }
-    return finish(self, out, late_item, late_pos, element);
+    return sc_finish(&self->c, out, late_item, late_pos, element ? "times" : "time",
+                     element, "rows");
 undo:
     for (i = 0; i < n; i++) {
         PyObject *v = value_take(self, base + i);
         Py_XDECREF(v);
     }
     return NULL;
-}
-
-static int ensure_buf(CtrStreamObject *self, size_t n)
-{
-    uint64_t *k;
-    uint8_t *ns;
-    if (n <= self->buf_cap) return 0;
-    k = PyMem_Realloc(self->kbuf, n * sizeof *k);
-    if (k) self->kbuf = k;
-    ns = PyMem_Realloc(self->nsbuf, n * 2);
-    if (ns) self->nsbuf = ns;
-    if (!k || !ns) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    self->buf_cap = n;
-    return 0;
-}
-
-static int unhashable(PyObject *key, const char *name, Py_ssize_t i)
-{
-    if (PyErr_ExceptionMatches(PyExc_TypeError)) {
-        PyErr_Clear();
-        if (i < 0)
-            PyErr_Format(PyExc_TypeError, "%s: unhashable key of type %s", name,
-                         Py_TYPE(key)->tp_name);
-        else
-            PyErr_Format(PyExc_TypeError, "%s[%zd]: unhashable key of type %s", name, i,
-                         Py_TYPE(key)->tp_name);
-    }
-    return -1;
 }
 
 /* _push_one(key, kind int, time int or None, value) */
@@ -355,21 +274,16 @@ static PyObject *cs_push_one(CtrStreamObject *self, PyObject *const *args,
     kd = PyLong_AsLong(args[1]);
     if (kd == -1 && PyErr_Occurred()) return NULL;
     if (kd < 0 || kd >= SZ_N_KINDS)
-        return PyErr_Format(self->SessionizeError, "kind: not an event kind: %ld", kd);
+        return PyErr_Format(self->c.SessionizeError, "kind: not an event kind: %ld", kd);
     kind = (uint8_t)kd;
     if (args[2] != Py_None) {
         long long v = PyLong_AsLongLong(args[2]);
-        if (v == -1 && PyErr_Occurred()) {
-            if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
-                PyErr_Clear();
-                PyErr_SetString(self->SessionizeError, "time: does not fit int64");
-            }
-            return NULL;
-        }
-        t = (int64_t)v;
+        if (sc_time_checked(&self->c, v, &t) < 0) return NULL;
     }
-    if (keymap_in(&self->km, key, &k, &ns, &fr) < 0) return unhashable(key, "key", -1),
-                                                               NULL;
+    if (keymap_in(&self->c.km, key, &k, &ns, &fr) < 0) {
+        sc_unhashable(key, "key", -1);
+        return NULL;
+    }
     fresh = (uint8_t)fr;
     vals = PyTuple_Pack(1, args[3]);
     if (vals == NULL) return NULL;
@@ -395,7 +309,7 @@ static PyObject *cs_push_many(CtrStreamObject *self, PyObject *args)
         times = (PyArrayObject *)PyArray_FROM_OTF(times_obj, NPY_INT64, NPY_ARRAY_IN_ARRAY);
         if (times == NULL) goto done;
         if ((size_t)PyArray_SIZE(times) != n) {
-            PyErr_Format(self->SessionizeError, "times: length %zd differs from kinds' %zu",
+            PyErr_Format(self->c.SessionizeError, "times: length %zd differs from kinds' %zu",
                          (Py_ssize_t)PyArray_SIZE(times), n);
             goto done;
         }
@@ -403,7 +317,7 @@ static PyObject *cs_push_many(CtrStreamObject *self, PyObject *args)
     if (values == Py_None) values = NULL;
     if (values != NULL && PySequence_Size(values) != (Py_ssize_t)n) {
         if (!PyErr_Occurred())
-            PyErr_Format(self->SessionizeError, "values: length %zd differs from kinds' %zu",
+            PyErr_Format(self->c.SessionizeError, "values: length %zd differs from kinds' %zu",
                          PySequence_Size(values), n);
         goto done;
     }
@@ -412,7 +326,7 @@ static PyObject *cs_push_many(CtrStreamObject *self, PyObject *args)
         ikeys = (PyArrayObject *)PyArray_FROM_OTF(keys_obj, NPY_INT64, NPY_ARRAY_IN_ARRAY);
         if (ikeys == NULL) goto done;
         if ((size_t)PyArray_SIZE(ikeys) != n || PyArray_NDIM(ikeys) != 1) {
-            PyErr_Format(self->SessionizeError, "keys: length %zd differs from kinds' %zu",
+            PyErr_Format(self->c.SessionizeError, "keys: length %zd differs from kinds' %zu",
                          (Py_ssize_t)PyArray_SIZE(ikeys), n);
             goto done;
         }
@@ -424,24 +338,24 @@ static PyObject *cs_push_many(CtrStreamObject *self, PyObject *args)
     fast = PySequence_Fast(keys_obj, "keys: expected a sequence or array of keys");
     if (fast == NULL) goto done;
     if ((size_t)PySequence_Fast_GET_SIZE(fast) != n) {
-        PyErr_Format(self->SessionizeError, "keys: length %zd differs from kinds' %zu",
+        PyErr_Format(self->c.SessionizeError, "keys: length %zd differs from kinds' %zu",
                      PySequence_Fast_GET_SIZE(fast), n);
         goto done;
     }
-    if (ensure_buf(self, n ? n : 1) < 0) goto done;
+    if (sc_ensure_buf(&self->c, n ? n : 1, NULL) < 0) goto done;
     {
-        uint8_t *fresh = self->nsbuf + self->buf_cap;
+        uint8_t *fresh = self->c.nsbuf + self->c.buf_cap;
         for (i = 0; i < n; i++) {
             int fr;
             PyObject *key = PySequence_Fast_GET_ITEM(fast, (Py_ssize_t)i);
-            if (keymap_in(&self->km, key, &self->kbuf[i], &self->nsbuf[i], &fr) < 0) {
-                unhashable(key, "keys", (Py_ssize_t)i);
-                forget_unheld(self, self->kbuf, self->nsbuf, fresh, i);
+            if (keymap_in(&self->c.km, key, &self->c.kbuf[i], &self->c.nsbuf[i], &fr) < 0) {
+                sc_unhashable(key, "keys", (Py_ssize_t)i);
+                forget_unheld(self, self->c.kbuf, self->c.nsbuf, fresh, i);
                 goto done;
             }
             fresh[i] = (uint8_t)fr;
         }
-        r = run_push(self, self->kbuf, self->nsbuf, fresh,
+        r = run_push(self, self->c.kbuf, self->c.nsbuf, fresh,
                      (const uint8_t *)PyArray_DATA(kinds),
                      times ? (const int64_t *)PyArray_DATA(times) : NULL, n, values, 1);
     }
@@ -483,7 +397,7 @@ static PyObject *cs_advance(CtrStreamObject *self, PyObject *arg)
 static PyObject *cs_flush(CtrStreamObject *self, PyObject *unused)
 {
     if (self->s == NULL) {
-        self->flushed_early = 1;  /* the end of an empty input */
+        self->c.flushed_early = 1;  /* the end of an empty input */
         return PyList_New(0);
     }
     return after_call(self, sz_ctr_stream_flush(self->s), "flush");
@@ -508,10 +422,10 @@ static PyObject *cs_configure(CtrStreamObject *self, PyObject *args)
     c.min_is_nat = nat;
     st = sz_ctr_stream_new(&c, &s);
     if (st != SZ_OK) return raise_status(self, st, 0, "gap/delay", 0);
-    if (self->flushed_early) (void)sz_ctr_stream_flush(s);  /* empty: cannot fail */
+    if (self->c.flushed_early) (void)sz_ctr_stream_flush(s);  /* empty: cannot fail */
     sz_ctr_stream_free(self->s);
     self->s = s;
-    Py_XSETREF(self->time_out, Py_NewRef(tout));
+    Py_XSETREF(self->c.time_out, Py_NewRef(tout));
     Py_RETURN_NONE;
 }
 
@@ -530,7 +444,7 @@ static PyObject *cs_stats(CtrStreamObject *self, PyObject *unused)
     sz_ctr_stream_stats st;
     PyObject *wm;
     if (self->s == NULL)
-        return Py_BuildValue("(Oiiiiiii)", self->flushed_early ? Py_Ellipsis : Py_None,
+        return Py_BuildValue("(Oiiiiiii)", self->c.flushed_early ? Py_Ellipsis : Py_None,
                              0, 0, 0, 0, 0, 0, 0);
     sz_ctr_stream_stats_get(self->s, &st);
     wm = st.watermark == INT64_MIN ? Py_NewRef(Py_None)
@@ -559,8 +473,13 @@ static PyObject *cs_getstate(CtrStreamObject *self, PyObject *unused)
     } else {
         Py_INCREF(b);
     }
-    return Py_BuildValue("(NOKO)", b, self->km.handle_keys,
-                         (unsigned long long)self->km.next_key, self->values);
+    return Py_BuildValue("(NOKO)", b, self->c.km.handle_keys,
+                         (unsigned long long)self->c.km.next_key, self->c.values);
+}
+
+static int held(const void *s, uint64_t k)
+{
+    return sz_ctr_stream_has_key((const sz_ctr_stream *)s, k, 1);
 }
 
 /* _setstate(bytes, {handle: key}, next_key, {ordinal: value}, time_out):
@@ -568,12 +487,13 @@ static PyObject *cs_getstate(CtrStreamObject *self, PyObject *unused)
 static PyObject *cs_setstate(CtrStreamObject *self, PyObject *args)
 {
     Py_buffer buf;
-    PyObject *hk, *vals, *tout, *kh = NULL, *hk2 = NULL, *vals2 = NULL, *h, *key;
+    PyObject *hk, *vals, *tout, *kh = NULL, *hk2 = NULL, *vals2 = NULL, *h, *v;
     unsigned long long next_key;
     sz_ctr_stream *s = NULL;
     sz_ctr_stream_stats stats;
     Py_ssize_t pos = 0;
     sz_status st;
+    int bad;
     if (!PyArg_ParseTuple(args, "y*O!KO!O", &buf, &PyDict_Type, &hk, &next_key,
                           &PyDict_Type, &vals, &tout))
         return NULL;
@@ -581,22 +501,15 @@ static PyObject *cs_setstate(CtrStreamObject *self, PyObject *args)
     PyBuffer_Release(&buf);
     if (st != SZ_OK) return raise_status(self, st, 0, "state", 0);
     sz_ctr_stream_stats_get(s, &stats);
-    kh = PyDict_New();
     hk2 = PyDict_Copy(hk);
     vals2 = PyDict_Copy(vals);
-    if (kh == NULL || hk2 == NULL || vals2 == NULL) goto fail;
-    while (PyDict_Next(hk, &pos, &h, &key)) {
-        unsigned long long hv;
-        if (!PyLong_Check(h)) goto bad;
-        hv = PyLong_AsUnsignedLongLong(h);
-        if (PyErr_Occurred() || hv >= next_key || !sz_ctr_stream_has_key(s, hv, 1)) {
-            PyErr_Clear();
-            goto bad;
-        }
-        if (PyDict_SetItem(kh, key, h) < 0) goto fail;
+    if (hk2 == NULL || vals2 == NULL) goto fail;
+    kh = sc_key_handles(hk, next_key, held, s, &bad);
+    if (kh == NULL) {
+        if (bad) goto bad;
+        goto fail;
     }
-    pos = 0;
-    while (PyDict_Next(vals, &pos, &h, &key)) {
+    while (PyDict_Next(vals, &pos, &h, &v)) {
         unsigned long long o;
         if (!PyLong_Check(h)) goto bad;
         o = PyLong_AsUnsignedLongLong(h);
@@ -606,19 +519,14 @@ static PyObject *cs_setstate(CtrStreamObject *self, PyObject *args)
         }
     }
     /* every handle a held key, and every held key a handle */
-    if (PyDict_Size(kh) != PyDict_Size(hk)
-        || (size_t)PyDict_Size(hk) != sz_ctr_stream_keys_in(s, 1))
+    if ((size_t)PyDict_Size(hk) != sz_ctr_stream_keys_in(s, 1))
         goto bad;
     sz_ctr_stream_free(self->s);
     self->s = s;
-    Py_XSETREF(self->km.key_handles, kh);
-    Py_XSETREF(self->km.handle_keys, hk2);
-    Py_XSETREF(self->values, vals2);
-    Py_XSETREF(self->time_out, Py_NewRef(tout));
-    self->km.next_key = next_key;
+    sc_install(&self->c, kh, hk2, vals2, tout, next_key);
     Py_RETURN_NONE;
 bad:
-    PyErr_SetString(self->SessionizeError, "state: keys or values do not match the snapshot");
+    PyErr_SetString(self->c.SessionizeError, "state: keys or values do not match the snapshot");
 fail:
     sz_ctr_stream_free(s);
     Py_XDECREF(kh);
@@ -641,29 +549,18 @@ static int cs_init(CtrStreamObject *self, PyObject *args, PyObject *kw)
         PyErr_SetString(PyExc_TypeError, "row_type, late_type: tuple subclasses");
         return -1;
     }
-    self->on_late = on_late;
+    self->c.on_late = on_late;
     Py_XSETREF(self->row_type, Py_NewRef(rt));
-    Py_XSETREF(self->late_type, Py_NewRef(lt));
-    Py_XSETREF(self->late_error, Py_NewRef(le));
+    Py_XSETREF(self->c.late_type, Py_NewRef(lt));
+    Py_XSETREF(self->c.late_error, Py_NewRef(le));
     return 0;
 }
 
 static PyObject *cs_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     CtrStreamObject *self = (CtrStreamObject *)type->tp_alloc(type, 0);
-    PyObject *mod;
     if (self == NULL) return NULL;
-    mod = PyImport_ImportModule("sessionize._core");
-    if (mod != NULL) {
-        self->SessionizeError = PyObject_GetAttrString(mod, "SessionizeError");
-        Py_DECREF(mod);
-    }
-    self->km.key_handles = PyDict_New();
-    self->km.handle_keys = PyDict_New();
-    self->values = PyDict_New();
-    self->time_out = Py_NewRef(Py_None);
-    if (!self->SessionizeError || !self->km.key_handles || !self->km.handle_keys
-        || !self->values) {
+    if (sc_new(&self->c) < 0) {
         Py_DECREF(self);
         return NULL;
     }
@@ -673,27 +570,14 @@ static PyObject *cs_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 static int cs_traverse(CtrStreamObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
-    Py_VISIT(self->SessionizeError);
-    Py_VISIT(self->km.key_handles);
-    Py_VISIT(self->km.handle_keys);
-    Py_VISIT(self->values);
     Py_VISIT(self->row_type);
-    Py_VISIT(self->late_type);
-    Py_VISIT(self->late_error);
-    Py_VISIT(self->time_out);
-    return 0;
+    return sc_traverse(&self->c, visit, arg);
 }
 
 static int cs_clear(CtrStreamObject *self)
 {
-    Py_CLEAR(self->SessionizeError);
-    Py_CLEAR(self->km.key_handles);
-    Py_CLEAR(self->km.handle_keys);
-    Py_CLEAR(self->values);
     Py_CLEAR(self->row_type);
-    Py_CLEAR(self->late_type);
-    Py_CLEAR(self->late_error);
-    Py_CLEAR(self->time_out);
+    sc_clear(&self->c);
     return 0;
 }
 
@@ -703,8 +587,7 @@ static void cs_dealloc(CtrStreamObject *self)
     PyObject_GC_UnTrack(self);
     cs_clear(self);
     sz_ctr_stream_free(self->s);
-    PyMem_Free(self->kbuf);
-    PyMem_Free(self->nsbuf);
+    sc_free_bufs(&self->c);
     tp->tp_free((PyObject *)self);
     Py_DECREF(tp);
 }

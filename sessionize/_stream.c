@@ -25,11 +25,7 @@
 #include <numpy/arrayobject.h>
 
 #include "sessionize.h"
-#include "_keymap.h"
-
-#define GIL_RELEASE_MIN 4096
-
-enum { LATE_RETURN = 0, LATE_DROP = 1, LATE_RAISE = 2 };
+#include "_streamcommon.h"
 
 typedef struct {
     PyObject *SessionizeError;
@@ -38,19 +34,11 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     sz_stream *s;
-    PyObject *SessionizeError;
-    keymap km;              /* keys that are not int64: handles (_keymap.h) */
-    PyObject *values;       /* int handle -> value (collect=True) */
-    PyObject *session_type, *late_type, *late_error;
-    PyObject *time_out;     /* int -> caller's time, or None for ints */
+    streamcommon c;         /* values: int handle -> value (collect=True) */
+    PyObject *session_type;
     uint64_t next_value;
-    int collect, on_late;
-    int flushed_early;  /* flush() before the first event: apply on configure */
-    /* push_many scratch, reused */
-    uint64_t *kbuf;
-    uint8_t *nsbuf;
-    uint64_t *hbuf;
-    size_t buf_cap;
+    int collect;
+    uint64_t *hbuf;         /* push_many scratch: value handles, c.buf_cap */
 } StreamObject;
 
 /* ---- errors ------------------------------------------------------------- */
@@ -58,26 +46,16 @@ typedef struct {
 static PyObject *raise_status(StreamObject *self, sz_status st, size_t pos,
                               const char *times_name, int element)
 {
-    PyObject *exc = self->SessionizeError;
     switch (st) {
-    case SZ_ERR_NOMEM:
-        return PyErr_NoMemory();
-    case SZ_ERR_TIME_NAT:
-        if (element)
-            return PyErr_Format(exc, "%s[%zu]: missing time (NaT)", times_name, pos);
-        return PyErr_Format(exc, "%s: missing time (NaT)", times_name);
-    case SZ_ERR_TIME_OVERFLOW:
-        if (element)
-            return PyErr_Format(exc, "%s[%zu]: time + gap overflows int64",
-                                times_name, pos);
-        return PyErr_Format(exc, "%s: time + gap overflows int64", times_name);
     case SZ_ERR_SNAPSHOT:
-        return PyErr_Format(exc, "state: the snapshot is truncated, corrupted "
-                                 "or not a sessionize snapshot");
+        return PyErr_Format(self->c.SessionizeError,
+                            "state: the snapshot is truncated, corrupted "
+                            "or not a sessionize snapshot");
     case SZ_ERR_PARAM:
-        return PyErr_Format(exc, "sessionize core: invalid parameter");
+        return PyErr_Format(self->c.SessionizeError,
+                            "sessionize core: invalid parameter");
     default:
-        return PyErr_Format(exc, "sessionize core: %s", sz_strerror(st));
+        return sc_raise_status(&self->c, st, pos, times_name, element);
     }
 }
 
@@ -96,7 +74,7 @@ static int value_put(StreamObject *self, uint64_t h, PyObject *v)
     PyObject *k = PyLong_FromUnsignedLongLong(h);
     int r;
     if (k == NULL) return -1;
-    r = PyDict_SetItem(self->values, k, v);
+    r = PyDict_SetItem(self->c.values, k, v);
     Py_DECREF(k);
     return r;
 }
@@ -108,7 +86,7 @@ static void value_drop(StreamObject *self, uint64_t h)
         PyErr_Clear();
         return;
     }
-    if (PyDict_DelItem(self->values, k) < 0) PyErr_Clear();
+    if (PyDict_DelItem(self->c.values, k) < 0) PyErr_Clear();
     Py_DECREF(k);
 }
 
@@ -122,11 +100,11 @@ static PyObject *values_out(StreamObject *self, const uint64_t *handles,
     for (i = 0; i < n; i++) {
         PyObject *k = PyLong_FromUnsignedLongLong(handles[i]), *v;
         if (k == NULL) goto fail;
-        v = PyDict_GetItemWithError(self->values, k);
+        v = PyDict_GetItemWithError(self->c.values, k);
         Py_DECREF(k);
         if (v == NULL) {
             if (!PyErr_Occurred())
-                PyErr_SetString(self->SessionizeError,
+                PyErr_SetString(self->c.SessionizeError,
                                 "state: a collected value is missing "
                                 "(corrupted state)");
             goto fail;
@@ -146,8 +124,8 @@ fail:
 static PyObject *time_out(StreamObject *self, int64_t t)
 {
     PyObject *i = PyLong_FromLongLong((long long)t), *r;
-    if (i == NULL || self->time_out == Py_None) return i;
-    r = PyObject_CallOneArg(self->time_out, i);
+    if (i == NULL || self->c.time_out == Py_None) return i;
+    r = PyObject_CallOneArg(self->c.time_out, i);
     Py_DECREF(i);
     return r;
 }
@@ -160,7 +138,7 @@ static int add_session(StreamObject *self, PyObject *out, const sz_stream_out *o
     PyObject *item = NULL;
     size_t i;
     int r = -1;
-    f[0] = keymap_out(&self->km, self->SessionizeError, o->key, o->key_ns);
+    f[0] = keymap_out(&self->c.km, self->c.SessionizeError, o->key, o->key_ns);
     f[1] = f[0] ? time_out(self, o->start) : NULL;
     f[2] = f[1] ? time_out(self, o->end) : NULL;
     f[3] = f[2] ? time_out(self, o->window_end) : NULL;
@@ -221,8 +199,8 @@ static int collect_output(StreamObject *self, PyObject *out, PyObject *time_objs
         case SZ_OUT_LATE: {
             PyObject *key, *t, *v, *item;
             if (self->collect) value_drop(self, value_base + o->pos);
-            if (self->on_late == LATE_DROP) break;
-            key = keymap_out(&self->km, self->SessionizeError, o->key, o->key_ns);
+            if (self->c.on_late == LATE_DROP) break;
+            key = keymap_out(&self->c.km, self->c.SessionizeError, o->key, o->key_ns);
             if (key == NULL) return -1;
             t = time_objs ? PySequence_GetItem(time_objs, (Py_ssize_t)o->pos)
                           : time_out(self, o->start);
@@ -236,13 +214,13 @@ static int collect_output(StreamObject *self, PyObject *out, PyObject *time_objs
             }
             {
                 PyObject *args[3] = {key, t, v};
-                item = PyObject_Vectorcall(self->late_type, args, 3, NULL);
+                item = PyObject_Vectorcall(self->c.late_type, args, 3, NULL);
             }
             Py_DECREF(key);
             Py_DECREF(t);
             Py_DECREF(v);
             if (item == NULL) return -1;
-            if (self->on_late == LATE_RAISE) {
+            if (self->c.on_late == LATE_RAISE) {
                 *late_item = item;
                 *late_pos = o->pos;
                 break;
@@ -262,7 +240,7 @@ static int collect_output(StreamObject *self, PyObject *out, PyObject *time_objs
     for (i = 0; i < n; i++, o++)
         if (o->kind == SZ_OUT_KEY_FREED && o->key_ns == 1
             && !sz_stream_has_key(self->s, o->key, 1)
-            && keymap_forget(&self->km, o->key) < 0)
+            && keymap_forget(&self->c.km, o->key) < 0)
             return -1;
     return 0;
 }
@@ -275,42 +253,8 @@ static int forget_unheld(StreamObject *self, const uint64_t *keys,
     size_t i;
     for (i = 0; i < n; i++)
         if (fresh[i] && ns[i] == 1 && !sz_stream_has_key(self->s, keys[i], 1))
-            if (keymap_forget(&self->km, keys[i]) < 0) return -1;
+            if (keymap_forget(&self->c.km, keys[i]) < 0) return -1;
     return 0;
-}
-
-static PyObject *finish(StreamObject *self, PyObject *out, PyObject *late_item,
-                        size_t late_pos, const char *times_name, int element)
-{
-    PyObject *exc, *args;
-    if (late_item == NULL) return out;
-    {
-        PyObject *msg = element
-            ? PyUnicode_FromFormat("%s[%zu]: late event (on_late='raise'): %R",
-                                   times_name, late_pos, late_item)
-            : PyUnicode_FromFormat("%s: late event (on_late='raise'): %R",
-                                   times_name, late_item);
-        args = msg ? PyTuple_Pack(1, msg) : NULL;
-        Py_XDECREF(msg);
-    }
-    exc = args ? PyObject_Call(self->late_error, args, NULL) : NULL;
-    Py_XDECREF(args);
-    if (exc != NULL) {
-        PyObject *pos = PyLong_FromSize_t(late_pos);
-        if (pos == NULL || PyObject_SetAttrString(exc, "event", late_item) < 0
-            || PyObject_SetAttrString(exc, "sessions", out) < 0
-            || PyObject_SetAttrString(exc, "position", pos) < 0) {
-            Py_CLEAR(exc);
-        }
-        Py_XDECREF(pos);
-    }
-    if (exc != NULL) {
-        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
-        Py_DECREF(exc);
-    }
-    Py_DECREF(late_item);
-    Py_DECREF(out);
-    return NULL;
 }
 
 /* ---- the type ------------------------------------------------------------ */
@@ -325,29 +269,18 @@ static int stream_init(StreamObject *self, PyObject *args, PyObject *kw)
                                      &st, &lt, &le))
         return -1;
     self->collect = collect;
-    self->on_late = on_late;
+    self->c.on_late = on_late;
     Py_XSETREF(self->session_type, Py_NewRef(st));
-    Py_XSETREF(self->late_type, Py_NewRef(lt));
-    Py_XSETREF(self->late_error, Py_NewRef(le));
+    Py_XSETREF(self->c.late_type, Py_NewRef(lt));
+    Py_XSETREF(self->c.late_error, Py_NewRef(le));
     return 0;
 }
 
 static PyObject *stream_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     StreamObject *self = (StreamObject *)type->tp_alloc(type, 0);
-    PyObject *mod;
     if (self == NULL) return NULL;
-    mod = PyImport_ImportModule("sessionize._core");
-    if (mod != NULL) {
-        self->SessionizeError = PyObject_GetAttrString(mod, "SessionizeError");
-        Py_DECREF(mod);
-    }
-    self->km.key_handles = PyDict_New();
-    self->km.handle_keys = PyDict_New();
-    self->values = PyDict_New();
-    self->time_out = Py_NewRef(Py_None);
-    if (!self->SessionizeError || !self->km.key_handles || !self->km.handle_keys
-        || !self->values) {
+    if (sc_new(&self->c) < 0) {
         Py_DECREF(self);
         return NULL;
     }
@@ -357,27 +290,14 @@ static PyObject *stream_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 static int stream_traverse(StreamObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
-    Py_VISIT(self->SessionizeError);
-    Py_VISIT(self->km.key_handles);
-    Py_VISIT(self->km.handle_keys);
-    Py_VISIT(self->values);
     Py_VISIT(self->session_type);
-    Py_VISIT(self->late_type);
-    Py_VISIT(self->late_error);
-    Py_VISIT(self->time_out);
-    return 0;
+    return sc_traverse(&self->c, visit, arg);
 }
 
 static int stream_clear(StreamObject *self)
 {
-    Py_CLEAR(self->SessionizeError);
-    Py_CLEAR(self->km.key_handles);
-    Py_CLEAR(self->km.handle_keys);
-    Py_CLEAR(self->values);
     Py_CLEAR(self->session_type);
-    Py_CLEAR(self->late_type);
-    Py_CLEAR(self->late_error);
-    Py_CLEAR(self->time_out);
+    sc_clear(&self->c);
     return 0;
 }
 
@@ -387,8 +307,7 @@ static void stream_dealloc(StreamObject *self)
     PyObject_GC_UnTrack(self);
     stream_clear(self);
     sz_stream_free(self->s);
-    PyMem_Free(self->kbuf);
-    PyMem_Free(self->nsbuf);
+    sc_free_bufs(&self->c);
     PyMem_Free(self->hbuf);
     tp->tp_free((PyObject *)self);
     Py_DECREF(tp);
@@ -418,30 +337,16 @@ static PyObject *stream_configure(StreamObject *self, PyObject *args)
     c.keep_values = self->collect;
     st = sz_stream_new(&c, &s);
     if (st != SZ_OK) return raise_status(self, st, 0, "time", 0);
-    if (self->flushed_early) (void)sz_stream_flush(s);  /* cannot fail: empty */
+    if (self->c.flushed_early) (void)sz_stream_flush(s);  /* cannot fail: empty */
     sz_stream_free(self->s);
     self->s = s;
-    Py_XSETREF(self->time_out, Py_NewRef(tout));
+    Py_XSETREF(self->c.time_out, Py_NewRef(tout));
     Py_RETURN_NONE;
 }
 
 static int ensure_buf(StreamObject *self, size_t n)
 {
-    if (n <= self->buf_cap) return 0;
-    {
-        uint64_t *k = PyMem_Realloc(self->kbuf, n * sizeof *k);
-        if (k) self->kbuf = k;
-        uint8_t *ns = PyMem_Realloc(self->nsbuf, n * 2);
-        if (ns) self->nsbuf = ns;
-        uint64_t *h = PyMem_Realloc(self->hbuf, n * sizeof *h);
-        if (h) self->hbuf = h;
-        if (!k || !ns || !h) {
-            PyErr_NoMemory();
-            return -1;
-        }
-    }
-    self->buf_cap = n;
-    return 0;
+    return sc_ensure_buf(&self->c, n, &self->hbuf);
 }
 
 /* Runs the core on n prepared events and builds the result list. */
@@ -473,12 +378,12 @@ static PyObject *run_push(StreamObject *self, const uint64_t *keys,
         Py_BEGIN_ALLOW_THREADS
         st = sz_stream_push(self->s, keys, ns, times,
                             self->collect ? self->hbuf : NULL, n,
-                            self->on_late == LATE_RAISE, &done, &err_pos);
+                            self->c.on_late == LATE_RAISE, &done, &err_pos);
         Py_END_ALLOW_THREADS
     } else {
         st = sz_stream_push(self->s, keys, ns, times,
                             self->collect ? self->hbuf : NULL, n,
-                            self->on_late == LATE_RAISE, &done, &err_pos);
+                            self->c.on_late == LATE_RAISE, &done, &err_pos);
     }
     /* values of events never consumed (an error, or a raise) */
     if (self->collect)
@@ -500,7 +405,7 @@ static PyObject *run_push(StreamObject *self, const uint64_t *keys,
         Py_DECREF(out);
         return raise_status(self, st, err_pos, times_name, element);
     }
-    return finish(self, out, late_item, late_pos, times_name, element);
+    return sc_finish(&self->c, out, late_item, late_pos, times_name, element, NULL);
 }
 
 /* The int64 time of a scalar: exact ints directly, anything else through
@@ -508,7 +413,7 @@ static PyObject *run_push(StreamObject *self, const uint64_t *keys,
 static int time_in(StreamObject *self, PyObject *t, int64_t *out)
 {
     long long v;
-    if (self->s != NULL && self->time_out == Py_None && PyLong_CheckExact(t)) {
+    if (self->s != NULL && self->c.time_out == Py_None && PyLong_CheckExact(t)) {
         v = PyLong_AsLongLong(t);
     } else {
         PyObject *r = PyObject_CallMethod((PyObject *)self, "_time_in", "O", t);
@@ -516,15 +421,7 @@ static int time_in(StreamObject *self, PyObject *t, int64_t *out)
         v = PyLong_AsLongLong(r);
         Py_DECREF(r);
     }
-    if (v == -1 && PyErr_Occurred()) {
-        if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
-            PyErr_Clear();
-            PyErr_SetString(self->SessionizeError, "time: does not fit int64");
-        }
-        return -1;
-    }
-    *out = (int64_t)v;
-    return 0;
+    return sc_time_checked(&self->c, v, out);
 }
 
 static PyObject *stream_push(StreamObject *self, PyObject *const *args,
@@ -547,16 +444,8 @@ static PyObject *stream_push(StreamObject *self, PyObject *const *args,
     if (time_in(self, t, &ti) < 0 || need_stream(self) < 0
         || (self->collect && ensure_buf(self, 1) < 0))
         return NULL;
-    if (keymap_in(&self->km, key, &k, &ns, &fresh) < 0) {
-        if (PyErr_ExceptionMatches(PyExc_TypeError)) {
-            PyObject *type, *val, *tb;
-            PyErr_Fetch(&type, &val, &tb);
-            PyErr_Format(PyExc_TypeError, "key: unhashable key of type %s",
-                         Py_TYPE(key)->tp_name);
-            Py_XDECREF(type);
-            Py_XDECREF(val);
-            Py_XDECREF(tb);
-        }
+    if (keymap_in(&self->c.km, key, &k, &ns, &fresh) < 0) {
+        sc_unhashable(key, "key", -1);
         return NULL;
     }
     fresh_b = (uint8_t)fresh;
@@ -589,7 +478,7 @@ static PyObject *stream_push_many(StreamObject *self, PyObject *args)
     if (values == Py_None) values = NULL;
     if (values != NULL && PySequence_Size(values) != (Py_ssize_t)n) {
         if (!PyErr_Occurred())
-            PyErr_Format(self->SessionizeError,
+            PyErr_Format(self->c.SessionizeError,
                          "values: length %zd differs from times' %zu",
                          PySequence_Size(values), n);
         goto done;
@@ -602,7 +491,7 @@ static PyObject *stream_push_many(StreamObject *self, PyObject *args)
                                                   NPY_ARRAY_IN_ARRAY);
         if (ikeys == NULL) goto done;
         if ((size_t)PyArray_SIZE(ikeys) != n || PyArray_NDIM(ikeys) != 1) {
-            PyErr_Format(self->SessionizeError,
+            PyErr_Format(self->c.SessionizeError,
                          "keys: length %zd differs from times' %zu",
                          (Py_ssize_t)PyArray_SIZE(ikeys), n);
             goto done;
@@ -615,30 +504,23 @@ static PyObject *stream_push_many(StreamObject *self, PyObject *args)
     fast = PySequence_Fast(keys_obj, "keys: expected a sequence or array of keys");
     if (fast == NULL) goto done;
     if ((size_t)PySequence_Fast_GET_SIZE(fast) != n) {
-        PyErr_Format(self->SessionizeError, "keys: length %zd differs from times' %zu",
+        PyErr_Format(self->c.SessionizeError, "keys: length %zd differs from times' %zu",
                      PySequence_Fast_GET_SIZE(fast), n);
         goto done;
     }
-    fresh = self->nsbuf + self->buf_cap;
+    fresh = self->c.nsbuf + self->c.buf_cap;
     for (i = 0; i < n; i++) {
         int fr;
-        if (keymap_in(&self->km, PySequence_Fast_GET_ITEM(fast, (Py_ssize_t)i),
-                   &self->kbuf[i], &self->nsbuf[i], &fr) < 0) {
-            if (PyErr_ExceptionMatches(PyExc_TypeError)) {
-                PyObject *type, *val, *tb;
-                PyErr_Fetch(&type, &val, &tb);
-                PyErr_Format(PyExc_TypeError, "keys[%zu]: unhashable key of type %s", i,
-                             Py_TYPE(PySequence_Fast_GET_ITEM(fast, (Py_ssize_t)i))->tp_name);
-                Py_XDECREF(type);
-                Py_XDECREF(val);
-                Py_XDECREF(tb);
-            }
-            forget_unheld(self, self->kbuf, self->nsbuf, fresh, i);
+        if (keymap_in(&self->c.km, PySequence_Fast_GET_ITEM(fast, (Py_ssize_t)i),
+                   &self->c.kbuf[i], &self->c.nsbuf[i], &fr) < 0) {
+            sc_unhashable(PySequence_Fast_GET_ITEM(fast, (Py_ssize_t)i), "keys",
+                          (Py_ssize_t)i);
+            forget_unheld(self, self->c.kbuf, self->c.nsbuf, fresh, i);
             goto done;
         }
         fresh[i] = (uint8_t)fr;
     }
-    r = run_push(self, self->kbuf, self->nsbuf, fresh,
+    r = run_push(self, self->c.kbuf, self->c.nsbuf, fresh,
                  (const int64_t *)PyArray_DATA(times), n, NULL, values, "times", 1);
 done:
     Py_XDECREF(fast);
@@ -673,7 +555,7 @@ static PyObject *stream_advance(StreamObject *self, PyObject *arg)
 static PyObject *stream_flush(StreamObject *self, PyObject *unused)
 {
     if (self->s == NULL) {
-        self->flushed_early = 1;  /* the end of an empty input */
+        self->c.flushed_early = 1;  /* the end of an empty input */
         return PyList_New(0);
     }
     return after_call(self, sz_stream_flush(self->s));
@@ -721,10 +603,17 @@ static PyObject *stream_getstate(StreamObject *self, PyObject *unused)
     } else {
         Py_INCREF(b);
     }
-    r = Py_BuildValue("(NOKOK)", b, self->km.handle_keys,
-                      (unsigned long long)self->km.next_key, self->values,
+    r = Py_BuildValue("(NOKOK)", b, self->c.km.handle_keys,
+                      (unsigned long long)self->c.km.next_key, self->c.values,
                       (unsigned long long)self->next_value);
     return r;
+}
+
+/* _setstate(bytes, {handle: key}, next_key, {handle: value}, next_value,
+ *           time_out): validates, then replaces everything or nothing. */
+static int held(const void *s, uint64_t k)
+{
+    return sz_stream_has_key((const sz_stream *)s, k, 1);
 }
 
 /* _setstate(bytes, {handle: key}, next_key, {handle: value}, next_value,
@@ -737,8 +626,7 @@ static PyObject *stream_setstate(StreamObject *self, PyObject *args)
     sz_stream *s = NULL;
     sz_stream_stats stats;
     sz_status st;
-    Py_ssize_t pos = 0;
-    PyObject *h, *key;
+    int bad;
     if (!PyArg_ParseTuple(args, "y*O!KO!KO", &buf, &PyDict_Type, &hk, &next_key,
                           &PyDict_Type, &vals, &next_value, &tout))
         return NULL;
@@ -747,34 +635,23 @@ static PyObject *stream_setstate(StreamObject *self, PyObject *args)
     if (st != SZ_OK) return raise_status(self, st, 0, "state", 0);
     sz_stream_stats_get(s, &stats);
     /* the Python side must match what the core holds */
-    kh = PyDict_New();
     hk2 = PyDict_Copy(hk);
     vals2 = PyDict_Copy(vals);
-    if (kh == NULL || hk2 == NULL || vals2 == NULL) goto fail;
-    while (PyDict_Next(hk, &pos, &h, &key)) {
-        unsigned long long hv;
-        if (!PyLong_Check(h)) goto bad;
-        hv = PyLong_AsUnsignedLongLong(h);
-        if (PyErr_Occurred() || hv >= next_key || !sz_stream_has_key(s, hv, 1)) {
-            PyErr_Clear();
-            goto bad;
-        }
-        if (PyDict_SetItem(kh, key, h) < 0) goto fail;
+    if (hk2 == NULL || vals2 == NULL) goto fail;
+    kh = sc_key_handles(hk, next_key, held, s, &bad);
+    if (kh == NULL) {
+        if (bad) goto bad;
+        goto fail;
     }
-    if (PyDict_Size(kh) != PyDict_Size(hk)
-        || (size_t)PyDict_Size(vals) != (self->collect ? stats.open_events : 0))
+    if ((size_t)PyDict_Size(vals) != (self->collect ? stats.open_events : 0))
         goto bad;
     sz_stream_free(self->s);
     self->s = s;
-    Py_XSETREF(self->km.key_handles, kh);
-    Py_XSETREF(self->km.handle_keys, hk2);
-    Py_XSETREF(self->values, vals2);
-    Py_XSETREF(self->time_out, Py_NewRef(tout));
-    self->km.next_key = next_key;
+    sc_install(&self->c, kh, hk2, vals2, tout, next_key);
     self->next_value = next_value;
     Py_RETURN_NONE;
 bad:
-    PyErr_SetString(self->SessionizeError,
+    PyErr_SetString(self->c.SessionizeError,
                     "state: keys or values do not match the snapshot");
 fail:
     sz_stream_free(s);

@@ -1,0 +1,262 @@
+/*
+ * _streamcommon.h -- what the two stream bindings share (included by
+ * _stream.c and _ctr_stream.c; static inline functions, one copy per
+ * module, as _keymap.h).
+ *
+ * Both types hold the same Python-side state around their core stream
+ * (streamcommon, embedded in each object), map the core's statuses to the
+ * same messages, raise a late event the same way and take keys into the
+ * same scratch buffers; what differs (the core calls, the output records,
+ * how values are kept) stays in each binding.
+ */
+#ifndef SESSIONIZE_STREAMCOMMON_H
+#define SESSIONIZE_STREAMCOMMON_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+#include "sessionize.h"
+#include "_keymap.h"
+
+/* Pushes of this many events or more run the core without the GIL: below
+ * it, releasing costs more than it frees. */
+#define GIL_RELEASE_MIN 4096
+
+enum { LATE_RETURN = 0, LATE_DROP = 1, LATE_RAISE = 2 };
+
+typedef struct streamcommon {
+    PyObject *SessionizeError;
+    keymap km;              /* keys that are not int64: handles (_keymap.h) */
+    PyObject *values;       /* handle or ordinal -> value (each binding's) */
+    PyObject *late_type, *late_error;
+    PyObject *time_out;     /* int -> caller's time, or None for ints */
+    int on_late;
+    int flushed_early;      /* flush() before configure: apply on configure */
+    /* push_many scratch, reused: keys, then namespaces followed by the
+     * fresh flags (2 * cap bytes) */
+    uint64_t *kbuf;
+    uint8_t *nsbuf;
+    size_t buf_cap;
+} streamcommon;
+
+/* ---- the type's slots ---------------------------------------------------- */
+
+/* Fills a new object's shared state; -1 with an exception set when it
+ * could not (the caller then drops the object, which clears the rest). */
+static inline int sc_new(streamcommon *c)
+{
+    PyObject *mod = PyImport_ImportModule("sessionize._core");
+    if (mod != NULL) {
+        c->SessionizeError = PyObject_GetAttrString(mod, "SessionizeError");
+        Py_DECREF(mod);
+    }
+    c->km.key_handles = PyDict_New();
+    c->km.handle_keys = PyDict_New();
+    c->values = PyDict_New();
+    c->time_out = Py_NewRef(Py_None);
+    if (!c->SessionizeError || !c->km.key_handles || !c->km.handle_keys
+        || !c->values)
+        return -1;
+    return 0;
+}
+
+static inline int sc_traverse(streamcommon *c, visitproc visit, void *arg)
+{
+    Py_VISIT(c->SessionizeError);
+    Py_VISIT(c->km.key_handles);
+    Py_VISIT(c->km.handle_keys);
+    Py_VISIT(c->values);
+    Py_VISIT(c->late_type);
+    Py_VISIT(c->late_error);
+    Py_VISIT(c->time_out);
+    return 0;
+}
+
+static inline void sc_clear(streamcommon *c)
+{
+    Py_CLEAR(c->SessionizeError);
+    Py_CLEAR(c->km.key_handles);
+    Py_CLEAR(c->km.handle_keys);
+    Py_CLEAR(c->values);
+    Py_CLEAR(c->late_type);
+    Py_CLEAR(c->late_error);
+    Py_CLEAR(c->time_out);
+}
+
+/* Frees the scratch buffers (dealloc; the Python objects go in sc_clear). */
+static inline void sc_free_bufs(streamcommon *c)
+{
+    PyMem_Free(c->kbuf);
+    PyMem_Free(c->nsbuf);
+}
+
+/* ---- errors -------------------------------------------------------------- */
+
+/* Raises the error for a core status that means the same in both streams;
+ * `what` names the argument at fault, `element` says whether pos is an
+ * index into it.  Statuses a binding words its own way (a bad snapshot, a
+ * bad parameter, a bad kind) it handles before calling this. */
+static inline PyObject *sc_raise_status(streamcommon *c, sz_status st, size_t pos,
+                                        const char *what, int element)
+{
+    PyObject *exc = c->SessionizeError;
+    switch (st) {
+    case SZ_ERR_NOMEM:
+        return PyErr_NoMemory();
+    case SZ_ERR_TIME_NAT:
+        if (element) return PyErr_Format(exc, "%s[%zu]: missing time (NaT)", what, pos);
+        return PyErr_Format(exc, "%s: missing time (NaT)", what);
+    case SZ_ERR_TIME_OVERFLOW:
+        if (element)
+            return PyErr_Format(exc, "%s[%zu]: time + gap overflows int64", what, pos);
+        return PyErr_Format(exc, "%s: time + gap overflows int64", what);
+    default:
+        return PyErr_Format(exc, "sessionize core: %s", sz_strerror(st));
+    }
+}
+
+/* Rewords the TypeError of an unhashable key (keymap_in failed on `key`,
+ * argument `name`, element i or i < 0 for a scalar); other errors pass. */
+static inline int sc_unhashable(PyObject *key, const char *name, Py_ssize_t i)
+{
+    if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+        PyErr_Clear();
+        if (i < 0)
+            PyErr_Format(PyExc_TypeError, "%s: unhashable key of type %s", name,
+                         Py_TYPE(key)->tp_name);
+        else
+            PyErr_Format(PyExc_TypeError, "%s[%zd]: unhashable key of type %s", name,
+                         i, Py_TYPE(key)->tp_name);
+    }
+    return -1;
+}
+
+/* The int64 of an int time v (from PyLong_AsLongLong): an int beyond int64
+ * is the caller's error (SessionizeError), not an OverflowError. */
+static inline int sc_time_checked(streamcommon *c, long long v, int64_t *out)
+{
+    if (v == -1 && PyErr_Occurred()) {
+        if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
+            PyErr_Clear();
+            PyErr_SetString(c->SessionizeError, "time: does not fit int64");
+        }
+        return -1;
+    }
+    *out = (int64_t)v;
+    return 0;
+}
+
+/*
+ * The end of a push: `out` when no late event is to be raised; otherwise
+ * raises late_error carrying the event, what the call emitted before it
+ * (as .sessions, and as .<also> when `also` is not NULL) and its position,
+ * and returns NULL.  Steals out and late_item.
+ */
+static inline PyObject *sc_finish(streamcommon *c, PyObject *out, PyObject *late_item,
+                                  size_t late_pos, const char *what, int element,
+                                  const char *also)
+{
+    PyObject *exc, *args, *msg;
+    if (late_item == NULL) return out;
+    msg = element ? PyUnicode_FromFormat("%s[%zu]: late event (on_late='raise'): %R",
+                                         what, late_pos, late_item)
+                  : PyUnicode_FromFormat("%s: late event (on_late='raise'): %R",
+                                         what, late_item);
+    args = msg ? PyTuple_Pack(1, msg) : NULL;
+    Py_XDECREF(msg);
+    exc = args ? PyObject_Call(c->late_error, args, NULL) : NULL;
+    Py_XDECREF(args);
+    if (exc != NULL) {
+        PyObject *pos = PyLong_FromSize_t(late_pos);
+        if (pos == NULL || PyObject_SetAttrString(exc, "event", late_item) < 0
+            || PyObject_SetAttrString(exc, "sessions", out) < 0
+            || (also != NULL && PyObject_SetAttrString(exc, also, out) < 0)
+            || PyObject_SetAttrString(exc, "position", pos) < 0)
+            Py_CLEAR(exc);
+        Py_XDECREF(pos);
+    }
+    if (exc != NULL) {
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+    }
+    Py_DECREF(late_item);
+    Py_DECREF(out);
+    return NULL;
+}
+
+/* ---- buffers and state --------------------------------------------------- */
+
+/* Makes the scratch hold n events; *extra (may be NULL), a binding's own
+ * per-event uint64 buffer, grows with it.  -1 with MemoryError. */
+static inline int sc_ensure_buf(streamcommon *c, size_t n, uint64_t **extra)
+{
+    uint64_t *k, *h = NULL;
+    uint8_t *ns;
+    if (n <= c->buf_cap) return 0;
+    k = PyMem_Realloc(c->kbuf, n * sizeof *k);
+    if (k) c->kbuf = k;
+    ns = PyMem_Realloc(c->nsbuf, n * 2);
+    if (ns) c->nsbuf = ns;
+    if (extra != NULL) {
+        h = PyMem_Realloc(*extra, n * sizeof *h);
+        if (h) *extra = h;
+    }
+    if (!k || !ns || (extra != NULL && !h)) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    c->buf_cap = n;
+    return 0;
+}
+
+/*
+ * _setstate's key check: builds {key: handle} from {handle: key} (hk),
+ * where every handle must be below next_key and held by the restored core
+ * stream (held(s, handle)).  A new reference, or NULL: with the caller's
+ * "do not match" error left to it when *bad is set, with an exception set
+ * otherwise.
+ */
+static inline PyObject *sc_key_handles(PyObject *hk, unsigned long long next_key,
+                                       int (*held)(const void *s, uint64_t k),
+                                       const void *s, int *bad)
+{
+    PyObject *kh = PyDict_New(), *h, *key;
+    Py_ssize_t pos = 0;
+    *bad = 0;
+    if (kh == NULL) return NULL;
+    while (PyDict_Next(hk, &pos, &h, &key)) {
+        unsigned long long hv;
+        if (!PyLong_Check(h)) goto bad;
+        hv = PyLong_AsUnsignedLongLong(h);
+        if (PyErr_Occurred() || hv >= next_key || !held(s, hv)) {
+            PyErr_Clear();
+            goto bad;
+        }
+        if (PyDict_SetItem(kh, key, h) < 0) {
+            Py_DECREF(kh);
+            return NULL;
+        }
+    }
+    if (PyDict_Size(kh) != PyDict_Size(hk)) goto bad;  /* two handles, one key */
+    return kh;
+bad:
+    *bad = 1;
+    Py_DECREF(kh);
+    return NULL;
+}
+
+/* _setstate's last step, once everything checked: the Python side takes
+ * the restored state (kh, hk2 and vals2 stolen). */
+static inline void sc_install(streamcommon *c, PyObject *kh, PyObject *hk2,
+                              PyObject *vals2, PyObject *tout,
+                              unsigned long long next_key)
+{
+    Py_XSETREF(c->km.key_handles, kh);
+    Py_XSETREF(c->km.handle_keys, hk2);
+    Py_XSETREF(c->values, vals2);
+    Py_XSETREF(c->time_out, Py_NewRef(tout));
+    c->km.next_key = next_key;
+}
+
+#endif /* SESSIONIZE_STREAMCOMMON_H */
