@@ -148,8 +148,6 @@ static sz_status sz__ctab_alloc(sz_ctab *tab, size_t cap, size_t stride)
     tab->cap = cap;
     tab->used = 0;
     tab->stride = stride;
-    /* probed at random, as batch.c's table: huge pages spare TLB misses */
-    sz__huge_hint(tab->slots, bytes);
     return SZ_OK;
 }
 
@@ -518,17 +516,14 @@ static sz_status sz__ctr_reserve(sz_cwork *w, size_t cap)
     rows = (sz_crow *)SZ_REALLOC(w->rows, sz__mul_size(cap + 1, sizeof *rows));
     if (rows == NULL) return SZ_ERR_NOMEM;
     w->rows = rows;
-    sz__huge_hint(rows, (cap + 1) * sizeof *rows);
     for (k = 0; k < 4; k++) {
         uint32_t *p = (uint32_t *)SZ_REALLOC(*u32[k], sz__mul_size(cap + 1, sizeof *p));
         if (p == NULL) return SZ_ERR_NOMEM;
         *u32[k] = p;
-        sz__huge_hint(p, (cap + 1) * sizeof *p);
     }
     m = (int64_t *)SZ_REALLOC(w->cl_moment, sz__mul_size(cap + 1, sizeof *m));
     if (m == NULL) return SZ_ERR_NOMEM;
     w->cl_moment = m;
-    sz__huge_hint(m, (cap + 1) * sizeof *m);
     f = (uint64_t *)SZ_REALLOC(w->flush_bits, sz__mul_size(words, sizeof *f));
     if (f == NULL) return SZ_ERR_NOMEM;
     memset(f + old_words, 0, (words - old_words) * sizeof *f);

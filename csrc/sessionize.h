@@ -146,7 +146,8 @@ typedef struct sz_batch sz_batch;
  *   n        number of events, at most SZ_MAX_EVENTS.
  *   params   the session rules; checked first.
  *   ids      n int64 outputs: ids[i] is event i's session id.  Its contents
- *            are unspecified on failure.
+ *            are unspecified on failure.  On Linux a large `ids` is
+ *            madvise()d MADV_HUGEPAGE, a hint only.
  *   n_sessions  receives S, the number of sessions (may be NULL).
  *   err_pos  receives the position of a bad element, or SZ_NO_POSITION
  *            (may be NULL).

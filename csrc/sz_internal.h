@@ -119,7 +119,8 @@ double sz__estimate_keys(const sz_keys *keys, size_t n, const uint8_t *kinds,
 
 /* Asks the kernel for huge pages over [p, p + bytes) when it is large:
  * a table probed at random then costs far fewer TLB misses, and a fresh
- * array far fewer page faults.  Only a hint; nothing depends on it. */
+ * array far fewer page faults.  Only a hint; nothing depends on it.
+ * sz__malloc, sz__calloc and sz__realloc give it every allocation. */
 void sz__huge_hint(void *p, size_t bytes);
 
 #ifdef SZ_TESTING
