@@ -4,6 +4,8 @@ the summary says how many and the first line numbers.  Never silently."""
 
 from __future__ import annotations
 
+import bisect
+
 from .errors import BadRecordError
 
 FIRST_SHOWN = 10
@@ -19,8 +21,10 @@ class BadRecords:
         if not self.skip:
             raise BadRecordError(f"{self.noun} {line}", reason)
         self.count += 1
-        if len(self.first) < FIRST_SHOWN:
-            self.first.append((line, reason))
+        # the lowest line numbers: a chunk's late events are found after its
+        # unreadable records, though they may come first in the file
+        bisect.insort(self.first, (line, reason))
+        del self.first[FIRST_SHOWN:]
 
     def summary(self) -> str:
         if not self.count:
