@@ -33,8 +33,9 @@ def _getter(name: str):
 def read(f: IO[bytes], fields: dict, required: set, chunk_size: int,
          option_names: dict | None = None) -> Iterator[Chunk]:
     """fields: role -> field name; roles in `required` must be present."""
-    getters = {role: _getter(name) for role, name in fields.items()}
-    loads = json.loads
+    # a plain name is looked up directly (obj.get), a dotted one by _getter
+    getters = {role: name if "." not in name else _getter(name) for role, name in fields.items()}
+    decode = json.JSONDecoder().decode
     key_i = list(fields).index("key") if "key" in fields else None
     chunk = Chunk([], {r: [] for r in fields})
     cols = [(role, get, chunk.columns[role], role in required) for role, get in getters.items()]
@@ -42,8 +43,9 @@ def read(f: IO[bytes], fields: dict, required: set, chunk_size: int,
         if not line.strip():
             continue
         try:
-            obj = loads(line)
-        except ValueError as e:
+            # decoding first skips json.loads' encoding sniffing, a tenth of the time
+            obj = decode(line.decode("utf-8"))
+        except ValueError as e:  # UnicodeDecodeError is one too
             chunk.bad.append((lineno, f"not valid JSON ({e})"))
             continue
         if not isinstance(obj, dict):
@@ -51,7 +53,7 @@ def read(f: IO[bytes], fields: dict, required: set, chunk_size: int,
             continue
         values = []
         for role, get, _, req in cols:
-            v = get(obj)
+            v = get(obj) if get.__class__ is not str else obj.get(get, _MISSING)
             if v is _MISSING:
                 if req:
                     values = f"no field {fields[role]!r}"
@@ -61,7 +63,7 @@ def read(f: IO[bytes], fields: dict, required: set, chunk_size: int,
         if isinstance(values, str):
             chunk.bad.append((lineno, values))
             continue
-        if key_i is not None:
+        if key_i is not None and not (values[key_i].__class__ is str and values[key_i]):
             why = check_key(values[key_i])
             if why:
                 chunk.bad.append((lineno, f"{fields['key']}: {why}"))
