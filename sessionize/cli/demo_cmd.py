@@ -50,7 +50,8 @@ def _histogram(out, title, labels, counts, unit):
         print(f"  {label:>11} {n:5d} {unit} {_bar(n, most)}", file=out)
 
 
-def demo(out=sys.stdout) -> int:
+def demo(out=None) -> int:
+    out = out or sys.stdout  # looked up at the call: pytest's capsys replaces it
     keys, times = load_clicks()
     restart = sessions(keys, times, gap="30min", max_duration="2h", max_duration_mode="restart")
     t = sessions(keys, times, gap="30min", max_duration="2h", max_duration_mode="fixed")
