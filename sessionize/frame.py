@@ -59,6 +59,9 @@ def sessions(df, *, key: str, time: str, gap, max_duration=None, max_duration_mo
     streams): the key under its own column name, then ``start``, ``end``
     (times in the time column's type, unit and zone), ``count``, ``index``
     and ``window_end``, as :func:`sessionize.sessions` gives them."""
+    if key in _SESSION_COLUMNS:
+        raise SessionizeError(f"key: a key column named {key!r} would clash with the "
+                              f"sessions' own {key!r} column; rename it")
     lib = _library(df)
     frame = _arrow_table(df, (key, time)) if lib == "arrow" else df
     keys, (times, restore) = _columns(lib, frame, key, time)
@@ -66,9 +69,6 @@ def sessions(df, *, key: str, time: str, gap, max_duration=None, max_duration_mo
                         max_duration_mode=max_duration_mode, inclusive=inclusive)
     cols = {"start": restore(t.start), "end": restore(t.end), "count": t.count,
             "index": t.index, "window_end": restore(t.window_end)}
-    if key in _SESSION_COLUMNS:
-        raise SessionizeError(f"key: a key column named {key!r} would clash with the "
-                              f"sessions' own {key!r} column; rename it")
     return _build(lib, frame, key, t.key, cols)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import sys
 import time
 
-import numpy as np
 
 from .. import events as _events
 from .._core import SessionizeError

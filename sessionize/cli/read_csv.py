@@ -9,7 +9,7 @@ import io
 from typing import IO, Iterator
 
 from .errors import UsageError
-from .records import Chunk, check_key
+from .records import Chunk
 
 
 def read(f: IO[bytes], fields: dict, required: set, chunk_size: int,
