@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 
 @dataclass
 class Chunk:
@@ -19,21 +17,6 @@ class Chunk:
 
     def __len__(self) -> int:
         return len(self.lines)
-
-    def without(self, positions) -> "Chunk":
-        """The chunk without the records at `positions`."""
-        keep = np.ones(len(self.lines), dtype=bool)
-        keep[list(positions)] = False
-        idx = np.flatnonzero(keep)
-        return Chunk([self.lines[i] for i in idx],
-                     {r: [c[i] for i in idx] for r, c in self.columns.items()}, self.bad,
-                     self.time_units)
-
-    def before(self, line: int) -> "Chunk":
-        """The records before `line` (the lines are increasing)."""
-        n = int(np.searchsorted(np.asarray(self.lines), line))
-        return Chunk(self.lines[:n], {r: c[:n] for r, c in self.columns.items()}, self.bad,
-                     self.time_units)
 
 
 def check_key(v) -> str | None:
