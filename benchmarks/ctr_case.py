@@ -26,78 +26,11 @@ import numpy as np
 
 import sessionize
 from sessionize import events as ev
+from sessionize.synthetic import search_events  # also what `generate --search` writes
 
 APP_OPEN, SEARCH, RESULTS, CLICK, APP_CLOSE, TIMEOUT = range(6)
 START_MS = 1_790_870_400_000  # 2026-10-01, epoch milliseconds
 GAP_MS = 30 * 60 * 1000
-
-
-def search_events(n_events: int, n_users: int | None = None, seed: int = 0):
-    """(users int64, kinds uint8, times int64 epoch ms) of n_events, in time
-    order: a search app's log.
-
-    Per session: APP_OPEN; 1 + Geometric searches (mean about 1.8), each a
-    SEARCH, its RESULTS and 0-4 CLICKs (40% of searches get one or more);
-    then APP_CLOSE (70%), TIMEOUT (10%) or nothing (the user just left).
-    Events 1-30 s apart; a user's sessions hours apart; users heavy-tailed
-    (every user has one, a few have many).  Users default to n_events / 10;
-    events cut at n_events in time order leave a few sessions unfinished.
-    """
-    if n_users is None:
-        n_users = max(1, n_events // 10)
-    rng = np.random.default_rng(seed)
-    # enough sessions for n_events, about 6.9 events each
-    n_sess = int(n_events / 6.0) + 16
-    searches = rng.geometric(0.55, n_sess)                      # >= 1, mean ~1.8
-    n_search = int(searches.sum())
-    clicks = np.where(rng.random(n_search) < 0.4, rng.integers(1, 5, n_search), 0)
-    ending = rng.choice(np.array([APP_CLOSE, TIMEOUT, -1]), n_sess, p=[0.7, 0.1, 0.2])
-    # blocks: an APP_OPEN block, one block per search, a closing block
-    search_len = 2 + clicks
-    first_search = np.concatenate(([0], np.cumsum(searches)[:-1]))
-    search_events_per_sess = np.add.reduceat(search_len, first_search)
-    sess_len = 1 + search_events_per_sess + (ending >= 0)
-    total = int(sess_len.sum())
-    sess_start = np.concatenate(([0], np.cumsum(sess_len)[:-1]))
-    kinds = np.full(total, CLICK, dtype=np.uint8)
-    kinds[sess_start] = APP_OPEN
-    # search blocks start after the open, one after another within a session
-    sess_of_search = np.repeat(np.arange(n_sess), searches)
-    offset_in_sess = np.cumsum(search_len) - search_len
-    offset_in_sess -= np.repeat(offset_in_sess[first_search], searches)
-    at = sess_start[sess_of_search] + 1 + offset_in_sess
-    kinds[at] = SEARCH
-    kinds[at + 1] = RESULTS
-    closing = ending >= 0
-    kinds[(sess_start + sess_len - 1)[closing]] = ending[closing]
-    sess_of_event = np.repeat(np.arange(n_sess), sess_len)
-
-    # users: heavy-tailed numbers of sessions; a user's sessions in sequence
-    # (every user has a session; the rest go to users by heavy-tailed weights)
-    weights = rng.pareto(1.2, n_users) + 1.0
-    user_of_sess = rng.choice(n_users, n_sess, p=weights / weights.sum())
-    user_of_sess[rng.permutation(n_sess)[:min(n_users, n_sess)]] = np.arange(min(n_users, n_sess))
-    steps = rng.integers(1_000, 30_000, total)                  # ms between events
-    steps[sess_start] = 0
-    in_sess = np.cumsum(steps)
-    in_sess -= np.repeat(in_sess[sess_start], sess_len)         # from the session start
-    duration = in_sess[sess_start + sess_len - 1]
-    by_user = np.argsort(user_of_sess, kind="stable")
-    u_sorted = user_of_sess[by_user]
-    pause = np.exp(rng.uniform(np.log(40 * 60e3), np.log(3 * 86400e3), n_sess)).astype(np.int64)
-    span = duration[by_user] + pause
-    run_start = np.concatenate(([True], u_sorted[1:] != u_sorted[:-1]))
-    clock = np.cumsum(span)
-    base = np.maximum.accumulate(np.where(run_start, clock - span, 0))
-    first_offset = rng.integers(0, 3 * 86400_000, n_users)[u_sorted]
-    start = np.empty(n_sess, dtype=np.int64)
-    start[by_user] = START_MS + first_offset + (clock - span - base)
-    times = start[sess_of_event] + in_sess
-
-    ids = rng.permutation(n_users).astype(np.int64) + 1_000_000_000
-    users = ids[user_of_sess[sess_of_event]]
-    order = np.argsort(times, kind="stable")[:n_events]  # a log: time order
-    return users[order], kinds[order], times[order]
 
 
 # ---- peers -----------------------------------------------------------------------

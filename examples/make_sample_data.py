@@ -1,11 +1,21 @@
-"""Writes sessionize/data/sample_clicks.csv: a small, deterministic clickstream
-in the Spark seed's event schema (uuid, event_timestamp in epoch ms as a
-string, page_name).  Run from the repository root; the output is committed."""
+"""Writes the samples shipped in sessionize/data/ (run from the repository
+root; the outputs are committed):
+
+    sample_clicks.csv       a small, deterministic clickstream in the Spark
+                            seed's event schema (uuid, event_timestamp in epoch
+                            ms as a string, page_name)
+    sample_searches.jsonl   a search app's log in the Bytewax seeds' event kinds
+                            (user, type, time in epoch ms, query), made by the
+                            benchmarks' generator (sessionize.synthetic)
+"""
 
 import csv
+import json
 import random
 
 PAGES = ["home", "search", "selection", "details", "cart", "checkout", "confirmation"]
+KIND_NAMES = ["AppOpen", "Search", "Results", "ClickResult", "AppClose", "Timeout"]
+QUERIES = ["dogs", "cats", "fruit", "hotels in lisbon", "flights", "rain jacket"]
 
 
 def main(path="sessionize/data/sample_clicks.csv", users=40, seed=7):
@@ -31,5 +41,19 @@ def main(path="sessionize/data/sample_clicks.csv", users=40, seed=7):
             w.writerow([uuid, str(t), page])
 
 
+def searches(path="sessionize/data/sample_searches.jsonl", events=3000, users=60, seed=7):
+    from sessionize.synthetic import SEARCH, search_events
+
+    rng = random.Random(seed)
+    uid, kinds, ms = search_events(events, users, seed)
+    with open(path, "w") as f:
+        for u, k, t in zip(uid.tolist(), kinds.tolist(), ms.tolist()):
+            row = {"user": f"user-{u % 10**6:04d}", "type": KIND_NAMES[k], "time": t}
+            if k == SEARCH:
+                row["query"] = rng.choice(QUERIES)
+            f.write(json.dumps(row) + "\n")
+
+
 if __name__ == "__main__":
     main()
+    searches()

@@ -1,0 +1,32 @@
+"""What every reader yields: chunks of records, the fields the command asked
+for, each record's line (or row) number, and the records that could not be
+read, with the reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Chunk:
+    lines: list            # line (row) number of each record in `columns`
+    columns: dict          # role ('key', 'time', 'value', ...) -> list of raw values
+    bad: list = field(default_factory=list)  # (line, reason) of unreadable records
+    time_units: dict = field(default_factory=dict)  # role -> unit its numbers are in,
+    #                                                  when the format says (Parquet)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+def check_key(v) -> str | None:
+    """Why `v` cannot be a key, or None.  Keys are strings or integers: the
+    session id is '<key>_session_<n>', and a float or a list has no single
+    spelling there."""
+    if v is None:
+        return "missing key"
+    if isinstance(v, bool) or not isinstance(v, (str, int)):
+        return f"key of type {type(v).__name__} ({v!r:.40}): expected a string or an integer"
+    if v == "":
+        return "empty key"
+    return None

@@ -1,0 +1,264 @@
+"""DataFrames in and out: sessionize.frame.assign() and sessions().
+
+    sessionize.frame.assign(df, key="user", time="ts", gap="30min")
+        the frame with a session_id column, of the same library
+    sessionize.frame.sessions(df, key="user", time="ts", gap="30min")
+        a frame of sessions: <key>, start, end, count, index, window_end
+
+Frames: pandas and polars DataFrames (returned as the same), and any object
+with ``__arrow_c_stream__`` (a pyarrow Table or RecordBatchReader, a DuckDB
+relation, ...), returned as a pyarrow Table.  The two columns go to the
+array API (:func:`sessionize.assign`, :func:`sessionize.sessions`) as numpy
+arrays, viewed rather than copied where the library allows it: a datetime
+column is viewed as its int64 instants (UTC), whatever its unit and time
+zone, and the result's time columns are given back in that same unit and
+zone.  An arrow stream is read batch by batch keeping only the two columns
+(``sessions``) or every column (``assign``, which returns them all).
+
+Results are those of the array API on the same columns: ``session_id`` is
+its id (dense, ordered by key in order of first appearance, then start),
+``sessions()``'s row ``i`` is session ``i``.  A missing key or time (None,
+NaN, NaT, null) is a SessionizeError naming the column and the row.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+
+from . import _batch
+from ._core import SessionizeError
+
+_SESSION_COLUMNS = ("start", "end", "count", "index", "window_end")
+
+
+def assign(df, *, key: str, time: str, gap, max_duration=None, max_duration_mode="restart",
+           inclusive=True, column: str = "session_id"):
+    """`df` with a `column` of each row's session id (int64), as the array
+    API's :func:`sessionize.assign` gives it; a new frame of `df`'s library
+    (a pyarrow Table for arrow streams)."""
+    lib = _library(df)
+    frame = _arrow_table(df, None) if lib == "arrow" else df
+    keys, (times, _) = _columns(lib, frame, key, time)
+    ids = _batch.assign(keys, times, gap=gap, max_duration=max_duration,
+                        max_duration_mode=max_duration_mode, inclusive=inclusive)
+    if lib == "pandas":
+        return frame.assign(**{column: ids})
+    if lib == "polars":
+        import polars as pl
+        return frame.with_columns(pl.Series(column, ids))
+    import pyarrow as pa
+    return frame.append_column(column, pa.array(ids))
+
+
+def sessions(df, *, key: str, time: str, gap, max_duration=None, max_duration_mode="restart",
+             inclusive=True):
+    """A frame of sessions (same library; a pyarrow Table for arrow
+    streams): the key under its own column name, then ``start``, ``end``
+    (times in the time column's type, unit and zone), ``count``, ``index``
+    and ``window_end``, as :func:`sessionize.sessions` gives them."""
+    if key in _SESSION_COLUMNS:
+        raise SessionizeError(f"key: a key column named {key!r} would clash with the "
+                              f"sessions' own {key!r} column; rename it")
+    lib = _library(df)
+    frame = _arrow_table(df, (key, time)) if lib == "arrow" else df
+    keys, (times, restore) = _columns(lib, frame, key, time)
+    t = _batch.sessions(keys, times, gap=gap, max_duration=max_duration,
+                        max_duration_mode=max_duration_mode, inclusive=inclusive)
+    cols = {"start": restore(t.start), "end": restore(t.end), "count": t.count,
+            "index": t.index, "window_end": restore(t.window_end)}
+    return _build(lib, frame, key, t.key, cols)
+
+
+# ---- which library ------------------------------------------------------
+
+def _library(df) -> str:
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(df, pd.DataFrame):
+        return "pandas"
+    pl = sys.modules.get("polars")
+    if pl is not None and isinstance(df, pl.DataFrame):
+        return "polars"
+    if hasattr(df, "__arrow_c_stream__"):
+        return "arrow"
+    if pl is not None and isinstance(df, pl.LazyFrame):
+        raise TypeError("df: a polars LazyFrame; collect() it first")
+    raise TypeError(
+        f"df: expected a pandas or polars DataFrame, or an object with __arrow_c_stream__ "
+        f"(pyarrow, DuckDB), got {type(df).__name__}")
+
+
+def _arrow_table(obj, keep):
+    """The stream as a pyarrow Table: only the `keep` columns when given,
+    batch by batch, so the other columns are never all held at once."""
+    try:
+        import pyarrow as pa
+    except ImportError:
+        raise ImportError("sessionize.frame: arrow streams need pyarrow: "
+                          "pip install pyarrow (or 'sessionize[frame]')") from None
+    if isinstance(obj, pa.Table):
+        return obj.select(list(keep)) if keep else obj
+    reader = pa.RecordBatchReader.from_stream(obj)
+    if keep is None:
+        return reader.read_all()
+    names = reader.schema.names
+    for role, name in zip(("key", "time"), keep):
+        if name not in names:
+            raise KeyError(f"{role}: no column {name!r} (columns: {', '.join(names)})")
+    schema = pa.schema([reader.schema.field(n) for n in keep])
+    return pa.Table.from_batches([b.select(list(keep)) for b in reader], schema)
+
+
+# ---- columns in ---------------------------------------------------------
+
+def _missing(role: str, name: str, row: int, what: str) -> SessionizeError:
+    return SessionizeError(f"{role}[{row}]: missing {what} in column {name!r}")
+
+
+def _columns(lib, frame, key, time):
+    names = list(frame.columns) if lib != "arrow" else frame.column_names
+    for role, name in (("key", key), ("time", time)):
+        if name not in names:
+            raise KeyError(f"{role}: no column {name!r} (columns: {', '.join(map(str, names))})")
+    if lib == "pandas":
+        return _pandas_key(frame[key], key), _pandas_time(frame[time])
+    if lib == "polars":
+        return _polars_key(frame[key], key), _polars_time(frame[time], time)
+    return _arrow_key(frame.column(key), key), _arrow_time(frame.column(time), time)
+
+
+def _identity(a):
+    return a
+
+
+def _pandas_key(s, name):
+    na = s.isna().to_numpy()
+    if na.any():
+        raise _missing("key", name, int(np.argmax(na)), "key")
+    if isinstance(s.dtype, np.dtype):
+        return s.to_numpy()
+    if s.dtype.kind in "iub":  # nullable ints without a missing value
+        return s.to_numpy(dtype=s.dtype.numpy_dtype)
+    return s.to_numpy(dtype=object)  # strings, categoricals: their values
+
+
+def _pandas_time(s):
+    import pandas as pd
+
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        unit, tz = s.dtype.unit, s.dtype.tz
+        # the instants (UTC) as int64, viewed as naive datetime64 of the same unit
+        values = np.asarray(s.array.asi8).view(f"M8[{unit}]")
+        if s.isna().any():
+            values = values.copy()  # asi8 holds NaT as INT64_MIN: still NaT
+        return values, lambda a: pd.Series(a).dt.tz_localize("UTC").dt.tz_convert(tz).array
+    if isinstance(s.dtype, np.dtype):
+        return s.to_numpy(), _identity
+    if s.dtype.kind in "iuf":  # nullable numbers: NA is reported as missing
+        na = s.isna().to_numpy()
+        if na.any():
+            raise _missing("time", s.name, int(np.argmax(na)), "time")
+        return s.to_numpy(dtype=s.dtype.numpy_dtype), _identity
+    raise TypeError(f"time: column {s.name!r} has dtype {s.dtype}; expected datetimes, "
+                    "integers or float seconds")
+
+
+def _polars_key(s, name):
+    import polars as pl
+
+    if s.null_count():
+        raise _missing("key", name, int(s.is_null().arg_max()), "key")
+    if s.dtype in (pl.Categorical, pl.Enum) or isinstance(s.dtype, (pl.Categorical, pl.Enum)):
+        s = s.cast(pl.String)
+    return s.to_numpy()
+
+
+def _polars_time(s, name):
+    import polars as pl
+
+    if s.null_count():
+        raise _missing("time", name, int(s.is_null().arg_max()), "time")
+    if isinstance(s.dtype, pl.Datetime):
+        unit, tz = s.dtype.time_unit, s.dtype.time_zone
+        values = s.to_physical().to_numpy().view(f"M8[{unit}]")  # UTC instants
+        dtype = pl.Datetime(unit, tz)
+        return values, lambda a: pl.Series(a.view(np.int64)).cast(dtype)
+    if isinstance(s.dtype, pl.Duration):
+        unit = s.dtype.time_unit
+        dtype = pl.Duration(unit)
+        return (s.to_physical().to_numpy().view(f"m8[{unit}]"),
+                lambda a: pl.Series(a.view(np.int64)).cast(dtype))
+    if s.dtype.is_numeric():
+        return s.to_numpy(), _identity
+    raise TypeError(f"time: column {name!r} has dtype {s.dtype}; expected datetimes, "
+                    "integers or float seconds")
+
+
+def _arrow_key(col, name):
+    import pyarrow as pa
+
+    if col.null_count:
+        raise _missing("key", name, _first_null(col), "key")
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    return arr.to_numpy(zero_copy_only=False)
+
+
+def _arrow_time(col, name):
+    import pyarrow as pa
+
+    if col.null_count:
+        raise _missing("time", name, _first_null(col), "time")
+    arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    t = arr.type
+    if pa.types.is_timestamp(t):
+        # the int64 instants (UTC), viewed without a copy as datetime64[unit]
+        values = arr.cast(pa.int64()).to_numpy().view(f"M8[{t.unit}]")
+        return values, lambda a: pa.array(a.view(np.int64)).cast(t)
+    if pa.types.is_duration(t):
+        values = arr.cast(pa.int64()).to_numpy().view(f"m8[{t.unit}]")
+        return values, lambda a: pa.array(a.view(np.int64)).cast(t)
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        return arr.to_numpy(), _identity
+    raise TypeError(f"time: column {name!r} has type {t}; expected timestamps, "
+                    "integers or float seconds")
+
+
+def _first_null(col) -> int:
+    mask = col.is_null()
+    return int(np.argmax(mask.to_numpy(zero_copy_only=False)))
+
+
+# ---- sessions out -------------------------------------------------------
+
+def _build(lib, frame, key_name, keys, cols: dict) -> Any:
+    if lib == "pandas":
+        import pandas as pd
+
+        kcol = pd.Series(keys)
+        try:
+            kcol = kcol.astype(frame[key_name].dtype)
+        except (TypeError, ValueError):
+            pass
+        out = {key_name: kcol.to_numpy() if isinstance(kcol.dtype, np.dtype) else kcol.array}
+        return pd.DataFrame({**out, **cols})
+    if lib == "polars":
+        import polars as pl
+
+        kdtype = frame[key_name].dtype
+        ks = pl.Series(key_name, keys)
+        if ks.dtype != kdtype:
+            ks = ks.cast(kdtype)
+        return pl.DataFrame([ks] + [pl.Series(n, v).alias(n) if not isinstance(v, pl.Series)
+                                    else v.alias(n) for n, v in cols.items()])
+    import pyarrow as pa
+
+    ktype = frame.schema.field(key_name).type
+    if pa.types.is_dictionary(ktype):
+        ktype = ktype.value_type
+    arrays = [pa.array(keys, type=ktype)] + [pa.array(v) if not isinstance(v, pa.Array) else v
+                                              for v in cols.values()]
+    return pa.table(arrays, names=[key_name, *cols])
