@@ -1,0 +1,441 @@
+"""Apache Beam transforms: session windows and the search CTR, by the C core.
+
+    import apache_beam as beam
+    from sessionize.beam import Sessionize
+
+    sessions = (events                              # (key, value), timestamped
+                | Sessionize(gap=5))                # (key, BeamSession)
+
+`Sessionize(gap)` replaces ``WindowInto(Sessions(gap)) | GroupByKey()``: it
+reads each element's event timestamp, groups by key (in the input's windows:
+the global window in a batch pipeline), and sessionizes each key's events in
+one call to the C core, never per element.  Each output session carries the
+timestamp and the window Beam itself gives a merged session window
+(``IntervalWindow(start, window_end)``, timestamp ``window_end - 1 µs``), so
+the steps downstream behave as they did.  `SearchCTR` does the search-session
+click-through rate (``sessionize.search_ctr``) per key the same way, and
+`OverallCTR` combines its rows into one rate.
+
+Times are Beam's: integer microseconds (``Timestamp.micros``); durations are
+seconds (int or float, as ``window.Sessions`` takes them), ``Duration``,
+``datetime.timedelta``, ``numpy.timedelta64`` or strings such as ``"30min"``.
+README.md, section "Apache Beam", says what this does in batch and in
+streaming pipelines.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import pickle
+from typing import Any, NamedTuple, Optional
+
+import apache_beam as beam
+import numpy as np
+from apache_beam import coders
+from apache_beam.transforms import window as beam_window
+from apache_beam.utils.timestamp import Duration, Timestamp
+
+from . import _durations
+from ._batch import sessions as _sessions
+from ._core import SessionizeError
+from ._search_stream import SearchSessionizer
+from .events import Kind
+
+__all__ = ["Sessionize", "BeamSession", "SearchCTR", "SearchCTRRow", "OverallCTR",
+           "CTRCombineFn", "CTR"]
+
+_MODES = ("restart", "fixed")
+
+
+class BeamSession(NamedTuple):
+    """One session of one key, as `Sessionize` emits it in ``(key, session)``.
+
+    ``start``/``end`` are the first and last event timestamps, ``window_end``
+    the end of Beam's session window (``end + gap``, never beyond the cap of
+    ``max_duration``): the element's window is ``[start, window_end)``.
+    ``index`` is the session's ordinal within its key (in time order);
+    ``values`` the events' values in time order (ties: see `Sessionize`), or
+    None when ``collect=False``.
+    """
+
+    key: Any
+    start: Timestamp
+    end: Timestamp
+    window_end: Timestamp
+    count: int
+    index: int
+    values: Optional[list]
+
+
+# ------------------------------------------------------------------ arguments
+
+def _micros(value: object, name: str) -> int:
+    """A duration as integer microseconds (> 0), Beam's unit."""
+    if isinstance(value, Duration):
+        micros = value.micros
+    else:
+        micros = _durations.to_micros_from_seconds(value, name)
+    if micros <= 0:
+        raise SessionizeError(f"{name}: must be > 0, got {value!r}")
+    return micros
+
+
+def _check_bool(value: object, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected a bool, got {type(value).__name__}")
+    return bool(value)
+
+
+def _check_not_merging(pcoll, transform: str) -> None:
+    # A merging WindowFn upstream would make our GroupByKey merge windows
+    # itself: the sessions would be Beam's, computed twice.
+    if pcoll.windowing.windowfn.is_merging():
+        raise ValueError(
+            f"{transform}: the input is already in merging windows "
+            f"({type(pcoll.windowing.windowfn).__name__}); {transform} replaces "
+            "WindowInto(Sessions(gap)) + GroupByKey, so drop that WindowInto"
+        )
+
+
+# ---------------------------------------------------------------- time order
+
+def _tie_key(value):
+    return pickle.dumps(value, protocol=4)
+
+
+def _time_order(times: np.ndarray, values: Optional[list], rank=None) -> np.ndarray:
+    """The positions of `times` (and `rank`, a second sort key) in time order.
+
+    Values inside a Beam group come in no particular order, so events at the
+    same time (and rank) are put in a deterministic order: by their values
+    when these compare with ``<``, else by their pickled bytes.
+    """
+    if rank is None:
+        order = np.argsort(times, kind="stable")
+        st = times[order]
+        tied = st[1:] == st[:-1]
+    else:
+        order = np.lexsort((rank, times))
+        st, sr = times[order], rank[order]
+        tied = (st[1:] == st[:-1]) & (sr[1:] == sr[:-1])
+    if values is None or not tied.any():
+        return order
+    # runs of equal times: [starts[i], ends[i]) in sorted positions
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], tied.view(np.int8), [0]))))
+    for a, b in zip(edges[0::2].tolist(), edges[1::2].tolist()):
+        run = order[a:b + 1].tolist()
+        try:
+            run.sort(key=values.__getitem__)
+        except TypeError:  # values that do not compare: dicts, mixed types
+            run.sort(key=lambda i: _tie_key(values[i]))
+        order[a:b + 1] = run
+    return order
+
+
+# ------------------------------------------------------------------ Sessionize
+
+class _KeyTimeValue(beam.DoFn):
+    """(key, value) -> (key, (micros, value)), or (key, micros) without values:
+    the event timestamp travels with the element through the GroupByKey."""
+
+    def __init__(self, collect: bool):
+        self._collect = collect
+
+    def process(self, kv, ts=beam.DoFn.TimestampParam):
+        key, value = kv
+        if self._collect:
+            return ((key, (ts.micros, value)),)
+        return ((key, ts.micros),)
+
+
+class _SessionizeKey(beam.DoFn):
+    """(key, [(micros, value)...]) -> its sessions, one core call per key."""
+
+    def __init__(self, gap, max_duration, mode, inclusive, collect):
+        self._args = dict(gap=gap, max_duration=max_duration, max_duration_mode=mode,
+                          inclusive=inclusive)
+        self._collect = collect
+
+    def process(self, kv):
+        key, items = kv
+        items = items if isinstance(items, list) else list(items)
+        n = len(items)
+        if self._collect:
+            times = np.fromiter((t for t, _ in items), dtype=np.int64, count=n)
+            values = [v for _, v in items]
+        else:
+            times = np.fromiter(items, dtype=np.int64, count=n)
+            values = None
+        order = _time_order(times, values)
+        times = times[order]
+        table = _sessions(np.zeros(n, dtype=np.int8), times, **self._args)
+        starts, ends = table["start"].tolist(), table["end"].tolist()
+        wends, counts = table["window_end"].tolist(), table["count"].tolist()
+        if values is not None:
+            values = [values[i] for i in order.tolist()]
+        pos = 0
+        for i in range(len(counts)):
+            c = counts[i]
+            vals = values[pos:pos + c] if values is not None else None
+            pos += c
+            session = BeamSession(key, Timestamp(micros=starts[i]), Timestamp(micros=ends[i]),
+                                  Timestamp(micros=wends[i]), c, i, vals)
+            # Beam's timestamp for a merged session window (OUTPUT_AT_EOW)
+            yield beam_window.TimestampedValue((key, session),
+                                               Timestamp(micros=wends[i] - 1))
+
+
+class SessionWindowOf(beam_window.NonMergingWindowFn):
+    """Puts a ``(key, BeamSession)`` element in its session's window,
+    ``IntervalWindow(start, window_end)``: the window Beam gives it."""
+
+    def assign(self, context):
+        s = context.element[1]
+        return [beam_window.IntervalWindow(s.start, s.window_end)]
+
+    def get_window_coder(self):
+        return coders.coders.IntervalWindowCoder()
+
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    def __hash__(self):
+        return hash(type(self))
+
+
+class Sessionize(beam.PTransform):
+    """Session windows for ``(key, value)`` elements: replaces
+    ``WindowInto(Sessions(gap)) | GroupByKey()``.
+
+    Input: ``(key, value)`` elements carrying their event timestamps (as
+    after ``TimestampedValue``).  Output: ``(key, BeamSession)``, one per
+    session, with Beam's timestamp (``window_end - 1 µs``) and window
+    (``IntervalWindow(start, window_end)``) for a merged session window.
+
+    gap:          inactivity gap: seconds (int or float, as ``Sessions``
+                  takes it), ``Duration``, ``timedelta``, ``numpy.timedelta64``
+                  or a string like ``"30min"``.
+    max_duration: optional cap on a session's length (same forms);
+                  ``max_duration_mode`` ``"restart"`` (a new session at the
+                  first event more than ``max_duration`` after the session's
+                  start) or ``"fixed"`` (blocks of ``max_duration``).
+    inclusive:    False (Beam's rule): events exactly ``gap`` apart are in
+                  different sessions.  True: in the same one (Flink, Spark).
+    collect:      keep each session's values, in time order; events at the
+                  same timestamp ordered by value (``<``), or by their pickled
+                  bytes when the values do not compare.  False: only the
+                  timestamps travel through the shuffle; ``values`` is None.
+
+    Each key's events are grouped in the input's windows (one group per key
+    in the global window of a batch pipeline) and sessionized by one call to
+    the C core.
+    """
+
+    def __init__(self, gap, *, max_duration=None, max_duration_mode="restart",
+                 inclusive=False, collect=True, label=None):
+        super().__init__(label)
+        self.gap = _micros(gap, "gap")
+        if max_duration_mode not in _MODES:
+            raise SessionizeError(
+                f"max_duration_mode: must be 'restart' or 'fixed', got {max_duration_mode!r}")
+        self.max_duration = None if max_duration is None else _micros(max_duration,
+                                                                      "max_duration")
+        self.max_duration_mode = max_duration_mode
+        self.inclusive = _check_bool(inclusive, "inclusive")
+        self.collect = _check_bool(collect, "collect")
+
+    def expand(self, pcoll):
+        _check_not_merging(pcoll, "Sessionize")
+        return (
+            pcoll
+            | "KeyTimeValue" >> beam.ParDo(_KeyTimeValue(self.collect))
+            | "GroupByKey" >> beam.GroupByKey()
+            | "SessionizeKey" >> beam.ParDo(_SessionizeKey(
+                self.gap, self.max_duration, self.max_duration_mode, self.inclusive,
+                self.collect))
+            | "SessionWindows" >> beam.WindowInto(SessionWindowOf())
+        )
+
+
+# ------------------------------------------------------------------- SearchCTR
+
+class SearchCTRRow(NamedTuple):
+    """One search, as `SearchCTR` emits it in ``(key, row)``.
+
+    ``session`` is the user session's ordinal within its key (in the order
+    the key's sessions closed), ``search`` the ``Search`` event itself (its
+    ``query`` is there), ``time`` its time, ``clicked``/``clicks`` whether
+    and how often a result was clicked before the next search or the
+    session's end.
+    """
+
+    key: Any
+    session: int
+    search: Any
+    time: Any
+    clicked: bool
+    clicks: int
+
+
+_RANK = {"APP_OPEN": 0, "SEARCH": 1, "RESULTS": 2, "CLICK": 3, "APP_CLOSE": 4, "TIMEOUT": 5}
+
+
+def _kind_of(event, key) -> int:
+    name = type(event).__name__
+    code = {"AppOpen": Kind.APP_OPEN, "Search": Kind.SEARCH, "Results": Kind.RESULTS,
+            "ClickResult": Kind.CLICK, "AppClose": Kind.APP_CLOSE,
+            "Timeout": Kind.TIMEOUT}.get(name)
+    if code is None:
+        raise TypeError(
+            f"SearchCTR: key {key!r}: {name} is not an event class (expected "
+            "AppOpen, Search, Results, ClickResult, AppClose or Timeout, as in "
+            "sessionize.events)")
+    return int(code)
+
+
+class _KeyEventTime(beam.DoFn):
+    def process(self, kv, ts=beam.DoFn.TimestampParam):
+        return ((kv[0], (ts.micros, kv[1])),)
+
+
+class _SearchCTRKey(beam.DoFn):
+    """(key, [(micros, event)...]) -> its searches, one core call per key."""
+
+    def __init__(self, gap, inclusive, flush, use_event_time):
+        self._gap, self._inclusive, self._flush = gap, inclusive, flush
+        self._event_time = use_event_time
+
+    def process(self, kv, watermark=None):
+        key, items = kv
+        items = items if isinstance(items, list) else list(items)
+        n = len(items)
+        events = [e for _, e in items]
+        kinds = np.fromiter((_kind_of(e, key) for e in events), dtype=np.uint8, count=n)
+        if self._event_time:
+            raw = [e.time for e in events]
+            if any(t is None for t in raw):
+                i = next(i for i, t in enumerate(raw) if t is None)
+                raise SessionizeError(
+                    f"SearchCTR: key {key!r}: {type(events[i]).__name__} event without "
+                    "a time (time='event' takes each event's own .time)")
+            from . import _times
+            times, _kind = _times.normalize(raw)
+            times = np.asarray(times)
+        else:
+            times = np.fromiter((t for t, _ in items), dtype=np.int64, count=n)
+        # ties: the session's life order (open, search, results, click, close)
+        order = _time_order(times, events, rank=kinds)
+        idx = order.tolist()
+        sz = SearchSessionizer(self._gap, inclusive=self._inclusive)
+        # the events' own times go in as they are (datetimes stay datetimes)
+        t_in = [raw[i] for i in idx] if self._event_time else times[order]
+        rows = sz.push_many([key] * n, kinds[order], t_in, [events[i] for i in idx])
+        if watermark is not None:
+            rows += sz.advance(watermark)
+        if self._flush:
+            rows += sz.flush()
+        for r in rows:
+            row = SearchCTRRow(key, r.session, r.value,
+                               r.time if self._event_time else Timestamp(micros=int(r.time)),
+                               bool(r.clicked), int(r.clicks))
+            yield (key, row)
+
+
+class SearchCTR(beam.PTransform):
+    """The search-session click-through rate (``sessionize.search_ctr``) over
+    ``(key, event)`` elements, events being ``sessionize.events`` objects
+    (``AppOpen``, ``Search``, ``Results``, ``ClickResult``, ``AppClose``,
+    ``Timeout``, or classes of those names).  Output: ``(key, SearchCTRRow)``,
+    one per search; ``| OverallCTR()`` gives the overall rate.
+
+    time:      ``"timestamp"`` (default): each element's event timestamp;
+               ``"event"``: each event's own ``time`` field.
+    gap:       optional inactivity gap closing user sessions (with
+               ``time="timestamp"`` as for `Sessionize`; with ``"event"`` in
+               the events' time type: a timedelta or ``"5s"`` for datetimes).
+    flush:     end of input ends the sessions still open (True), or drops them
+               (False: only sessions closed by ``AppClose``/``Timeout`` or by
+               the gap before the input's latest time count, as the first
+               Bytewax seed).
+    inclusive: as for ``sessionize.search_ctr`` (True: an event exactly
+               ``gap`` after the previous one stays in its session).
+
+    A key's events are put in time order; events at the same time in their
+    session's life order (app open, search, results, click, app close,
+    timeout), then by value as `Sessionize` does.
+    """
+
+    def __init__(self, *, gap=None, time="timestamp", flush=True, inclusive=True,
+                 label=None):
+        super().__init__(label)
+        if time not in ("timestamp", "event"):
+            raise ValueError(f"time: must be 'timestamp' or 'event', got {time!r}")
+        self.time = time
+        if gap is not None and time == "timestamp":
+            gap = _micros(gap, "gap")
+        self.gap = gap
+        self.flush = _check_bool(flush, "flush")
+        self.inclusive = _check_bool(inclusive, "inclusive")
+
+    def expand(self, pcoll):
+        _check_not_merging(pcoll, "SearchCTR")
+        grouped = (pcoll
+                   | "KeyEventTime" >> beam.ParDo(_KeyEventTime())
+                   | "GroupByKey" >> beam.GroupByKey())
+        fn = _SearchCTRKey(self.gap, self.inclusive, self.flush, self.time == "event")
+        if self.flush or self.gap is None:
+            return grouped | "SearchCTRKey" >> beam.ParDo(fn)
+        # flush=False with a gap: a session whose gap ran out before the
+        # input's latest time has closed, even if its user sent nothing more
+        # (sessionize.search_ctr's rule), so each key needs that latest time.
+        latest = (grouped
+                  | "LatestPerKey" >> beam.Map(lambda kv, ev=self.time == "event": max(
+                      (e.time for _, e in kv[1]) if ev else (t for t, _ in kv[1])))
+                  | "Latest" >> beam.CombineGlobally(_max_or_none))
+        return grouped | "SearchCTRKey" >> beam.ParDo(fn, beam.pvalue.AsSingleton(latest))
+
+
+def _max_or_none(values):
+    values = [v for v in values if v is not None]
+    return max(values) if values else None
+
+
+class CTR(NamedTuple):
+    """Click-through rate over some searches: ``ctr`` the share of searches
+    with a click, ``clicks_per_search`` the mean clicks (NaN with none)."""
+
+    searches: int
+    clicked: int
+    clicks: int
+    ctr: float
+    clicks_per_search: float
+
+
+class CTRCombineFn(beam.CombineFn):
+    """Combines `SearchCTRRow`s (or ``(key, row)`` pairs) into a `CTR`."""
+
+    def create_accumulator(self):
+        return (0, 0, 0)
+
+    def add_input(self, acc, row):
+        if isinstance(row, tuple) and len(row) == 2 and isinstance(row[1], SearchCTRRow):
+            row = row[1]
+        return (acc[0] + 1, acc[1] + bool(row.clicked), acc[2] + int(row.clicks))
+
+    def merge_accumulators(self, accs):
+        s = c = k = 0
+        for a, b, d in accs:
+            s, c, k = s + a, c + b, k + d
+        return (s, c, k)
+
+    def extract_output(self, acc):
+        s, c, k = acc
+        return CTR(s, c, k, c / s if s else math.nan, k / s if s else math.nan)
+
+
+class OverallCTR(beam.PTransform):
+    """``(key, SearchCTRRow)`` rows -> one `CTR` over all of them (per window)."""
+
+    def expand(self, pcoll):
+        return pcoll | "CombineCTR" >> beam.CombineGlobally(CTRCombineFn())
