@@ -35,6 +35,7 @@ import numpy as np
 from apache_beam import coders
 from apache_beam.transforms import window as beam_window
 from apache_beam.utils.timestamp import Duration, Timestamp
+from apache_beam.utils.windowed_value import WindowedValue
 
 from . import _durations
 from ._batch import sessions as _sessions
@@ -104,24 +105,23 @@ def _tie_key(value):
     return pickle.dumps(value, protocol=4)
 
 
-def _time_order(times: np.ndarray, values: Optional[list], rank=None) -> np.ndarray:
-    """The positions of `times` (and `rank`, a second sort key) in time order.
+def _time_order(times: np.ndarray, values: Optional[list], rank=None, group=None) -> np.ndarray:
+    """The positions of the events sorted by `group` (optional), then time,
+    then `rank` (optional).
 
-    Values inside a Beam group come in no particular order, so events at the
-    same time (and rank) are put in a deterministic order: by their values
-    when these compare with ``<``, else by their pickled bytes.
+    Values inside a Beam group come in no particular order, so events equal
+    in all of these are put in a deterministic order: by their values when
+    these compare with ``<``, else by their pickled bytes.
     """
-    if rank is None:
-        order = np.argsort(times, kind="stable")
-        st = times[order]
-        tied = st[1:] == st[:-1]
-    else:
-        order = np.lexsort((rank, times))
-        st, sr = times[order], rank[order]
-        tied = (st[1:] == st[:-1]) & (sr[1:] == sr[:-1])
+    cols = [c for c in (rank, times, group) if c is not None]  # lexsort: last is primary
+    order = np.lexsort(cols) if len(cols) > 1 else np.argsort(times, kind="stable")
+    tied = np.ones(max(len(order) - 1, 0), dtype=bool)
+    for c in cols:
+        sc = c[order]
+        tied &= sc[1:] == sc[:-1]
     if values is None or not tied.any():
         return order
-    # runs of equal times: [starts[i], ends[i]) in sorted positions
+    # runs of tied events: [a, b] in sorted positions
     edges = np.flatnonzero(np.diff(np.concatenate(([0], tied.view(np.int8), [0]))))
     for a, b in zip(edges[0::2].tolist(), edges[1::2].tolist()):
         run = order[a:b + 1].tolist()
@@ -135,55 +135,111 @@ def _time_order(times: np.ndarray, values: Optional[list], rank=None) -> np.ndar
 
 # ------------------------------------------------------------------ Sessionize
 
-class _KeyTimeValue(beam.DoFn):
-    """(key, value) -> (key, (micros, value)), or (key, micros) without values:
-    the event timestamp travels with the element through the GroupByKey."""
+class _GatherKeyTimes(beam.DoFn):
+    """(key, value) elements -> one (key, (times, values)) per key, window and
+    bundle: a lifted combiner.
+
+    Each element's event timestamp is read here, before the shuffle, and
+    gathered with its key's others in plain lists; at the end of the bundle a
+    key's timestamps go out as the bytes of an int64 array (cheap to encode)
+    and its values as one list, so the GroupByKey moves a few large elements
+    instead of one per event.  Keys that cannot be hashed go through one
+    element at a time.
+    """
 
     def __init__(self, collect: bool):
         self._collect = collect
+        self._buf: dict = {}
 
-    def process(self, kv, ts=beam.DoFn.TimestampParam):
+    def start_bundle(self):
+        self._buf = {}
+
+    def process(self, kv, ts=beam.DoFn.TimestampParam, w=beam.DoFn.WindowParam):
         key, value = kv
+        try:
+            got = self._buf.get((key, w))
+        except TypeError:  # an unhashable key: its own group of one
+            yield (key, (np.array([ts.micros], dtype=np.int64).tobytes(),
+                         [value] if self._collect else None))
+            return
+        if got is None:
+            got = self._buf[(key, w)] = ([], [] if self._collect else None)
+        got[0].append(ts.micros)
         if self._collect:
-            return ((key, (ts.micros, value)),)
-        return ((key, ts.micros),)
+            got[1].append(value)
+
+    def finish_bundle(self):
+        buf, self._buf = self._buf, {}
+        for (key, w), (times, values) in buf.items():
+            # the earliest event's timestamp: never before any input's
+            yield WindowedValue((key, (np.array(times, dtype=np.int64).tobytes(), values)),
+                                Timestamp(micros=min(times)), (w,))
 
 
-class _SessionizeKey(beam.DoFn):
-    """(key, [(micros, value)...]) -> its sessions, one core call per key."""
+class _SessionizeKeys(beam.DoFn):
+    """(key, [(times, values) per bundle...]) -> that key's sessions.
+
+    The key groups of a bundle are gathered and sessionized together, one
+    call to the C core per up to `_BATCH` events (each group is one key of
+    that call), so the per-call cost is not paid per key.
+    """
+
+    _BATCH = 1 << 16
 
     def __init__(self, gap, max_duration, mode, inclusive, collect):
         self._args = dict(gap=gap, max_duration=max_duration, max_duration_mode=mode,
                           inclusive=inclusive)
         self._collect = collect
+        self._groups: list = []
+        self._events = 0
 
-    def process(self, kv):
-        key, items = kv
-        items = items if isinstance(items, list) else list(items)
-        n = len(items)
-        if self._collect:
-            times = np.fromiter((t for t, _ in items), dtype=np.int64, count=n)
-            values = [v for _, v in items]
+    def start_bundle(self):
+        self._groups, self._events = [], 0
+
+    def process(self, kv, w=beam.DoFn.WindowParam):
+        key, parts = kv
+        parts = parts if isinstance(parts, list) else list(parts)
+        if len(parts) == 1:
+            times = np.frombuffer(parts[0][0], dtype=np.int64)
+            values = parts[0][1]
         else:
-            times = np.fromiter(items, dtype=np.int64, count=n)
-            values = None
-        order = _time_order(times, values)
-        times = times[order]
-        table = _sessions(np.zeros(n, dtype=np.int8), times, **self._args)
+            times = np.concatenate([np.frombuffer(t, dtype=np.int64) for t, _ in parts])
+            values = [v for _, vs in parts for v in vs] if self._collect else None
+        self._groups.append((key, w, times, values))
+        self._events += len(times)
+        if self._events >= self._BATCH:
+            yield from self._flush()
+
+    def finish_bundle(self):
+        yield from self._flush()
+
+    def _flush(self):
+        groups, self._groups, self._events = self._groups, [], 0
+        if not groups:
+            return
+        times = np.concatenate([g[2] for g in groups])
+        codes = np.repeat(np.arange(len(groups), dtype=np.int64),
+                          [len(g[2]) for g in groups])
+        values = ([v for g in groups for v in g[3]] if self._collect else None)
+        order = _time_order(times, values, group=codes)
+        table = _sessions(codes[order], times[order], **self._args)
+        owner = table["key"].tolist()
         starts, ends = table["start"].tolist(), table["end"].tolist()
         wends, counts = table["window_end"].tolist(), table["count"].tolist()
+        index = table["index"].tolist()
         if values is not None:
             values = [values[i] for i in order.tolist()]
         pos = 0
         for i in range(len(counts)):
             c = counts[i]
+            key, w = groups[owner[i]][0], groups[owner[i]][1]
             vals = values[pos:pos + c] if values is not None else None
             pos += c
             session = BeamSession(key, Timestamp(micros=starts[i]), Timestamp(micros=ends[i]),
-                                  Timestamp(micros=wends[i]), c, i, vals)
-            # Beam's timestamp for a merged session window (OUTPUT_AT_EOW)
-            yield beam_window.TimestampedValue((key, session),
-                                               Timestamp(micros=wends[i] - 1))
+                                  Timestamp(micros=wends[i]), c, index[i], vals)
+            # Beam's timestamp for a merged session window (OUTPUT_AT_EOW);
+            # the window is set by SessionWindowOf next
+            yield WindowedValue((key, session), Timestamp(micros=wends[i] - 1), (w,))
 
 
 class SessionWindowOf(beam_window.NonMergingWindowFn):
@@ -249,9 +305,9 @@ class Sessionize(beam.PTransform):
         _check_not_merging(pcoll, "Sessionize")
         return (
             pcoll
-            | "KeyTimeValue" >> beam.ParDo(_KeyTimeValue(self.collect))
+            | "GatherKeyTimes" >> beam.ParDo(_GatherKeyTimes(self.collect))
             | "GroupByKey" >> beam.GroupByKey()
-            | "SessionizeKey" >> beam.ParDo(_SessionizeKey(
+            | "SessionizeKeys" >> beam.ParDo(_SessionizeKeys(
                 self.gap, self.max_duration, self.max_duration_mode, self.inclusive,
                 self.collect))
             | "SessionWindows" >> beam.WindowInto(SessionWindowOf())
