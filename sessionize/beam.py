@@ -41,7 +41,7 @@ from . import _durations
 from ._batch import sessions as _sessions
 from ._core import SessionizeError
 from ._search_stream import SearchSessionizer
-from .events import Kind
+from . import events as _events
 
 __all__ = ["Sessionize", "BeamSession", "SearchCTR", "SearchCTRRow", "OverallCTR",
            "CTRCombineFn", "CTR"]
@@ -334,22 +334,6 @@ class SearchCTRRow(NamedTuple):
     clicks: int
 
 
-_RANK = {"APP_OPEN": 0, "SEARCH": 1, "RESULTS": 2, "CLICK": 3, "APP_CLOSE": 4, "TIMEOUT": 5}
-
-
-def _kind_of(event, key) -> int:
-    name = type(event).__name__
-    code = {"AppOpen": Kind.APP_OPEN, "Search": Kind.SEARCH, "Results": Kind.RESULTS,
-            "ClickResult": Kind.CLICK, "AppClose": Kind.APP_CLOSE,
-            "Timeout": Kind.TIMEOUT}.get(name)
-    if code is None:
-        raise TypeError(
-            f"SearchCTR: key {key!r}: {name} is not an event class (expected "
-            "AppOpen, Search, Results, ClickResult, AppClose or Timeout, as in "
-            "sessionize.events)")
-    return int(code)
-
-
 class _KeyEventTime(beam.DoFn):
     def process(self, kv, ts=beam.DoFn.TimestampParam):
         return ((kv[0], (ts.micros, kv[1])),)
@@ -365,37 +349,31 @@ class _SearchCTRKey(beam.DoFn):
     def process(self, kv, watermark=None):
         key, items = kv
         items = items if isinstance(items, list) else list(items)
-        n = len(items)
         events = [e for _, e in items]
-        kinds = np.fromiter((_kind_of(e, key) for e in events), dtype=np.uint8, count=n)
+        try:
+            _users, kinds, event_times = _events.to_arrays(events)
+        except (TypeError, ValueError) as e:  # name the key: positions are within its group
+            raise type(e)(f"SearchCTR: key {key!r}: {e}") from None
         if self._event_time:
-            raw = [e.time for e in events]
-            if any(t is None for t in raw):
-                i = next(i for i, t in enumerate(raw) if t is None)
+            if event_times is None:
                 raise SessionizeError(
-                    f"SearchCTR: key {key!r}: {type(events[i]).__name__} event without "
-                    "a time (time='event' takes each event's own .time)")
-            from . import _times
-            times, _kind = _times.normalize(raw)
-            times = np.asarray(times)
+                    f"SearchCTR: key {key!r}: time='event' but its events have no time")
+            times = event_times
         else:
-            times = np.fromiter((t for t, _ in items), dtype=np.int64, count=n)
+            times = np.fromiter((t for t, _ in items), dtype=np.int64, count=len(items))
         # ties: the session's life order (open, search, results, click, close)
-        order = _time_order(times, events, rank=kinds)
-        idx = order.tolist()
+        order = _time_order(times.view(np.int64), events, rank=kinds)
         sz = SearchSessionizer(self._gap, inclusive=self._inclusive)
-        # the events' own times go in as they are (datetimes stay datetimes)
-        t_in = [raw[i] for i in idx] if self._event_time else times[order]
-        rows = sz.push_many([key] * n, kinds[order], t_in, [events[i] for i in idx])
+        rows = sz.push_many([key] * len(events), kinds[order], times[order],
+                            [events[i] for i in order.tolist()])
         if watermark is not None:
             rows += sz.advance(watermark)
         if self._flush:
             rows += sz.flush()
         for r in rows:
-            row = SearchCTRRow(key, r.session, r.value,
-                               r.time if self._event_time else Timestamp(micros=int(r.time)),
-                               bool(r.clicked), int(r.clicks))
-            yield (key, row)
+            t = r.time if self._event_time else Timestamp(micros=int(r.time))
+            yield (key, SearchCTRRow(key, r.session, r.value, t, bool(r.clicked),
+                                     int(r.clicks)))
 
 
 class SearchCTR(beam.PTransform):
@@ -446,10 +424,17 @@ class SearchCTR(beam.PTransform):
         # input's latest time has closed, even if its user sent nothing more
         # (sessionize.search_ctr's rule), so each key needs that latest time.
         latest = (grouped
-                  | "LatestPerKey" >> beam.Map(lambda kv, ev=self.time == "event": max(
-                      (e.time for _, e in kv[1]) if ev else (t for t, _ in kv[1])))
+                  | "LatestPerKey" >> beam.Map(_latest, self.time == "event")
                   | "Latest" >> beam.CombineGlobally(_max_or_none))
         return grouped | "SearchCTRKey" >> beam.ParDo(fn, beam.pvalue.AsSingleton(latest))
+
+
+def _latest(kv, event_time):
+    """A key's latest event time, as the sessionizer takes it."""
+    if event_time:
+        times = _events.to_arrays([e for _, e in kv[1]])[2]
+        return None if times is None else times.max()
+    return max(t for t, _ in kv[1])
 
 
 def _max_or_none(values):
