@@ -208,7 +208,7 @@ BEAM = Peer(
 
 BEAM_SESSIONIZE = Peer(
     run=beam_sessionize_run, prepare=_beam_prepare, labels=_labels_from_groups,
-    setup=_beam_sessionize_setup, max_n=1_000_000, inclusive=False,
+    setup=_beam_sessionize_setup, max_n=300_000, inclusive=False,
     note="the beam peer's pipeline with sessionize.beam.Sessionize in place of "
          "WindowInto(Sessions) + GroupByKey",
 )

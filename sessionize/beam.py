@@ -8,8 +8,8 @@
 
 `Sessionize(gap)` replaces ``WindowInto(Sessions(gap)) | GroupByKey()``: it
 reads each element's event timestamp, groups by key (in the input's windows:
-the global window in a batch pipeline), and sessionizes each key's events in
-one call to the C core, never per element.  Each output session carries the
+the global window in a batch pipeline), and sessionizes the key groups of a
+bundle together in one call to the C core, never per element.  Each output session carries the
 timestamp and the window Beam itself gives a merged session window
 (``IntervalWindow(start, window_end)``, timestamp ``window_end - 1 µs``), so
 the steps downstream behave as they did.  `SearchCTR` does the search-session
@@ -26,7 +26,6 @@ streaming pipelines.
 from __future__ import annotations
 
 import math
-import numbers
 import pickle
 from typing import Any, NamedTuple, Optional
 
@@ -43,8 +42,8 @@ from ._core import SessionizeError
 from ._search_stream import SearchSessionizer
 from . import events as _events
 
-__all__ = ["Sessionize", "BeamSession", "SearchCTR", "SearchCTRRow", "OverallCTR",
-           "CTRCombineFn", "CTR"]
+__all__ = ["Sessionize", "BeamSession", "SessionWindowOf", "SearchCTR", "SearchCTRRow",
+           "OverallCTR", "CTRCombineFn", "CTR"]
 
 _MODES = ("restart", "fixed")
 
@@ -154,26 +153,34 @@ class _GatherKeyTimes(beam.DoFn):
     def start_bundle(self):
         self._buf = {}
 
-    def process(self, kv, ts=beam.DoFn.TimestampParam, w=beam.DoFn.WindowParam):
+    # WindowedValueParam, rather than TimestampParam and WindowParam: Beam
+    # then calls process() without exploding windows or rebuilding its
+    # arguments per element.  Returns None (no output) for all but
+    # unhashable keys: no generator per element.
+    def process(self, kv, wv=beam.DoFn.WindowedValueParam):
         key, value = kv
+        windows = wv.windows  # a list: one window, or several (sliding windows)
         try:
-            got = self._buf.get((key, w))
+            got = self._buf.get((key, windows[0] if len(windows) == 1 else tuple(windows)))
         except TypeError:  # an unhashable key: its own group of one
-            yield (key, (np.array([ts.micros], dtype=np.int64).tobytes(),
-                         [value] if self._collect else None))
-            return
+            return [WindowedValue(
+                (key, (np.array([wv.timestamp.micros], dtype=np.int64).tobytes(),
+                       [value] if self._collect else None)), wv.timestamp, windows)]
         if got is None:
-            got = self._buf[(key, w)] = ([], [] if self._collect else None)
-        got[0].append(ts.micros)
+            got = ([], [] if self._collect else None, windows)
+            self._buf[(key, windows[0] if len(windows) == 1 else tuple(windows))] = got
+        got[0].append(wv.timestamp.micros)
         if self._collect:
             got[1].append(value)
+        return None
 
     def finish_bundle(self):
         buf, self._buf = self._buf, {}
-        for (key, w), (times, values) in buf.items():
-            # the earliest event's timestamp: never before any input's
+        for (key, _), (times, values, windows) in buf.items():
+            # the earliest event's timestamp: never before any input's; in
+            # all the windows the events were in (GroupByKey groups per window)
             yield WindowedValue((key, (np.array(times, dtype=np.int64).tobytes(), values)),
-                                Timestamp(micros=min(times)), (w,))
+                                Timestamp(micros=min(times)), windows)
 
 
 class _SessionizeKeys(beam.DoFn):
@@ -284,8 +291,8 @@ class Sessionize(beam.PTransform):
                   timestamps travel through the shuffle; ``values`` is None.
 
     Each key's events are grouped in the input's windows (one group per key
-    in the global window of a batch pipeline) and sessionized by one call to
-    the C core.
+    in the global window of a batch pipeline); a bundle's key groups are
+    sessionized together by one call to the C core.
     """
 
     def __init__(self, gap, *, max_duration=None, max_duration_mode="restart",
