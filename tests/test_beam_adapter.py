@@ -427,3 +427,45 @@ def test_search_ctr_names_a_non_event_element(beam, sbeam):
                        match=r"SearchCTR: key 'ann': events\[0\]: str is not an event class"):
         with beam.Pipeline() as p:
             _ = (p | beam.Create([("ann", "click")]) | sbeam.SearchCTR())
+
+
+# ------------------------------------------------------------------ streaming
+
+def test_streaming_sessionizes_each_window_on_its_own(beam, sbeam):
+    """In a streaming pipeline (TestStream, watermark moving) Sessionize
+    groups in the input's windows: with FixedWindows(20) upstream, events at
+    18 and 21 s (within the 5 s gap) are cut at the window bound, where
+    Beam's merging Sessions would join them; inside a window the sessions
+    are Beam's (events exactly `gap` apart split)."""
+    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+    from apache_beam.testing.test_stream import TestStream
+    from apache_beam.testing.util import assert_that, equal_to
+    from apache_beam.transforms import window
+
+    stamped = [("a", 0, 1), ("a", 1, 3), ("a", 2, 8), ("a", 3, 18)]
+    later = [("a", 4, 21), ("b", 5, 22)]
+    stream = (TestStream()
+              .add_elements([window.TimestampedValue((k, i), t) for k, i, t in stamped])
+              .advance_watermark_to(20)
+              .add_elements([window.TimestampedValue((k, i), t) for k, i, t in later])
+              .advance_watermark_to_infinity())
+    opts = PipelineOptions()
+    opts.view_as(StandardOptions).streaming = True
+
+    def row(kv, w=beam.DoFn.WindowParam):
+        key, s = kv
+        return (key, s.values, float(s.start), float(s.window_end), float(w.start),
+                float(w.end))
+
+    with beam.Pipeline(options=opts) as p:
+        rows = (p | stream
+                | beam.WindowInto(window.FixedWindows(20))
+                | sbeam.Sessionize(5)
+                | beam.Map(row))
+        assert_that(rows, equal_to([
+            ("a", [0, 1], 1.0, 8.0, 1.0, 8.0),
+            ("a", [2], 8.0, 13.0, 8.0, 13.0),     # 8 - 3 == gap: a new session
+            ("a", [3], 18.0, 23.0, 18.0, 23.0),   # cut at the window bound (20 s)
+            ("a", [4], 21.0, 26.0, 21.0, 26.0),
+            ("b", [5], 22.0, 27.0, 22.0, 27.0),
+        ]))
