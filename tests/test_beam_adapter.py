@@ -5,7 +5,8 @@
   most of them exactly `gap` apart; with the same window and timestamp on
   every session, and the values in time order.
 - `max_duration` (which Beam lacks) against tests/reference.py, both modes.
-- The DirectRunner in multi_processing mode with two workers.
+- The DirectRunner in multi_processing mode with two workers, and in
+  streaming mode (TestStream): sessions per upstream window.
 - The Beam seed's pipeline (examples/beam_session_windows.py) gives the
   seed's four sessions, with Beam's own windows and with Sessionize.
 - `SearchCTR` against sessionize.search_ctr on random events, and the two
