@@ -35,6 +35,7 @@ from apache_beam import coders
 from apache_beam.transforms import window as beam_window
 from apache_beam.utils.timestamp import Duration, Timestamp
 from apache_beam.utils.windowed_value import WindowedValue
+from apache_beam.utils.windowed_value import create as _windowed  # (value, micros, windows)
 
 from . import _durations
 from ._batch import sessions as _sessions
@@ -151,36 +152,47 @@ class _GatherKeyTimes(beam.DoFn):
         self._buf: dict = {}
 
     def start_bundle(self):
-        self._buf = {}
+        # {windows: {key: (micros, values, windows list)}}; the last window
+        # seen and its dict are kept, so a run of elements in one window (the
+        # global window: all of them) costs one key lookup each
+        self._buf, self._last, self._keys = {}, None, None
 
     # WindowedValueParam, rather than TimestampParam and WindowParam: Beam
-    # then calls process() without exploding windows or rebuilding its
-    # arguments per element.  Returns None (no output) for all but
-    # unhashable keys: no generator per element.
+    # then calls process() without exploding windows, and the timestamp is
+    # read as the integer it is held as (timestamp_micros) instead of being
+    # made a Timestamp object per element.  Returns None (no output) for all
+    # but unhashable keys: no generator per element.
     def process(self, kv, wv=beam.DoFn.WindowedValueParam):
         key, value = kv
         windows = wv.windows  # a list: one window, or several (sliding windows)
+        w = windows[0] if len(windows) == 1 else tuple(windows)
+        if w is not self._last:
+            self._keys = self._buf.get(w)
+            if self._keys is None:
+                self._keys = self._buf[w] = {}
+            self._last = w
         try:
-            got = self._buf.get((key, windows[0] if len(windows) == 1 else tuple(windows)))
+            got = self._keys.get(key)
         except TypeError:  # an unhashable key: its own group of one
             return [WindowedValue(
-                (key, (np.array([wv.timestamp.micros], dtype=np.int64).tobytes(),
+                (key, (np.array([wv.timestamp_micros], dtype=np.int64).tobytes(),
                        [value] if self._collect else None)), wv.timestamp, windows)]
         if got is None:
-            got = ([], [] if self._collect else None, windows)
-            self._buf[(key, windows[0] if len(windows) == 1 else tuple(windows))] = got
-        got[0].append(wv.timestamp.micros)
+            got = self._keys[key] = ([], [] if self._collect else None, windows)
+        got[0].append(wv.timestamp_micros)
         if self._collect:
             got[1].append(value)
         return None
 
     def finish_bundle(self):
-        buf, self._buf = self._buf, {}
-        for (key, _), (times, values, windows) in buf.items():
-            # the earliest event's timestamp: never before any input's; in
-            # all the windows the events were in (GroupByKey groups per window)
-            yield WindowedValue((key, (np.array(times, dtype=np.int64).tobytes(), values)),
-                                Timestamp(micros=min(times)), windows)
+        buf, self._buf, self._last, self._keys = self._buf, {}, None, None
+        for keys in buf.values():
+            for key, (times, values, windows) in keys.items():
+                # the earliest event's timestamp: never before any input's; in
+                # all the windows the events were in (GroupByKey groups per window)
+                yield _windowed(
+                    (key, (np.array(times, dtype=np.int64).tobytes(), values)),
+                    min(times), windows)
 
 
 class _SessionizeKeys(beam.DoFn):
@@ -246,7 +258,7 @@ class _SessionizeKeys(beam.DoFn):
                                   Timestamp(micros=wends[i]), c, index[i], vals)
             # Beam's timestamp for a merged session window (OUTPUT_AT_EOW);
             # the window is set by SessionWindowOf next
-            yield WindowedValue((key, session), Timestamp(micros=wends[i] - 1), (w,))
+            yield _windowed((key, session), wends[i] - 1, (w,))
 
 
 class SessionWindowOf(beam_window.NonMergingWindowFn):
