@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import pickle
+import re
 from typing import Any, NamedTuple, Optional
 
 import apache_beam as beam
@@ -241,7 +242,17 @@ class _SessionizeKeys(beam.DoFn):
                           [len(g[2]) for g in groups])
         values = ([v for g in groups for v in g[3]] if self._collect else None)
         order = _time_order(times, values, group=codes)
-        table = _sessions(codes[order], times[order], **self._args)
+        codes, times = codes[order], times[order]
+        try:
+            table = _sessions(codes, times, **self._args)
+        except SessionizeError as e:  # name the key and event, not a position in the batch
+            m = re.match(r"times\[(\d+)\]: (.*)", str(e), flags=re.S)
+            if m is None:
+                raise
+            i = int(m.group(1))
+            raise SessionizeError(
+                f"Sessionize: key {groups[codes[i]][0]!r}: the event at "
+                f"{Timestamp(micros=int(times[i]))}: {m.group(2)}") from None
         owner = table["key"].tolist()
         starts, ends = table["start"].tolist(), table["end"].tolist()
         wends, counts = table["window_end"].tolist(), table["count"].tolist()

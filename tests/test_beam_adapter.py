@@ -470,3 +470,15 @@ def test_streaming_sessionizes_each_window_on_its_own(beam, sbeam):
             ("a", [4], 21.0, 26.0, 21.0, 26.0),
             ("b", [5], 22.0, 27.0, 22.0, 27.0),
         ]))
+
+
+def test_sessionize_names_the_key_of_an_event_whose_window_would_overflow(beam, sbeam):
+    from apache_beam.transforms import window
+    from apache_beam.utils.timestamp import MAX_TIMESTAMP
+
+    with pytest.raises(Exception, match=r"Sessionize: key 'ann': the event at .*"
+                                        r"time \+ gap overflows int64"):
+        with beam.Pipeline() as p:
+            _ = (p | beam.Create([("bob", 1, 0), ("ann", 2, MAX_TIMESTAMP)])
+                 | beam.Map(lambda e: window.TimestampedValue((e[0], e[1]), e[2]))
+                 | sbeam.Sessionize(60))
