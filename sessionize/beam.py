@@ -217,14 +217,7 @@ class _SessionizeKeys(beam.DoFn):
         self._groups, self._events = [], 0
 
     def process(self, kv, w=beam.DoFn.WindowParam):
-        key, parts = kv
-        parts = parts if isinstance(parts, list) else list(parts)
-        if len(parts) == 1:
-            times = np.frombuffer(parts[0][0], dtype=np.int64)
-            values = parts[0][1]
-        else:
-            times = np.concatenate([np.frombuffer(t, dtype=np.int64) for t, _ in parts])
-            values = [v for _, vs in parts for v in vs] if self._collect else None
+        key, (times, values) = _joined(kv)
         self._groups.append((key, w, times, values))
         self._events += len(times)
         if self._events >= self._BATCH:
@@ -364,22 +357,16 @@ class SearchCTRRow(NamedTuple):
     clicks: int
 
 
-class _KeyEventTime(beam.DoFn):
-    def process(self, kv, ts=beam.DoFn.TimestampParam):
-        return ((kv[0], (ts.micros, kv[1])),)
-
-
 class _SearchCTRKey(beam.DoFn):
-    """(key, [(micros, event)...]) -> its searches, one core call per key."""
+    """(key, [(times, events) per bundle...]) -> its searches, one core call
+    per key."""
 
     def __init__(self, gap, inclusive, flush, use_event_time):
         self._gap, self._inclusive, self._flush = gap, inclusive, flush
         self._event_time = use_event_time
 
     def process(self, kv, watermark=None):
-        key, items = kv
-        items = items if isinstance(items, list) else list(items)
-        events = [e for _, e in items]
+        key, (stamps, events) = _joined(kv)
         try:
             _users, kinds, event_times = _events.to_arrays(events)
         except (TypeError, ValueError) as e:  # name the key: positions are within its group
@@ -390,7 +377,7 @@ class _SearchCTRKey(beam.DoFn):
                     f"SearchCTR: key {key!r}: time='event' but its events have no time")
             times = event_times
         else:
-            times = np.fromiter((t for t, _ in items), dtype=np.int64, count=len(items))
+            times = stamps
         # ties: the session's life order (open, search, results, click, close)
         order = _time_order(times.view(np.int64), events, rank=kinds)
         sz = SearchSessionizer(self._gap, inclusive=self._inclusive)
@@ -445,7 +432,7 @@ class SearchCTR(beam.PTransform):
     def expand(self, pcoll):
         _check_not_merging(pcoll, "SearchCTR")
         grouped = (pcoll
-                   | "KeyEventTime" >> beam.ParDo(_KeyEventTime())
+                   | "GatherKeyEvents" >> beam.ParDo(_GatherKeyTimes(True))
                    | "GroupByKey" >> beam.GroupByKey())
         fn = _SearchCTRKey(self.gap, self.inclusive, self.flush, self.time == "event")
         if self.flush or self.gap is None:
@@ -461,10 +448,22 @@ class SearchCTR(beam.PTransform):
 
 def _latest(kv, event_time):
     """A key's latest event time, as the sessionizer takes it."""
+    _key, (stamps, events) = _joined(kv)
     if event_time:
-        times = _events.to_arrays([e for _, e in kv[1]])[2]
+        times = _events.to_arrays(events)[2]
         return None if times is None else times.max()
-    return max(t for t, _ in kv[1])
+    return int(stamps.max())
+
+
+def _joined(kv):
+    """(key, [(times bytes, values) per bundle...]) from _GatherKeyTimes
+    through a GroupByKey -> (key, (int64 times, values))."""
+    key, parts = kv
+    parts = parts if isinstance(parts, list) else list(parts)
+    if len(parts) == 1:
+        return key, (np.frombuffer(parts[0][0], dtype=np.int64), parts[0][1])
+    values = None if parts[0][1] is None else [v for _, vs in parts for v in vs]
+    return key, (np.concatenate([np.frombuffer(t, dtype=np.int64) for t, _ in parts]), values)
 
 
 def _max_or_none(values):
