@@ -154,9 +154,11 @@ def test_max_duration_and_inclusive_against_the_reference(beam, sbeam, runner_op
                         inclusive=True),
         "fixed": dict(max_duration=2 * GAP_MS, max_duration_mode="fixed", inclusive=True),
         "inclusive": dict(inclusive=True),
+        # only timestamps through the shuffle (a key's parts from several bundles)
+        "bare": dict(inclusive=False, collect=False),
     }
-    if runner_options == MULTI_PROCESSING:  # one branch: worker start-up is the cost
-        settings = {"restart": settings["restart"]}
+    if runner_options == MULTI_PROCESSING:  # two branches: worker start-up is the cost
+        settings = {k: settings[k] for k in ("restart", "bare")}
 
     def build(p):
         events = _stamped(beam, p, rows)
@@ -179,6 +181,11 @@ def test_max_duration_and_inclusive_against_the_reference(beam, sbeam, runner_op
             members[s].append(i)
         want = sorted((s["key"], s["start"] * 1000, s["end"] * 1000, s["window_end"] * 1000,
                        s["index"], tuple(members[g])) for g, s in enumerate(sessions))
+        if not kw.get("collect", True):
+            assert all(r[7] is None for r in out[name])
+            got = sorted((k, s, e, we, i, c) for k, _, s, e, we, c, i, _, _, _, _ in out[name])
+            assert got == [w[:5] + (len(w[5]),) for w in want], name
+            continue
         _check_our_rows(out[name])
         got = sorted((k, s, e, we, i, tuple(v)) for k, _, s, e, we, _, i, v, _, _, _ in out[name])
         assert got == want, name
@@ -443,10 +450,14 @@ def test_streaming_sessionizes_each_window_on_its_own(beam, sbeam):
     from apache_beam.testing.util import assert_that, equal_to
     from apache_beam.transforms import window
 
-    stamped = [("a", 0, 1), ("a", 1, 3), ("a", 2, 8), ("a", 3, 18)]
+    # the first window's events in two bundles (each add_elements is one), out
+    # of time order: a key's parts from several bundles are joined and sorted
+    first = [("a", 2, 8), ("a", 0, 1)]
+    second = [("a", 1, 3), ("a", 3, 18)]
     later = [("a", 4, 21), ("b", 5, 22)]
     stream = (TestStream()
-              .add_elements([window.TimestampedValue((k, i), t) for k, i, t in stamped])
+              .add_elements([window.TimestampedValue((k, i), t) for k, i, t in first])
+              .add_elements([window.TimestampedValue((k, i), t) for k, i, t in second])
               .advance_watermark_to(20)
               .add_elements([window.TimestampedValue((k, i), t) for k, i, t in later])
               .advance_watermark_to_infinity())
@@ -459,10 +470,14 @@ def test_streaming_sessionizes_each_window_on_its_own(beam, sbeam):
                 float(w.end))
 
     with beam.Pipeline(options=opts) as p:
-        rows = (p | stream
-                | beam.WindowInto(window.FixedWindows(20))
-                | sbeam.Sessionize(5)
-                | beam.Map(row))
+        windowed = p | stream | beam.WindowInto(window.FixedWindows(20))
+        rows = windowed | "full" >> sbeam.Sessionize(5) | "row" >> beam.Map(row)
+        bare = (windowed | "bare" >> sbeam.Sessionize(5, collect=False)
+                | "bare row" >> beam.MapTuple(lambda k, s: (k, s.count, s.values,
+                                                           float(s.start), float(s.end))))
+        assert_that(bare, equal_to([("a", 2, None, 1.0, 3.0), ("a", 1, None, 8.0, 8.0),
+                                    ("a", 1, None, 18.0, 18.0), ("a", 1, None, 21.0, 21.0),
+                                    ("b", 1, None, 22.0, 22.0)]), label="bare sessions")
         assert_that(rows, equal_to([
             ("a", [0, 1], 1.0, 8.0, 1.0, 8.0),
             ("a", [2], 8.0, 13.0, 8.0, 13.0),     # 8 - 3 == gap: a new session
