@@ -243,6 +243,7 @@ def _registry() -> dict[str, Peer]:
                           max_n=1_000_000, note="plain Python, input as lists"),
         "bytewax": engine_peers.BYTEWAX,
         "beam": engine_peers.BEAM,
+        "beam + sessionize": engine_peers.BEAM_SESSIONIZE,
     }
 
 

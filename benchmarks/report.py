@@ -167,6 +167,35 @@ def _ctr_section(c):
             "| --- | ---: | ---: | ---: | --- |"] + [r for r in rows if r] + [""]
 
 
+# adapter peer -> the same engine pipeline with the engine's own session windows
+ADAPTER_PAIRS = {"beam + sessionize": "beam"}
+
+
+def _adapter_section(records, orders):
+    """Each engine pipeline's time over the same pipeline with sessionize's
+    adapter, at the largest N both measured (never extrapolated)."""
+    lines = []
+    for adapter, own in ADAPTER_PAIRS.items():
+        for order in orders:
+            both = {}
+            for r in records:
+                if r["order"] == order and r.get("best_s") and r["peer"] in (adapter, own):
+                    both.setdefault(r["n"], {})[r["peer"]] = r["best_s"]
+            ns = [n for n, d in both.items() if len(d) == 2]
+            if ns:
+                n = max(ns)
+                a, o = both[n][adapter], both[n][own]
+                lines.append(f"| {own} | {ORDER_TITLES[order]} | {_n(n)} | {o:.3g} s "
+                             f"| {a:.3g} s | {o / a:.2g}x |")
+    if not lines:
+        return []
+    return ["## Engine pipelines: their own session windows vs sessionize's adapter", "",
+            "The same pipeline on the same events, timed end to end (start-up "
+            "included), at the largest N both ran.", "",
+            "| engine | order | N | engine's own | with the adapter | ratio |",
+            "| --- | --- | ---: | ---: | ---: | ---: |"] + lines + [""]
+
+
 def write(path, records, peers, machine, settings, plot_files, ctr=None):
     sizes = sorted({r["n"] for r in records})
     orders = [o for o in ORDER_TITLES if any(r["order"] == o for r in records)]
@@ -222,6 +251,7 @@ def write(path, records, peers, machine, settings, plot_files, ctr=None):
     for order in orders:
         out += [f"### {ORDER_TITLES[order]}", "", _scaling_table(records, peers, order, sizes),
                 ""]
+    out += _adapter_section(records, orders)
     if ctr:
         out += _ctr_section(ctr)
     if plot_files:

@@ -45,3 +45,36 @@ def beam_sessions(events, gap, runner: str = "DirectRunner") -> list[tuple]:
             with open(path) as f:
                 rows += [json.loads(line) for line in f if line.strip()]
     return sorted((k, int(s), int(e), tuple(ids)) for k, s, e, ids in rows)
+
+
+IN_MEMORY = ("--direct_num_workers=1", "--direct_running_mode=in_memory")
+MULTI_PROCESSING = ("--direct_num_workers=2", "--direct_running_mode=multi_processing")
+
+
+def run_branches(build, options=IN_MEMORY) -> dict[str, list]:
+    """Run one pipeline and collect the rows of each of its branches.
+
+    `build(p)` adds the pipeline's transforms and returns {name: PCollection
+    of JSON-able rows}; each branch is written out with WriteToText (so it
+    works with worker processes too) and read back: {name: [row, ...]}, rows
+    as JSON gives them back (tuples become lists), in no particular order.
+    """
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from apache_beam.transforms import window
+
+    with tempfile.TemporaryDirectory() as d:
+        with beam.Pipeline(runner="DirectRunner", options=PipelineOptions(list(options))) as p:
+            branches = build(p)
+            for name, rows in branches.items():
+                _ = (rows
+                     | f"{name}: global" >> beam.WindowInto(window.GlobalWindows())
+                     | f"{name}: json" >> beam.Map(json.dumps)
+                     | f"{name}: write" >> beam.io.WriteToText(os.path.join(d, name)))
+        out = {}
+        for name in branches:
+            out[name] = []
+            for path in glob.glob(os.path.join(d, name + "-*")):
+                with open(path) as f:
+                    out[name] += [json.loads(line) for line in f if line.strip()]
+    return out

@@ -49,12 +49,14 @@ def _in_time_order(rows: list[tuple[int, str]], gap: int) -> Events:
     return Events(tuple(k for _, k in rows), tuple(t for t, _ in rows), gap)
 
 
-def boundary_events(seed: int, gap: int, origin: int, n_keys: int = 3) -> Events:
-    """40-80 events over `n_keys` keys, most steps exactly `gap` apart."""
+def boundary_events(seed: int, gap: int, origin: int, n_keys: int = 3,
+                    n: int | None = None) -> Events:
+    """40-80 events (or `n`) over `n_keys` keys, most steps exactly `gap` apart."""
     if gap < 4:
         raise ValueError("gap must be >= 4 ticks")
     rng = random.Random(seed)
-    n = rng.randint(40, 80)
+    if n is None:
+        n = rng.randint(40, 80)
     names = [f"user{i}" for i in range(n_keys)]
     now = {k: origin + rng.randrange(0, 3 * gap) for k in names}
     seen: set[str] = set()
