@@ -1096,3 +1096,18 @@ void sz_stream_stats_get(const sz_stream *s, sz_stream_stats *st)
     bytes += s->scratch_cap * sizeof *s->scratch;
     st->bytes = bytes;
 }
+
+int64_t sz_stream_next_due(const sz_stream *s)
+{
+    int64_t due = INT64_MAX;
+    uint32_t i;
+    /* not the heap's top: its entries are lazy lower bounds */
+    for (i = 0; i < s->n_keys_cap; i++) {
+        const sz__key *k = &s->keys[i];
+        int64_t d;
+        if (k->heap_pos == NIL || k->head == NIL) continue;  /* free, or no open unit */
+        d = sz__key_due(s, k);
+        if (d < due) due = d;
+    }
+    return due;
+}

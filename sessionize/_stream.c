@@ -585,6 +585,16 @@ static PyObject *stream_stats(StreamObject *self, PyObject *unused)
                          (Py_ssize_t)st.bytes);
 }
 
+/* _next_due() -> int or None: sz_stream_next_due (None: nothing open) */
+static PyObject *stream_next_due(StreamObject *self, PyObject *unused)
+{
+    int64_t due;
+    if (self->s == NULL) Py_RETURN_NONE;
+    due = sz_stream_next_due(self->s);
+    if (due == INT64_MAX) Py_RETURN_NONE;
+    return PyLong_FromLongLong((long long)due);
+}
+
 /* _getstate() -> (bytes or None, {handle: key}, next_key, {handle: value},
  *                 next_value) */
 static PyObject *stream_getstate(StreamObject *self, PyObject *unused)
@@ -672,6 +682,7 @@ static PyMethodDef stream_methods[] = {
      "flush() -> list: end of input; every open session, as final."},
     {"_configure", (PyCFunction)stream_configure, METH_VARARGS, NULL},
     {"_stats", (PyCFunction)stream_stats, METH_NOARGS, NULL},
+    {"_next_due", (PyCFunction)stream_next_due, METH_NOARGS, NULL},
     {"_getstate", (PyCFunction)stream_getstate, METH_NOARGS, NULL},
     {"_setstate", (PyCFunction)stream_setstate, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},
