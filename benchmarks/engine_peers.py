@@ -110,6 +110,41 @@ BYTEWAX = Peer(
 )
 
 
+def bytewax_sessionize_run(state):
+    """The same dataflow as bytewax_run, with sessionize.bytewax.fold_window
+    (the adapter: Bytewax's clock per key, the C sessionizer) in place of
+    Bytewax's fold_window + SessionWindower."""
+    import bytewax.operators as op
+    from bytewax.dataflow import Dataflow
+    from bytewax.testing import TestingSink, TestingSource, run_main
+
+    from sessionize.bytewax import fold_window
+
+    events, gap, wait = state
+    flow = Dataflow("bench_sessions")
+    inp = op.input("inp", flow, TestingSource(events, batch_size=BYTEWAX_BATCH))
+    keyed = op.key_on("key", inp, lambda e: str(e[0]))
+    wo = fold_window("sessions", keyed, gap=gap, ts_getter=lambda e: e[2], wait=wait,
+                     builder=list, folder=_fold, now_getter=lambda: FROZEN_NOW)
+    down, late = [], []
+    op.output("down", wo.down, TestingSink(down))
+    op.output("late", wo.late, TestingSink(late))
+    run_main(flow)
+    return down, late
+
+
+def _bytewax_sessionize_setup():
+    _bytewax_setup()
+    import sessionize.bytewax  # noqa: F401
+
+
+BYTEWAX_SESSIONIZE = Peer(
+    run=bytewax_sessionize_run, prepare=_bytewax_prepare, labels=_bytewax_labels,
+    setup=_bytewax_sessionize_setup, max_n=1_000_000,
+    note=f"the bytewax dataflow with sessionize.bytewax.fold_window, batches of {BYTEWAX_BATCH}",
+)
+
+
 # --------------------------------------------------------------------- Beam
 
 def _beam_setup():

@@ -46,16 +46,18 @@ try:
     from bytewax.dataflow import operator as _operator
     from bytewax.operators import StatefulBatchLogic
     from bytewax.operators.windowing import (
-        UTC_MAX, EventClock, WindowMetadata, WindowOut, _get_system_utc,
+        UTC_MAX, EventClock, WindowMetadata, WindowOut, _EventClockState,
+        _get_system_utc,
     )
 except ImportError as e:  # pragma: no cover - depends on the environment
     raise ImportError(
         "sessionize.bytewax needs bytewax>=0.21.1,<0.22: pip install 'sessionize[bytewax]'"
     ) from e
 
+from . import _stream
 from ._core import SessionizeError
 from ._search_stream import SearchSessionizer
-from ._sessionizer import Sessionizer
+from ._sessionizer import LateEvent, LateEventError, Sessionizer, StreamSession, _Kind
 
 __all__ = ["collect_window", "fold_window", "search_ctr", "SearchCtrOut", "LATE_WINDOW_ID"]
 
@@ -67,6 +69,8 @@ _US = timedelta(microseconds=1)
 # The per-key Sessionizer never moves its own watermark far enough to close
 # or reject anything: the Bytewax clock decides, through advance().
 _NO_DELAY_WATERMARK = 2**62
+_INT_TIMES = _Kind("int")
+_ZERO_KEYS = np.zeros(1024, np.int64)  # every item of a key's Sessionizer has key 0
 
 
 def _micros(ts: datetime) -> int:
@@ -96,7 +100,24 @@ class _Settings:
     forget_idle_keys: bool
 
     def new_sessionizer(self) -> Sessionizer:
-        return Sessionizer(**self.sessionizer)
+        """Sessionizer(**self.sessionizer), configured for int micros, without
+        the argument checks and conversions _settings() did once: a key
+        opens one per window it opens after holding nothing, and the checked
+        constructor costs more than the rest of a small window's work."""
+        kw = self.sessionizer
+        sz = Sessionizer.__new__(Sessionizer)
+        _stream.Stream.__init__(sz, True, 0, StreamSession, LateEvent, LateEventError)
+        sz._settings = kw
+        sz._cap, sz._emit, sz._kind = self.cap_code, 0, _INT_TIMES
+        sz._configure(kw["gap"], kw["max_duration"] or 0, self.cap_code, True,
+                      kw["delay"], 0, 0, False, None)
+        return sz
+
+    @property
+    def cap_code(self) -> int:
+        kw = self.sessionizer
+        return 0 if kw["max_duration"] is None else {"restart": 1, "fixed": 2}[
+            kw["max_duration_mode"]]
 
 
 class _SessionWindowLogic(StatefulBatchLogic):
@@ -111,8 +132,8 @@ class _SessionWindowLogic(StatefulBatchLogic):
             self.sz: Optional[Sessionizer] = None
             self.next_id = 0
         else:
-            clock_state, sz_bytes, self.next_id = resume_state
-            self.clock = cfg.clock.build(clock_state)
+            (time_of_max, base), sz_bytes, self.next_id = resume_state
+            self.clock = cfg.clock.build(_EventClockState(time_of_max, base))
             self.sz = None if sz_bytes is None else pickle.loads(sz_bytes)
 
     # One item per call at most: (downs, lates, metas); the operator splits
@@ -155,11 +176,12 @@ class _SessionWindowLogic(StatefulBatchLogic):
             sz = self.sz
             if sz is None:
                 sz = self.sz = self.cfg.new_sessionizer()
-            if len(keep) == 1:
+            n = len(keep)
+            if n == 1:
                 sz.push(0, _micros(times[0]), keep[0])
-            else:
-                us = np.fromiter((_micros(t) for t in times), np.int64, len(times))
-                sz.push_many(np.zeros(len(us), np.int64), us, keep)
+            else:  # the C call itself: the times are exact int micros already
+                keys = _ZERO_KEYS[:n] if n <= len(_ZERO_KEYS) else np.zeros(n, np.int64)
+                sz._push_many(keys, [_micros(t) for t in times], keep)
         if self.sz is not None:
             sessions = self._advance(wm)
         return self._emit(sessions, lates), self._discard()
@@ -167,7 +189,7 @@ class _SessionWindowLogic(StatefulBatchLogic):
     def _advance(self, wm: datetime):
         if wm >= UTC_MAX:
             return self.sz.flush()
-        return self.sz.advance(_micros(wm))
+        return self.sz._advance(_micros(wm))  # the C call: wm is int micros already
 
     def on_notify(self):
         wm = self.clock.on_notify()
@@ -185,17 +207,24 @@ class _SessionWindowLogic(StatefulBatchLogic):
         due = self.sz._next_due()
         if due is None:
             return None
+        # When the key's watermark (which moves with the clock's now_getter
+        # while idle) passes `due`, as a system time: now plus how far the
+        # watermark still has to go.  Bytewax's EventClock instead reads
+        # close + gap itself as a system time, which for event times in the
+        # past (replays, frozen test clocks) is always "now": every open key
+        # is woken on every activation.  Waking is only about when a window
+        # comes out, never about what is in it.
         try:
-            # the watermark at which the first open window closes, read as
-            # a system time the way Bytewax's EventClock reads close + gap
-            return self.clock.to_system_utc(_EPOCH_UTC + due * _US)
-        except OverflowError:
-            return None
+            ahead = (_EPOCH_UTC + due * _US) - self.clock.on_notify()
+        except (OverflowError, TypeError):
+            return None  # beyond datetime's range, or a naive clock
+        return _get_system_utc() + max(ahead, _US)
 
     def snapshot(self):
         # immutable: the Sessionizer is pickled now, not referenced
         sz = None if self.sz is None else pickle.dumps(self.sz, pickle.HIGHEST_PROTOCOL)
-        return (self.clock.snapshot(), sz, self.next_id)
+        st = self.clock.state  # two datetimes: no deepcopy needed
+        return ((st.system_time_of_max_event, st.watermark_base), sz, self.next_id)
 
 
 def _split(index: int):
@@ -209,9 +238,9 @@ def _session_window(step_id: str, up, cfg: _Settings) -> WindowOut:
     events = _op.stateful_batch("sessionize", up,
                                 lambda resume: _SessionWindowLogic(cfg, resume))
     return WindowOut(
-        _op.flat_map_batch("down", events, _split(0)),
-        _op.flat_map_batch("late", events, _split(1)),
-        _op.flat_map_batch("meta", events, _split(2)),
+        _op.flat_map_batch("unwrap_down", events, _split(0)),
+        _op.flat_map_batch("unwrap_late", events, _split(1)),
+        _op.flat_map_batch("unwrap_meta", events, _split(2)),
     )
 
 
@@ -349,6 +378,6 @@ def search_ctr(step_id: str, up, *, gap: Optional[timedelta] = None,
     events = _op.stateful_batch("sessionize", up,
                                 lambda resume: _SearchCtrLogic(settings, flush, resume))
     return SearchCtrOut(
-        _op.flat_map_batch("rows", events, _split(0)),
-        _op.flat_map_batch("late", events, _split(1)),
+        _op.flat_map_batch("unwrap_rows", events, _split(0)),
+        _op.flat_map_batch("unwrap_late", events, _split(1)),
     )
