@@ -355,3 +355,39 @@ def test_search_ctr_is_sessionize_search_ctr(bw, workers):
     assert per_user == expect
     assert len(rows) > 20 and any(c for _, r in rows for c in [r.clicked]) \
         and not all(r.clicked for _, r in rows)
+
+
+# ---- the seeds, ported ---------------------------------------------------------------
+
+EXAMPLES = __import__("pathlib").Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.mark.parametrize("name, in_order", [("bytewax_search_session_reduce", True),
+                                            ("bytewax_search_session_window", False)])
+def test_the_seed_examples_print_the_seeds_output(bw, name, in_order):
+    """examples/ run as a user runs them: the first seed prints 1.0, 1.0,
+    0.0 in that order; the second {1.0, 1.0, 0.0}, in window-close order."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.split()
+    assert (lines if in_order else sorted(lines, reverse=True)) == ["1.0", "1.0", "0.0"]
+
+
+def test_the_window_seed_on_the_search_ctr_operator(bw):
+    """The second seed's events one second apart, gap 5 s: the same three
+    searches through search_ctr (one operator instead of the window and the
+    seed's split / filter / map)."""
+    import dataclasses
+
+    import runpy
+
+    seed = runpy.run_path(str(EXAMPLES / "bytewax_search_session_window.py"))
+    events = [dataclasses.replace(e) for e in seed["EVENTS"]]
+    rows, late = run_ctr(bw, events, gap=timedelta(seconds=5))
+    assert late == []
+    assert sorted(1.0 if r.clicked else 0.0 for _, r in rows) == [0.0, 1.0, 1.0]
+    assert sorted(r.value for _, r in rows) == ["cats", "dogs", "fruit"]
