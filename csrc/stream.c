@@ -962,7 +962,7 @@ sz_status sz_stream_new(const sz_stream_config *cfg, sz_stream **out)
     s->join_span = (int64_t)(s->rule.gap_thr - 1);
     s->wm = INT64_MIN;
     s->free_key = s->free_unit = NIL;
-    if (sz__keytab_init(&s->tab, 64) != SZ_OK) {
+    if (sz__keytab_init(&s->tab, 8) != SZ_OK) {
         SZ_FREE(s);
         return SZ_ERR_NOMEM;
     }
