@@ -328,7 +328,8 @@ void sz_stream_stats_get(const sz_stream *stream, sz_stream_stats *stats);
 /* The watermark value past which the stream next emits a session (the
  * smallest last joining time, plus allowed_lateness, of the sessions still
  * open; in update mode also of those still to fire): advancing to it emits
- * nothing, advancing beyond it emits at least one session.  INT64_MAX when
+ * nothing, advancing beyond it emits at least one session (in update mode,
+ * or makes an emitted one final without a record).  INT64_MAX when
  * no session is open.  An engine's timer asks it when to wake the stream
  * (Bytewax's notify_at).  Costs O(keys held): meant for streams of few keys. */
 int64_t sz_stream_next_due(const sz_stream *stream);

@@ -56,7 +56,7 @@ except ImportError as e:  # pragma: no cover - depends on the environment
 
 from . import _stream
 from ._core import SessionizeError
-from ._search_stream import SearchSessionizer
+from ._search_stream import SearchSessionizer, StreamSearchRow
 from ._sessionizer import LateEvent, LateEventError, Sessionizer, StreamSession, _Kind
 
 __all__ = ["collect_window", "fold_window", "search_ctr", "SearchCtrOut", "LATE_WINDOW_ID"]
@@ -349,8 +349,8 @@ class _SearchCtrLogic(StatefulBatchLogic):
     def _out(self, out):
         if not out:
             return [], self._idle()
-        rows = [r for r in out if type(r).__name__ == "StreamSearchRow"]
-        late = [r for r in out if type(r).__name__ == "LateEvent"]
+        rows = [r for r in out if isinstance(r, StreamSearchRow)]
+        late = [r for r in out if isinstance(r, LateEvent)]
         return [(rows, late)], self._idle()
 
     def _idle(self) -> bool:

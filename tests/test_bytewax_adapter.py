@@ -391,3 +391,42 @@ def test_the_window_seed_on_the_search_ctr_operator(bw):
     assert late == []
     assert sorted(1.0 if r.clicked else 0.0 for _, r in rows) == [0.0, 1.0, 1.0]
     assert sorted(r.value for _, r in rows) == ["cats", "dogs", "fruit"]
+
+
+# ---- the core's wake-up time (sz_stream_next_due) ------------------------------------
+
+@pytest.mark.parametrize("options", [
+    {}, {"max_duration": 23}, {"max_duration": 23, "max_duration_mode": "fixed"},
+    {"allowed_lateness": 4}, {"emit": "update", "allowed_lateness": 6},
+    {"inclusive": False, "delay": 15},
+])
+def test_next_due_is_when_the_stream_next_emits(options):
+    """After every push: advancing to _next_due() emits nothing, advancing
+    one past it emits something (in update mode, or retires a session
+    already emitted); None exactly when no session is open.
+    (Checked on pickled copies, so the stream itself goes on undisturbed.)"""
+    import pickle
+
+    rng = random.Random(str(options))
+    sz = sessionize.Sessionizer(GAP, **options)
+    checked = 0
+    for _ in range(300):
+        t = max(0, (sz._stats()[0] or 0) + rng.randint(-12, 25))
+        sz.push(rng.choice("abc"), t)
+        due = sz._next_due()
+        if due is None:
+            assert sz.stats()["open_sessions"] == 0
+            continue
+        wm = sz._stats()[0]
+        assert wm is None or due >= wm
+        at = pickle.loads(pickle.dumps(sz))
+        assert [s for s in at._advance(due) if isinstance(s, sessionize.StreamSession)] == []
+        past = pickle.loads(pickle.dumps(sz))
+        emitted = any(isinstance(s, sessionize.StreamSession) for s in past._advance(due + 1))
+        if options.get("emit") == "update":  # or a fired session turns final unchanged
+            after = past._next_due()
+            assert emitted or after is None or after > due
+        else:
+            assert emitted
+        checked += 1
+    assert checked > 100
