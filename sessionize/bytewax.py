@@ -11,43 +11,46 @@ section "Bytewax".
 
 How it maps onto Bytewax (operators/windowing.py of 0.21):
 
-- Bytewax keeps one clock per key (the stateful logic is per key): the
+- Bytewax keeps one clock per key (its stateful logic is per key): the
   watermark is the key's largest ``ts - wait``, plus the system time that
-  has passed since that item.  Each key's logic here holds the same clock
-  (Bytewax's own ``EventClock`` logic, so the watermark is computed by
-  Bytewax's code) and judges lateness as Bytewax does: ``ts < watermark``.
+  has passed since that item.  Here each key keeps the same clock, computed
+  the same way on the same microseconds, and lateness is Bytewax's:
+  ``ts < watermark``.
 - With ordered=True Bytewax buffers items until the watermark reaches them
   and applies them in time order, so a key's windows are the gap rule
   (``inclusive=True``) over its items that were not late, and a window
-  closes once the watermark is past ``close_time + gap``.  The key's
-  sessionize.Sessionizer gets the items that were not late (one push per
-  batch), never judges lateness itself (its own delay is unbounded) and is
-  advanced to the key's watermark: it emits a session exactly when Bytewax
-  closes the window.  Windows never merge in ordered mode, so ``merged_ids``
-  is always empty, as Bytewax's is.
-- A key's Sessionizer exists only while the key has a window open; a key
-  with nothing open keeps only its clock and next window id (Bytewax keeps
-  its whole windower state forever).  ``forget_idle_keys=True`` drops even
-  that (DISCARD), at the price of Bytewax's numbering and lateness for the
-  key's later items.
+  closes once the watermark is past ``close_time + gap``.  Windows never
+  merge in ordered mode, so ``merged_ids`` is always empty, as Bytewax's is.
+- The state is sharded, not per key: the keys are hashed into ``shards``
+  Bytewax keys (spread over the workers by Bytewax), and each shard holds
+  one sessionize.Sessionizer for all its keys, which gets each batch's items
+  that were not late in one push.  Its own watermark never moves (its delay
+  exceeds any time span); each key touched is advanced to its own watermark
+  (``Sessionizer._advance_key``, the core's sz_stream_advance_key), so a
+  session is emitted exactly when Bytewax closes the window.  Bytewax's own
+  dispatch is per key and batch; this is per shard and batch.
+- A key with nothing open holds nothing in the C sessionizer; it keeps its
+  clock and next window id (four numbers), so later items are judged and
+  numbered as Bytewax would (Bytewax keeps its whole windower state
+  forever).  ``forget_idle_keys=True`` drops those too.
 """
 
 from __future__ import annotations
 
+import heapq
 import pickle
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, NamedTuple, Optional
 
-import numpy as np
 
 try:
     import bytewax.operators as _op
     from bytewax.dataflow import operator as _operator
     from bytewax.operators import StatefulBatchLogic
     from bytewax.operators.windowing import (
-        UTC_MAX, EventClock, WindowMetadata, WindowOut, _EventClockState,
-        _get_system_utc,
+        UTC_MIN, WindowMetadata, WindowOut, _get_system_utc,
     )
 except ImportError as e:  # pragma: no cover - depends on the environment
     raise ImportError(
@@ -70,7 +73,7 @@ _US = timedelta(microseconds=1)
 # or reject anything: the Bytewax clock decides, through advance().
 _NO_DELAY_WATERMARK = 2**62
 _INT_TIMES = _Kind("int")
-_ZERO_KEYS = np.zeros(1024, np.int64)  # every item of a key's Sessionizer has key 0
+_MIN_US = (UTC_MIN - _EPOCH_UTC) // _US  # Bytewax's watermark before any item
 
 
 def _micros(ts: datetime) -> int:
@@ -93,17 +96,19 @@ def _duration_micros(value, name: str, *, positive: bool = True) -> int:
 class _Settings:
     """What every key's logic of one operator shares."""
 
-    clock: EventClock
     ts_getter: Callable[[Any], datetime]
+    wait_us: int
+    now_getter: Callable[[], datetime]
     on_close: Callable[[tuple], Any]  # a window's values, in time order -> its value
     sessionizer: dict                 # Sessionizer keyword arguments (int micros)
     forget_idle_keys: bool
+    shards: int
 
     def new_sessionizer(self) -> Sessionizer:
         """Sessionizer(**self.sessionizer), configured for int micros, without
         the argument checks and conversions _settings() did once: a key
         opens one per window it opens after holding nothing, and the checked
-        constructor costs more than the rest of a small window's work."""
+        constructor costs more than a small batch's work."""
         kw = self.sessionizer
         sz = Sessionizer.__new__(Sessionizer)
         _stream.Stream.__init__(sz, True, 0, StreamSession, LateEvent, LateEventError)
@@ -120,139 +125,188 @@ class _Settings:
             kw["max_duration_mode"]]
 
 
-class _SessionWindowLogic(StatefulBatchLogic):
-    """One key's session windows: Bytewax's clock, the C sessionizer."""
+class _ShardLogic(StatefulBatchLogic):
+    """The session windows of the keys of one shard: one C Sessionizer for
+    all of them, and per key Bytewax's clock (as ints: micros), next window
+    id and wake-up time.
 
-    __slots__ = ("cfg", "clock", "sz", "next_id")
+    Bytewax keeps one EventClock per key; here each key's entry of
+    ``clocks`` is ``[watermark_base, system_time_of_max_event, next_id,
+    wake]`` and its watermark is ``base + (now - system_time)``, the same
+    arithmetic on the same microseconds.  The Sessionizer's own watermark
+    never moves (its delay exceeds any time span): each key is advanced to
+    its own watermark (``_advance_key``), and lateness is judged here.
+    """
+
+    __slots__ = ("cfg", "now", "clocks", "sz", "wakes")
 
     def __init__(self, cfg: _Settings, resume_state):
         self.cfg = cfg
         if resume_state is None:
-            self.clock = cfg.clock.build(None)
-            self.sz: Optional[Sessionizer] = None
-            self.next_id = 0
+            self.now = _micros(cfg.now_getter())
+            self.clocks: dict = {}
+            self.sz = cfg.new_sessionizer()
         else:
-            (time_of_max, base), sz_bytes, self.next_id = resume_state
-            self.clock = cfg.clock.build(_EventClockState(time_of_max, base))
-            self.sz = None if sz_bytes is None else pickle.loads(sz_bytes)
+            self.now, self.clocks, self.sz = pickle.loads(resume_state)
+        # wake-ups by the now_getter's time: (when, key); lazy, a key's
+        # current one is clocks[key][3]
+        self.wakes = [(c[3], k) for k, c in self.clocks.items() if c[3] is not None]
+        heapq.heapify(self.wakes)
 
-    # One item per call at most: (downs, lates, metas); the operator splits
-    # them with one flat_map_batch per stream instead of a call per item.
-    def _emit(self, sessions, lates):
-        downs, metas = [], []
-        if sessions:
+    def _tick(self) -> int:
+        now = _micros(self.cfg.now_getter())
+        if now > self.now:  # never back, as Bytewax's clock
+            self.now = now
+        return self.now
+
+    def _close(self, key, c, now, downs, metas):
+        """Advances key to its watermark; emits what closes; schedules the
+        key's next wake-up (or forgets the key)."""
+        wm = c[0] + (now - c[1])
+        out = self.sz._advance_key(key, wm)
+        if out:
             on_close, ts = self.cfg.on_close, self.cfg.ts_getter
-            # a key's sessions come out in time order: Bytewax's ids
-            for s in sorted(sessions, key=lambda s: s.start):
+            for s in out:  # one key's sessions, in time order
                 values = s.values
-                wid = self.next_id
-                self.next_id = wid + 1
-                downs.append((wid, on_close(values)))
-                metas.append((wid, WindowMetadata(ts(values[0]), ts(values[-1]), set())))
-            if self.sz._next_due() is None:
-                self.sz = None  # nothing open: free the C state
-        if not downs and not lates:
-            return []
-        return [(downs, lates, metas)]
+                wid = c[2]
+                c[2] = wid + 1
+                downs.append((key, (wid, on_close(values))))
+                metas.append((key, (wid, WindowMetadata(ts(values[0]), ts(values[-1]),
+                                                        set()))))
+        due = self.sz._key_due(key)
+        if due is None:
+            c[3] = None
+            if self.cfg.forget_idle_keys:
+                del self.clocks[key]
+        else:
+            # the now at which the key's watermark passes due
+            wake = now + (due - wm) + 1
+            if wake != c[3]:
+                c[3] = wake
+                heapq.heappush(self.wakes, (wake, key))
 
-    def _discard(self) -> bool:
-        return self.cfg.forget_idle_keys and self.sz is None
-
-    def on_batch(self, values):
-        # Bytewax's _EventClockLogic.on_item, inlined on its own state (a
-        # call per item was a third of this method's time): the watermark
-        # is the clock's base plus the system time since the item that set
-        # it; an item whose ts - wait is past it moves the base to that and
-        # restarts the system-time count.
-        clock = self.clock
-        clock.before_batch()
-        st, now = clock.state, clock._system_now
-        base = st.watermark_base
-        wm = base + (now - st.system_time_of_max_event)
-        moved = False
-        wait, ts_getter = clock.wait_for_system_duration, clock.timestamp_getter
-        lates, times, keep = [], [], []
-        for v in values:
+    def on_batch(self, items):
+        now = self._tick()
+        clocks, wait, ts_getter = self.clocks, self.cfg.wait_us, self.cfg.ts_getter
+        lates, keys, times, keep, touched = [], [], [], [], {}
+        for key, v in items:
+            c = clocks.get(key)
+            if c is None:
+                c = clocks[key] = [_MIN_US, now, 0, None]
             ts = ts_getter(v)
             try:
-                if ts - wait > wm:
-                    wm = ts - wait
-                    moved = True
-            except OverflowError:
-                pass  # Bytewax's rule: an unrepresentable base does not move it
-            if ts < wm:
-                lates.append((LATE_WINDOW_ID, v))
+                t = (ts - _EPOCH_UTC) // _US  # _micros(ts), inlined
+            except TypeError:
+                t = _micros(ts)
+            wm = c[0] + (now - c[1])
+            if t - wait > wm and t - wait >= _MIN_US:
+                wm = c[0] = t - wait
+                c[1] = now
+            if t < wm:
+                lates.append((key, (LATE_WINDOW_ID, v)))
             else:
-                times.append(ts)
+                keys.append(key)
+                times.append(t)
                 keep.append(v)
-        if moved:
-            st.watermark_base, st.system_time_of_max_event = wm, now
-        sessions = []
+                touched[key] = c
+        downs, metas = [], []
         if keep:
-            sz = self.sz
-            if sz is None:
-                sz = self.sz = self.cfg.new_sessionizer()
-            n = len(keep)
-            if n == 1:
-                sz.push(0, _micros(times[0]), keep[0])
-            else:  # the C call itself: the times are exact int micros already
-                keys = _ZERO_KEYS[:n] if n <= len(_ZERO_KEYS) else np.zeros(n, np.int64)
-                sz._push_many(keys, [_micros(t) for t in times], keep)
-        if self.sz is not None:
-            sessions = self._advance(wm)
-        return self._emit(sessions, lates), self._discard()
+            self.sz._push_many(keys, times, keep)
+            for key, c in touched.items():
+                self._close(key, c, now, downs, metas)
+        return self._out(downs, lates, metas), False
 
-    def _advance(self, wm: datetime):
-        if wm >= UTC_MAX:
-            return self.sz.flush()
-        return self.sz._advance(_micros(wm))  # the C call: wm is int micros already
+    def _out(self, downs, lates, metas):
+        if downs or lates:
+            return [(downs, lates, metas)]
+        return []
 
     def on_notify(self):
-        wm = self.clock.on_notify()
-        sessions = self._advance(wm) if self.sz is not None else []
-        return self._emit(sessions, []), self._discard()
+        now = self._tick()
+        wakes, clocks = self.wakes, self.clocks
+        downs, metas = [], []
+        while wakes and wakes[0][0] <= now:
+            wake, key = heapq.heappop(wakes)
+            c = clocks.get(key)
+            if c is not None and c[3] == wake:  # else a stale entry
+                c[3] = None
+                self._close(key, c, now, downs, metas)
+        return self._out(downs, [], metas), False
 
     def on_eof(self):
-        self.clock.on_eof()
-        sessions = self.sz.flush() if self.sz is not None else []
-        return self._emit(sessions, []), self._discard()
+        downs, metas = [], []
+        on_close, ts, clocks = self.cfg.on_close, self.cfg.ts_getter, self.clocks
+        for s in self.sz.flush():  # each key's in time order
+            c = clocks[s.key]
+            values = s.values
+            wid = c[2]
+            c[2] = wid + 1
+            downs.append((s.key, (wid, on_close(values))))
+            metas.append((s.key, (wid, WindowMetadata(ts(values[0]), ts(values[-1]), set()))))
+        self.wakes = []
+        for c in clocks.values():
+            c[3] = None
+        if self.cfg.forget_idle_keys:
+            clocks.clear()
+        self.sz = self.cfg.new_sessionizer()  # a flushed stream takes no more events
+        return self._out(downs, [], metas), False
 
     def notify_at(self):
-        if self.sz is None:
+        if not self.wakes:
             return None
-        due = self.sz._next_due()
-        if due is None:
-            return None
-        # When the key's watermark (which moves with the clock's now_getter
-        # while idle) passes `due`, as a system time: now plus how far the
-        # watermark still has to go.  Bytewax's EventClock instead reads
-        # close + gap itself as a system time, which for event times in the
-        # past (replays, frozen test clocks) is always "now": every open key
-        # is woken on every activation.  Waking is only about when a window
+        # The system time at which the first key's watermark passes its
+        # first window's close: now plus how far that still is in the
+        # now_getter's time.  Bytewax's EventClock instead reads close + gap
+        # itself as a system time, which for event times in the past
+        # (replays, frozen test clocks) is always "now": every open key is
+        # woken on every activation.  Waking is only about when a window
         # comes out, never about what is in it.
-        try:
-            ahead = (_EPOCH_UTC + due * _US) - self.clock.on_notify()
-        except (OverflowError, TypeError):
-            return None  # beyond datetime's range, or a naive clock
-        return _get_system_utc() + max(ahead, _US)
+        ahead = self.wakes[0][0] - self._tick()
+        return _get_system_utc() + timedelta(microseconds=max(ahead, 1))
 
     def snapshot(self):
-        # immutable: the Sessionizer is pickled now, not referenced
-        sz = None if self.sz is None else pickle.dumps(self.sz, pickle.HIGHEST_PROTOCOL)
-        st = self.clock.state  # two datetimes: no deepcopy needed
-        return ((st.system_time_of_max_event, st.watermark_base), sz, self.next_id)
+        # immutable: everything pickled now (the Sessionizer pickles its C state)
+        return pickle.dumps((self.now, self.clocks, self.sz), pickle.HIGHEST_PROTOCOL)
 
 
 def _split(index: int):
+    """A shard's outputs (items already keyed by the user's key) -> one stream."""
+    def split(batch):
+        return [item for _shard, out in batch for item in out[index]]
+    return split
+
+
+def _split_keyed(index: int):
+    """A key's outputs -> (key, item) items of one stream."""
     def split(batch):
         return [(key, item) for key, out in batch for item in out[index]]
     return split
 
 
+def _sharder(shards: int):
+    """(key, value) -> (shard, (key, value)): the shard a stable hash of the
+    key (the same in every process and after a resume; Python's hash() of a
+    str is not)."""
+    names = [str(i) for i in range(shards)]
+    known: dict = {}  # key -> its shard's name: a dict lookup instead of a crc32
+
+    def shard_of(k):
+        if len(known) >= 1 << 20:
+            known.clear()  # bounded: a cache, not state
+        name = known[k] = names[zlib.crc32(k.encode()) % shards]
+        return name
+
+    def shard(batch):
+        get = known.get
+        return [(get(k) or shard_of(k), (k, v)) for k, v in batch]
+    return shard
+
+
 @_operator
 def _session_window(step_id: str, up, cfg: _Settings) -> WindowOut:
-    events = _op.stateful_batch("sessionize", up,
-                                lambda resume: _SessionWindowLogic(cfg, resume))
+    sharded = _op.flat_map_batch("shard", up, _sharder(cfg.shards))
+    events = _op.stateful_batch("sessionize", sharded,
+                                lambda resume: _ShardLogic(cfg, resume))
     return WindowOut(
         _op.flat_map_batch("unwrap_down", events, _split(0)),
         _op.flat_map_batch("unwrap_late", events, _split(1)),
@@ -261,22 +315,27 @@ def _session_window(step_id: str, up, cfg: _Settings) -> WindowOut:
 
 
 def _settings(gap, ts_getter, wait, now_getter, max_duration, max_duration_mode,
-              on_close, forget_idle_keys) -> _Settings:
+              on_close, forget_idle_keys, shards=16) -> _Settings:
     if not callable(ts_getter):
         raise TypeError(f"ts_getter: expected a callable, got {type(ts_getter).__name__}")
     gap_us = _duration_micros(gap, "gap")
-    _duration_micros(wait, "wait", positive=False)
+    wait_us = _duration_micros(wait, "wait", positive=False)
     max_us = None if max_duration is None else _duration_micros(max_duration, "max_duration")
     if not isinstance(forget_idle_keys, bool):
         raise TypeError(f"forget_idle_keys: expected a bool, got {type(forget_idle_keys).__name__}")
+    if isinstance(shards, bool) or not isinstance(shards, int):
+        raise TypeError(f"shards: expected an int, got {type(shards).__name__}")
+    if shards < 1:
+        raise SessionizeError(f"shards: must be >= 1, got {shards}")
+    if now_getter is not None and not callable(now_getter):
+        raise TypeError(f"now_getter: expected a callable, got {type(now_getter).__name__}")
     kwargs = dict(max_duration=max_us, max_duration_mode=max_duration_mode,
                   inclusive=True, delay=_NO_DELAY_WATERMARK, collect=True,
                   on_late="return")
     Sessionizer(gap_us, **kwargs)  # checks max_duration_mode now, not at the first item
-    clock = EventClock(ts_getter, wait_for_system_duration=wait,
-                       now_getter=now_getter if now_getter is not None else _get_system_utc)
-    return _Settings(clock, ts_getter, on_close, dict(gap=gap_us, **kwargs),
-                     forget_idle_keys)
+    return _Settings(ts_getter, wait_us,
+                     now_getter if now_getter is not None else _get_system_utc,
+                     on_close, dict(gap=gap_us, **kwargs), forget_idle_keys, shards)
 
 
 def collect_window(step_id: str, up, *, gap: timedelta, ts_getter: Callable[[Any], datetime],
@@ -284,7 +343,7 @@ def collect_window(step_id: str, up, *, gap: timedelta, ts_getter: Callable[[Any
                    max_duration: Optional[timedelta] = None,
                    max_duration_mode: str = "restart",
                    now_getter: Optional[Callable[[], datetime]] = None,
-                   forget_idle_keys: bool = False) -> WindowOut:
+                   forget_idle_keys: bool = False, shards: int = 16) -> WindowOut:
     """Session windows of a keyed stream, each collected with ``into``.
 
     The same as Bytewax's ``collect_window(step_id, up, EventClock(ts_getter,
@@ -294,9 +353,14 @@ def collect_window(step_id: str, up, *, gap: timedelta, ts_getter: Callable[[Any
     watermark, ``meta`` items ``(key, (window_id, WindowMetadata))``.
     ``max_duration`` also ends a window that long after its first item
     (``max_duration_mode`` "restart" or "fixed", as sessionize.Sessionizer).
+    ``forget_idle_keys`` forgets a key with no window open (its next window
+    is numbered 0 again).  The state lives in ``shards`` Bytewax keys, each
+    holding many of your keys: keep it the same across a resume from
+    recovery (the shard of a key is a hash of it modulo ``shards``), and at
+    least a few per worker.
     """
     cfg = _settings(gap, ts_getter, wait, now_getter, max_duration, max_duration_mode,
-                    into, forget_idle_keys)
+                    into, forget_idle_keys, shards)
     return _session_window(step_id, up, cfg)
 
 
@@ -305,7 +369,7 @@ def fold_window(step_id: str, up, *, gap: timedelta, ts_getter: Callable[[Any], 
                 wait: timedelta = timedelta(0), max_duration: Optional[timedelta] = None,
                 max_duration_mode: str = "restart",
                 now_getter: Optional[Callable[[], datetime]] = None,
-                forget_idle_keys: bool = False) -> WindowOut:
+                forget_idle_keys: bool = False, shards: int = 16) -> WindowOut:
     """Session windows of a keyed stream, each folded from ``builder()`` with
     ``folder(acc, value)`` over its values in time order when it closes.
 
@@ -323,7 +387,7 @@ def fold_window(step_id: str, up, *, gap: timedelta, ts_getter: Callable[[Any], 
         return acc
 
     cfg = _settings(gap, ts_getter, wait, now_getter, max_duration, max_duration_mode,
-                    fold, forget_idle_keys)
+                    fold, forget_idle_keys, shards)
     return _session_window(step_id, up, cfg)
 
 
@@ -394,6 +458,6 @@ def search_ctr(step_id: str, up, *, gap: Optional[timedelta] = None,
     events = _op.stateful_batch("sessionize", up,
                                 lambda resume: _SearchCtrLogic(settings, flush, resume))
     return SearchCtrOut(
-        _op.flat_map_batch("unwrap_rows", events, _split(0)),
-        _op.flat_map_batch("unwrap_late", events, _split(1)),
+        _op.flat_map_batch("unwrap_rows", events, _split_keyed(0)),
+        _op.flat_map_batch("unwrap_late", events, _split_keyed(1)),
     )

@@ -193,46 +193,46 @@ def test_max_duration_is_the_reference(bw, mode):
                for s in sessions), "the cap never cut a session"
 
 
-def test_a_key_with_nothing_open_holds_no_sessionizer(bw):
+def test_a_key_with_nothing_open_holds_no_c_state(bw):
     """A key's window closed by the clock (system time passing while the key
-    is idle) leaves no C state.  The default keeps the key's clock and next
-    window id, so an older item afterwards is late and the next window is
-    numbered on, as Bytewax does; forget_idle_keys=True discards the key:
-    the older item opens a window numbered 0 again."""
+    is idle) leaves nothing in the C sessionizer.  The default keeps the
+    key's clock and next window id (a small Python list), so an older item
+    afterwards is late and the next window is numbered on, as Bytewax does;
+    forget_idle_keys=True forgets the key: the older item opens a window
+    numbered 0 again."""
     from bytewax.testing import TimeTestingGetter
 
-    from sessionize.bytewax import _SessionWindowLogic, _settings
+    from sessionize.bytewax import _settings, _ShardLogic
 
-    def logic_for(forget):
+    at = EPOCH + timedelta(seconds=100)
+
+    def item(i, seconds):
+        return ("a", ("a", i, at + timedelta(seconds=seconds)))
+
+    for forget in (False, True):
         now = TimeTestingGetter(FROZEN_NOW)
         cfg = _settings(timedelta(seconds=GAP), lambda e: e[2], timedelta(0), now.get,
                         None, "restart", list, forget)
-        return _SessionWindowLogic(cfg, None), now
-
-    at = EPOCH + timedelta(seconds=100)
-    for forget in (False, True):
-        logic, now = logic_for(forget)
-        assert logic.on_batch([("a", 0, at), ("a", 1, at + timedelta(seconds=5))]) \
-            == ([], False)
-        assert logic.sz is not None and logic.notify_at() > FROZEN_NOW
+        logic = _ShardLogic(cfg, None)
+        assert logic.on_batch([item(0, 0), item(1, 5)]) == ([], False)
+        assert logic.sz.stats()["keys"] == 1 and logic.notify_at() is not None
         now.advance(timedelta(seconds=GAP))  # the watermark is at 105 + GAP: not past
         assert logic.on_notify() == ([], False)
         now.advance(timedelta(seconds=1))
-        out, discard = logic.on_notify()
-        assert [(w, ids_of(v)) for w, v in out[0][0]] == [(0, [0, 1])]
-        assert logic.sz is None and logic.notify_at() is None and discard is forget
+        (downs, lates, metas), = logic.on_notify()[0]
+        assert [(k, w, ids_of(v)) for k, (w, v) in downs] == [("a", 0, [0, 1])]
+        assert logic.sz.stats()["keys"] == 0 and logic.notify_at() is None
+        assert ("a" in logic.clocks) is not forget
+        out, _ = logic.on_batch([item(2, 1)])
         if forget:
-            logic, _ = logic_for(forget)  # what Bytewax does with a discarded key
-        out, _ = logic.on_batch([("a", 2, at + timedelta(seconds=1))])
-        if forget:
-            assert out == [] and logic.sz is not None
-            out, _ = logic.on_eof()
-            assert [(w, ids_of(v)) for w, v in out[0][0]] == [(0, [2])]
+            assert out == []
+            (downs, _, _), = logic.on_eof()[0]
+            assert [(k, w, ids_of(v)) for k, (w, v) in downs] == [("a", 0, [2])]
         else:
-            assert [(w, e[1]) for w, e in out[0][1]] == [(-1, 2)]  # late
-            logic.on_batch([("a", 3, at + timedelta(seconds=60))])
-            out, _ = logic.on_eof()
-            assert [(w, ids_of(v)) for w, v in out[0][0]] == [(1, [3])]
+            assert [(k, w, e[1]) for k, (w, e) in out[0][1]] == [("a", -1, 2)]  # late
+            logic.on_batch([item(3, 60)])
+            (downs, _, _), = logic.on_eof()[0]
+            assert [(k, w, ids_of(v)) for k, (w, v) in downs] == [("a", 1, [3])]
 
 
 def test_bad_arguments(bw):
@@ -255,6 +255,8 @@ def test_bad_arguments(bw):
         bw.collect_window("w", s, gap=timedelta(1), ts_getter="time")
     with pytest.raises(TypeError, match="builder"):
         bw.fold_window("w", s, gap=timedelta(1), ts_getter=ts, builder=None, folder=None)
+    with pytest.raises(sessionize.SessionizeError, match="shards"):
+        bw.collect_window("w", s, gap=timedelta(1), ts_getter=ts, shards=0)
 
 
 # ---- recovery and workers -----------------------------------------------------------
@@ -433,3 +435,48 @@ def test_next_due_is_when_the_stream_next_emits(options):
             assert emitted
         checked += 1
     assert checked > 100
+
+
+@pytest.mark.parametrize("options", [{}, {"max_duration": 23},
+                                     {"max_duration": 23, "max_duration_mode": "fixed"}])
+def test_advance_key_gives_the_batch_sessions(options):
+    """sz_stream_advance_key, as the Bytewax operators drive it: one stream,
+    its own watermark held back, each key advanced to its own watermark
+    (its largest time minus a wait) after each of its events, events behind
+    it left out (the caller's late rule).  The sessions emitted, then
+    flushed, are sessionize.sessions() of the events kept; a key with
+    nothing open is released; _key_due says when the key next emits."""
+    import pickle
+
+    rng = random.Random(str(options))
+    wait = 7
+    sz = sessionize.Sessionizer(GAP, delay=2**62, collect=True, **options)
+    wm = {}
+    kept_keys, kept_times, got = [], [], []
+    for i in range(400):
+        k = rng.choice(["a", "b", "c", "d"])
+        t = wm.get(k, 0) + rng.randint(-6, 16)
+        if t < wm.get(k, -1):
+            continue  # late for k: the caller's to report, never pushed
+        sz.push(k, t, len(kept_times))
+        kept_keys.append(k)
+        kept_times.append(t)
+        wm[k] = max(wm.get(k, t - wait), t - wait)
+        due = sz._key_due(k)
+        if due is not None and due >= wm[k]:
+            probe = pickle.loads(pickle.dumps(sz))
+            assert [s for s in probe._advance_key(k, due) if s.key == k] == []
+        got += sz._advance_key(k, wm[k])
+        if sz._key_due(k) is None:  # nothing open: released, its handle too
+            assert k not in sz._getstate()[1].values()
+        if i == 200:
+            sz = pickle.loads(pickle.dumps(sz))
+    held = sz.stats()["keys"]
+    assert held <= len(wm)
+    got += sz.flush()
+    want = sessionize.sessions(kept_keys, kept_times, gap=GAP, **options)
+    assert sorted((s.key, s.start, s.end, s.count) for s in got) == sorted(
+        (k, s, e, c) for k, s, e, c in zip(want.key, want.start.tolist(), want.end.tolist(),
+                                            want.count.tolist()))
+    for s in got:  # the values are the kept events, in time order
+        assert [kept_times[v] for v in s.values] == sorted(kept_times[v] for v in s.values)
