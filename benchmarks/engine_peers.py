@@ -74,9 +74,16 @@ def _merge(a, b):
     return a
 
 
-def bytewax_run(state):
+def bytewax_run(state, wake_ups=True):
     """SessionWindower(gap) + fold_window (collecting event rows), an
-    EventClock on the event times, run_main over a TestingSource."""
+    EventClock on the event times, run_main over a TestingSource.
+
+    wake_ups=False: the EventClock's to_system_utc returns None, so Bytewax
+    never wakes a key to close its windows (they close on the key's next
+    item or at the end; the same windows here, the clock being frozen).
+    Bytewax reads close + gap as a system time: event times in the past, as
+    in any replay, make every key with a window open wake on every
+    activation, which is most of its time on this benchmark."""
     import bytewax.operators as op
     from bytewax.dataflow import Dataflow
     from bytewax.operators.windowing import EventClock, SessionWindower, fold_window
@@ -87,7 +94,8 @@ def bytewax_run(state):
     inp = op.input("inp", flow, TestingSource(events, batch_size=BYTEWAX_BATCH))
     keyed = op.key_on("key", inp, lambda e: str(e[0]))
     clock = EventClock(lambda e: e[2], wait_for_system_duration=wait,
-                       now_getter=lambda: FROZEN_NOW)
+                       now_getter=lambda: FROZEN_NOW,
+                       **({} if wake_ups else {"to_system_utc": lambda t: None}))
     wo = fold_window("sessions", keyed, clock, SessionWindower(gap=gap), list, _fold, _merge)
     down, late = [], []
     op.output("down", wo.down, TestingSink(down))
@@ -107,6 +115,52 @@ BYTEWAX = Peer(
     run=bytewax_run, prepare=_bytewax_prepare, labels=_bytewax_labels,
     setup=_bytewax_setup, max_n=100_000,
     note=f"SessionWindower + fold_window, run_main, batches of {BYTEWAX_BATCH}",
+)
+
+
+def bytewax_no_wake_ups_run(state):
+    return bytewax_run(state, wake_ups=False)
+
+
+BYTEWAX_NO_WAKE_UPS = Peer(
+    run=bytewax_no_wake_ups_run, prepare=_bytewax_prepare,
+    labels=_bytewax_labels, setup=_bytewax_setup, max_n=100_000,
+    note="as bytewax, with EventClock(to_system_utc=lambda t: None): no wake-ups",
+)
+
+
+def bytewax_sessionize_run(state):
+    """The same dataflow as bytewax_run, with sessionize.bytewax.fold_window
+    (the adapter: Bytewax's clock per key, the C sessionizer) in place of
+    Bytewax's fold_window + SessionWindower."""
+    import bytewax.operators as op
+    from bytewax.dataflow import Dataflow
+    from bytewax.testing import TestingSink, TestingSource, run_main
+
+    from sessionize.bytewax import fold_window
+
+    events, gap, wait = state
+    flow = Dataflow("bench_sessions")
+    inp = op.input("inp", flow, TestingSource(events, batch_size=BYTEWAX_BATCH))
+    keyed = op.key_on("key", inp, lambda e: str(e[0]))
+    wo = fold_window("sessions", keyed, gap=gap, ts_getter=lambda e: e[2], wait=wait,
+                     builder=list, folder=_fold, now_getter=lambda: FROZEN_NOW)
+    down, late = [], []
+    op.output("down", wo.down, TestingSink(down))
+    op.output("late", wo.late, TestingSink(late))
+    run_main(flow)
+    return down, late
+
+
+def _bytewax_sessionize_setup():
+    _bytewax_setup()
+    import sessionize.bytewax  # noqa: F401
+
+
+BYTEWAX_SESSIONIZE = Peer(
+    run=bytewax_sessionize_run, prepare=_bytewax_prepare, labels=_bytewax_labels,
+    setup=_bytewax_sessionize_setup, max_n=1_000_000,
+    note=f"the bytewax dataflow with sessionize.bytewax.fold_window, batches of {BYTEWAX_BATCH}",
 )
 
 

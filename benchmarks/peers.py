@@ -242,6 +242,8 @@ def _registry() -> dict[str, Peer]:
         "dict loop": Peer(run=dict_loop, prepare=_as_lists, labels=_list_labels,
                           max_n=1_000_000, note="plain Python, input as lists"),
         "bytewax": engine_peers.BYTEWAX,
+        "bytewax no wake-ups": engine_peers.BYTEWAX_NO_WAKE_UPS,
+        "bytewax + sessionize": engine_peers.BYTEWAX_SESSIONIZE,
         "beam": engine_peers.BEAM,
         "beam + sessionize": engine_peers.BEAM_SESSIONIZE,
     }

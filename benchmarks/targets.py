@@ -111,4 +111,28 @@ def evaluate(records):
                      max(got.values()) <= SCALING_MAX_SLOPE))
     else:
         rows.append((label, "not measured", None))
+    rows.append(engine_adapter_row(records, "bytewax + sessionize", "bytewax",
+                                   "Bytewax dataflow with `sessionize.bytewax` >= 10x "
+                                   "with Bytewax's `SessionWindower` (log order)"))
+    rows.append(engine_adapter_row(records, "bytewax + sessionize", "bytewax no wake-ups",
+                                   "... and >= 10x with it never woken "
+                                   "(`to_system_utc=None`)"))
     return rows
+
+
+def engine_adapter_row(records, adapter, engine, label, order="log", factor=10):
+    """An engine's dataflow with our adapter against the same dataflow with
+    the engine's own windows, end to end, at the largest N both ran (the
+    engines run only small N: their max_n)."""
+    both = {r["n"] for r in records if r["peer"] == adapter and r["order"] == order
+            and r.get("best_s")} & {r["n"] for r in records if r["peer"] == engine
+                                    and r["order"] == order and r.get("best_s")}
+    if not both:
+        return (label, "not measured", None)
+    n = max(both)
+    ours, theirs = find(records, adapter, order, n), find(records, engine, order, n)
+    if not (ours["ok"] and theirs["ok"]):
+        return (label, "wrong answer", None)
+    r = theirs["best_s"] / ours["best_s"]
+    return (label, f"{r:.1f}x at N = {n:,} ({eps(ours) / 1e3:.0f} k vs "
+                   f"{eps(theirs) / 1e3:.0f} k events/s)", r >= factor)

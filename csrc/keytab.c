@@ -8,7 +8,7 @@
 
 sz_status sz__grow(void **p, size_t *cap, size_t need, size_t size)
 {
-    size_t c = *cap ? *cap : 16;
+    size_t c = *cap ? *cap : 4;  /* small: a stream may hold one key (sessionize.bytewax) */
     void *q;
     if (need <= *cap) return SZ_OK;
     while (c < need) c = c > SIZE_MAX / 2 ? need : c * 2;

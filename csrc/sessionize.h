@@ -326,6 +326,31 @@ typedef struct sz_stream_stats {
 
 void sz_stream_stats_get(const sz_stream *stream, sz_stream_stats *stats);
 
+/* The watermark value past which the stream next emits a session (the
+ * smallest last joining time, plus allowed_lateness, of the sessions still
+ * open; in update mode also of those still to fire): advancing to it emits
+ * nothing, advancing beyond it emits at least one session (in update mode,
+ * or makes an emitted one final without a record).  INT64_MAX when
+ * no session is open.  An engine's timer asks it when to wake the stream
+ * (Bytewax's notify_at).  Costs O(keys held): meant for streams of few keys. */
+int64_t sz_stream_next_due(const sz_stream *stream);
+
+/*
+ * One key's own watermark, for an engine whose clock is per key (Bytewax's
+ * EventClock): emits the final sessions of key (key, ns) at watermark
+ * max(wm, the stream's watermark) as sz_stream_advance() would, leaving
+ * every other key and the stream's watermark as they were, and releases the
+ * key once it has nothing open (SZ_OUT_KEY_FREED).  Meant for a stream
+ * whose own watermark stays behind (a delay larger than any time span): the
+ * caller then judges lateness, since a released key no longer can.  An
+ * unknown key is SZ_OK with no output.
+ */
+sz_status sz_stream_advance_key(sz_stream *stream, uint64_t key, uint32_t ns, int64_t wm);
+
+/* sz_stream_next_due() of one key (INT64_MAX when it holds no open session
+ * or is unknown); O(its open sessions). */
+int64_t sz_stream_key_due(const sz_stream *stream, uint64_t key, uint32_t ns);
+
 /*
  * Snapshots: a versioned, checksummed byte string of the whole state.
  * sz_stream_snapshot_size() gives the exact length; sz_stream_snapshot()

@@ -962,7 +962,7 @@ sz_status sz_stream_new(const sz_stream_config *cfg, sz_stream **out)
     s->join_span = (int64_t)(s->rule.gap_thr - 1);
     s->wm = INT64_MIN;
     s->free_key = s->free_unit = NIL;
-    if (sz__keytab_init(&s->tab, 64) != SZ_OK) {
+    if (sz__keytab_init(&s->tab, 8) != SZ_OK) {
         SZ_FREE(s);
         return SZ_ERR_NOMEM;
     }
@@ -1095,4 +1095,59 @@ void sz_stream_stats_get(const sz_stream *s, sz_stream_stats *st)
     bytes += s->ids_cap * sizeof *s->out_ids + s->h_cap * sizeof *s->out_h;
     bytes += s->scratch_cap * sizeof *s->scratch;
     st->bytes = bytes;
+}
+
+int64_t sz_stream_next_due(const sz_stream *s)
+{
+    int64_t due = INT64_MAX;
+    uint32_t i;
+    /* not the heap's top: its entries are lazy lower bounds */
+    for (i = 0; i < s->n_keys_cap; i++) {
+        const sz__key *k = &s->keys[i];
+        int64_t d;
+        if (k->heap_pos == NIL || k->head == NIL) continue;  /* free, or no open unit */
+        d = sz__key_due(s, k);
+        if (d < due) due = d;
+    }
+    return due;
+}
+
+int64_t sz_stream_key_due(const sz_stream *s, uint64_t key, uint32_t ns)
+{
+    uint32_t ki = sz__keytab_find(&s->tab, key, ns);
+    if (ki == NIL || s->keys[ki].head == NIL) return INT64_MAX;
+    return sz__key_due(s, &s->keys[ki]);
+}
+
+sz_status sz_stream_advance_key(sz_stream *s, uint64_t key, uint32_t ns, int64_t wm)
+{
+    uint32_t ki;
+    int64_t saved = s->wm;
+    int freed = 0;
+    sz_status st;
+    sz__out_clear(s);
+    ki = sz__keytab_find(&s->tab, key, ns);
+    if (ki == NIL) return SZ_OK;
+    /* out of the heap first (lowered to the top, then popped), as
+     * sz__finish_keys takes a due key out; back in below unless freed */
+    sz__heap_lower(&s->heap, SZ_KEYS_POS(s), ki, INT64_MIN);
+    sz__heap_pop_top(&s->heap, SZ_KEYS_POS(s));
+    s->keys[ki].heap_pos = NIL - 1;
+    if (wm > s->wm) s->wm = wm;
+    st = sz__process_key(s, ki, 0, &freed);
+    s->wm = saved;
+    if (st == SZ_OK && !freed && s->keys[ki].head == NIL) {
+        /* nothing open: the caller judges lateness, the key can go now */
+        if (sz__out_reserve(s, 0, 0) != SZ_OK) {
+            st = SZ_ERR_NOMEM;
+        } else {
+            sz__out_add(s, SZ_OUT_KEY_FREED, &s->keys[ki], INT64_MAX, INT64_MAX);
+            sz__key_release(s, ki);
+            freed = 1;
+        }
+    }
+    /* the heap had room for it a moment ago */
+    if (!freed) (void)sz__heap_push_key(s, ki, sz__key_due(s, &s->keys[ki]));
+    sz__out_sort(s, 0);
+    return st;
 }

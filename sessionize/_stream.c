@@ -585,6 +585,61 @@ static PyObject *stream_stats(StreamObject *self, PyObject *unused)
                          (Py_ssize_t)st.bytes);
 }
 
+/* The core's (k, ns) of a key object it may hold, or -1 with *absent set
+ * when it cannot hold it (a key object never pushed). */
+static int known_key(StreamObject *self, PyObject *key, uint64_t *k, uint8_t *ns,
+                     int *absent)
+{
+    int fresh = 0;
+    *absent = 0;
+    if (keymap_in(&self->c.km, key, k, ns, &fresh) < 0) return -1;
+    if (fresh) {  /* never pushed: take back the handle just made */
+        if (keymap_forget(&self->c.km, *k) < 0) return -1;
+        *absent = 1;
+    }
+    return 0;
+}
+
+/* _advance_key(key, int watermark): sz_stream_advance_key */
+static PyObject *stream_advance_key(StreamObject *self, PyObject *args)
+{
+    PyObject *key;
+    long long wm;
+    uint64_t k;
+    uint8_t ns;
+    int absent;
+    if (!PyArg_ParseTuple(args, "OL", &key, &wm)) return NULL;
+    if (self->s == NULL) return PyList_New(0);
+    if (known_key(self, key, &k, &ns, &absent) < 0) return NULL;
+    if (absent) return PyList_New(0);
+    return after_call(self, sz_stream_advance_key(self->s, k, ns, (int64_t)wm));
+}
+
+/* _key_due(key) -> int or None: sz_stream_key_due */
+static PyObject *stream_key_due(StreamObject *self, PyObject *key)
+{
+    uint64_t k;
+    uint8_t ns;
+    int absent;
+    int64_t due;
+    if (self->s == NULL) Py_RETURN_NONE;
+    if (known_key(self, key, &k, &ns, &absent) < 0) return NULL;
+    if (absent) Py_RETURN_NONE;
+    due = sz_stream_key_due(self->s, k, ns);
+    if (due == INT64_MAX) Py_RETURN_NONE;
+    return PyLong_FromLongLong((long long)due);
+}
+
+/* _next_due() -> int or None: sz_stream_next_due (None: nothing open) */
+static PyObject *stream_next_due(StreamObject *self, PyObject *unused)
+{
+    int64_t due;
+    if (self->s == NULL) Py_RETURN_NONE;
+    due = sz_stream_next_due(self->s);
+    if (due == INT64_MAX) Py_RETURN_NONE;
+    return PyLong_FromLongLong((long long)due);
+}
+
 /* _getstate() -> (bytes or None, {handle: key}, next_key, {handle: value},
  *                 next_value) */
 static PyObject *stream_getstate(StreamObject *self, PyObject *unused)
@@ -672,6 +727,9 @@ static PyMethodDef stream_methods[] = {
      "flush() -> list: end of input; every open session, as final."},
     {"_configure", (PyCFunction)stream_configure, METH_VARARGS, NULL},
     {"_stats", (PyCFunction)stream_stats, METH_NOARGS, NULL},
+    {"_next_due", (PyCFunction)stream_next_due, METH_NOARGS, NULL},
+    {"_advance_key", (PyCFunction)stream_advance_key, METH_VARARGS, NULL},
+    {"_key_due", (PyCFunction)stream_key_due, METH_O, NULL},
     {"_getstate", (PyCFunction)stream_getstate, METH_NOARGS, NULL},
     {"_setstate", (PyCFunction)stream_setstate, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},

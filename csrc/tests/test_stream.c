@@ -2641,6 +2641,86 @@ static void test_edges(void)
     group_end("");
 }
 
+/* ---- one key's own watermark: sz_stream_advance_key, key_due, next_due --- */
+
+/* A stream whose own watermark stays behind (the Bytewax operators' use):
+ * keys 1 and 2, gap 10, events 1@0, 1@5, 2@0, 2@30, 1@40. */
+static sz_stream *advance_key_stream(void)
+{
+    sz_stream_config cfg;
+    sz_stream *s = NULL;
+    uint64_t k[5] = {1, 1, 2, 2, 1};
+    int64_t t[5] = {0, 5, 0, 30, 40};
+    size_t nd, ep;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.session.gap = 10;
+    cfg.session.inclusive = 1;
+    cfg.delay = (int64_t)1 << 62;
+    if (sz_stream_new(&cfg, &s) != SZ_OK) return NULL;
+    if (sz_stream_push(s, k, NULL, t, NULL, 5, 0, &nd, &ep) != SZ_OK) {
+        sz_stream_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static size_t count_kind(const sz_stream *s, int kind, uint64_t key)
+{
+    size_t no, i, n = 0;
+    const sz_stream_out *o = sz_stream_output(s, &no, NULL, NULL);
+    for (i = 0; i < no; i++) n += o[i].kind == kind && o[i].key == key;
+    return n;
+}
+
+static void test_advance_key(void)
+{
+    sz_stream *s = advance_key_stream();
+    sz_stream_stats st;
+    long k, walks = 0, nomem = 0;
+    char detail[100];
+    group_begin("advance one key");
+    snprintf(ctx, sizeof ctx, "advance_key on keys 1 and 2");
+    if (!CHECK(s != NULL)) return;
+    CHECK(sz_stream_key_due(s, 1, 0) == 15 && sz_stream_key_due(s, 2, 0) == 10);
+    CHECK(sz_stream_key_due(s, 3, 0) == INT64_MAX && sz_stream_next_due(s) == 10);
+    /* key 1 to its watermark 15: nothing yet (final once past 15) */
+    CHECK(sz_stream_advance_key(s, 1, 0, 15) == SZ_OK && count_kind(s, SZ_OUT_SESSION, 1) == 0);
+    /* key 1 to 40: its first session only; key 2 untouched */
+    CHECK(sz_stream_advance_key(s, 1, 0, 40) == SZ_OK);
+    CHECK(count_kind(s, SZ_OUT_SESSION, 1) == 1 && count_kind(s, SZ_OUT_SESSION, 2) == 0);
+    CHECK(sz_stream_key_due(s, 2, 0) == 10 && sz_stream_key_due(s, 1, 0) == 50);
+    /* key 2 to 100: both its sessions, then it is released */
+    CHECK(sz_stream_advance_key(s, 2, 0, 100) == SZ_OK);
+    CHECK(count_kind(s, SZ_OUT_SESSION, 2) == 2 && count_kind(s, SZ_OUT_KEY_FREED, 2) == 1);
+    sz_stream_stats_get(s, &st);
+    CHECK(st.keys == 1 && st.open_sessions == 1 && st.watermark < 0);
+    CHECK(sz_stream_advance_key(s, 2, 0, 200) == SZ_OK && count_kind(s, SZ_OUT_SESSION, 2) == 0);
+    CHECK(sz_stream_flush(s) == SZ_OK && count_kind(s, SZ_OUT_SESSION, 1) == 1);
+    sz_stream_free(s);
+    /* every allocation of advance_key failing in turn: SZ_OK or NOMEM, and
+     * the stream still flushes what it has not emitted, once */
+    for (k = 1; k < 20; k++) {
+        size_t emitted;
+        sz_status r;
+        long made;
+        s = advance_key_stream();
+        if (!CHECK(s != NULL)) return;
+        sz_test_fail_after(k);
+        r = sz_stream_advance_key(s, 2, 0, 100);
+        made = sz_test_fail_after(0);
+        snprintf(ctx, sizeof ctx, "advance_key, allocation %ld fails -> %d", k, (int)r);
+        CHECK(r == SZ_OK || (r == SZ_ERR_NOMEM && made >= k));
+        nomem += r == SZ_ERR_NOMEM;
+        emitted = r == SZ_OK ? count_kind(s, SZ_OUT_SESSION, 2) : 0;
+        CHECK(sz_stream_flush(s) == SZ_OK);
+        CHECK(emitted + count_kind(s, SZ_OUT_SESSION, 2) >= 2);
+        sz_stream_free(s);
+        walks++;
+    }
+    snprintf(detail, sizeof detail, "%ld allocation-failure walks, %ld NOMEM", walks, nomem);
+    group_end(detail);
+}
+
 int main(int argc, char **argv)
 {
     rng_state = RNG_SEED;
@@ -2668,6 +2748,7 @@ int main(int argc, char **argv)
     test_corruption();
     test_freed();
     test_alloc_failures();
+    test_advance_key();
     if (known_hand)
         printf("deviation B: %ld hand-made checks show it\n", known_hand);
     if (known_forgotten_diff || known_forgotten_prompt)

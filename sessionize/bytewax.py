@@ -1,0 +1,463 @@
+"""Bytewax operators: session windows and search CTR on the C sessionizer.
+
+    from sessionize.bytewax import collect_window, fold_window, search_ctr
+
+``collect_window`` and ``fold_window`` replace
+``bytewax.operators.windowing.collect_window`` / ``fold_window`` with an
+``EventClock`` and a ``SessionWindower`` (Bytewax >= 0.20, ordered=True):
+the same ``WindowOut`` with the same ``down``, ``late`` and ``meta`` items,
+window ids numbered per key as Bytewax numbers them.  See README.md,
+section "Bytewax".
+
+How it maps onto Bytewax (operators/windowing.py of 0.21):
+
+- Bytewax keeps one clock per key (its stateful logic is per key): the
+  watermark is the key's largest ``ts - wait``, plus the system time that
+  has passed since that item.  Here each key keeps the same clock, computed
+  the same way on the same microseconds, and lateness is Bytewax's:
+  ``ts < watermark``.
+- With ordered=True Bytewax buffers items until the watermark reaches them
+  and applies them in time order, so a key's windows are the gap rule
+  (``inclusive=True``) over its items that were not late, and a window
+  closes once the watermark is past ``close_time + gap``.  Windows never
+  merge in ordered mode, so ``merged_ids`` is always empty, as Bytewax's is.
+- The state is sharded, not per key: the keys are hashed into ``shards``
+  Bytewax keys (spread over the workers by Bytewax), and each shard holds
+  one sessionize.Sessionizer for all its keys, which gets each batch's items
+  that were not late in one push.  Its own watermark never moves (its delay
+  exceeds any time span); each key touched is advanced to its own watermark
+  (``Sessionizer._advance_key``, the core's sz_stream_advance_key), so a
+  session is emitted exactly when Bytewax closes the window.  Bytewax's own
+  dispatch is per key and batch; this is per shard and batch.
+- A key with nothing open holds nothing in the C sessionizer; it keeps its
+  clock and next window id (four numbers), so later items are judged and
+  numbered as Bytewax would (Bytewax keeps its whole windower state
+  forever).  ``forget_idle_keys=True`` drops those too.
+"""
+
+from __future__ import annotations
+
+import heapq
+import pickle
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, NamedTuple, Optional
+
+
+try:
+    import bytewax.operators as _op
+    from bytewax.dataflow import operator as _operator
+    from bytewax.operators import StatefulBatchLogic
+    from bytewax.operators.windowing import (
+        UTC_MIN, WindowMetadata, WindowOut, _get_system_utc,
+    )
+except ImportError as e:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "sessionize.bytewax needs bytewax>=0.21.1,<0.22: pip install 'sessionize[bytewax]'"
+    ) from e
+
+from . import _stream
+from ._core import SessionizeError
+from ._search_stream import SearchSessionizer, StreamSearchRow
+from ._sessionizer import LateEvent, LateEventError, Sessionizer, StreamSession, _Kind
+
+__all__ = ["collect_window", "fold_window", "search_ctr", "SearchCtrOut", "LATE_WINDOW_ID"]
+
+LATE_WINDOW_ID = -1  # Bytewax's window id for late items (LATE_SESSION_ID)
+
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+_US = timedelta(microseconds=1)
+# The per-key Sessionizer never moves its own watermark far enough to close
+# or reject anything: the Bytewax clock decides, through advance().
+_NO_DELAY_WATERMARK = 2**62
+_INT_TIMES = _Kind("int")
+_MIN_US = (UTC_MIN - _EPOCH_UTC) // _US  # Bytewax's watermark before any item
+
+
+def _micros(ts: datetime) -> int:
+    try:
+        return (ts - _EPOCH_UTC) // _US
+    except TypeError:  # a naive datetime (with a naive now_getter)
+        return (ts - _EPOCH_NAIVE) // _US
+
+
+def _duration_micros(value, name: str, *, positive: bool = True) -> int:
+    if not isinstance(value, timedelta):
+        raise TypeError(f"{name}: expected a datetime.timedelta, got {type(value).__name__}")
+    us = value // _US
+    if (us <= 0) if positive else (us < 0):
+        raise SessionizeError(f"{name}: must be {'> 0' if positive else '>= 0'}, got {value!r}")
+    return us
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """What every key's logic of one operator shares."""
+
+    ts_getter: Callable[[Any], datetime]
+    wait_us: int
+    now_getter: Callable[[], datetime]
+    on_close: Callable[[tuple], Any]  # a window's values, in time order -> its value
+    sessionizer: dict                 # Sessionizer keyword arguments (int micros)
+    forget_idle_keys: bool
+    shards: int
+
+    def new_sessionizer(self) -> Sessionizer:
+        """Sessionizer(**self.sessionizer), configured for int micros, without
+        the argument checks and conversions _settings() did once: a key
+        opens one per window it opens after holding nothing, and the checked
+        constructor costs more than a small batch's work."""
+        kw = self.sessionizer
+        sz = Sessionizer.__new__(Sessionizer)
+        _stream.Stream.__init__(sz, True, 0, StreamSession, LateEvent, LateEventError)
+        sz._settings = kw
+        sz._cap, sz._emit, sz._kind = self.cap_code, 0, _INT_TIMES
+        sz._configure(kw["gap"], kw["max_duration"] or 0, self.cap_code, True,
+                      kw["delay"], 0, 0, False, None)
+        return sz
+
+    @property
+    def cap_code(self) -> int:
+        kw = self.sessionizer
+        return 0 if kw["max_duration"] is None else {"restart": 1, "fixed": 2}[
+            kw["max_duration_mode"]]
+
+
+class _ShardLogic(StatefulBatchLogic):
+    """The session windows of the keys of one shard: one C Sessionizer for
+    all of them, and per key Bytewax's clock (as ints: micros), next window
+    id and wake-up time.
+
+    Bytewax keeps one EventClock per key; here each key's entry of
+    ``clocks`` is ``[watermark_base, system_time_of_max_event, next_id,
+    wake]`` and its watermark is ``base + (now - system_time)``, the same
+    arithmetic on the same microseconds.  The Sessionizer's own watermark
+    never moves (its delay exceeds any time span): each key is advanced to
+    its own watermark (``_advance_key``), and lateness is judged here.
+    """
+
+    __slots__ = ("cfg", "now", "clocks", "sz", "wakes")
+
+    def __init__(self, cfg: _Settings, resume_state):
+        self.cfg = cfg
+        if resume_state is None:
+            self.now = _micros(cfg.now_getter())
+            self.clocks: dict = {}
+            self.sz = cfg.new_sessionizer()
+        else:
+            self.now, self.clocks, self.sz = pickle.loads(resume_state)
+        # wake-ups by the now_getter's time: (when, key); lazy, a key's
+        # current one is clocks[key][3]
+        self.wakes = [(c[3], k) for k, c in self.clocks.items() if c[3] is not None]
+        heapq.heapify(self.wakes)
+
+    def _tick(self) -> int:
+        now = _micros(self.cfg.now_getter())
+        if now > self.now:  # never back, as Bytewax's clock
+            self.now = now
+        return self.now
+
+    def _close(self, key, c, now, downs, metas):
+        """Advances key to its watermark; emits what closes; schedules the
+        key's next wake-up (or forgets the key)."""
+        wm = c[0] + (now - c[1])
+        out = self.sz._advance_key(key, wm)
+        if out:
+            on_close, ts = self.cfg.on_close, self.cfg.ts_getter
+            for s in out:  # one key's sessions, in time order
+                values = s.values
+                wid = c[2]
+                c[2] = wid + 1
+                downs.append((key, (wid, on_close(values))))
+                metas.append((key, (wid, WindowMetadata(ts(values[0]), ts(values[-1]),
+                                                        set()))))
+        due = self.sz._key_due(key)
+        if due is None:
+            c[3] = None
+            if self.cfg.forget_idle_keys:
+                del self.clocks[key]
+        else:
+            # the now at which the key's watermark passes due
+            wake = now + (due - wm) + 1
+            if wake != c[3]:
+                c[3] = wake
+                heapq.heappush(self.wakes, (wake, key))
+
+    def on_batch(self, items):
+        now = self._tick()
+        clocks, wait, ts_getter = self.clocks, self.cfg.wait_us, self.cfg.ts_getter
+        lates, keys, times, keep, touched = [], [], [], [], {}
+        for key, v in items:
+            c = clocks.get(key)
+            if c is None:
+                c = clocks[key] = [_MIN_US, now, 0, None]
+            ts = ts_getter(v)
+            try:
+                t = (ts - _EPOCH_UTC) // _US  # _micros(ts), inlined
+            except TypeError:
+                t = _micros(ts)
+            wm = c[0] + (now - c[1])
+            if t - wait > wm and t - wait >= _MIN_US:
+                wm = c[0] = t - wait
+                c[1] = now
+            if t < wm:
+                lates.append((key, (LATE_WINDOW_ID, v)))
+            else:
+                keys.append(key)
+                times.append(t)
+                keep.append(v)
+                touched[key] = c
+        downs, metas = [], []
+        if keep:
+            self.sz._push_many(keys, times, keep)
+            for key, c in touched.items():
+                self._close(key, c, now, downs, metas)
+        return self._out(downs, lates, metas), False
+
+    def _out(self, downs, lates, metas):
+        if downs or lates:
+            return [(downs, lates, metas)]
+        return []
+
+    def on_notify(self):
+        now = self._tick()
+        wakes, clocks = self.wakes, self.clocks
+        downs, metas = [], []
+        while wakes and wakes[0][0] <= now:
+            wake, key = heapq.heappop(wakes)
+            c = clocks.get(key)
+            if c is not None and c[3] == wake:  # else a stale entry
+                c[3] = None
+                self._close(key, c, now, downs, metas)
+        return self._out(downs, [], metas), False
+
+    def on_eof(self):
+        downs, metas = [], []
+        on_close, ts, clocks = self.cfg.on_close, self.cfg.ts_getter, self.clocks
+        for s in self.sz.flush():  # each key's in time order
+            c = clocks[s.key]
+            values = s.values
+            wid = c[2]
+            c[2] = wid + 1
+            downs.append((s.key, (wid, on_close(values))))
+            metas.append((s.key, (wid, WindowMetadata(ts(values[0]), ts(values[-1]), set()))))
+        self.wakes = []
+        for c in clocks.values():
+            c[3] = None
+        if self.cfg.forget_idle_keys:
+            clocks.clear()
+        self.sz = self.cfg.new_sessionizer()  # a flushed stream takes no more events
+        return self._out(downs, [], metas), False
+
+    def notify_at(self):
+        if not self.wakes:
+            return None
+        # The system time at which the first key's watermark passes its
+        # first window's close: now plus how far that still is in the
+        # now_getter's time.  Bytewax's EventClock instead reads close + gap
+        # itself as a system time, which for event times in the past
+        # (replays, frozen test clocks) is always "now": every open key is
+        # woken on every activation.  Waking is only about when a window
+        # comes out, never about what is in it.
+        ahead = self.wakes[0][0] - self._tick()
+        return _get_system_utc() + timedelta(microseconds=max(ahead, 1))
+
+    def snapshot(self):
+        # immutable: everything pickled now (the Sessionizer pickles its C state)
+        return pickle.dumps((self.now, self.clocks, self.sz), pickle.HIGHEST_PROTOCOL)
+
+
+def _split(index: int):
+    """A shard's outputs (items already keyed by the user's key) -> one stream."""
+    def split(batch):
+        return [item for _shard, out in batch for item in out[index]]
+    return split
+
+
+def _split_keyed(index: int):
+    """A key's outputs -> (key, item) items of one stream."""
+    def split(batch):
+        return [(key, item) for key, out in batch for item in out[index]]
+    return split
+
+
+def _sharder(shards: int):
+    """(key, value) -> (shard, (key, value)): the shard a stable hash of the
+    key (the same in every process and after a resume; Python's hash() of a
+    str is not)."""
+    names = [str(i) for i in range(shards)]
+    known: dict = {}  # key -> its shard's name: a dict lookup instead of a crc32
+
+    def shard_of(k):
+        if len(known) >= 1 << 20:
+            known.clear()  # bounded: a cache, not state
+        name = known[k] = names[zlib.crc32(k.encode()) % shards]
+        return name
+
+    def shard(batch):
+        get = known.get
+        return [(get(k) or shard_of(k), (k, v)) for k, v in batch]
+    return shard
+
+
+@_operator
+def _session_window(step_id: str, up, cfg: _Settings) -> WindowOut:
+    sharded = _op.flat_map_batch("shard", up, _sharder(cfg.shards))
+    events = _op.stateful_batch("sessionize", sharded,
+                                lambda resume: _ShardLogic(cfg, resume))
+    return WindowOut(
+        _op.flat_map_batch("unwrap_down", events, _split(0)),
+        _op.flat_map_batch("unwrap_late", events, _split(1)),
+        _op.flat_map_batch("unwrap_meta", events, _split(2)),
+    )
+
+
+def _settings(gap, ts_getter, wait, now_getter, max_duration, max_duration_mode,
+              on_close, forget_idle_keys, shards=16) -> _Settings:
+    if not callable(ts_getter):
+        raise TypeError(f"ts_getter: expected a callable, got {type(ts_getter).__name__}")
+    gap_us = _duration_micros(gap, "gap")
+    wait_us = _duration_micros(wait, "wait", positive=False)
+    max_us = None if max_duration is None else _duration_micros(max_duration, "max_duration")
+    if not isinstance(forget_idle_keys, bool):
+        raise TypeError(f"forget_idle_keys: expected a bool, got {type(forget_idle_keys).__name__}")
+    if isinstance(shards, bool) or not isinstance(shards, int):
+        raise TypeError(f"shards: expected an int, got {type(shards).__name__}")
+    if shards < 1:
+        raise SessionizeError(f"shards: must be >= 1, got {shards}")
+    if now_getter is not None and not callable(now_getter):
+        raise TypeError(f"now_getter: expected a callable, got {type(now_getter).__name__}")
+    kwargs = dict(max_duration=max_us, max_duration_mode=max_duration_mode,
+                  inclusive=True, delay=_NO_DELAY_WATERMARK, collect=True,
+                  on_late="return")
+    Sessionizer(gap_us, **kwargs)  # checks max_duration_mode now, not at the first item
+    return _Settings(ts_getter, wait_us,
+                     now_getter if now_getter is not None else _get_system_utc,
+                     on_close, dict(gap=gap_us, **kwargs), forget_idle_keys, shards)
+
+
+def collect_window(step_id: str, up, *, gap: timedelta, ts_getter: Callable[[Any], datetime],
+                   wait: timedelta = timedelta(0), into: Callable = list,
+                   max_duration: Optional[timedelta] = None,
+                   max_duration_mode: str = "restart",
+                   now_getter: Optional[Callable[[], datetime]] = None,
+                   forget_idle_keys: bool = False, shards: int = 16) -> WindowOut:
+    """Session windows of a keyed stream, each collected with ``into``.
+
+    The same as Bytewax's ``collect_window(step_id, up, EventClock(ts_getter,
+    wait, now_getter), SessionWindower(gap), into)``: ``down`` items
+    ``(key, (window_id, into(values)))`` with the values in time order,
+    ``late`` items ``(key, (-1, value))`` for values behind the key's
+    watermark, ``meta`` items ``(key, (window_id, WindowMetadata))``.
+    ``max_duration`` also ends a window that long after its first item
+    (``max_duration_mode`` "restart" or "fixed", as sessionize.Sessionizer).
+    ``forget_idle_keys`` forgets a key with no window open (its next window
+    is numbered 0 again).  The state lives in ``shards`` Bytewax keys, each
+    holding many of your keys: keep it the same across a resume from
+    recovery (the shard of a key is a hash of it modulo ``shards``), and at
+    least a few per worker.
+    """
+    cfg = _settings(gap, ts_getter, wait, now_getter, max_duration, max_duration_mode,
+                    into, forget_idle_keys, shards)
+    return _session_window(step_id, up, cfg)
+
+
+def fold_window(step_id: str, up, *, gap: timedelta, ts_getter: Callable[[Any], datetime],
+                builder: Callable[[], Any], folder: Callable[[Any, Any], Any],
+                wait: timedelta = timedelta(0), max_duration: Optional[timedelta] = None,
+                max_duration_mode: str = "restart",
+                now_getter: Optional[Callable[[], datetime]] = None,
+                forget_idle_keys: bool = False, shards: int = 16) -> WindowOut:
+    """Session windows of a keyed stream, each folded from ``builder()`` with
+    ``folder(acc, value)`` over its values in time order when it closes.
+
+    Bytewax's ``fold_window`` with a ``SessionWindower`` takes a ``merger``
+    too; in ordered mode session windows never merge, so none is needed.
+    Other arguments as :func:`collect_window`.
+    """
+    if not callable(builder) or not callable(folder):
+        raise TypeError("builder, folder: expected callables")
+
+    def fold(values):
+        acc = builder()
+        for v in values:
+            acc = folder(acc, v)
+        return acc
+
+    cfg = _settings(gap, ts_getter, wait, now_getter, max_duration, max_duration_mode,
+                    fold, forget_idle_keys, shards)
+    return _session_window(step_id, up, cfg)
+
+
+# ---------------------------------------------------------------- search CTR
+
+class SearchCtrOut(NamedTuple):
+    """Streams returned by :func:`search_ctr`."""
+
+    rows: Any  # (key, sessionize.StreamSearchRow): one per search
+    late: Any  # (key, sessionize.LateEvent): events behind the key's watermark
+
+
+class _SearchCtrLogic(StatefulBatchLogic):
+    """One key's search sessions in a SearchSessionizer."""
+
+    __slots__ = ("settings", "flush", "sz")
+
+    def __init__(self, settings: dict, flush: bool, resume_state):
+        self.settings, self.flush = settings, flush
+        self.sz = (SearchSessionizer(**settings) if resume_state is None
+                   else pickle.loads(resume_state))
+
+    def _out(self, out):
+        if not out:
+            return [], self._idle()
+        rows = [r for r in out if isinstance(r, StreamSearchRow)]
+        late = [r for r in out if isinstance(r, LateEvent)]
+        return [(rows, late)], self._idle()
+
+    def _idle(self) -> bool:
+        st = self.sz.stats()
+        return st["keys"] == 0 and st["buffered"] == 0
+
+    def on_batch(self, values):
+        return self._out(self.sz.push_events(values))
+
+    def on_eof(self):
+        return self._out(self.sz.flush() if self.flush else [])
+
+    def notify_at(self):
+        return None  # sessions close on the key's own events, or at EOF
+
+    def snapshot(self):
+        return pickle.dumps(self.sz, pickle.HIGHEST_PROTOCOL)
+
+
+@_operator
+def search_ctr(step_id: str, up, *, gap: Optional[timedelta] = None,
+               wait: timedelta = timedelta(0), inclusive: bool = True,
+               flush: bool = True) -> SearchCtrOut:
+    """Search rows of user sessions, from ``(key, event)`` items whose events
+    are sessionize.events objects (AppOpen, Search, ..., with or without a
+    ``time``; the Bytewax seeds' own dataclasses work too).
+
+    Per key (user), the rule of :func:`sessionize.search_ctr`: a user session
+    ends at AppClose / Timeout, by the gap rule when ``gap`` and times are
+    given, and at the end of input when ``flush``.  ``rows`` carries one
+    ``(key, StreamSearchRow)`` per search (``clicked``, ``clicks``, the
+    query as ``value``) once its user session closes; a search's CTR is
+    ``1.0 if row.clicked else 0.0`` and the CTR is their mean.  ``late``
+    carries events older than the key's watermark (its largest time minus
+    ``wait``).  A key's state is dropped when it holds nothing.
+    """
+    settings = dict(gap=gap, inclusive=inclusive, delay=wait, on_late="return")
+    SearchSessionizer(**settings)  # bad settings fail now, not at the first item
+    if not isinstance(flush, bool):
+        raise TypeError(f"flush: expected a bool, got {type(flush).__name__}")
+    events = _op.stateful_batch("sessionize", up,
+                                lambda resume: _SearchCtrLogic(settings, flush, resume))
+    return SearchCtrOut(
+        _op.flat_map_batch("unwrap_rows", events, _split_keyed(0)),
+        _op.flat_map_batch("unwrap_late", events, _split_keyed(1)),
+    )
