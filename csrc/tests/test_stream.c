@@ -81,6 +81,7 @@
  */
 #include "../sessionize.h"
 #include "../sz_internal.h"
+#include "../sz_stream_internal.h"  /* sz__stream_check */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1101,15 +1102,23 @@ static void coll_prompt(const coll *c, const sz_stream *s, size_t fin_before,
 static sz_status do_call(sz_stream *s, const scen *sc, int kind, size_t from, size_t to,
                          int64_t w, size_t *n_done, size_t *err_pos)
 {
+    sz_status st;
+    const char *broken;
     *n_done = 0;
     *err_pos = SZ_NO_POSITION;
     if (kind == OP_PUSH)
-        return sz_stream_push(s, sc->kv + from, sc->ns_null ? NULL : sc->kn + from,
-                              sc->t + from,
-                              sc->cfg.keep_values || sc->h_always ? sc->h + from : NULL,
-                              to - from, sc->stop_at_late, n_done, err_pos);
-    if (kind == OP_ADVANCE) return sz_stream_advance(s, w);
-    return sz_stream_flush(s);
+        st = sz_stream_push(s, sc->kv + from, sc->ns_null ? NULL : sc->kn + from,
+                            sc->t + from,
+                            sc->cfg.keep_values || sc->h_always ? sc->h + from : NULL,
+                            to - from, sc->stop_at_late, n_done, err_pos);
+    else if (kind == OP_ADVANCE)
+        st = sz_stream_advance(s, w);
+    else
+        st = sz_stream_flush(s);
+    /* every call, failed or not, leaves a state that holds together */
+    broken = sz__stream_check(s, st == SZ_OK);
+    if (!CHECK(broken == NULL)) DIAG("      stream invariant: %s\n", broken);
+    return st;
 }
 
 static int stats_equal(const sz_stream *a, const sz_stream *b)
@@ -1255,6 +1264,10 @@ static sz_stream *snap_restore(const sz_stream *src)
     if (!CHECK(sz_stream_restore(buf, sz, &dst) == SZ_OK && dst != NULL)) {
         free(buf);
         return NULL;
+    }
+    {
+        const char *broken = sz__stream_check(dst, 1);
+        if (!CHECK(broken == NULL)) DIAG("      restored stream invariant: %s\n", broken);
     }
     sz2 = sz_stream_snapshot_size(dst);
     if (CHECK(sz2 == sz)) {
@@ -1674,6 +1687,9 @@ static void try_restore(const unsigned char *buf, size_t len, int may_pass, cons
     sz_stream *s = (sz_stream *)(void *)&s;  /* must be overwritten */
     sz_status st = sz_stream_restore(buf, len, &s);
     if (st == SZ_OK && may_pass) {
+        /* a doctored snapshot the restore accepts is a state that holds */
+        const char *broken = s ? sz__stream_check(s, 0) : NULL;
+        if (!CHECK(broken == NULL)) DIAG("      accepted snapshot breaks: %s\n", broken);
         if (CHECK(s != NULL)) exercise(s, buf, len, sc);
         sz_stream_free(s);
         return;
@@ -2641,6 +2657,60 @@ static void test_edges(void)
     group_end("");
 }
 
+/* ---- 8. the invariant validator sees damage ------------------------------ */
+
+/* sz__stream_check() runs after every call above; here it is shown to
+ * notice a broken state at all: each damage, done and undone in turn, on a
+ * stream holding several keys and units. */
+static void test_validator(void)
+{
+    sz_stream_config cfg;
+    sz_stream *s = NULL;
+    uint64_t key[6] = {1, 1, 2, 3, 1, 2}, h[6] = {0, 1, 2, 3, 4, 5};
+    int64_t t[6] = {10, 12, 11, 13, 40, 60};
+    size_t nd, ep;
+    uint32_t k1, u;
+    group_begin("invariant validator sees damage");
+    memset(&cfg, 0, sizeof cfg);
+    cfg.session.gap = 5;
+    cfg.session.cap_mode = SZ_CAP_RESTART;
+    cfg.session.max_duration = 100;
+    cfg.delay = 100;  /* nothing final yet: every event held */
+    cfg.keep_values = 1;
+    CHECK(sz_stream_new(&cfg, &s) == SZ_OK);
+    CHECK(sz_stream_push(s, key, NULL, t, h, 6, 0, &nd, &ep) == SZ_OK);
+    CHECK(sz__stream_check(s, 1) == NULL);
+    k1 = sz__keytab_find(&s->tab, 1, 0);
+    if (!CHECK(k1 != NIL && s->keys[k1].head != NIL)) goto out;
+    u = s->keys[k1].head;
+#define DAMAGE(field, delta)                                   \
+    do {                                                       \
+        unsigned char saved[sizeof field];                     \
+        memcpy(saved, &field, sizeof field);                   \
+        field += (delta);                                      \
+        snprintf(ctx, sizeof ctx, "damage: %s", #field);       \
+        CHECK(sz__stream_check(s, 1) != NULL);                 \
+        memcpy(&field, saved, sizeof field);                   \
+    } while (0)
+    DAMAGE(s->open_events, 1);
+    DAMAGE(s->live_keys, 1);
+    DAMAGE(s->live_units, 1);
+    DAMAGE(s->units[u].count, 1);
+    DAMAGE(s->units[u].start, 1);
+    DAMAGE(s->units[u].ev[s->units[u].off].t, 3);  /* after its successor */
+    DAMAGE(s->keys[k1].key, 7);                     /* lost from the table */
+    DAMAGE(s->heap.a[0].due, INT64_MAX / 2);        /* later than its due */
+    DAMAGE(s->keys[k1].heap_pos, 1);
+    DAMAGE(s->units[u].next, 0u - s->units[u].next + u);  /* a cycle */
+    DAMAGE(s->wm, INT64_MAX / 2 - s->wm);                 /* work left due */
+#undef DAMAGE
+    ctx[0] = '\0';
+    CHECK(sz__stream_check(s, 1) == NULL && "undone: holds again");
+out:
+    sz_stream_free(s);
+    group_end("");
+}
+
 int main(int argc, char **argv)
 {
     rng_state = RNG_SEED;
@@ -2668,6 +2738,7 @@ int main(int argc, char **argv)
     test_corruption();
     test_freed();
     test_alloc_failures();
+    test_validator();
     if (known_hand)
         printf("deviation B: %ld hand-made checks show it\n", known_hand);
     if (known_forgotten_diff || known_forgotten_prompt)
