@@ -222,6 +222,12 @@ static sz_status sz__read_key(sz__r *r, sz_stream *s)
     sz_status st;
     if (r->bad || has_final > 1 || next_index < 0 || seq >= s->next_seq
         || (n_units == 0 && !has_final)
+        /* a final session became final once the watermark passed its last
+         * joining time plus the allowed lateness, and that time is not
+         * before its end: a stream holding one the watermark has not
+         * passed would accept events into it (found by fuzz_snapshot) */
+        || (has_final && (!(sz__sat_add(frozen, s->cfg.allowed_lateness) < s->wm)
+                          || last_end > frozen))
         || (uint64_t)n_units * UNIT_BYTES > (uint64_t)(r->end - r->p))
         return SZ_ERR_SNAPSHOT;
     st = sz__stream_key_new(s, key, ns, &ki, &created);
