@@ -285,6 +285,10 @@ sz_status sz_stream_restore(const unsigned char *buf, size_t len,
         || c.keep_values < 0 || c.keep_values > 1 || seen_any < 0 || seen_any > 1
         || (c.session.cap_mode == SZ_CAP_NONE && c.session.max_duration != 0)
         || n_keys > next_seq
+        /* the counters of keys and sessions must not wrap (keys would tie
+         * in emission order, ids repeat): a stream reaches 2^63 of either
+         * never, a forged snapshot at once (found by fuzz_snapshot) */
+        || next_seq > (uint64_t)INT64_MAX || next_id > (uint64_t)INT64_MAX
         || n_keys > (uint64_t)(r.end - r.p) / KEY_BYTES)
         return SZ_ERR_SNAPSHOT;
     st = sz_stream_new(&c, &s);
