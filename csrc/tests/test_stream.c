@@ -2765,6 +2765,21 @@ static void test_restore_unpassed_final(void)
             r = NULL;
         }
     }
+    /* Regression (found by fuzz_snapshot): a key's session index at
+     * INT64_MAX was accepted, and the key's next final session overflowed
+     * it (UBSan).  An index past the session ids handed out is refused. */
+    {
+        size_t at = wm_at + 8 + 8 + 4 + 8 + 8 + 8 + 8 + 8 + 8 + 4 + 4 + 8 + 8 + 8;
+        int64_t idx, huge = INT64_MAX;
+        CHECK(sz_stream_snapshot(s, buf, len) == SZ_OK);
+        memcpy(&idx, buf + at, 8);
+        CHECK(idx == 1 && "the layout: key 1's index is where the test doctors it");
+        memcpy(buf + at, &huge, 8);
+        sum = sz__hash_bytes(buf, len - 8);
+        memcpy(buf + len - 8, &sum, 8);
+        CHECK(sz_stream_restore(buf, len, &r) == SZ_ERR_SNAPSHOT && r == NULL);
+        sz_stream_free(r);
+    }
     free(buf);
     sz_stream_free(s);
     group_end("");
