@@ -838,6 +838,67 @@ static void test_snapshot_counter(void)
     group_end("");
 }
 
+/* sz_ctr_stream_restore with each of its allocations failing in turn:
+ * SZ_ERR_NOMEM, no stream, nothing leaked (valgrind); then a clean restore
+ * that snapshots to the same bytes.  (push, advance and flush are walked in
+ * test_alloc.) */
+static void test_restore_alloc(void)
+{
+    sz_ctr_stream_config cfg;
+    sz_ctr_stream *s = NULL;
+    uint64_t keys[40];
+    uint8_t kinds[40];
+    int64_t t[40];
+    size_t i, nd, ep, len;
+    unsigned char *buf;
+    long k, made, injected = 0;
+    char d[64];
+    group_begin("restore: allocation failures");
+    for (i = 0; i < 40; i++) {
+        keys[i] = i % 7;
+        kinds[i] = (uint8_t)(i % 3 == 0 ? SZ_SEARCH : i % 3 == 1 ? SZ_CLICK : SZ_RESULTS);
+        t[i] = (int64_t)(i * 3);
+    }
+    memset(&cfg, 0, sizeof cfg);
+    cfg.times = 1;
+    cfg.gap = 50;
+    cfg.delay = 30;  /* the last events wait in the keys' buffers */
+    CHECK(sz_ctr_stream_new(&cfg, &s) == SZ_OK);
+    CHECK(sz_ctr_stream_push(s, keys, NULL, kinds, t, 40, 0, &nd, &ep) == SZ_OK);
+    len = sz_ctr_stream_snapshot_size(s);
+    buf = (unsigned char *)xmalloc(len);
+    CHECK(sz_ctr_stream_snapshot(s, buf, len) == SZ_OK);
+    for (k = 1;; k++) {
+        sz_ctr_stream *r = (sz_ctr_stream *)(void *)&r;
+        sz_status st;
+        sz_test_fail_after(k);
+        st = sz_ctr_stream_restore(buf, len, &r);
+        made = sz_test_fail_after(0);
+        if (made < k) {
+            unsigned char *b2;
+            CHECK(st == SZ_OK && r != NULL);
+            if (st == SZ_OK && CHECK(sz_ctr_stream_snapshot_size(r) == len)) {
+                b2 = (unsigned char *)xmalloc(len);
+                CHECK(sz_ctr_stream_snapshot(r, b2, len) == SZ_OK);
+                CHECK(memcmp(buf, b2, len) == 0);
+                free(b2);
+                sz_ctr_stream_free(r);
+            }
+            break;
+        }
+        injected++;
+        CHECK(st == SZ_ERR_NOMEM && r == NULL);
+        if (k > 1000) {
+            CHECK(!"allocation walk does not end");
+            break;
+        }
+    }
+    free(buf);
+    sz_ctr_stream_free(s);
+    snprintf(d, sizeof d, "%ld injected failures", injected);
+    group_end(d);
+}
+
 int main(void)
 {
     rng_state = RNG_SEED;
@@ -851,6 +912,7 @@ int main(void)
     test_snapshot_damage();
     test_alloc();
     test_snapshot_counter();
+    test_restore_alloc();
     printf("%ld passed, %ld failed\n", n_pass, n_fail);
     return n_fail ? 1 : 0;
 }
