@@ -2,7 +2,9 @@
 
 Build switches (environment variables):
     SESSIONIZE_DEBUG=1     assertions on, -O0 -g
-    SESSIONIZE_SANITIZE=1  AddressSanitizer + UndefinedBehaviorSanitizer, no recovery
+    SESSIONIZE_SANITIZE=1  AddressSanitizer + UndefinedBehaviorSanitizer, no recovery,
+                           assertions on, -O1 -g (.ci/sanitized-pytest runs the
+                           test suite on it)
 """
 
 import glob
@@ -40,7 +42,7 @@ def extension(name: str, binding: str) -> Extension:
         define_macros=macros,
         extra_compile_args=compile_args,
         extra_link_args=link_args,
-        undef_macros=["NDEBUG"] if debug else [],
+        undef_macros=["NDEBUG"] if debug or sanitize else [],  # assertions on
     )
 
 

@@ -206,6 +206,9 @@ sz_status sz_ctr_stream_restore(const unsigned char *buf, size_t len,
     st = SZ_ERR_SNAPSHOT;
     if (r.bad || s->seen_any < 0 || s->seen_any > 1
         || s->late_count > s->n_events || s->next_session > s->n_events
+        /* the next ordinal must not wrap (nor, as a time, turn negative):
+         * a stream reaches 2^63 events never, a forged snapshot at once */
+        || s->n_events > (uint64_t)INT64_MAX
         || (s->seen_any == 0 && (s->n_events != 0 || s->max_seen != 0))
         || (s->seen_any && s->n_events == 0)
         || (!c.times && s->wm != INT64_MAX && s->wm != INT64_MIN

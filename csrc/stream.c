@@ -935,6 +935,11 @@ int sz__stream_within_gap(const sz_stream *s, int64_t a, int64_t b)
     return sz__within_gap(s, a, b);
 }
 
+int64_t sz__stream_key_due(const sz_stream *s, const sz__key *k)
+{
+    return sz__key_due(s, k);
+}
+
 /* ---- the public functions ------------------------------------------------ */
 
 static void sz__out_clear(sz_stream *s)

@@ -222,6 +222,16 @@ static sz_status sz__read_key(sz__r *r, sz_stream *s)
     sz_status st;
     if (r->bad || has_final > 1 || next_index < 0 || seq >= s->next_seq
         || (n_units == 0 && !has_final)
+        /* each of the key's sessions had its own id: an index past the
+         * ids handed out would overflow as it counts on (found by
+         * fuzz_snapshot: INT64_MAX + 1) */
+        || (uint64_t)next_index > s->next_id
+        /* a final session became final once the watermark passed its last
+         * joining time plus the allowed lateness, and that time is not
+         * before its end: a stream holding one the watermark has not
+         * passed would accept events into it (found by fuzz_snapshot) */
+        || (has_final && (!(sz__sat_add(frozen, s->cfg.allowed_lateness) < s->wm)
+                          || last_end > frozen))
         || (uint64_t)n_units * UNIT_BYTES > (uint64_t)(r->end - r->p))
         return SZ_ERR_SNAPSHOT;
     st = sz__stream_key_new(s, key, ns, &ki, &created);
@@ -279,6 +289,11 @@ sz_status sz_stream_restore(const unsigned char *buf, size_t len,
         || c.keep_values < 0 || c.keep_values > 1 || seen_any < 0 || seen_any > 1
         || (c.session.cap_mode == SZ_CAP_NONE && c.session.max_duration != 0)
         || n_keys > next_seq
+        /* the counters of keys and sessions must not wrap (keys would tie
+         * in emission order, ids repeat), nor the key indexes they bound: a
+         * stream reaches 2^62 of either never, a forged snapshot at once
+         * (found by fuzz_snapshot) */
+        || next_seq > (uint64_t)INT64_MAX / 2 || next_id > (uint64_t)INT64_MAX / 2
         || n_keys > (uint64_t)(r.end - r.p) / KEY_BYTES)
         return SZ_ERR_SNAPSHOT;
     st = sz_stream_new(&c, &s);

@@ -93,5 +93,13 @@ sz_status sz__stream_key_new(sz_stream *s, uint64_t key, uint32_t ns,
 uint32_t sz__stream_unit_new(sz_stream *s);
 sz_status sz__stream_heap_add(sz_stream *s, uint32_t k);
 int sz__stream_within_gap(const sz_stream *s, int64_t a, int64_t b);
+int64_t sz__stream_key_due(const sz_stream *s, const sz__key *k);
+
+#ifdef SZ_TESTING
+/* Test builds: checks the stream's invariants (stream_check.c); NULL when
+ * they hold, else what is broken.  `settled`: the last call returned SZ_OK,
+ * so nothing may be left due. */
+const char *sz__stream_check(const sz_stream *s, int settled);
+#endif
 
 #endif /* SZ_STREAM_INTERNAL_H */

@@ -592,21 +592,32 @@ static void cs_dealloc(CtrStreamObject *self)
     Py_DECREF(tp);
 }
 
+/* Every method holds the object's lock (_streamcommon.h, sc_enter). */
+SC_LOCKED_FAST(cs_push_one, CtrStreamObject)
+SC_LOCKED(cs_push_many, CtrStreamObject)
+SC_LOCKED(cs_advance, CtrStreamObject)
+SC_LOCKED(cs_flush, CtrStreamObject)
+SC_LOCKED(cs_configure, CtrStreamObject)
+SC_LOCKED(cs_stats, CtrStreamObject)
+SC_LOCKED(cs_getstate, CtrStreamObject)
+SC_LOCKED(cs_setstate, CtrStreamObject)
+SC_LOCKED_GET(cs_get_late_count, CtrStreamObject)
+
 static PyMethodDef cs_methods[] = {
-    {"_push_one", (PyCFunction)(void (*)(void))cs_push_one, METH_FASTCALL, NULL},
-    {"_push_many", (PyCFunction)cs_push_many, METH_VARARGS, NULL},
-    {"_advance", (PyCFunction)cs_advance, METH_O, NULL},
-    {"flush", (PyCFunction)cs_flush, METH_NOARGS,
+    {"_push_one", (PyCFunction)(void (*)(void))cs_push_one_locked, METH_FASTCALL, NULL},
+    {"_push_many", (PyCFunction)cs_push_many_locked, METH_VARARGS, NULL},
+    {"_advance", (PyCFunction)cs_advance_locked, METH_O, NULL},
+    {"flush", (PyCFunction)cs_flush_locked, METH_NOARGS,
      "flush() -> list: end of input; the rows of every session still open."},
-    {"_configure", (PyCFunction)cs_configure, METH_VARARGS, NULL},
-    {"_stats", (PyCFunction)cs_stats, METH_NOARGS, NULL},
-    {"_getstate", (PyCFunction)cs_getstate, METH_NOARGS, NULL},
-    {"_setstate", (PyCFunction)cs_setstate, METH_VARARGS, NULL},
+    {"_configure", (PyCFunction)cs_configure_locked, METH_VARARGS, NULL},
+    {"_stats", (PyCFunction)cs_stats_locked, METH_NOARGS, NULL},
+    {"_getstate", (PyCFunction)cs_getstate_locked, METH_NOARGS, NULL},
+    {"_setstate", (PyCFunction)cs_setstate_locked, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
 static PyGetSetDef cs_getset[] = {
-    {"late_count", (getter)cs_get_late_count, NULL, "Number of late events so far.",
+    {"late_count", (getter)cs_get_late_count_locked, NULL, "Number of late events so far.",
      NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -716,27 +716,41 @@ fail:
     return NULL;
 }
 
+/* Every method holds the object's lock (_streamcommon.h, sc_enter). */
+SC_LOCKED_FASTKW(stream_push, StreamObject)
+SC_LOCKED(stream_push_many, StreamObject)
+SC_LOCKED(stream_advance, StreamObject)
+SC_LOCKED(stream_flush, StreamObject)
+SC_LOCKED(stream_configure, StreamObject)
+SC_LOCKED(stream_stats, StreamObject)
+SC_LOCKED(stream_next_due, StreamObject)
+SC_LOCKED(stream_advance_key, StreamObject)
+SC_LOCKED(stream_key_due, StreamObject)
+SC_LOCKED(stream_getstate, StreamObject)
+SC_LOCKED(stream_setstate, StreamObject)
+SC_LOCKED_GET(stream_get_late_count, StreamObject)
+
 static PyMethodDef stream_methods[] = {
-    {"push", (PyCFunction)(void (*)(void))stream_push,
+    {"push", (PyCFunction)(void (*)(void))stream_push_locked,
      METH_FASTCALL | METH_KEYWORDS,
      "push(key, time, value=None) -> list of the sessions (and late events) "
      "this event finishes."},
-    {"_push_many", (PyCFunction)stream_push_many, METH_VARARGS, NULL},
-    {"_advance", (PyCFunction)stream_advance, METH_O, NULL},
-    {"flush", (PyCFunction)stream_flush, METH_NOARGS,
+    {"_push_many", (PyCFunction)stream_push_many_locked, METH_VARARGS, NULL},
+    {"_advance", (PyCFunction)stream_advance_locked, METH_O, NULL},
+    {"flush", (PyCFunction)stream_flush_locked, METH_NOARGS,
      "flush() -> list: end of input; every open session, as final."},
-    {"_configure", (PyCFunction)stream_configure, METH_VARARGS, NULL},
-    {"_stats", (PyCFunction)stream_stats, METH_NOARGS, NULL},
-    {"_next_due", (PyCFunction)stream_next_due, METH_NOARGS, NULL},
-    {"_advance_key", (PyCFunction)stream_advance_key, METH_VARARGS, NULL},
-    {"_key_due", (PyCFunction)stream_key_due, METH_O, NULL},
-    {"_getstate", (PyCFunction)stream_getstate, METH_NOARGS, NULL},
-    {"_setstate", (PyCFunction)stream_setstate, METH_VARARGS, NULL},
+    {"_configure", (PyCFunction)stream_configure_locked, METH_VARARGS, NULL},
+    {"_stats", (PyCFunction)stream_stats_locked, METH_NOARGS, NULL},
+    {"_next_due", (PyCFunction)stream_next_due_locked, METH_NOARGS, NULL},
+    {"_advance_key", (PyCFunction)stream_advance_key_locked, METH_VARARGS, NULL},
+    {"_key_due", (PyCFunction)stream_key_due_locked, METH_O, NULL},
+    {"_getstate", (PyCFunction)stream_getstate_locked, METH_NOARGS, NULL},
+    {"_setstate", (PyCFunction)stream_setstate_locked, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
 static PyGetSetDef stream_getset[] = {
-    {"late_count", (getter)stream_get_late_count, NULL,
+    {"late_count", (getter)stream_get_late_count_locked, NULL,
      "Number of late events so far.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };

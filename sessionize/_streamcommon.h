@@ -38,7 +38,90 @@ typedef struct streamcommon {
     uint64_t *kbuf;
     uint8_t *nsbuf;
     size_t buf_cap;
+    /* one call at a time (sc_enter): the holder's thread and how deep it
+     * has re-entered (a push calls back into Python, which may configure) */
+    PyThread_type_lock lock;
+    unsigned long owner;
+    int depth;
 } streamcommon;
+
+/* ---- one call at a time -------------------------------------------------- */
+
+/*
+ * A stream object used from two threads at once is safe: every method
+ * holds the object's lock, so calls on one object run one after the other
+ * (as if the caller had locked around each), whatever the GIL does in
+ * between: a large push releases it while the core runs, and a push calls
+ * back into Python (times, values, hashing) where another thread may run.
+ * The lock is re-entrant for its holder's thread, because those callbacks
+ * may call the object's own methods.  A thread that must wait releases the
+ * GIL while it waits.  owner and depth are only touched with the GIL held.
+ */
+static inline void sc_enter(streamcommon *c)
+{
+    unsigned long me = PyThread_get_thread_ident();
+    if (c->depth > 0 && c->owner == me) {
+        c->depth++;
+        return;
+    }
+    if (!PyThread_acquire_lock(c->lock, NOWAIT_LOCK)) {
+        Py_BEGIN_ALLOW_THREADS
+        PyThread_acquire_lock(c->lock, WAIT_LOCK);
+        Py_END_ALLOW_THREADS
+    }
+    c->owner = me;
+    c->depth = 1;
+}
+
+static inline void sc_leave(streamcommon *c)
+{
+    if (--c->depth == 0) {
+        c->owner = 0;
+        PyThread_release_lock(c->lock);
+    }
+}
+
+/* Wrappers that hold the lock around a method (TYPE *self, PyObject *arg:
+ * METH_O, METH_NOARGS and METH_VARARGS alike), a METH_FASTCALL method (with
+ * or without keywords) and a getter. */
+#define SC_LOCKED(fn, TYPE)                                              \
+    static PyObject *fn##_locked(TYPE *self, PyObject *arg)              \
+    {                                                                    \
+        PyObject *r;                                                     \
+        sc_enter(&self->c);                                              \
+        r = fn(self, arg);                                               \
+        sc_leave(&self->c);                                              \
+        return r;                                                        \
+    }
+#define SC_LOCKED_FAST(fn, TYPE)                                         \
+    static PyObject *fn##_locked(TYPE *self, PyObject *const *args,      \
+                                 Py_ssize_t nargs)                       \
+    {                                                                    \
+        PyObject *r;                                                     \
+        sc_enter(&self->c);                                              \
+        r = fn(self, args, nargs);                                       \
+        sc_leave(&self->c);                                              \
+        return r;                                                        \
+    }
+#define SC_LOCKED_FASTKW(fn, TYPE)                                       \
+    static PyObject *fn##_locked(TYPE *self, PyObject *const *args,      \
+                                 Py_ssize_t nargs, PyObject *kwnames)    \
+    {                                                                    \
+        PyObject *r;                                                     \
+        sc_enter(&self->c);                                              \
+        r = fn(self, args, nargs, kwnames);                              \
+        sc_leave(&self->c);                                              \
+        return r;                                                        \
+    }
+#define SC_LOCKED_GET(fn, TYPE)                                          \
+    static PyObject *fn##_locked(TYPE *self, void *closure)              \
+    {                                                                    \
+        PyObject *r;                                                     \
+        sc_enter(&self->c);                                              \
+        r = fn(self, closure);                                           \
+        sc_leave(&self->c);                                              \
+        return r;                                                        \
+    }
 
 /* ---- the type's slots ---------------------------------------------------- */
 
@@ -55,6 +138,11 @@ static inline int sc_new(streamcommon *c)
     c->km.handle_keys = PyDict_New();
     c->values = PyDict_New();
     c->time_out = Py_NewRef(Py_None);
+    c->lock = PyThread_allocate_lock();
+    if (c->lock == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
     if (!c->SessionizeError || !c->km.key_handles || !c->km.handle_keys
         || !c->values)
         return -1;
@@ -84,11 +172,14 @@ static inline void sc_clear(streamcommon *c)
     Py_CLEAR(c->time_out);
 }
 
-/* Frees the scratch buffers (dealloc; the Python objects go in sc_clear). */
+/* Frees the scratch buffers and the lock (dealloc; the Python objects go in
+ * sc_clear). */
 static inline void sc_free_bufs(streamcommon *c)
 {
     PyMem_Free(c->kbuf);
     PyMem_Free(c->nsbuf);
+    if (c->lock != NULL) PyThread_free_lock(c->lock);
+    c->lock = NULL;
 }
 
 /* ---- errors -------------------------------------------------------------- */

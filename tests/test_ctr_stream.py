@@ -306,23 +306,3 @@ def test_bad_input_names_the_argument_and_position():
         list(search_ctr_stream([ev.Search(1, "q"), object()]))
     assert timed.stats()["events"] == 1  # failed calls consumed nothing
 
-
-def test_damaged_state_is_a_value_error():
-    sz = SearchSessionizer(gap=5, delay=2)
-    sz.push_many(["a", "b", "a"], ["SEARCH", "SEARCH", "CLICK"], [1, 2, 3], ["x", "y", None])
-    fn, (settings_, kind, state) = sz.__reduce__()
-    blob = state[0]
-    for i in range(0, len(blob), max(1, len(blob) // 50)):
-        bad = bytearray(blob)
-        bad[i] ^= 0x10
-        with pytest.raises(ValueError):
-            fn(settings_, kind, (bytes(bad),) + state[1:])
-    for cut in (0, 8, len(blob) // 2, len(blob) - 1):
-        with pytest.raises(ValueError):
-            fn(settings_, kind, (blob[:cut],) + state[1:])
-    with pytest.raises(ValueError):
-        fn(settings_, kind, (blob, {}, 0, {}))  # keys missing
-    with pytest.raises(ValueError):
-        fn(settings_, kind, "not a state")
-    restored = fn(settings_, kind, state)
-    assert [r[:6] for r in restored.flush()] == [r[:6] for r in sz.flush()]

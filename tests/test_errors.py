@@ -1,4 +1,5 @@
-"""Bad input raises the documented error (SPEC sections 2 and 6).
+"""Bad input raises the documented error (SPEC sections 2, 3 and 6): the
+one table of every bad input, batch and streaming, and of damaged snapshots.
 
 Every message starts with the argument's name and, for a bad element, with
 ``name[i]``; each case below also looks for one word of the reason.  Both
@@ -422,3 +423,273 @@ def test_search_ctr_bad_element_position(ev, what):
         pat = r"time \+ gap overflows int64"
     with pytest.raises(E, match=rf"^(kinds|times)\[{pos}\]: {pat}"):
         sessionize.search_ctr(np.array(keys), kinds, t, gap=gap)
+
+
+# ---------------------------------------------------------------------------
+# Streaming (SPEC section 3): Sessionizer and stream().  Each case is a call
+# that must fail, with the exception type (or types, where the spec allows
+# either) and an anchored pattern: the argument's name first, then the rule.
+# (Moved here from test_stream_api.py, so every bad input is in one table.)
+
+Sessionizer = sessionize.Sessionizer
+D0 = dt.datetime(2024, 1, 1)
+
+
+def _settings(**kw):
+    """Refused when the Sessionizer is made, or at the latest at its first
+    event (a duration's unit is known only then)."""
+    return lambda: Sessionizer(**kw).push("k", 0)
+
+
+def _first(kw, first):
+    return lambda: Sessionizer(**kw).push("k", first)
+
+
+def _after(gap, first, call):
+    """A call on a Sessionizer whose time type `first` has fixed."""
+    def run():
+        sz = Sessionizer(gap)
+        sz.push("k", first)
+        call(sz)
+    return run
+
+
+def _fresh(gap, call):
+    return lambda: call(Sessionizer(gap))
+
+
+_AWARE = [dt.datetime(2024, 1, 1, 0, i) for i in range(5)]
+_AWARE[3] = _AWARE[3].replace(tzinfo=dt.timezone.utc)
+_NAT4 = np.array([0, 1, 2, 3], dtype="M8[s]")
+_NAT4[2] = np.datetime64("NaT")
+ENT = (E, TypeError)  # a time of the wrong kind: either is documented
+
+STREAM_CASES = [
+    # settings
+    ("gap_zero", _settings(gap=0), E, r"^gap: must be > 0"),
+    ("gap_negative", _settings(gap=-1), E, r"^gap: must be > 0"),
+    ("gap_negative_float", _settings(gap=-0.5), E, r"^gap: must be > 0"),
+    ("gap_nan", _settings(gap=float("nan")), E, r"^gap: "),
+    ("gap_none", _settings(gap=None), TypeError, r"^gap: "),
+    ("gap_bool", _settings(gap=True), TypeError, r"^gap: "),
+    ("gap_unknown_unit", _settings(gap="5 parsecs"), E, r"^gap: "),
+    ("max_zero", _settings(gap=5, max_duration=0), E, r"^max_duration: must be > 0"),
+    ("max_negative", _settings(gap=5, max_duration=-3), E, r"^max_duration: must be > 0"),
+    ("delay_negative", _settings(gap=5, delay=-1), E, r"^delay: must be >= 0"),
+    ("lateness_negative", _settings(gap=5, allowed_lateness=-1), E,
+     r"^allowed_lateness: must be >= 0"),
+    ("emit_unknown", _settings(gap=5, emit="always"), E, r"^emit: "),
+    ("on_late_unknown", _settings(gap=5, on_late="ignore"), E, r"^on_late: "),
+    ("mode_unknown", _settings(gap=5, max_duration=9, max_duration_mode="Fixed"), E,
+     r"^max_duration_mode: "),
+    ("inclusive_not_bool", _settings(gap=5, inclusive="yes"), TypeError, r"^inclusive: "),
+    # durations against the time type the first event fixes
+    ("gap_zero_string", _first(dict(gap="0s"), D0), E, r"^gap: must be > 0"),
+    ("gap_zero_timedelta", _first(dict(gap=dt.timedelta(0)), np.datetime64(0, "s")), E,
+     r"^gap: must be > 0"),
+    ("max_negative_timedelta",
+     _first(dict(gap="1s", max_duration=dt.timedelta(seconds=-1)), D0), E,
+     r"^max_duration: must be > 0"),
+    ("delay_negative_timedelta", _first(dict(gap="1s", delay=dt.timedelta(seconds=-1)), D0),
+     E, r"^delay: must be >= 0"),
+    ("lateness_negative_string", _first(dict(gap="1s", allowed_lateness="-5s"), 1.5), E,
+     r"^allowed_lateness: "),
+    # naive and aware datetimes mixed
+    ("aware_after_naive", _after("1min", D0, lambda sz: sz.push(
+        "k", dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc))), ENT,
+     r"^time: .*(naive|aware)"),
+    ("aware_in_chunk", _after("1min", D0, lambda sz: sz.push_many(["k"] * 5, _AWARE)), ENT,
+     r"^times\[3\]: .*(naive|aware)"),
+    ("aware_in_first_chunk", _fresh("1min", lambda sz: sz.push_many(["k"] * 5, _AWARE)),
+     ENT, r"^times\[3\]: .*(naive|aware)"),
+    # a time of another type than the first event's
+    *[(f"{name}_then_{other_name}",
+       _after(5 if isinstance(first, (int, float)) else "5s", first,
+              lambda sz, o=other: sz.push("k", o)), ENT, r"^time: ")
+      for name, first, other_name, other in [
+          ("int", 5, "datetime", D0), ("datetime", D0, "int", 5),
+          ("datetime", D0, "datetime64", np.datetime64("2024-01-01T00:00:00", "us")),
+          ("datetime64", np.datetime64(0, "s"), "int", 5), ("int", 5, "str", "5"),
+          ("float", 5.5, "datetime", D0)]],
+    *[(f"{name}_then_{other_name}_in_chunk",
+       _after(5 if isinstance(first, (int, float)) else "5s", first,
+              lambda sz, f=first, o=other: sz.push_many(["k"] * 3, [f, f, o])), ENT,
+       r"^times\[2\]: ")
+      for name, first, other_name, other in [
+          ("int", 5, "datetime", D0), ("datetime", D0, "int", 5),
+          ("datetime", D0, "datetime64", np.datetime64("2024-01-01T00:00:00", "us")),
+          ("datetime64", np.datetime64(0, "s"), "int", 5), ("int", 5, "str", "5"),
+          ("float", 5.5, "datetime", D0)]],
+    # NaN and NaT
+    ("nan", _fresh(5.0, lambda sz: sz.push("k", float("nan"))), E, r"^time: .*NaN"),
+    ("nan_in_array", _fresh(5.0, lambda sz: sz.push_many(
+        ["k"] * 5, np.array([0.0, 1, 2, np.nan, 4]))), E, r"^times\[3\]: .*NaN"),
+    ("nan_in_list", _fresh(5.0, lambda sz: sz.push_many(["k"] * 2, [0.0, float("nan")])),
+     E, r"^times\[1\]: .*NaN"),
+    ("nat", _fresh("5s", lambda sz: sz.push("k", np.datetime64("NaT", "s"))), E,
+     r"^time: .*(NaT|missing)"),
+    ("nat_in_array", _fresh("5s", lambda sz: sz.push_many(["k"] * 4, _NAT4)), E,
+     r"^times\[2\]: .*(NaT|missing)"),
+    ("nat_watermark", _fresh("5s", lambda sz: sz.advance(np.datetime64("NaT", "s"))), E,
+     r"^time: .*(NaT|missing)"),
+    # lengths, shapes, values
+    ("lengths", _fresh(5, lambda sz: sz.push_many([1, 2, 3], [0, 1])), E,
+     r"^(keys|times|keys and times)\b.*\b(3|length)"),
+    ("values_length", _fresh(5, lambda sz: sz.push_many([1, 2], [0, 1], [7])), E,
+     r"^values\b"),
+    ("times_2d", _fresh(5, lambda sz: sz.push_many(np.arange(4),
+                                                   np.arange(4).reshape(2, 2))), E,
+     r"^times: expected a 1-D array"),
+    # keys
+    ("unhashable_key", _fresh(5, lambda sz: sz.push([1], 0)), TypeError,
+     r"^key: .*unhashable"),
+    ("unhashable_in_chunk", _fresh(5, lambda sz: sz.push_many([1, 2, [3], 4], [0, 1, 2, 3])),
+     TypeError, r"^keys\[2\]: .*unhashable"),
+    ("unhashable_dict", _fresh(5, lambda sz: sz.push_many([{}], [0])), TypeError,
+     r"^keys\[0\]: .*unhashable"),
+    # time + gap past int64
+    ("overflow", _fresh(10, lambda sz: sz.push("k", 2**63 - 5)), E, r"^time: .*overflow"),
+    ("overflow_in_chunk", _fresh(10, lambda sz: sz.push_many(["k", "k"], [0, 2**63 - 5])), E,
+     r"^times\[1\]: .*overflow"),
+    # the iterator form's getters
+    ("stream_key_getter", lambda: list(sessionize.stream([(1, 2)], key=1.5, time=1, gap=5)),
+     TypeError, r"^key: "),
+    ("stream_time_getter", lambda: list(sessionize.stream([(1, 2)], key=0, time=None, gap=5)),
+     TypeError, r"^time: "),
+]
+
+
+@pytest.mark.parametrize("case", STREAM_CASES, ids=[c[0] for c in STREAM_CASES])
+def test_stream_bad_input(case):
+    _, call, exc, pattern = case
+    with pytest.raises(exc, match=pattern):
+        call()
+
+
+@pytest.mark.parametrize("bad", ["time_type", "nan", "unhashable", "lengths", "overflow"])
+def test_stream_failed_call_changes_nothing(bad):
+    """A push_many that raises applies none of its events."""
+    sz = Sessionizer(5.0)
+    sz.push("a", 0.0)
+    keys, times = ["a", "b", "a"], [1.0, 2.0, 3.0]
+    if bad == "time_type":
+        times[2] = dt.datetime(2024, 1, 1)
+    elif bad == "nan":
+        times[2] = float("nan")
+    elif bad == "unhashable":
+        keys[2] = ["a"]
+    elif bad == "lengths":
+        times = times[:2]
+    else:
+        times[2] = 9.3e12
+    with pytest.raises((E, TypeError)):
+        sz.push_many(keys, times)
+    assert sz.watermark == 0.0
+    assert [(s.key, s.count) for s in sz.flush()] == [("a", 1)]
+
+
+# ---------------------------------------------------------------------------
+# Damaged snapshots (SPEC section 3): the core's snapshot inside a pickled
+# Sessionizer or SearchSessionizer, truncated at every length and with every
+# byte flipped, is refused with SessionizeError; so is another object's.
+
+def _busy_sessionizer():
+    sz = Sessionizer(10, emit="update", allowed_lateness=20, collect=True,
+                     max_duration=25, max_duration_mode="fixed")
+    for i in range(40):
+        sz.push(("k", i % 5), (i * 7) % 60, {"n": i})
+    sz.push("other", 200)
+    return sz
+
+
+def _busy_search_sessionizer():
+    sz = sessionize.SearchSessionizer(gap=5, delay=2)
+    sz.push_many(["a", "b", "a", "c", "b"], ["SEARCH", "SEARCH", "CLICK", "SEARCH", "CLICK"],
+                 [1, 2, 3, 4, 9], ["x", "y", None, "z", None])
+    return sz
+
+
+def _blob_path(args):
+    """Where, in the pickled arguments, the core's snapshot bytes are."""
+    found = []
+
+    def walk(x, path):
+        if isinstance(x, (bytes, bytearray)) and len(x) > 16:
+            found.append(path)
+        elif isinstance(x, tuple):
+            for i, y in enumerate(x):
+                walk(y, path + (i,))
+    walk(args, ())
+    assert found, "no snapshot bytes in the pickled state"
+    return max(found, key=lambda p: len(_get(args, p)))
+
+
+def _get(x, path):
+    for i in path:
+        x = x[i]
+    return x
+
+
+def _replace(x, path, value):
+    if not path:
+        return value
+    return x[:path[0]] + (_replace(x[path[0]], path[1:], value),) + x[path[0] + 1:]
+
+
+@pytest.mark.parametrize("make", [_busy_sessionizer, _busy_search_sessionizer],
+                         ids=["Sessionizer", "SearchSessionizer"])
+def test_snapshot_every_truncation_and_every_flip(make):
+    sz = make()
+    f, args = sz.__reduce__()
+    path = _blob_path(args)
+    blob = _get(args, path)
+    for n in range(len(blob)):
+        with pytest.raises(E, match=r"^state: "):
+            f(*_replace(args, path, blob[:n]))
+    for pos in range(len(blob)):
+        for mask in (0x01, 0x80):
+            bad = bytearray(blob)
+            bad[pos] ^= mask
+            with pytest.raises(E, match=r"^state: "):
+                f(*_replace(args, path, bytes(bad)))
+    with pytest.raises(E, match=r"^state: "):  # longer than written
+        f(*_replace(args, path, blob + b"\0"))
+    # the undamaged state still restores, and continues as the original
+    assert [tuple(x)[:4] for x in f(*args).flush()] == [tuple(x)[:4] for x in sz.flush()]
+
+
+def test_snapshot_of_another_object():
+    sz = _busy_sessionizer()
+    f, args = sz.__reduce__()
+    path = _blob_path(args)
+    other = Sessionizer(3)
+    other.push(1, 5)
+    _, other_args = other.__reduce__()
+    search = _busy_search_sessionizer()
+    _, search_args = search.__reduce__()
+    for state in [b"", b"\0" * 64, b"not a sessionizer snapshot at all" * 3,
+                  _get(search_args, _blob_path(search_args))]:
+        with pytest.raises(E, match=r"^state: "):
+            f(*_replace(args, path, state))
+    # another Sessionizer's valid snapshot may load only if it is coherent
+    # with the settings it comes with; it must then work
+    try:
+        restored = f(*_replace(args, path, _get(other_args, _blob_path(other_args))))
+    except E:
+        pass
+    else:
+        restored.push(1, 10**6)
+        restored.flush()
+    # the state tuple itself mangled
+    for bad_state in [None, (), ("x",)]:
+        with pytest.raises((E, TypeError)):
+            f(*(args[:-1] + (bad_state,)))
+
+
+def test_search_snapshot_mangled_state():
+    sz = _busy_search_sessionizer()
+    fn, (settings_, kind, state) = sz.__reduce__()
+    with pytest.raises(E):
+        fn(settings_, kind, (state[0], {}, 0, {}))  # keys missing
+    with pytest.raises(E):
+        fn(settings_, kind, "not a state")

@@ -914,6 +914,14 @@ int main(void)
     test_collisions();
     test_element_errors();
     test_alloc_failures();
+    /* again with every pass over 16 events or more in two parts on two
+     * threads (the redo's grouping): the same failure points, walked */
+    printf("-- again, passes run in two parts on two threads\n");
+    sz_set_threads(2);
+    sz_test_parallel_min(16);
+    test_alloc_failures();
+    sz_test_parallel_min(0);
+    sz_set_threads(0);
     printf("%ld passed, %ld failed\n", n_pass, n_fail);
     return n_fail ? 1 : 0;
 }

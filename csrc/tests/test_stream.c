@@ -81,6 +81,7 @@
  */
 #include "../sessionize.h"
 #include "../sz_internal.h"
+#include "../sz_stream_internal.h"  /* sz__stream_check */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1101,15 +1102,23 @@ static void coll_prompt(const coll *c, const sz_stream *s, size_t fin_before,
 static sz_status do_call(sz_stream *s, const scen *sc, int kind, size_t from, size_t to,
                          int64_t w, size_t *n_done, size_t *err_pos)
 {
+    sz_status st;
+    const char *broken;
     *n_done = 0;
     *err_pos = SZ_NO_POSITION;
     if (kind == OP_PUSH)
-        return sz_stream_push(s, sc->kv + from, sc->ns_null ? NULL : sc->kn + from,
-                              sc->t + from,
-                              sc->cfg.keep_values || sc->h_always ? sc->h + from : NULL,
-                              to - from, sc->stop_at_late, n_done, err_pos);
-    if (kind == OP_ADVANCE) return sz_stream_advance(s, w);
-    return sz_stream_flush(s);
+        st = sz_stream_push(s, sc->kv + from, sc->ns_null ? NULL : sc->kn + from,
+                            sc->t + from,
+                            sc->cfg.keep_values || sc->h_always ? sc->h + from : NULL,
+                            to - from, sc->stop_at_late, n_done, err_pos);
+    else if (kind == OP_ADVANCE)
+        st = sz_stream_advance(s, w);
+    else
+        st = sz_stream_flush(s);
+    /* every call, failed or not, leaves a state that holds together */
+    broken = sz__stream_check(s, st == SZ_OK);
+    if (!CHECK(broken == NULL)) DIAG("      stream invariant: %s\n", broken);
+    return st;
 }
 
 static int stats_equal(const sz_stream *a, const sz_stream *b)
@@ -1255,6 +1264,10 @@ static sz_stream *snap_restore(const sz_stream *src)
     if (!CHECK(sz_stream_restore(buf, sz, &dst) == SZ_OK && dst != NULL)) {
         free(buf);
         return NULL;
+    }
+    {
+        const char *broken = sz__stream_check(dst, 1);
+        if (!CHECK(broken == NULL)) DIAG("      restored stream invariant: %s\n", broken);
     }
     sz2 = sz_stream_snapshot_size(dst);
     if (CHECK(sz2 == sz)) {
@@ -1674,6 +1687,9 @@ static void try_restore(const unsigned char *buf, size_t len, int may_pass, cons
     sz_stream *s = (sz_stream *)(void *)&s;  /* must be overwritten */
     sz_status st = sz_stream_restore(buf, len, &s);
     if (st == SZ_OK && may_pass) {
+        /* a doctored snapshot the restore accepts is a state that holds */
+        const char *broken = s ? sz__stream_check(s, 0) : NULL;
+        if (!CHECK(broken == NULL)) DIAG("      accepted snapshot breaks: %s\n", broken);
         if (CHECK(s != NULL)) exercise(s, buf, len, sc);
         sz_stream_free(s);
         return;
@@ -2721,6 +2737,134 @@ static void test_advance_key(void)
     group_end(detail);
 }
 
+/* ---- 8. the invariant validator sees damage ------------------------------ */
+
+/* sz__stream_check() runs after every call above; here it is shown to
+ * notice a broken state at all: each damage, done and undone in turn, on a
+ * stream holding several keys and units. */
+static void test_validator(void)
+{
+    sz_stream_config cfg;
+    sz_stream *s = NULL;
+    uint64_t key[6] = {1, 1, 2, 3, 1, 2}, h[6] = {0, 1, 2, 3, 4, 5};
+    int64_t t[6] = {10, 12, 11, 13, 40, 60};
+    size_t nd, ep;
+    uint32_t k1, u;
+    group_begin("invariant validator sees damage");
+    memset(&cfg, 0, sizeof cfg);
+    cfg.session.gap = 5;
+    cfg.session.cap_mode = SZ_CAP_RESTART;
+    cfg.session.max_duration = 100;
+    cfg.delay = 100;  /* nothing final yet: every event held */
+    cfg.keep_values = 1;
+    CHECK(sz_stream_new(&cfg, &s) == SZ_OK);
+    CHECK(sz_stream_push(s, key, NULL, t, h, 6, 0, &nd, &ep) == SZ_OK);
+    CHECK(sz__stream_check(s, 1) == NULL);
+    k1 = sz__keytab_find(&s->tab, 1, 0);
+    if (!CHECK(k1 != NIL && s->keys[k1].head != NIL)) goto out;
+    u = s->keys[k1].head;
+#define DAMAGE(field, delta)                                   \
+    do {                                                       \
+        unsigned char saved[sizeof field];                     \
+        memcpy(saved, &field, sizeof field);                   \
+        field += (delta);                                      \
+        snprintf(ctx, sizeof ctx, "damage: %s", #field);       \
+        CHECK(sz__stream_check(s, 1) != NULL);                 \
+        memcpy(&field, saved, sizeof field);                   \
+    } while (0)
+    DAMAGE(s->open_events, 1);
+    DAMAGE(s->live_keys, 1);
+    DAMAGE(s->live_units, 1);
+    DAMAGE(s->units[u].count, 1);
+    DAMAGE(s->units[u].start, 1);
+    DAMAGE(s->units[u].ev[s->units[u].off].t, 3);  /* after its successor */
+    DAMAGE(s->keys[k1].key, 7);                     /* lost from the table */
+    DAMAGE(s->heap.a[0].due, INT64_MAX / 2);        /* later than its due */
+    DAMAGE(s->keys[k1].heap_pos, 1);
+    DAMAGE(s->units[u].next, 0u - s->units[u].next + u);  /* a cycle */
+    DAMAGE(s->wm, INT64_MAX / 2 - s->wm);                 /* work left due */
+#undef DAMAGE
+    ctx[0] = '\0';
+    CHECK(sz__stream_check(s, 1) == NULL && "undone: holds again");
+out:
+    sz_stream_free(s);
+    group_end("");
+}
+
+/* Regression (found by fuzz_snapshot): a snapshot whose key holds a final
+ * session the watermark has not passed (the watermark doctored back, the
+ * checksum made to match) was accepted, and the restored stream then took
+ * events into that final session.  The restore refuses it now. */
+static void test_restore_unpassed_final(void)
+{
+    sz_stream_config cfg;
+    sz_stream *s = NULL, *r = NULL;
+    uint64_t key[3] = {1, 1, 2}, h[3] = {0, 1, 2};
+    int64_t t[3] = {10, 12, 20}, wm, back;
+    size_t nd, ep, len, wm_at = 16 + 8 + 8 + 4 + 4 + 4 + 8 + 8 + 4 + 4;
+    unsigned char *buf;
+    uint64_t sum;
+    group_begin("regressions: forged snapshots the restore accepted");
+    memset(&cfg, 0, sizeof cfg);
+    cfg.session.gap = 5;
+    CHECK(sz_stream_new(&cfg, &s) == SZ_OK);
+    /* key 1's session [10, 12] is final at watermark 20; key 1 stays
+     * (remembered) until its expiry */
+    CHECK(sz_stream_push(s, key, NULL, t, h, 3, 0, &nd, &ep) == SZ_OK);
+    CHECK(sz_stream_has_key(s, 1, 0));
+    len = sz_stream_snapshot_size(s);
+    buf = (unsigned char *)xmalloc(len);
+    CHECK(sz_stream_snapshot(s, buf, len) == SZ_OK);
+    memcpy(&wm, buf + wm_at, 8);
+    CHECK(wm == 20 && "the layout: the watermark is where the test doctors it");
+    CHECK(sz_stream_restore(buf, len, &r) == SZ_OK);
+    sz_stream_free(r);
+    r = NULL;
+    back = 12;  /* before the final session's last joining time (16) */
+    memcpy(buf + wm_at, &back, 8);
+    sum = sz__hash_bytes(buf, len - 8);
+    memcpy(buf + len - 8, &sum, 8);
+    CHECK(sz_stream_restore(buf, len, &r) == SZ_ERR_SNAPSHOT && r == NULL);
+    sz_stream_free(r);
+    r = NULL;
+    /* Regression (found by fuzz_snapshot): the key counter at 2^64 - 1 was
+     * accepted; the next key's number wrapped to 0, before every other
+     * key's.  Counters past 2^63 are refused (the session ids' too). */
+    {
+        size_t seq_at = wm_at + 8 + 8 + 4 + 8 + 8, id_at = seq_at - 8, at;
+        uint64_t big = UINT64_MAX, was;
+        for (at = id_at; at <= seq_at; at += 8) {
+            CHECK(sz_stream_snapshot(s, buf, len) == SZ_OK);
+            memcpy(&was, buf + at, 8);
+            CHECK(was < 100 && "the layout: a counter is where the test doctors it");
+            memcpy(buf + at, &big, 8);
+            sum = sz__hash_bytes(buf, len - 8);
+            memcpy(buf + len - 8, &sum, 8);
+            CHECK(sz_stream_restore(buf, len, &r) == SZ_ERR_SNAPSHOT && r == NULL);
+            sz_stream_free(r);
+            r = NULL;
+        }
+    }
+    /* Regression (found by fuzz_snapshot): a key's session index at
+     * INT64_MAX was accepted, and the key's next final session overflowed
+     * it (UBSan).  An index past the session ids handed out is refused. */
+    {
+        size_t at = wm_at + 8 + 8 + 4 + 8 + 8 + 8 + 8 + 8 + 8 + 4 + 4 + 8 + 8 + 8;
+        int64_t idx, huge = INT64_MAX;
+        CHECK(sz_stream_snapshot(s, buf, len) == SZ_OK);
+        memcpy(&idx, buf + at, 8);
+        CHECK(idx == 1 && "the layout: key 1's index is where the test doctors it");
+        memcpy(buf + at, &huge, 8);
+        sum = sz__hash_bytes(buf, len - 8);
+        memcpy(buf + len - 8, &sum, 8);
+        CHECK(sz_stream_restore(buf, len, &r) == SZ_ERR_SNAPSHOT && r == NULL);
+        sz_stream_free(r);
+    }
+    free(buf);
+    sz_stream_free(s);
+    group_end("");
+}
+
 int main(int argc, char **argv)
 {
     rng_state = RNG_SEED;
@@ -2749,6 +2893,8 @@ int main(int argc, char **argv)
     test_freed();
     test_alloc_failures();
     test_advance_key();
+    test_validator();
+    test_restore_unpassed_final();
     if (known_hand)
         printf("deviation B: %ld hand-made checks show it\n", known_hand);
     if (known_forgotten_diff || known_forgotten_prompt)

@@ -1,0 +1,165 @@
+/*
+ * seeds.c -- writes the fuzz targets' seed corpus (csrc/fuzz/corpus/, kept
+ * in the repository): `make -C csrc fuzz-seeds`.  Each seed is a small,
+ * valid input in its target's layout (see the targets' header comments)
+ * that reaches a distinct part of the core, so the fuzzer starts from
+ * there instead of from nothing; the snapshot seeds are real snapshots of
+ * streams holding state, of both formats.
+ */
+#include "../sessionize.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *dir;
+
+static void put(const char *target, const char *name, const unsigned char *p, size_t n)
+{
+    char path[512];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/%s/%s", dir, target, name);
+    f = fopen(path, "wb");
+    if (f == NULL || fwrite(p, 1, n, f) != n) {
+        perror(path);
+        exit(1);
+    }
+    fclose(f);
+}
+
+/* Events as (key, time step) pairs after a header. */
+static size_t events(unsigned char *p, size_t at, int n, unsigned seed)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        p[at++] = (unsigned char)((seed >> 16) % 6);
+        p[at++] = (unsigned char)(12 + (seed >> 8) % 20 - (i % 7 == 6 ? 10 : 0));
+    }
+    return at;
+}
+
+static void batch_seeds(void)
+{
+    /* flags: cap mode, inclusive, key kind, two threads */
+    static const unsigned char flags[] = {0x03, 0x07, 0x01, 0x06, 0x12, 0x23, 0x47, 0x85};
+    unsigned char p[512];
+    size_t i;
+    for (i = 0; i < sizeof flags; i++) {
+        size_t n = 0;
+        char name[32];
+        p[n++] = flags[i];
+        p[n++] = 8;   /* gap */
+        p[n++] = 20;  /* max */
+        n = events(p, n, 40 + (int)i * 10, (unsigned)i);
+        snprintf(name, sizeof name, "seed%zu", i);
+        put("batch", name, p, n);
+    }
+    {  /* a time at the limit: overflow with the gap */
+        unsigned char q[] = {0x03, 5, 0, 1, 3, 2, 0xF0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F};
+        put("batch", "overflow", q, sizeof q);
+    }
+}
+
+static void stream_seeds(void)
+{
+    static const unsigned char flags[] = {0x03, 0x13, 0x21, 0x36, 0x42, 0x97};
+    unsigned char p[512];
+    size_t i;
+    for (i = 0; i < sizeof flags; i++) {
+        size_t n = 0;
+        int r;
+        char name[32];
+        p[n++] = flags[i];
+        p[n++] = 6;   /* gap */
+        p[n++] = 15;  /* max */
+        p[n++] = (unsigned char)(i % 3 * 4);  /* delay */
+        p[n++] = (unsigned char)(i % 2 * 5);  /* allowed lateness */
+        for (r = 0; r < 6; r++) {
+            p[n++] = (unsigned char)(7 << 3);  /* push 8 events */
+            n = events(p, n, 8, (unsigned)(i * 7 + r));
+            if (r == 2) p[n++] = 5;                         /* snapshot, restore */
+            if (r == 3) { p[n++] = 4; p[n++] = 40; }        /* advance */
+            if (r == 4) { p[n++] = 7 | (2 << 3); p[n++] = 0; n = events(p, n, 1, 9); }
+        }
+        p[n++] = 6;  /* flush */
+        snprintf(name, sizeof name, "seed%zu", i);
+        put("stream", name, p, n);
+    }
+}
+
+static void snapshot_seeds(void)
+{
+    unsigned char *buf;
+    size_t len, nd, ep, i;
+    uint64_t keys[12], h[12];
+    int64_t t[12];
+    uint8_t kinds[12];
+    int c;
+    for (i = 0; i < 12; i++) {
+        keys[i] = i % 3;
+        h[i] = i;
+        t[i] = (int64_t)(i * 4 + (i % 5 == 4 ? -9 : 0));
+        kinds[i] = (uint8_t)(i % 6);
+    }
+    for (c = 0; c < 4; c++) {  /* sz_stream: caps, values, update mode */
+        sz_stream_config cfg;
+        sz_stream *s = NULL;
+        char name[32];
+        memset(&cfg, 0, sizeof cfg);
+        cfg.session.gap = 5;
+        cfg.session.cap_mode = c % 3;
+        cfg.session.max_duration = 12;
+        cfg.session.inclusive = c & 1;
+        cfg.delay = 6;
+        cfg.allowed_lateness = c == 3 ? 4 : 0;
+        cfg.emit = c >= 2 ? SZ_EMIT_UPDATE : SZ_EMIT_FINAL;
+        cfg.keep_values = c & 1;
+        if (sz_stream_new(&cfg, &s) != SZ_OK
+            || sz_stream_push(s, keys, NULL, t, h, 12, 0, &nd, &ep) != SZ_OK)
+            exit(1);
+        len = sz_stream_snapshot_size(s);
+        buf = (unsigned char *)malloc(len + 1);
+        buf[0] = 0;  /* flags: keep the checksum as it is */
+        sz_stream_snapshot(s, buf + 1, len);
+        snprintf(name, sizeof name, "stream%d", c);
+        put("snapshot", name, buf, len + 1);
+        free(buf);
+        sz_stream_free(s);
+    }
+    for (c = 0; c < 2; c++) {  /* sz_ctr_stream: with and without times */
+        sz_ctr_stream_config cfg;
+        sz_ctr_stream *s = NULL;
+        char name[32];
+        memset(&cfg, 0, sizeof cfg);
+        cfg.times = c;
+        cfg.gap = c ? 10 : 0;
+        cfg.delay = c ? 3 : 0;
+        if (sz_ctr_stream_new(&cfg, &s) != SZ_OK
+            || sz_ctr_stream_push(s, keys, NULL, kinds, c ? t : NULL, 12, 0, &nd, &ep)
+                   != SZ_OK)
+            exit(1);
+        len = sz_ctr_stream_snapshot_size(s);
+        buf = (unsigned char *)malloc(len + 1);
+        buf[0] = 1;  /* flags: fix the checksum after mutation */
+        sz_ctr_stream_snapshot(s, buf + 1, len);
+        snprintf(name, sizeof name, "ctr%d", c);
+        put("snapshot", name, buf, len + 1);
+        free(buf);
+        sz_ctr_stream_free(s);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: seeds CORPUS_DIR\n");
+        return 2;
+    }
+    dir = argv[1];
+    batch_seeds();
+    stream_seeds();
+    snapshot_seeds();
+    return 0;
+}
