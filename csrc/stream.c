@@ -892,6 +892,13 @@ static sz_status sz__push_one(sz_stream *s, uint64_t key, uint32_t ns,
     }
     st = sz__key_get(s, key, ns, &ki, &created);
     if (st != SZ_OK) return st;
+    /* A key's final session can lie at or past the stream's watermark when
+     * sz_stream_advance_key() took the key further (or a snapshot says
+     * so): an event that would reach into it is late all the same. */
+    if (SZ_UNLIKELY(s->keys[ki].has_final && t <= s->keys[ki].frozen)) {
+        *late = 1;
+        return sz__late(s, key, ns, t);
+    }
     sz__locate(s, &s->keys[ki], t, &prev, &a, &b);
     st = sz__apply(s, ki, t, h, prev, a, b, &lands);
     if (st != SZ_OK) {

@@ -226,12 +226,10 @@ static sz_status sz__read_key(sz__r *r, sz_stream *s)
          * ids handed out would overflow as it counts on (found by
          * fuzz_snapshot: INT64_MAX + 1) */
         || (uint64_t)next_index > s->next_id
-        /* a final session became final once the watermark passed its last
-         * joining time plus the allowed lateness, and that time is not
-         * before its end: a stream holding one the watermark has not
-         * passed would accept events into it (found by fuzz_snapshot) */
-        || (has_final && (!(sz__sat_add(frozen, s->cfg.allowed_lateness) < s->wm)
-                          || last_end > frozen))
+        /* a final session's last joining time is not before its end.  It
+         * may be at or past the watermark (sz_stream_advance_key took the
+         * key further): push judges events into it late all the same */
+        || (has_final && last_end > frozen)
         || (uint64_t)n_units * UNIT_BYTES > (uint64_t)(r->end - r->p))
         return SZ_ERR_SNAPSHOT;
     st = sz__stream_key_new(s, key, ns, &ki, &created);
