@@ -319,7 +319,10 @@ def test_a_large_file_streams_in_bounded_memory(tmp_path):
     out = tmp_path / "s.csv"
     peak = _peak_rss(["sessions", src, "-o", out, *SEED_ARGS, "--collect", "page_name",
                       "--chunk-size", 10_000], tmp_path)
-    assert peak - base < size / 4, (peak, base, size)
+    # ASan's quarantine keeps what is freed (the sanitizer pass, .ci/run):
+    # there the bound would measure the quarantine; the output is still checked
+    if os.environ.get("SESSIONIZE_SANITIZED") != "1":
+        assert peak - base < size / 4, (peak, base, size)
     sessions_written = sum(1 for _ in open(out)) - 1
     users, ms = synthetic.clickstream(600_000, 5_000, "log", seed=0)
     assert sessions_written == len(sessionize.sessions(users, ms, gap=1_800_000))
