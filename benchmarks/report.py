@@ -168,25 +168,28 @@ def _ctr_section(c):
 
 
 # adapter peer -> the same engine pipeline with the engine's own session windows
-ADAPTER_PAIRS = {"beam + sessionize": "beam"}
+# adapter peer -> the engine's own pipeline(s) it replaces
+ADAPTER_PAIRS = {"beam + sessionize": ("beam",),
+                 "bytewax + sessionize": ("bytewax", "bytewax no wake-ups")}
 
 
 def _adapter_section(records, orders):
     """Each engine pipeline's time over the same pipeline with sessionize's
     adapter, at the largest N both measured (never extrapolated)."""
     lines = []
-    for adapter, own in ADAPTER_PAIRS.items():
-        for order in orders:
-            both = {}
-            for r in records:
-                if r["order"] == order and r.get("best_s") and r["peer"] in (adapter, own):
-                    both.setdefault(r["n"], {})[r["peer"]] = r["best_s"]
-            ns = [n for n, d in both.items() if len(d) == 2]
-            if ns:
-                n = max(ns)
-                a, o = both[n][adapter], both[n][own]
-                lines.append(f"| {own} | {ORDER_TITLES[order]} | {_n(n)} | {o:.3g} s "
-                             f"| {a:.3g} s | {o / a:.2g}x |")
+    for adapter, owns in ADAPTER_PAIRS.items():
+        for own in owns:
+            for order in orders:
+                both = {}
+                for r in records:
+                    if r["order"] == order and r.get("best_s") and r["peer"] in (adapter, own):
+                        both.setdefault(r["n"], {})[r["peer"]] = r["best_s"]
+                ns = [n for n, d in both.items() if len(d) == 2]
+                if ns:
+                    n = max(ns)
+                    a, o = both[n][adapter], both[n][own]
+                    lines.append(f"| {own} | {ORDER_TITLES[order]} | {_n(n)} | {o:.3g} s "
+                                 f"| {a:.3g} s | {o / a:.2g}x |")
     if not lines:
         return []
     return ["## Engine pipelines: their own session windows vs sessionize's adapter", "",
