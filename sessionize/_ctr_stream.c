@@ -164,12 +164,19 @@ static int collect_output(CtrStreamObject *self, PyObject *out, PyObject *late_v
                 return -1;
             }
             Py_DECREF(item);
-        } else if (x->kind == SZ_CTR_OUT_KEY_FREED) {
-            /* a key freed and held again within the call keeps its handle */
-            if (!sz_ctr_stream_has_key(self->s, x->key, x->key_ns)
-                && keymap_forget(&self->c.km, x->key) < 0)
-                return -1;
         }
+        /* SZ_CTR_OUT_KEY_FREED: below, once every record naming the key is
+         * built (a late event of the key can follow its freeing) */
+    }
+    /* Only namespace-1 keys have handles (an int key's value may equal
+     * another key's handle), and a key freed and held again within the
+     * call keeps its handle. */
+    for (i = 0; i < n; i++) {
+        const sz_ctr_stream_out *x = &o[i];
+        if (x->kind == SZ_CTR_OUT_KEY_FREED && x->key_ns == 1
+            && !sz_ctr_stream_has_key(self->s, x->key, 1)
+            && keymap_forget(&self->c.km, x->key) < 0)
+            return -1;
     }
     return 0;
 }

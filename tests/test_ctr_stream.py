@@ -142,6 +142,30 @@ def test_streaming_is_the_seeds_logic_streamed(sc):
         assert st_["keys"] == 0 and st_["open_searches"] == 0 and st_["buffered"] == 0
 
 
+
+def test_a_late_event_of_a_key_freed_in_the_same_call_and_int_keys_beside_handles():
+    """Regression (hypothesis, in CI's sanitizer pass): the binding forgot a
+    freed key's handle while turning the core's output into objects, so a
+    late event of that key later in the same output had no key ('a key
+    handle is missing'); and an int key's freeing forgot the object key
+    whose handle equals the int."""
+    sz = SearchSessionizer(None, inclusive=False, delay=1)
+    for _ in range(4):
+        sz.push(0, sessionize.APP_OPEN, 100)
+    # 'a' opens at 100 and, holding no search, is freed once the watermark
+    # (101 - 1) passes it; its event at 99 is then late, in the same output
+    out = sz.push_many(["a", 0, "a"], [sessionize.APP_OPEN] * 3, [100, 101, 99])
+    assert out == [LateEvent("a", 99, None)]
+    # 'b' takes a handle; int key 1 (equal to it or not) comes and goes
+    sz.push("b", sessionize.APP_OPEN, 102)
+    sz.push("b", sessionize.SEARCH, 102, "q")
+    for k in (0, 1, 2):
+        sz.push(k, sessionize.APP_OPEN, 103)
+    sz.advance(200)
+    rows = sz.flush()
+    assert [(r.key, r.value) for r in rows] == [("b", "q")]
+    assert sz.late_count == 1
+
 def _grouped(rows):
     """{(session's searches as (key, search, clicked, clicks)), ...}"""
     sessions = {}
