@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import sessionize
 from reference import INT64_MAX, INT64_MIN
+from test_stream_api import busy_sessionizer  # the snapshot tests' busy stream
 
 E = sessionize.SessionizeError
 NAT = np.datetime64("NaT")
@@ -593,15 +594,6 @@ def test_stream_failed_call_changes_nothing(bad):
 # Sessionizer or SearchSessionizer, truncated at every length and with every
 # byte flipped, is refused with SessionizeError; so is another object's.
 
-def _busy_sessionizer():
-    sz = Sessionizer(10, emit="update", allowed_lateness=20, collect=True,
-                     max_duration=25, max_duration_mode="fixed")
-    for i in range(40):
-        sz.push(("k", i % 5), (i * 7) % 60, {"n": i})
-    sz.push("other", 200)
-    return sz
-
-
 def _busy_search_sessionizer():
     sz = sessionize.SearchSessionizer(gap=5, delay=2)
     sz.push_many(["a", "b", "a", "c", "b"], ["SEARCH", "SEARCH", "CLICK", "SEARCH", "CLICK"],
@@ -636,7 +628,7 @@ def _replace(x, path, value):
     return x[:path[0]] + (_replace(x[path[0]], path[1:], value),) + x[path[0] + 1:]
 
 
-@pytest.mark.parametrize("make", [_busy_sessionizer, _busy_search_sessionizer],
+@pytest.mark.parametrize("make", [busy_sessionizer, _busy_search_sessionizer],
                          ids=["Sessionizer", "SearchSessionizer"])
 def test_snapshot_every_truncation_and_every_flip(make):
     sz = make()
@@ -659,7 +651,7 @@ def test_snapshot_every_truncation_and_every_flip(make):
 
 
 def test_snapshot_of_another_object():
-    sz = _busy_sessionizer()
+    sz = busy_sessionizer()
     f, args = sz.__reduce__()
     path = _blob_path(args)
     other = Sessionizer(3)
