@@ -868,8 +868,31 @@ static sz_status sz__is_late(sz_stream *s, uint32_t ki, int64_t t, int *late)
 }
 
 /* One event.  *late is set when it was late (and then nothing changed). */
+static sz_status sz__push_one_applied(sz_stream *s, uint64_t key, uint32_t ns,
+                                      int64_t t, uint64_t h, int *late);
+
+/* Consumes one event, or, failing (SZ_ERR_NOMEM), leaves the stream as it
+ * was: the watermark this event would raise is put back too.  Otherwise a
+ * retry of the call would run the watermark step before the event is in
+ * (its first act is to finish what is due), and could forget a key that the
+ * event keeps alive in a call that does not fail: the key's final session
+ * would then no longer make a later event late (found by fuzz_stream). */
 static sz_status sz__push_one(sz_stream *s, uint64_t key, uint32_t ns,
                               int64_t t, uint64_t h, int *late)
+{
+    int64_t wm = s->wm, max_seen = s->max_seen;
+    int seen_any = s->seen_any;
+    sz_status st = sz__push_one_applied(s, key, ns, t, h, late);
+    if (st != SZ_OK) {
+        s->wm = wm;
+        s->max_seen = max_seen;
+        s->seen_any = seen_any;
+    }
+    return st;
+}
+
+static sz_status sz__push_one_applied(sz_stream *s, uint64_t key, uint32_t ns,
+                                      int64_t t, uint64_t h, int *late)
 {
     uint32_t ki, prev, a, b, lands;
     int created;

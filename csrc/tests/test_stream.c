@@ -2456,6 +2456,114 @@ static void test_errors(void)
     group_end("");
 }
 
+/* ---- a failed push leaves the watermark where it was --------------------- */
+
+/* fuzz_stream's find: a push that raised the watermark and then failed
+ * (SZ_ERR_NOMEM) left the watermark raised without its event.  The retry
+ * finishes what is due first, so key 0 (its final session [-1, 38]) was
+ * forgotten before its event at 116 came back in, and the event at 52,
+ * which reaches into that final session, was then accepted instead of late.
+ * Every allocation of that push is made to fail in turn; the run must end
+ * as the clean run does.  (corpus: fuzz/corpus/stream/retry-keeps-key) */
+typedef struct rk_ev { uint64_t key; int64_t t; } rk_ev;
+
+static const rk_ev rk_before[] = {{0, 11}, {0, -1}, {7, 50}, {0, 38}, {0, 26}, {12, 19},
+                                  {8, 26}, {6, 35}, {5, 44}, {5, 53}, {5, 62}, {5, 71},
+                                  {5, 80}, {5, 89}};
+static const rk_ev rk_after[] = {{0, 136}, {0, 124}, {0, 112}, {0, 100}, {0, 88},
+                                 {0, 76}, {0, 64}, {0, 52}};
+
+/* Adds up the output's finals, as (key, start, end, count), and late events. */
+static void rk_take(const sz_stream *s, int64_t *sum, long *late)
+{
+    size_t no, j;
+    const sz_stream_out *o = sz_stream_output(s, &no, NULL, NULL);
+    for (j = 0; j < no; j++) {
+        if (o[j].kind == SZ_OUT_LATE) ++*late;
+        if ((o[j].kind == SZ_OUT_SESSION && o[j].final) || o[j].kind == SZ_OUT_RETIRED)
+            *sum += (int64_t)o[j].key * 1000003 + o[j].start * 1009 + o[j].end * 31
+                    + o[j].count;
+    }
+}
+
+/* Pushes evs one call each (stop_at_late, as the fuzzer). */
+static void rk_push(sz_stream *s, const rk_ev *evs, size_t n, int64_t *sum, long *late)
+{
+    size_t i, nd, ep;
+    for (i = 0; i < n; i++) {
+        CHECK(sz_stream_push(s, &evs[i].key, NULL, &evs[i].t, NULL, 1, 1, &nd, &ep) == SZ_OK);
+        rk_take(s, sum, late);
+    }
+}
+
+static void rk_run(long fail_at, int64_t *sum, long *late, long *made)
+{
+    sz_stream_config cfg;
+    sz_stream *s = NULL;
+    rk_ev e116 = {0, 116};
+    size_t nd = 0, ep;
+    sz_status st;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.session.cap_mode = SZ_CAP_NONE;
+    cfg.session.inclusive = 1;
+    cfg.session.gap = 17;
+    cfg.emit = SZ_EMIT_UPDATE;
+    cfg.delay = 21;
+    cfg.allowed_lateness = 20;
+    *sum = 0;
+    *late = 0;
+    if (!CHECK(sz_stream_new(&cfg, &s) == SZ_OK)) return;
+    rk_push(s, rk_before, sizeof rk_before / sizeof *rk_before, sum, late);
+    {  /* a restored stream's arrays are full: the event's own allocations fail */
+        size_t len = sz_stream_snapshot_size(s);
+        unsigned char *buf = (unsigned char *)xmalloc(len);
+        sz_stream *r = NULL;
+        CHECK(sz_stream_snapshot(s, buf, len) == SZ_OK);
+        CHECK(sz_stream_restore(buf, len, &r) == SZ_OK && r != NULL);
+        free(buf);
+        sz_stream_free(s);
+        s = r;
+    }
+    sz_test_fail_after(fail_at);
+    st = sz_stream_push(s, &e116.key, NULL, &e116.t, NULL, 1, 1, &nd, &ep);
+    *made = sz_test_fail_after(0);
+    CHECK(st == SZ_OK || (st == SZ_ERR_NOMEM && fail_at > 0));
+    CHECK(sz__stream_check(s, st == SZ_OK) == NULL);
+    rk_take(s, sum, late);
+    if (st != SZ_OK && nd == 0) {  /* retried, as sessionize.h says */
+        rk_push(s, &e116, 1, sum, late);
+    } else if (st != SZ_OK) {  /* consumed; what is due is finished next */
+        CHECK(sz_stream_advance(s, INT64_MIN) == SZ_OK);
+        rk_take(s, sum, late);
+    }
+    rk_push(s, rk_after, sizeof rk_after / sizeof *rk_after, sum, late);
+    CHECK(sz_stream_flush(s) == SZ_OK);
+    rk_take(s, sum, late);
+    sz_stream_free(s);
+}
+
+static void test_failed_push_keeps_watermark(void)
+{
+    int64_t sum0, sum;
+    long late0, late, made = 0, k, points = 0;
+    char detail[80];
+    group_begin("a failed push leaves the watermark (fuzz_stream's find)");
+    snprintf(ctx, sizeof ctx, "clean run");
+    rk_run(0, &sum0, &late0, &made);
+    if (!CHECK(late0 == 1)) DIAG("      late %ld\n", late0);  /* the event at 52 reaches into key 0's final session */
+    for (k = 1; k <= made; k++) {
+        long m;
+        snprintf(ctx, sizeof ctx, "allocation %ld of the push of key 0 at 116 fails", k);
+        rk_run(k, &sum, &late, &m);
+        if (!CHECK(sum == sum0 && late == late0))
+            DIAG("      late %ld vs %ld, sums %lld vs %lld\n", late, late0, (long long)sum, (long long)sum0);
+        points++;
+    }
+    CHECK(points > 0);
+    snprintf(detail, sizeof detail, "%ld failure points", points);
+    group_end(detail);
+}
+
 /* ---- edges of time ------------------------------------------------------- */
 
 /* Pushes one event; returns the output. */
@@ -2931,6 +3039,7 @@ int main(int argc, char **argv)
     test_advance_key();
     test_validator();
     test_restore_unpassed_final();
+    test_failed_push_keeps_watermark();
     if (known_hand)
         printf("deviation B: %ld hand-made checks show it\n", known_hand);
     if (known_forgotten_diff || known_forgotten_prompt)
