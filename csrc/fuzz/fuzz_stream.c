@@ -11,7 +11,8 @@
  *   duration gap, max, delay, allowed_lateness
  *   then operations until the input ends, u8 op each:
  *     op & 7 in 0..3  push 1 + (op >> 3 & 15) events: u8 key, time each
- *     op & 7 == 4     advance to a time
+ *     op & 7 == 4     advance to a time; with bit 3 set, advance only key
+ *                     op >> 4 (namespace 0) to it (sz_stream_advance_key)
  *     op & 7 == 5     snapshot, restore, continue on the restored stream
  *     op & 7 == 6     flush
  *     op & 7 == 7     the next op runs with allocation 1 + (op >> 3) failing
@@ -147,19 +148,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 4: {
             int64_t w = fz_time(&f, prev);
+            int one_key = (op >> 3) & 1;
+            uint64_t key = (uint64_t)(op >> 4);
+#define FZ_ADVANCE(x) (one_key ? sz_stream_advance_key((x), key, 0, w) : sz_stream_advance((x), w))
             sz_test_fail_after(inject);
-            st = sz_stream_advance(s, w);
+            st = FZ_ADVANCE(s);
             sz_test_fail_after(0);
             take(&a, s);
             check(s, st);
             while (st == SZ_ERR_NOMEM && inject > 0) {
-                st = sz_stream_advance(s, w);
+                st = FZ_ADVANCE(s);
                 take(&a, s);
                 check(s, st);
             }
             FZ_CHECK(st == SZ_OK);
-            FZ_CHECK(sz_stream_advance(twin, w) == SZ_OK);
+            FZ_CHECK(FZ_ADVANCE(twin) == SZ_OK);
             take(&b, twin);
+#undef FZ_ADVANCE
             break;
         }
         case 5:
