@@ -89,6 +89,37 @@ static void stream_seeds(void)
     }
 }
 
+/* fuzz_ctr_stream: every kind in turn, with and without times. */
+static void ctr_stream_seeds(void)
+{
+    static const unsigned char flags[] = {0x00, 0x01, 0x03, 0x05, 0x09, 0x0C};
+    unsigned char p[1024];
+    size_t i;
+    for (i = 0; i < sizeof flags; i++) {
+        size_t n = 0;
+        int r, e;
+        char name[32];
+        p[n++] = flags[i];
+        p[n++] = 6;                             /* gap */
+        p[n++] = (unsigned char)(i % 3 * 4);    /* delay */
+        for (r = 0; r < 6; r++) {
+            p[n++] = (unsigned char)(7 << 3);  /* push 8 events */
+            for (e = 0; e < 8; e++) {
+                unsigned v = (unsigned)(i * 7 + r) * 8 + (unsigned)e;
+                p[n++] = (unsigned char)(v * 5 % 3 | (v % 2) << 4);  /* key, namespace */
+                p[n++] = (unsigned char)(v * 7 % 6);                  /* kind */
+                if (flags[i] & 1) p[n++] = (unsigned char)(12 + v * 11 % 9);  /* time step */
+            }
+            if (r == 2) p[n++] = 5;                      /* snapshot, restore */
+            if (r == 3) { p[n++] = 4; p[n++] = 40; }     /* advance */
+            if (r == 4) p[n++] = 7 | (2 << 3);           /* the next push: a failure */
+        }
+        p[n++] = 6;  /* flush */
+        snprintf(name, sizeof name, "seed%zu", i);
+        put("ctr_stream", name, p, n);
+    }
+}
+
 static void snapshot_seeds(void)
 {
     unsigned char *buf;
@@ -160,6 +191,7 @@ int main(int argc, char **argv)
     dir = argv[1];
     batch_seeds();
     stream_seeds();
+    ctr_stream_seeds();
     snapshot_seeds();
     return 0;
 }
