@@ -107,7 +107,8 @@ def run_side_by_side(env, inputs, *, gap_ms: int, out_of_orderness_ms: int,
                      lateness_ms: int):
     """-> one dict per input: flink_fires / our_fires as lists of (key,
     start, end exclusive, sorted values), flink_late / our_late as lists of
-    values, our_final as {(key, id): last StreamSession}."""
+    values, our_sessions the StreamSessions emitted, from_bytes those of a
+    SessionWindowFunction that restores from state at every call."""
     from pyflink.common import Types
     from pyflink.common.watermark_strategy import TimestampAssigner
     from pyflink.datastream import OutputTag
@@ -133,6 +134,15 @@ def run_side_by_side(env, inputs, *, gap_ms: int, out_of_orderness_ms: int,
             yield ("flink", self.pid, (key, w.start, w.end,
                                        tuple(sorted(e[2] for e in elements))))
 
+    class FromBytes(SessionWindowFunction):
+        """Restores the key's Sessionizer from the state's bytes at every
+        element and timer, as after a restore from a checkpoint (the real
+        one keeps the live object while the state hands back its bytes)."""
+
+        def _load(self, key):
+            self._live.clear()
+            return super()._load(key)
+
     streams = []
     for pid, events in enumerate(inputs):
         src = env.from_collection(list(events), type_info=event_type())
@@ -149,7 +159,10 @@ def run_side_by_side(env, inputs, *, gap_ms: int, out_of_orderness_ms: int,
                                                    late_tag=our_late,
                                                    value=lambda e: e[2]),
                              SESSION_TYPE)
+        from_bytes = keyed.process(FromBytes(gap_ms, allowed_lateness=lateness_ms,
+                                             value=lambda e: e[2]), SESSION_TYPE)
         streams += [
+            from_bytes.map(lambda s, p=pid: ("from_bytes", p, s), Types.PICKLED_BYTE_ARRAY()),
             windows,
             windows.get_side_output(flink_late).map(
                 lambda e, p=pid: ("flink_late", p, e[2]), Types.PICKLED_BYTE_ARRAY()),
@@ -158,8 +171,8 @@ def run_side_by_side(env, inputs, *, gap_ms: int, out_of_orderness_ms: int,
                 lambda e, p=pid: ("our_late", p, e[2]), Types.PICKLED_BYTE_ARRAY()),
         ]
     allout = streams[0].union(*streams[1:])
-    runs = [dict(flink_fires=[], our_fires=[], flink_late=[], our_late=[], our_sessions=[])
-            for _ in inputs]
+    runs = [dict(flink_fires=[], our_fires=[], flink_late=[], our_late=[], our_sessions=[],
+                 from_bytes=[]) for _ in inputs]
     with allout.execute_and_collect("sessionize-vs-flink") as results:
         for kind, pid, item in results:
             run = runs[pid]
