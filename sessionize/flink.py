@@ -1,0 +1,248 @@
+"""PyFlink: session windows on the C sessionizer, in a KeyedProcessFunction.
+
+    from sessionize.flink import SessionWindowFunction
+
+    sessions = (visits
+                .assign_timestamps_and_watermarks(
+                    WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_minutes(20))
+                    .with_timestamp_assigner(VisitTimestampAssigner()))
+                .key_by(lambda v: v["user_id"])
+                .process(SessionWindowFunction(gap=timedelta(minutes=10),
+                                               allowed_lateness=timedelta(minutes=15),
+                                               late_tag=late)))
+    late_visits = sessions.get_side_output(late)
+
+replaces ``.window(EventTimeSessionWindows.with_gap(...)).allowed_lateness(...)
+.side_output_late_data(late).process(...)``.  See README.md, section "Flink".
+
+How it maps onto Flink (WindowOperator, EventTimeTrigger, TimeWindow of 2.3):
+
+- Flink's times are epoch milliseconds; the element's time is its Flink
+  timestamp (``ctx.timestamp()``, set by the job's WatermarkStrategy), and
+  the watermark is the timer service's, as the window operator's.
+- Per key, one ``sessionize.Sessionizer`` (inclusive gap, emit="update",
+  allowed lateness) whose own watermark never moves by itself: it is
+  advanced to Flink's watermark + 2 ms.  Flink fires a window when the
+  watermark reaches ``maxTimestamp = end - 1`` and judges an element late
+  when its merged window's ``maxTimestamp + lateness <= watermark``; the
+  Sessionizer fires once its watermark is past the last time an event could
+  join (``last + gap``) and finalizes past that plus the lateness: both hold
+  at exactly the same Flink watermarks with that offset (checked against
+  PyFlink's own window operator by tests/test_flink_adapter.py).
+- The key's Sessionizer lives in keyed ``ValueState`` as bytes (its pickle:
+  the core's versioned, checksummed snapshot, with the collected values),
+  so Flink's checkpoints and savepoints hold it; a key with nothing left is
+  cleared from state.  One event-time timer per key, at the watermark where
+  the Sessionizer next has something to do (``_key_due``: a session fires
+  or becomes final; or the key's memory of its last final session expires).
+- Cost: restoring a Sessionizer from bytes for every element would dominate
+  (pickle.loads runs the constructor's checks).  The function keeps the
+  live Sessionizer of each key it touched next to the bytes object it last
+  wrote; while the state backend hands back that same object (PyFlink's
+  state cache does, within and across bundles), the live one is used, and
+  only the snapshot is written per element.  Anything else (a restore from
+  a checkpoint, an evicted cache entry) restores from the bytes.
+"""
+
+from __future__ import annotations
+
+import pickle
+from datetime import timedelta
+from typing import Any, Callable, Optional
+
+try:
+    from pyflink.common import Types
+    from pyflink.datastream import KeyedProcessFunction, OutputTag, RuntimeContext
+    from pyflink.datastream.state import ValueStateDescriptor
+except ImportError as e:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "sessionize.flink needs apache-flink>=2.3,<3: pip install 'sessionize[flink]' "
+        "(in its own venv: apache-flink pins apache-beam<=2.61)"
+    ) from e
+
+from ._core import SessionizeError
+from ._sessionizer import LateEvent, Sessionizer, StreamSession, _Kind
+
+__all__ = ["SessionWindowFunction", "SESSION_TYPE"]
+
+# What the function emits: StreamSession tuples (Python objects; Flink
+# carries them pickled).  Pass it as the output_type of .process().
+SESSION_TYPE = Types.PICKLED_BYTE_ARRAY()
+
+_LONG_MAX = 2**63 - 1
+# The Sessionizer's own watermark (largest time - delay) must never move:
+# Flink's watermark decides, through advance().
+_NEVER = 2**62
+# Flink watermark w <-> Sessionizer watermark w + 2 (module docstring).
+_OFFSET = 2
+_KEY = 0  # each key's Sessionizer holds one key; the user's key is Flink's
+_MILLIS = _Kind("int")
+_LIVE_MAX = 1 << 16  # live Sessionizers kept per function instance (a cache)
+
+
+def _millis(value, name: str, *, positive: bool) -> int:
+    if isinstance(value, timedelta):
+        ms = value // timedelta(milliseconds=1)
+        if value % timedelta(milliseconds=1):
+            raise SessionizeError(f"{name}: Flink's times are milliseconds, got {value!r}")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        ms = value
+    else:
+        raise TypeError(f"{name}: expected a datetime.timedelta or int milliseconds, "
+                        f"got {type(value).__name__}")
+    if (ms <= 0) if positive else (ms < 0):
+        raise SessionizeError(f"{name}: must be {'> 0' if positive else '>= 0'}, got {value!r}")
+    return ms
+
+
+class SessionWindowFunction(KeyedProcessFunction):
+    """Event-time session windows of a keyed stream, as Flink's
+    ``EventTimeSessionWindows.with_gap(gap)`` + ``allowed_lateness`` +
+    ``side_output_late_data(late_tag)`` + a window function collecting the
+    window's elements.
+
+    Emits ``sessionize.StreamSession`` tuples: ``key`` (Flink's key),
+    ``start``/``end`` (first and last element time, epoch ms),
+    ``window_end`` (Flink's ``TimeWindow.end``: ``end + gap``), ``count``,
+    ``values`` (``value(element)`` of each element, in time order; None
+    when ``collect=False``), ``revision``/``id``/``replaces`` (a re-firing
+    after late data has the same ``id`` and ``revision + 1``; ``replaces``
+    the ids of windows it merged), ``final``.  ``emit="update"`` fires as
+    Flink does: when the watermark reaches the window's end, and again on
+    each late element within ``allowed_lateness``; ``emit="final"`` emits
+    each session once, when no more can change it.
+
+    Late elements (Flink's rule: the merged window ended ``allowed_lateness``
+    or more behind the watermark) go, unchanged, to ``late_tag`` when given;
+    otherwise they are dropped and counted in the ``sessionize_late_events``
+    metric (Flink's ``numLateRecordsDropped``).  ``max_duration`` (and
+    ``max_duration_mode``) also end a session that long after its start, as
+    ``sessionize.Sessionizer`` does (Flink has no such rule built in).
+    """
+
+    def __init__(self, gap, *, allowed_lateness=0, late_tag: Optional[OutputTag] = None,
+                 emit: str = "update", collect: bool = True,
+                 value: Optional[Callable[[Any], Any]] = None,
+                 max_duration=None, max_duration_mode: str = "restart",
+                 state_name: str = "sessionize"):
+        self._gap = _millis(gap, "gap", positive=True)
+        self._lateness = _millis(allowed_lateness, "allowed_lateness", positive=False)
+        max_ms = None if max_duration is None else _millis(max_duration, "max_duration",
+                                                           positive=True)
+        if late_tag is not None and not isinstance(late_tag, OutputTag):
+            raise TypeError(f"late_tag: expected a pyflink OutputTag, got {type(late_tag).__name__}")
+        if value is not None and not callable(value):
+            raise TypeError(f"value: expected a callable, got {type(value).__name__}")
+        if not isinstance(state_name, str):
+            raise TypeError(f"state_name: expected a str, got {type(state_name).__name__}")
+        self._late_tag, self._value, self._state_name = late_tag, value, state_name
+        self._settings = dict(max_duration=max_ms, max_duration_mode=max_duration_mode,
+                              inclusive=True, delay=_NEVER, allowed_lateness=self._lateness,
+                              emit=emit, collect=collect, on_late="return")
+        Sessionizer(self._gap, **self._settings)  # bad settings fail here, not in the job
+        self._state = None
+        self._live: dict = {}
+        self._late_counter = None
+
+    def open(self, runtime_context: RuntimeContext):
+        self._state = runtime_context.get_state(
+            ValueStateDescriptor(self._state_name, Types.PRIMITIVE_ARRAY(Types.BYTE())))
+        self._live = {}
+        if self._late_tag is None:
+            self._late_counter = runtime_context.get_metrics_group().counter(
+                "sessionize_late_events")
+
+    # ---- the key's state -------------------------------------------------
+
+    def _load(self, key):
+        """-> [Sessionizer or None, largest session end emitted, timer]."""
+        blob = self._state.value()
+        live = self._live.get(key)
+        if live is not None and live[0] is blob:
+            return live[1]
+        if blob is None:
+            return [None, None, None]
+        sz, max_end, timer = pickle.loads(blob)
+        return [sz, max_end, timer]
+
+    def _store(self, key, entry, ctx):
+        """Writes the key's Sessionizer back (or clears the key) and moves its
+        timer to the watermark where it next has something to do."""
+        sz, max_end, timer = entry
+        due = sz._key_due(_KEY)
+        if due is None and sz._stats()[1]:
+            # nothing open, but the key still remembers its last final
+            # session (events that would reach into it are late): the core
+            # forgets it past last end + 2 gaps + lateness
+            due = max_end + 2 * self._gap + self._lateness
+        new_timer = None if due is None else due - (_OFFSET - 1)
+        if new_timer != timer:
+            ts = ctx.timer_service()
+            if timer is not None:
+                ts.delete_event_time_timer(timer)
+            if new_timer is not None:
+                ts.register_event_time_timer(new_timer)
+            entry[2] = new_timer
+        if new_timer is None:  # holds nothing: no state, no memory
+            self._state.clear()
+            self._live.pop(key, None)
+            return
+        blob = pickle.dumps((sz, max_end, new_timer), pickle.HIGHEST_PROTOCOL)
+        self._state.update(blob)
+        live = self._live
+        if len(live) >= _LIVE_MAX and key not in live:
+            live.clear()  # a cache: the bytes in state are the truth
+        live[key] = (blob, entry)
+
+    def _emit(self, key, out, entry):
+        tag, pairs = self._late_tag, self._value is not None
+        for x in out:
+            if isinstance(x, StreamSession):
+                if entry[1] is None or x.end > entry[1]:
+                    entry[1] = x.end
+                if pairs and x.values is not None:
+                    yield x._replace(key=key, values=tuple(p[0] for p in x.values))
+                else:
+                    yield x._replace(key=key)
+            elif isinstance(x, LateEvent):
+                if tag is not None:
+                    yield tag, (x.value[1] if pairs else x.value)
+                else:
+                    self._late_counter.inc()
+
+    @staticmethod
+    def _watermark(ctx) -> int:
+        wm = ctx.timer_service().current_watermark()
+        return wm + _OFFSET if wm < _LONG_MAX - _OFFSET else _LONG_MAX
+
+    # ---- Flink's callbacks -----------------------------------------------
+
+    def process_element(self, value, ctx: KeyedProcessFunction.Context):
+        t = ctx.timestamp()
+        if t is None:
+            raise SessionizeError(
+                "timestamp: the element has no event time; assign timestamps and "
+                "watermarks (assign_timestamps_and_watermarks) before this function")
+        key = ctx.get_current_key()
+        entry = self._load(key)
+        sz = entry[0]
+        if sz is None:
+            sz = entry[0] = Sessionizer(self._gap, **self._settings)
+            sz._configure_for(_MILLIS)  # int ms from the start: advance() comes first
+        # with a value function, the element rides along with its value:
+        # a late element goes out unchanged, as Flink's late output has it
+        v = value if self._value is None else (self._value(value), value)
+        out = sz._advance(self._watermark(ctx))
+        out += sz.push(_KEY, t, v)
+        yield from self._emit(key, out, entry)
+        self._store(key, entry, ctx)
+
+    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
+        key = ctx.get_current_key()
+        entry = self._load(key)
+        if entry[0] is None:  # a timer of a key already cleared
+            return
+        wm = max(self._watermark(ctx), timestamp + _OFFSET)
+        yield from self._emit(key, entry[0]._advance(wm), entry)
+        self._store(key, entry, ctx)
+
