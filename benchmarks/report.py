@@ -170,7 +170,9 @@ def _ctr_section(c):
 # adapter peer -> the same engine pipeline with the engine's own session windows
 # adapter peer -> the engine's own pipeline(s) it replaces
 ADAPTER_PAIRS = {"beam + sessionize": ("beam",),
-                 "bytewax + sessionize": ("bytewax", "bytewax no wake-ups")}
+                 "bytewax + sessionize": ("bytewax", "bytewax no wake-ups"),
+                 "spark + sessionize": ("spark",),
+                 "spark + sessionize per key": ("spark",)}
 
 
 def _adapter_section(records, orders):

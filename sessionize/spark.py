@@ -9,11 +9,21 @@
 
 Both group the DataFrame by the key with ``groupBy(key).applyInArrow`` (Spark
 >= 4.0): Spark shuffles each key's rows to one Python worker, which hands
-them to the C core (``sessionize``'s batch sessionizer) as one Arrow table,
-once per key.  ``buckets=B`` groups by ``pmod(xxhash64(key), B)`` instead, so
-the core runs once per bucket over all of its keys: far fewer Python calls
-when keys have few events each, at the cost of holding a whole bucket in
-one worker's memory.  The results are the same.
+them to the C core (``sessionize``'s batch sessionizer) as one Arrow table.
+How many keys go to one call is ``buckets``:
+
+    "auto" (default)  the rows are grouped by ``pmod(xxhash64(key), P)``, P
+                      being ``spark.sql.shuffle.partitions``: the core runs
+                      once per shuffle partition, over all of its keys (it
+                      separates them itself), so a Python worker holds what
+                      a Spark task holds anyway
+    B (an int)        the same with B buckets
+    None              ``groupBy(key)``: one call per key, Spark's own
+                      grouping; memory per call is one key's events, but
+                      each call costs a Python round trip (~0.1-0.3 ms), which
+                      dominates when keys have few events each
+
+The results are the same in all three.
 
 The defaults reproduce ``F.session_window(time, gap)``: an event exactly
 ``gap`` after the previous one of its key joins its session (Spark's
@@ -68,7 +78,7 @@ _INTERVAL = re.compile(r"^\s*interval\s+", re.IGNORECASE)
 
 def sessions(df: DataFrame, *, key: str, time: str, gap, max_duration=None,
              max_duration_mode: str = "restart", inclusive: bool = True,
-             buckets: int | None = None) -> DataFrame:
+             buckets: int | str | None = "auto") -> DataFrame:
     """One row per session: the key under its own column name, then
     ``start``, ``end`` (first and last event times), ``count``, ``index``
     (the session's ordinal within its key, in time order) and
@@ -99,7 +109,7 @@ def sessions(df: DataFrame, *, key: str, time: str, gap, max_duration=None,
 
 def assign(df: DataFrame, *, key: str, time: str, gap, max_duration=None,
            max_duration_mode: str = "restart", inclusive: bool = True,
-           column: str = "session_id", buckets: int | None = None) -> DataFrame:
+           column: str = "session_id", buckets: int | str | None = "auto") -> DataFrame:
     """`df`'s rows (every column) with a `column` (LongType) holding each
     row's session id: the session's ``index`` within its key, in time order
     (0, 1, 2, ... per key).  It is what ``sessionize.assign`` gives on that
@@ -135,8 +145,11 @@ class _Plan:
                 raise KeyError(f"{role}: no column {name!r} (columns: {', '.join(df.columns)})")
         if key == time:
             raise SessionizeError(f"key and time: both name the column {key!r}")
-        if buckets is not None and (isinstance(buckets, bool) or not isinstance(buckets, int)):
-            raise TypeError(f"buckets: expected None or an int, got {type(buckets).__name__}")
+        if buckets == "auto":
+            buckets = int(df.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+        elif buckets is not None and (isinstance(buckets, bool)
+                                      or not isinstance(buckets, int)):
+            raise TypeError(f"buckets: expected 'auto', an int or None, got {buckets!r}")
         if buckets is not None and buckets < 1:
             raise SessionizeError(f"buckets: must be >= 1, got {buckets}")
         key_type = df.schema[key].dataType

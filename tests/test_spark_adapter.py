@@ -126,8 +126,9 @@ def test_the_data_is_boundary_heavy(boundary):
     assert diffs.count(GAP_US + 1) >= 200 and diffs.count(GAP_US - 1) >= 200
 
 
-@pytest.mark.parametrize("buckets", [None, 3])
-@pytest.mark.parametrize("gap", ["5 seconds", timedelta(seconds=5), "interval 5 seconds"])
+@pytest.mark.parametrize("buckets, gap", [(None, "5 seconds"), ("auto", "5 seconds"),
+                                          (3, timedelta(seconds=5)),
+                                          ("auto", "interval 5 seconds")])
 def test_sessions_equal_spark_session_window(sz, boundary, buckets, gap):
     rows, df, theirs = boundary
     ours = _ours(sz.sessions(df, key="key", time="ts", gap=gap, buckets=buckets))
@@ -143,7 +144,7 @@ def test_exclusive_differs_from_session_window_and_equals_the_reference(sz, boun
     assert ours == _reference(rows, GAP_US, inclusive=False)
 
 
-@pytest.mark.parametrize("buckets", [None, 4])
+@pytest.mark.parametrize("buckets", [None, "auto"])
 def test_assign_equals_the_reference(sz, spark, boundary, buckets):
     rows, df, _ = boundary
     for mode in ("restart", "fixed"):
@@ -325,6 +326,7 @@ def small(spark):
     ({"inclusive": "yes"}, TypeError, "inclusive"),
     ({"buckets": 0}, ValueError, "buckets: must be >= 1"),
     ({"buckets": 2.5}, TypeError, "buckets"),
+    ({"buckets": "many"}, TypeError, "buckets"),
 ])
 def test_bad_arguments_fail_at_the_call_naming_them(sz, small, kwargs, error, match):
     args = {"key": "key", "time": "ts", "gap": "5s", **kwargs}
@@ -348,7 +350,7 @@ def test_bad_frames_and_columns(sz, small):
         sz.sessions(small.withColumnRenamed("key", "start"), key="start", time="ts", gap="5s")
 
 
-@pytest.mark.parametrize("buckets", [None, 2])
+@pytest.mark.parametrize("buckets", [None, "auto"])
 def test_null_keys_and_times_fail_the_action_naming_them(sz, spark, buckets):
     from pyspark.errors import PythonException
 
