@@ -266,3 +266,125 @@ BEAM_SESSIONIZE = Peer(
     note="the beam peer's pipeline with sessionize.beam.Sessionize in place of "
          "WindowInto(Sessions) + GroupByKey",
 )
+
+
+# -------------------------------------------------------------------- Spark
+
+SPARK_PARTITIONS = 4  # shuffle partitions, both Spark peers (2 cores: 200 would be tiny tasks)
+
+
+def _spark_setup():
+    """A local[2] SparkSession, started before any measurement (the JVM's
+    start-up is not what is compared)."""
+    from pyspark.sql import SparkSession
+
+    spark = (SparkSession.builder.master("local[2]").appName("sessionize-bench")
+             .config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false")
+             .config("spark.sql.shuffle.partitions", str(SPARK_PARTITIONS))
+             .config("spark.sql.session.timeZone", "UTC")
+             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+             .config("spark.driver.memory", "2g")
+             .config("spark.driver.bindAddress", "127.0.0.1")
+             .config("spark.driver.host", "127.0.0.1")
+             .getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+
+
+def _spark_prepare(users, times, gap):
+    """The events as a cached Spark DataFrame (user long, ts timestamp),
+    materialized: what a job holds after reading its input."""
+    import pandas as pd
+    from pyspark.sql import SparkSession
+    from pyspark.sql import functions as F
+
+    spark = SparkSession.getActiveSession()
+    df = (spark.createDataFrame(pd.DataFrame({"user": users, "t": times}))
+          .select("user", F.timestamp_millis("t").alias("ts")).cache())
+    df.count()
+    return df, int(gap), users, times
+
+
+def spark_run(state):
+    """groupBy(user, F.session_window(ts, gap)) with count(*) and max(ts):
+    each session's user, start, last event and count, fetched with toArrow()
+    (returned with the inputs, which labels() needs)."""
+    from pyspark.sql import functions as F
+
+    df, gap_ms, _, _ = state
+    table = (df.groupBy("user", F.session_window("ts", f"{gap_ms} milliseconds").alias("w"))
+             .agg(F.max("ts").alias("end"), F.count("*").alias("count"))
+             .select("user", F.col("w.start").alias("start"), "end", "count")
+             .toArrow())
+    return table, state[2], state[3]
+
+
+def spark_sessionize_run(state, buckets="auto"):
+    """The same sessions by sessionize.spark.sessions (applyInArrow, the C
+    core once per bucket of keys, or per key with buckets=None)."""
+    from datetime import timedelta
+
+    from sessionize.spark import sessions
+
+    df, gap_ms, _, _ = state
+    table = (sessions(df, key="user", time="ts", gap=timedelta(milliseconds=gap_ms),
+                      buckets=buckets)
+             .select("user", "start", "end", "count").toArrow())
+    return table, state[2], state[3]
+
+
+def spark_sessionize_per_key_run(state):
+    return spark_sessionize_run(state, buckets=None)
+
+
+def _spark_labels(result, n):
+    """Each event's session: the session of its user whose [start, end]
+    holds its time (one user's sessions never overlap there); checks that
+    each session's count is its number of events."""
+    table, users, times = result
+    s_user = table.column("user").to_numpy()
+    s_start = table.column("start").cast("int64").to_numpy() // 1000  # us -> the ms of times
+    s_end = table.column("end").cast("int64").to_numpy() // 1000
+    counts = table.column("count").to_numpy()
+    if counts.sum() != n:
+        raise WrongAnswer(f"the sessions hold {counts.sum()} events, not {n}")
+    lo = min(int(times.min()), int(s_start.min()))
+    span = max(int(times.max()), int(s_end.max())) - lo + 1
+    ev = users.astype(np.int64) * span + (times - lo)
+    ss = s_user.astype(np.int64) * span + (s_start - lo)
+    order = np.argsort(ss, kind="stable")
+    pos = np.searchsorted(ss[order], ev, side="right") - 1
+    if (pos < 0).any():
+        raise WrongAnswer("an event before every session of its user")
+    label = order[pos]
+    bad = (s_user[label] != users) | (times > s_end[label])
+    if bad.any():
+        raise WrongAnswer(f"event {int(np.flatnonzero(bad)[0])} is in no session")
+    if not (np.bincount(label, minlength=len(counts)) == counts).all():
+        raise WrongAnswer("a session's count(*) is not its number of events")
+    return label
+
+
+def _spark_sessionize_setup():
+    _spark_setup()
+    import sessionize.spark  # noqa: F401
+
+
+SPARK = Peer(
+    run=spark_run, prepare=_spark_prepare, labels=_spark_labels, setup=_spark_setup,
+    max_n=1_000_000, threads="all",
+    note="groupBy(user, session_window) + count, local[2], toArrow()",
+)
+
+SPARK_SESSIONIZE = Peer(
+    run=spark_sessionize_run, prepare=_spark_prepare, labels=_spark_labels,
+    setup=_spark_sessionize_setup, max_n=1_000_000, threads="all",
+    note="sessionize.spark.sessions (applyInArrow, the C core per shuffle partition), "
+         "local[2], toArrow()",
+)
+
+SPARK_SESSIONIZE_PER_KEY = Peer(
+    run=spark_sessionize_per_key_run, prepare=_spark_prepare, labels=_spark_labels,
+    setup=_spark_sessionize_setup, max_n=300_000, threads="all",
+    note="sessionize.spark.sessions(buckets=None): the C core once per key",
+)

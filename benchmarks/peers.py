@@ -246,6 +246,9 @@ def _registry() -> dict[str, Peer]:
         "bytewax + sessionize": engine_peers.BYTEWAX_SESSIONIZE,
         "beam": engine_peers.BEAM,
         "beam + sessionize": engine_peers.BEAM_SESSIONIZE,
+        "spark": engine_peers.SPARK,
+        "spark + sessionize": engine_peers.SPARK_SESSIONIZE,
+        "spark + sessionize per key": engine_peers.SPARK_SESSIONIZE_PER_KEY,
     }
 
 
