@@ -301,6 +301,12 @@ static sz_status sz__drain(sz_ctr_stream *s)
             sz__heap_down(&s->heap, SZ_KEYS_POS(s), 0);
             continue;
         }
+        /* The settle's room (a key-freed record), before anything changes:
+         * failing after the key's last event or close, this would leave a
+         * key holding nothing unsettled, never freed, and refused by the
+         * restore of the stream's own snapshot (found by fuzz_ctr_stream).
+         * Every apply and close below reserves at least as much again. */
+        if (sz__reserve(s, 0, 1) != SZ_OK) return SZ_ERR_NOMEM;
         while (k->n_buf > 0 && k->buf[k->off].t <= s->wm) {
             sz__cev e = k->buf[k->off];
             st = sz__apply(s, ki, e.kind, e.t, e.ord);
@@ -316,7 +322,6 @@ static sz_status sz__drain(sz_ctr_stream *s)
             if (sz__reserve(s, k->n_rows, 1) != SZ_OK) return SZ_ERR_NOMEM;
             sz__close(s, k, 0, s->rank_gap, k->st.last + s->rule.gap, k->last_ord);
         }
-        if (sz__reserve(s, 0, 1) != SZ_OK) return SZ_ERR_NOMEM;
         (void)sz__settle(s, ki, 1);  /* room reserved: cannot fail */
     }
     return SZ_OK;

@@ -899,6 +899,110 @@ static void test_restore_alloc(void)
     group_end(d);
 }
 
+/* fuzz_ctr_stream's find: a push whose watermark step closed a key's
+ * session and then failed for memory left that key holding nothing but
+ * still in the table; the stream's own snapshot was then refused by the
+ * restore.  Every allocation of that push is made to fail in turn: the
+ * retried stream must snapshot and restore, and end with the clean run's
+ * rows.  (The fuzzer's input: fuzz/corpus/ctr_stream/empty-key-after-retry) */
+static const struct { uint64_t key; uint8_t ns, kind; int64_t t; } ek_events[] = {
+    {15, 1, SZ_SEARCH, -868082074056920077LL}, {3, 1, SZ_CLICK, -868082074056920077LL},
+    {3, 1, SZ_CLICK, 2302452063611909107LL},   {15, 1, SZ_SEARCH, 2302452063611909126LL},
+    {15, 1, SZ_TIMEOUT, 2302452063611909145LL}, {15, 1, SZ_SEARCH, 2302452063611909164LL},
+    {0, 0, SZ_SEARCH, 2302452063611909183LL},  {15, 1, SZ_SEARCH, 2302452063611909202LL},
+    {15, 1, SZ_SEARCH, 2302452063611909221LL}, {15, 1, SZ_SEARCH, 2302452063611909240LL},
+    {15, 1, SZ_SEARCH, 2302452063611909228LL}, {0, 0, SZ_APP_OPEN, 2302452063611909216LL},
+    {0, 0, SZ_APP_OPEN, 2302452063611909204LL}, {15, 1, SZ_SEARCH, 2302452063611909223LL}};
+
+/* Adds up the output's rows as (key, search ordinal, clicks). */
+static void ek_take(const sz_ctr_stream *s, int64_t *sum, size_t *rows)
+{
+    size_t n, i;
+    const sz_ctr_stream_out *o = sz_ctr_stream_output(s, &n);
+    for (i = 0; i < n; i++)
+        if (o[i].kind == SZ_CTR_OUT_ROW) {
+            *sum += (int64_t)(o[i].key * 2 + o[i].key_ns) * 1000003
+                    + (int64_t)o[i].search * 1009 + o[i].clicks;
+            ++*rows;
+        }
+}
+
+static void ek_run(long fail_at, int64_t *sum, size_t *rows, long *made)
+{
+    sz_ctr_stream_config cfg;
+    sz_ctr_stream *s = NULL, *r = NULL;
+    uint64_t keys[14], k0 = 15;
+    uint8_t ns[14], kinds[14], ns0 = 1, kind0 = SZ_SEARCH;
+    int64_t t[14], t0 = 19;
+    size_t i, nd = 0, ep, done, len;
+    unsigned char *buf;
+    sz_status st;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.times = 1;
+    cfg.inclusive = 1;
+    cfg.gap = 7;
+    cfg.delay = 7;
+    *sum = 0;
+    *rows = 0;
+    if (!CHECK(sz_ctr_stream_new(&cfg, &s) == SZ_OK)) return;
+    for (i = 0; i < 14; i++) {
+        keys[i] = ek_events[i].key;
+        ns[i] = ek_events[i].ns;
+        kinds[i] = ek_events[i].kind;
+        t[i] = ek_events[i].t;
+    }
+    CHECK(sz_ctr_stream_push(s, &k0, &ns0, &kind0, &t0, 1, 0, &nd, &ep) == SZ_OK);
+    ek_take(s, sum, rows);
+    sz_test_fail_after(fail_at);
+    st = sz_ctr_stream_push(s, keys, ns, kinds, t, 14, 0, &nd, &ep);
+    *made = sz_test_fail_after(0);
+    CHECK(st == SZ_OK || (st == SZ_ERR_NOMEM && fail_at > 0));
+    ek_take(s, sum, rows);
+    for (done = nd; st != SZ_OK && done < 14; done += nd) {  /* retried */
+        st = sz_ctr_stream_push(s, keys + done, ns + done, kinds + done, t + done, 14 - done,
+                                0, &nd, &ep);
+        CHECK(st == SZ_OK);
+        ek_take(s, sum, rows);
+    }
+    if (st != SZ_OK) {  /* all consumed, the watermark's work unfinished */
+        CHECK(sz_ctr_stream_advance(s, INT64_MIN) == SZ_OK);
+        ek_take(s, sum, rows);
+    }
+    len = sz_ctr_stream_snapshot_size(s);
+    buf = (unsigned char *)xmalloc(len);
+    CHECK(sz_ctr_stream_snapshot(s, buf, len) == SZ_OK);
+    CHECK(sz_ctr_stream_restore(buf, len, &r) == SZ_OK && r != NULL);
+    free(buf);
+    if (r) {
+        sz_ctr_stream_free(s);
+        s = r;
+    }
+    CHECK(sz_ctr_stream_flush(s) == SZ_OK);
+    ek_take(s, sum, rows);
+    sz_ctr_stream_free(s);
+}
+
+static void test_empty_key_after_retry(void)
+{
+    int64_t sum0, sum;
+    size_t rows0, rows;
+    long made = 0, k, points = 0;
+    char detail[64];
+    group_begin("a failed watermark step frees the keys it emptied (fuzz_ctr_stream's find)");
+    snprintf(ctx, sizeof ctx, "clean run");
+    ek_run(0, &sum0, &rows0, &made);
+    CHECK(rows0 > 0);
+    for (k = 1; k <= made; k++) {
+        long m;
+        snprintf(ctx, sizeof ctx, "allocation %ld of the 14-event push fails", k);
+        ek_run(k, &sum, &rows, &m);
+        CHECK(sum == sum0 && rows == rows0);
+        points++;
+    }
+    snprintf(detail, sizeof detail, "%ld failure points", points);
+    group_end(detail);
+}
+
 int main(void)
 {
     rng_state = RNG_SEED;
@@ -913,6 +1017,7 @@ int main(void)
     test_alloc();
     test_snapshot_counter();
     test_restore_alloc();
+    test_empty_key_after_retry();
     printf("%ld passed, %ld failed\n", n_pass, n_fail);
     return n_fail ? 1 : 0;
 }
