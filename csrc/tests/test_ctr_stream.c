@@ -1003,6 +1003,55 @@ static void test_empty_key_after_retry(void)
     group_end(detail);
 }
 
+/* fuzz_ctr_stream's find: without a gap rule, an advance to INT64_MAX (or
+ * an event there, with no delay) leaves sessions open at a watermark of
+ * +infinity, and the restore took that watermark for a flush and refused
+ * the keys.  The snapshot must restore and the flush give the same rows.
+ * (The fuzzer's input: fuzz/corpus/ctr_stream/open-at-infinity) */
+static void test_open_at_infinity(void)
+{
+    int route;
+    group_begin("sessions open at a watermark of +infinity (fuzz_ctr_stream's find)");
+    for (route = 0; route < 2; route++) {
+        sz_ctr_stream_config cfg;
+        sz_ctr_stream *s = NULL, *r = NULL;
+        uint64_t keys[3] = {1, 1, 2};
+        uint8_t kinds[3] = {SZ_SEARCH, SZ_CLICK, SZ_APP_OPEN};
+        int64_t t[3] = {5, 6, INT64_MAX};
+        size_t nd, ep, len, n_a, n_b, rows_a = 0, rows_b = 0, i;
+        const sz_ctr_stream_out *o;
+        unsigned char *buf;
+        sz_ctr_stream_stats st;
+        snprintf(ctx, sizeof ctx, "%s", route ? "an event at INT64_MAX" : "advance(INT64_MAX)");
+        memset(&cfg, 0, sizeof cfg);
+        cfg.times = 1;
+        if (!CHECK(sz_ctr_stream_new(&cfg, &s) == SZ_OK)) return;
+        CHECK(sz_ctr_stream_push(s, keys, NULL, kinds, t, route ? 3 : 2, 0, &nd, &ep) == SZ_OK);
+        if (!route) CHECK(sz_ctr_stream_advance(s, INT64_MAX) == SZ_OK);
+        sz_ctr_stream_stats_get(s, &st);
+        CHECK(st.watermark == INT64_MAX && st.open_sessions == 1);
+        len = sz_ctr_stream_snapshot_size(s);
+        buf = (unsigned char *)xmalloc(len);
+        CHECK(sz_ctr_stream_snapshot(s, buf, len) == SZ_OK);
+        CHECK(sz_ctr_stream_restore(buf, len, &r) == SZ_OK && r != NULL);
+        free(buf);
+        if (r == NULL) {
+            sz_ctr_stream_free(s);
+            continue;
+        }
+        CHECK(sz_ctr_stream_flush(s) == SZ_OK);
+        o = sz_ctr_stream_output(s, &n_a);
+        for (i = 0; i < n_a; i++) rows_a += o[i].kind == SZ_CTR_OUT_ROW && o[i].clicks == 1;
+        CHECK(sz_ctr_stream_flush(r) == SZ_OK);
+        o = sz_ctr_stream_output(r, &n_b);
+        for (i = 0; i < n_b; i++) rows_b += o[i].kind == SZ_CTR_OUT_ROW && o[i].clicks == 1;
+        CHECK(rows_a == 1 && rows_b == 1 && n_a == n_b);
+        sz_ctr_stream_free(s);
+        sz_ctr_stream_free(r);
+    }
+    group_end("");
+}
+
 int main(void)
 {
     rng_state = RNG_SEED;
@@ -1018,6 +1067,7 @@ int main(void)
     test_snapshot_counter();
     test_restore_alloc();
     test_empty_key_after_retry();
+    test_open_at_infinity();
     printf("%ld passed, %ld failed\n", n_pass, n_fail);
     return n_fail ? 1 : 0;
 }
