@@ -560,8 +560,11 @@ sz_status sz_ctr_stream_flush(sz_ctr_stream *s)
     if (s == NULL) return SZ_ERR_PARAM;
     s->n_out = 0;
     /* what an advance to the largest time would do: every buffered event
-     * is at or before it */
-    if (s->seen_any && s->wm != INT64_MAX) st = sz__raise(s, s->max_seen);
+     * is at or before it.  Also when the watermark is +infinity already: a
+     * flush or advance that failed for memory may have raised it there
+     * (the largest time can be INT64_MAX) and left events buffered, which
+     * the retry must still drain (found by fuzz_ctr_stream). */
+    if (s->seen_any) st = sz__raise(s, s->max_seen);
     for (ki = 0; st == SZ_OK && ki < s->n_keys_cap; ki++) {
         sz__ckey *k = &s->keys[ki];
         if (!k->live) continue;

@@ -1052,6 +1052,68 @@ static void test_open_at_infinity(void)
     group_end("");
 }
 
+/* fuzz_ctr_stream's find: a flush that failed for memory after raising the
+ * watermark to the largest time, INT64_MAX, left events buffered that its
+ * retry did not drain (it took that watermark for a finished flush).  Every
+ * allocation of the flush fails in turn; the retried flush must leave
+ * nothing and give the clean run's rows.  (The fuzzer's input:
+ * fuzz/corpus/ctr_stream/flush-retry-at-infinity) */
+static void fi_run(long fail_at, size_t *rows, int64_t *sum, long *made, size_t *held)
+{
+    sz_ctr_stream_config cfg;
+    sz_ctr_stream *s = NULL;
+    uint64_t keys[5] = {1, 1, 2, 3, 2};
+    uint8_t kinds[5] = {SZ_SEARCH, SZ_CLICK, SZ_SEARCH, SZ_SEARCH, SZ_CLICK};
+    int64_t t[5] = {5, 6, INT64_MAX - 3, INT64_MAX - 1, INT64_MAX};
+    size_t nd, ep, n, i;
+    const sz_ctr_stream_out *o;
+    sz_ctr_stream_stats st;
+    sz_status r;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.times = 1;
+    cfg.delay = 12;
+    *rows = 0;
+    *sum = 0;
+    if (!CHECK(sz_ctr_stream_new(&cfg, &s) == SZ_OK)) return;
+    CHECK(sz_ctr_stream_push(s, keys, NULL, kinds, t, 5, 0, &nd, &ep) == SZ_OK);
+    sz_test_fail_after(fail_at);
+    r = sz_ctr_stream_flush(s);
+    *made = sz_test_fail_after(0);
+    for (;;) {
+        CHECK(r == SZ_OK || (r == SZ_ERR_NOMEM && fail_at > 0));
+        o = sz_ctr_stream_output(s, &n);
+        for (i = 0; i < n; i++)
+            if (o[i].kind == SZ_CTR_OUT_ROW) {
+                ++*rows;
+                *sum += (int64_t)o[i].key * 1009 + (int64_t)o[i].search * 31 + o[i].clicks;
+            }
+        if (r == SZ_OK) break;
+        r = sz_ctr_stream_flush(s);  /* retried */
+    }
+    sz_ctr_stream_stats_get(s, &st);
+    *held = st.keys + st.buffered + st.open_sessions;
+    sz_ctr_stream_free(s);
+}
+
+static void test_flush_retry_at_infinity(void)
+{
+    size_t rows0, rows, held;
+    int64_t sum0, sum;
+    long made = 0, k, m;
+    char detail[64];
+    group_begin("a retried flush drains at a watermark of +infinity (fuzz_ctr_stream's find)");
+    snprintf(ctx, sizeof ctx, "clean run");
+    fi_run(0, &rows0, &sum0, &made, &held);
+    CHECK(rows0 == 3 && held == 0);
+    for (k = 1; k <= made; k++) {
+        snprintf(ctx, sizeof ctx, "allocation %ld of the flush fails", k);
+        fi_run(k, &rows, &sum, &m, &held);
+        CHECK(rows == rows0 && sum == sum0 && held == 0);
+    }
+    snprintf(detail, sizeof detail, "%ld failure points", made);
+    group_end(detail);
+}
+
 int main(void)
 {
     rng_state = RNG_SEED;
@@ -1068,6 +1130,7 @@ int main(void)
     test_restore_alloc();
     test_empty_key_after_retry();
     test_open_at_infinity();
+    test_flush_retry_at_infinity();
     printf("%ld passed, %ld failed\n", n_pass, n_fail);
     return n_fail ? 1 : 0;
 }
