@@ -142,7 +142,10 @@ static sz_status sz__read_key(sz__r *r, sz_ctr_stream *s)
         x.t = r_i64(r);
         x.clicks = r_i64(r);
         /* in (time, ordinal) order, at or before the key's last event */
+        /* each click its own event: at most n_events, far from wrapping
+         * as clicks count on (found by fuzz_snapshot) */
         if (x.ord >= s->n_events || x.t > last || !sz__ok_time(s, x.t) || x.clicks < 0
+            || (uint64_t)x.clicks > s->n_events
             || (x.t == last && x.ord > last_ord)
             || (j > 0 && (x.t < k->rows[j - 1].t
                           || (x.t == k->rows[j - 1].t && x.ord <= k->rows[j - 1].ord))))
@@ -209,9 +212,8 @@ sz_status sz_ctr_stream_restore(const unsigned char *buf, size_t len,
     st = SZ_ERR_SNAPSHOT;
     if (r.bad || s->seen_any < 0 || s->seen_any > 1
         || s->late_count > s->n_events || s->next_session > s->n_events
-        /* the next ordinal must not wrap (nor, as a time, turn negative):
-         * a stream reaches 2^63 events never, a forged snapshot at once */
-        || s->n_events > (uint64_t)INT64_MAX
+        /* the next ordinal must not wrap (nor, as a time, turn negative) */
+        || s->n_events > SZ__COUNTER_MAX
         || (s->seen_any == 0 && (s->n_events != 0 || s->max_seen != 0))
         || (s->seen_any && s->n_events == 0)
         || (!c.times && s->wm != INT64_MAX && s->wm != INT64_MIN

@@ -127,7 +127,7 @@ SZ_INLINE int sz__valid_time(const sz_stream *s, int64_t t)
 
 /* Reads one unit of key ki into a new unit linked after *tail. */
 static sz_status sz__read_unit(sz__r *r, sz_stream *s, uint32_t ki,
-                               uint32_t *tail)
+                               uint32_t *tail, uint64_t *counted)
 {
     sz__unit *x;
     sz__key *k;
@@ -140,7 +140,15 @@ static sz_status sz__read_unit(sz__r *r, sz_stream *s, uint32_t ki,
     if ((uint64_t)n_ev * EV_BYTES + (uint64_t)n_fired * FIRED_BYTES
         > (uint64_t)(r->end - r->p))
         return SZ_ERR_SNAPSHOT;
-    if (count < 1 || start > end || !sz__valid_time(s, start)
+    /* the open sessions' counts grow by one an event and add up as
+     * sessions merge: their sum must stay far from wrapping, as a stream's
+     * does (it reaches 2^62 events never, a forged snapshot at once; found
+     * by fuzz_snapshot: INT64_MAX + 1 on the next push) */
+    if (count >= 1 && (uint64_t)count <= SZ__COUNTER_MAX - *counted)
+        *counted += (uint64_t)count;
+    else
+        return SZ_ERR_SNAPSHOT;
+    if (start > end || !sz__valid_time(s, start)
         || !sz__valid_time(s, end)
         || (s->keep_events ? (uint64_t)n_ev != (uint64_t)count : n_ev != 0)
         || (n_fired > 0 && s->cfg.emit != SZ_EMIT_UPDATE)
@@ -200,7 +208,7 @@ static sz_status sz__read_unit(sz__r *r, sz_stream *s, uint32_t ki,
             f.revision = r_i64(r);
             if (r->bad || f.id >= s->next_id || f.start > f.end || f.count < 1
                 || f.window_end < f.end
-                || f.revision < 0
+                || f.revision < 0 || (uint64_t)f.revision > SZ__COUNTER_MAX
                 || (i > 0 && f.start <= x->fired[i - 1].end))
                 return SZ_ERR_SNAPSHOT;
             x->fired[i] = f;
@@ -210,7 +218,7 @@ static sz_status sz__read_unit(sz__r *r, sz_stream *s, uint32_t ki,
     return r->bad ? SZ_ERR_SNAPSHOT : SZ_OK;
 }
 
-static sz_status sz__read_key(sz__r *r, sz_stream *s)
+static sz_status sz__read_key(sz__r *r, sz_stream *s, uint64_t *counted)
 {
     uint64_t key = r_u64(r), seq = r_u64(r);
     uint32_t ns = r_u32(r), has_final = r_u32(r);
@@ -244,7 +252,7 @@ static sz_status sz__read_key(sz__r *r, sz_stream *s)
     k->origin = origin;
     k->next_index = next_index;
     for (i = 0; i < n_units; i++) {
-        st = sz__read_unit(r, s, ki, &tail);
+        st = sz__read_unit(r, s, ki, &tail, counted);
         if (st != SZ_OK) return st;  /* the stream is freed whole */
     }
     return sz__stream_heap_add(s, ki);
@@ -259,7 +267,7 @@ sz_status sz_stream_restore(const unsigned char *buf, size_t len,
     uint64_t n_keys, i;
     int64_t wm, max_seen;
     int32_t seen_any;
-    uint64_t late_count, next_id, next_seq;
+    uint64_t late_count, next_id, next_seq, counted = 0;
     sz_status st;
     if (out) *out = NULL;
     if (out == NULL || (buf == NULL && len > 0)) return SZ_ERR_PARAM;
@@ -291,7 +299,8 @@ sz_status sz_stream_restore(const unsigned char *buf, size_t len,
          * in emission order, ids repeat), nor the key indexes they bound: a
          * stream reaches 2^62 of either never, a forged snapshot at once
          * (found by fuzz_snapshot) */
-        || next_seq > (uint64_t)INT64_MAX / 2 || next_id > (uint64_t)INT64_MAX / 2
+        || next_seq > SZ__COUNTER_MAX || next_id > SZ__COUNTER_MAX
+        || late_count > SZ__COUNTER_MAX
         || n_keys > (uint64_t)(r.end - r.p) / KEY_BYTES)
         return SZ_ERR_SNAPSHOT;
     st = sz_stream_new(&c, &s);
@@ -303,7 +312,7 @@ sz_status sz_stream_restore(const unsigned char *buf, size_t len,
     s->late_count = late_count;
     s->next_id = next_id;
     s->next_seq = next_seq;
-    for (i = 0; i < n_keys && st == SZ_OK; i++) st = sz__read_key(&r, s);
+    for (i = 0; i < n_keys && st == SZ_OK; i++) st = sz__read_key(&r, s, &counted);
     if (st == SZ_OK && (r.bad || r.p != r.end)) st = SZ_ERR_SNAPSHOT;
     if (st != SZ_OK) {
         sz_stream_free(s);

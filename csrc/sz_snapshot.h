@@ -9,6 +9,12 @@
 
 #include "sz_internal.h"
 
+/* The largest counter (events, keys, ids, revisions) a restore accepts.  A
+ * stream counts on from it by one an event, and reaches 2^62 never; a
+ * forged snapshot can hold anything, and a counter near INT64_MAX would
+ * overflow on the next event. */
+#define SZ__COUNTER_MAX ((uint64_t)INT64_MAX / 2)
+
 typedef struct sz__w {
     unsigned char *p;
 } sz__w;

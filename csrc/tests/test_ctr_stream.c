@@ -20,6 +20,7 @@
  */
 #include "../sessionize.h"
 #include "../sz_internal.h"
+#include "../sz_snapshot.h"  /* SZ__COUNTER_MAX */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -807,10 +808,37 @@ static void test_alloc(void)
     group_end(d);
 }
 
+/* The offset of the last copy of the n bytes at pat in buf (len when
+ * none), and in *copies how many there are: a doctoring test finds its
+ * field so, and checks it found the one it meant. */
+static size_t find_bytes(const unsigned char *buf, size_t len, const void *pat,
+                         size_t n, size_t *copies)
+{
+    size_t i, at = len;
+    *copies = 0;
+    for (i = 0; i + n <= len; i++)
+        if (memcmp(buf + i, pat, n) == 0) {
+            at = i;
+            ++*copies;
+        }
+    return at;
+}
+
+/* Writes v at buf + at and makes the checksum match; restores the result. */
+static sz_status restore_doctored(unsigned char *buf, size_t len, size_t at,
+                                  int64_t v, sz_ctr_stream **r)
+{
+    uint64_t sum;
+    memcpy(buf + at, &v, 8);
+    sum = sz__hash_bytes(buf, len - 8);
+    memcpy(buf + len - 8, &sum, 8);
+    return sz_ctr_stream_restore(buf, len, r);
+}
+
 /* Regression (the class fuzz_snapshot found in sz_stream's counters): a
  * snapshot whose event counter is 2^64 - 1 (checksum made to match) was
  * accepted; the next event's ordinal wrapped, and without times an
- * event's time is its ordinal.  Counters past 2^63 are refused. */
+ * event's time is its ordinal.  Counters past 2^62 are refused. */
 static void test_snapshot_counter(void)
 {
     sz_ctr_stream_config cfg;
@@ -833,8 +861,57 @@ static void test_snapshot_counter(void)
     memcpy(buf + len - 8, &sum, 8);
     CHECK(sz_ctr_stream_restore(buf, len, &r) == SZ_ERR_SNAPSHOT && r == NULL);
     sz_ctr_stream_free(r);
+    r = NULL;
+    /* past SZ__COUNTER_MAX (2^62), as the other streams' counters */
+    CHECK(restore_doctored(buf, len, at, (int64_t)SZ__COUNTER_MAX + 1, &r)
+          == SZ_ERR_SNAPSHOT && r == NULL);
     free(buf);
     sz_ctr_stream_free(s);
+    s = NULL;
+    /* Regression (the class fuzz_snapshot found in sz_stream's session
+     * counts): a search's clicks at INT64_MAX were accepted, and the next
+     * CLICK overflowed them.  Each click is its own event: more clicks than
+     * events are refused; as many are accepted, and count on. */
+    {
+        int64_t t[3] = {1000001, 1000002, 1000003}, t4 = 1000004;
+        /* key 1's open search: ordinal 0 at 1000001, then its clicks */
+        unsigned char row[16];
+        uint64_t k1 = 1, zero = 0;
+        uint8_t click = SZ_CLICK;
+        size_t n, i, no, rows = 0, row_at;
+        const sz_ctr_stream_out *o;
+        memcpy(row, &zero, 8);
+        memcpy(row + 8, t, 8);
+        cfg.times = 1;
+        CHECK(sz_ctr_stream_new(&cfg, &s) == SZ_OK);
+        CHECK(sz_ctr_stream_push(s, keys, NULL, kinds, t, 3, 0, &nd, &ep) == SZ_OK);
+        len = sz_ctr_stream_snapshot_size(s);
+        buf = (unsigned char *)xmalloc(len);
+        CHECK(sz_ctr_stream_snapshot(s, buf, len) == SZ_OK);
+        row_at = find_bytes(buf, len, row, 16, &n) + 16;
+        if (CHECK(n == 1 && "the layout: key 1's search row")) {
+            memcpy(&was, buf + row_at, 8);
+            CHECK(was == 1 && "the layout: its clicks are where the test doctors them");
+            CHECK(restore_doctored(buf, len, row_at, INT64_MAX, &r) == SZ_ERR_SNAPSHOT
+                  && r == NULL);
+            CHECK(restore_doctored(buf, len, row_at, 4, &r) == SZ_ERR_SNAPSHOT && r == NULL);
+            CHECK(restore_doctored(buf, len, row_at, 3, &r) == SZ_OK && r != NULL);
+            if (r != NULL) {
+                CHECK(sz_ctr_stream_push(r, &k1, NULL, &click, &t4, 1, 0, &nd, &ep) == SZ_OK);
+                CHECK(sz_ctr_stream_flush(r) == SZ_OK);
+                o = sz_ctr_stream_output(r, &no);
+                for (i = 0; i < no; i++)
+                    if (o[i].kind == SZ_CTR_OUT_ROW && o[i].key == 1) {
+                        rows++;
+                        CHECK(o[i].clicks == 4 && o[i].time == t[0]);
+                    }
+                CHECK(rows == 1);
+            }
+        }
+        sz_ctr_stream_free(r);
+        free(buf);
+        sz_ctr_stream_free(s);
+    }
     group_end("");
 }
 

@@ -82,6 +82,7 @@
 #include "../sessionize.h"
 #include "../sz_internal.h"
 #include "../sz_stream_internal.h"  /* sz__stream_check */
+#include "../sz_snapshot.h"        /* SZ__COUNTER_MAX */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -3009,6 +3010,150 @@ static void test_restore_unpassed_final(void)
     group_end("");
 }
 
+/* The offset of the last copy of the n bytes at pat in buf (len when
+ * none), and in *copies how many there are: a doctoring test finds its
+ * field so, and checks it found the one it meant. */
+static size_t find_bytes(const unsigned char *buf, size_t len, const void *pat,
+                         size_t n, size_t *copies)
+{
+    size_t i, at = len;
+    *copies = 0;
+    for (i = 0; i + n <= len; i++)
+        if (memcmp(buf + i, pat, n) == 0) {
+            at = i;
+            ++*copies;
+        }
+    return at;
+}
+
+/* Writes v at buf + at and makes the checksum match; restores the result. */
+static sz_status restore_doctored(unsigned char *buf, size_t len, size_t at,
+                                  int64_t v, sz_stream **r)
+{
+    uint64_t sum;
+    memcpy(buf + at, &v, 8);
+    sum = sz__hash_bytes(buf, len - 8);
+    memcpy(buf + len - 8, &sum, 8);
+    return sz_stream_restore(buf, len, r);
+}
+
+/* Regression (found by fuzz_snapshot in CI): a session's count at INT64_MAX
+ * was accepted, and the next event into it overflowed (UBSan, stream.c
+ * x->count++).  Counters a stream counts on from -- the open sessions'
+ * counts summed (merges add them), a fired session's revision, the late
+ * count -- are refused past SZ__COUNTER_MAX (2^62), which no stream
+ * reaches; at the limit they are accepted and count on. */
+static void test_restore_counter_limits(void)
+{
+    sz_stream_config cfg;
+    sz_stream *s = NULL, *r = NULL;
+    uint64_t keys[5] = {7, 7, 8, 8, 9}, k7 = 7;
+    int64_t t[5] = {1000001, 1000002, 2000001, 2000002, 5000000}, late_t = 1000003;
+    size_t nd, ep, len, c7, c8, n7, n8, late_at = 16 + 8 + 8 + 4 + 4 + 4 + 8 + 8 + 4 + 4 + 8 + 8 + 4;
+    unsigned char *buf;
+    sz_stream_stats st;
+    int64_t big = INT64_MAX, lim = (int64_t)SZ__COUNTER_MAX, was;
+    group_begin("regressions: counters a forged snapshot sets near overflow");
+    memset(&cfg, 0, sizeof cfg);
+    cfg.session.gap = 1000;
+    cfg.delay = 4000000;  /* both sessions stay open */
+    CHECK(sz_stream_new(&cfg, &s) == SZ_OK);
+    CHECK(sz_stream_push(s, keys, NULL, t, NULL, 4, 0, &nd, &ep) == SZ_OK);
+    len = sz_stream_snapshot_size(s);
+    buf = (unsigned char *)xmalloc(len);
+    CHECK(sz_stream_snapshot(s, buf, len) == SZ_OK);
+    /* a unit's count follows its start and end */
+    c7 = find_bytes(buf, len, t, 16, &n7);
+    c8 = find_bytes(buf, len, t + 2, 16, &n8);
+    if (!CHECK(n7 == 1 && n8 == 1 && "the layout: each unit's start and end"))
+        goto out;
+    c7 += 16;
+    c8 += 16;
+    memcpy(&was, buf + c7, 8);
+    CHECK(was == 2 && "the layout: key 7's count is where the test doctors it");
+    CHECK(restore_doctored(buf, len, c7, big, &r) == SZ_ERR_SNAPSHOT && r == NULL);
+    CHECK(restore_doctored(buf, len, c7, lim + 1, &r) == SZ_ERR_SNAPSHOT && r == NULL);
+    /* at the limit (key 8's session holds 2): accepted, and counts on */
+    CHECK(restore_doctored(buf, len, c7, lim - 2, &r) == SZ_OK && r != NULL);
+    if (r != NULL) {
+        const sz_stream_out *o;
+        size_t no, i, seen = 0;
+        CHECK(sz_stream_push(r, &k7, NULL, &late_t, NULL, 1, 0, &nd, &ep) == SZ_OK);
+        CHECK(sz_stream_flush(r) == SZ_OK);
+        o = sz_stream_output(r, &no, NULL, NULL);
+        for (i = 0; i < no; i++)
+            if (o[i].kind == SZ_OUT_SESSION && o[i].key == 7) {
+                seen++;
+                CHECK(o[i].count == lim - 1 && o[i].end == 1000003);
+            }
+        CHECK(seen == 1);
+    }
+    sz_stream_free(r);
+    r = NULL;
+    /* two sessions each within the limit, their sum past it */
+    CHECK(restore_doctored(buf, len, c7, lim / 2 + 1, &r) == SZ_OK);
+    sz_stream_free(r);
+    r = NULL;
+    CHECK(restore_doctored(buf, len, c8, lim / 2 + 1, &r) == SZ_ERR_SNAPSHOT && r == NULL);
+    CHECK(restore_doctored(buf, len, c8, 1, &r) == SZ_OK);
+    sz_stream_free(r);
+    r = NULL;
+    /* the late count */
+    CHECK(sz_stream_snapshot(s, buf, len) == SZ_OK);
+    memcpy(&was, buf + late_at, 8);
+    CHECK(was == 0 && "the layout: the late count is where the test doctors it");
+    CHECK(restore_doctored(buf, len, late_at, -1 /* 2^64 - 1 */, &r) == SZ_ERR_SNAPSHOT);
+    CHECK(restore_doctored(buf, len, late_at, lim + 1, &r) == SZ_ERR_SNAPSHOT);
+    CHECK(restore_doctored(buf, len, late_at, lim, &r) == SZ_OK);
+    sz_stream_free(r);
+    r = NULL;
+    free(buf);
+    buf = NULL;
+    sz_stream_free(s);
+    s = NULL;
+    /* a fired session's revision: emitted once when the watermark passes,
+     * kept open by the allowed lateness; a late event revises it */
+    cfg.delay = 0;
+    cfg.allowed_lateness = 10000000;
+    cfg.emit = SZ_EMIT_UPDATE;
+    CHECK(sz_stream_new(&cfg, &s) == SZ_OK);
+    CHECK(sz_stream_push(s, keys, NULL, t, NULL, 5, 0, &nd, &ep) == SZ_OK);
+    len = sz_stream_snapshot_size(s);
+    buf = (unsigned char *)xmalloc(len);
+    CHECK(sz_stream_snapshot(s, buf, len) == SZ_OK);
+    {
+        /* the fired record (id; start, end, count, window_end, revision)
+         * repeats the unit's start and end: the revision is the last of it */
+        size_t n, at = find_bytes(buf, len, t, 16, &n);
+        if (!CHECK(n == 2 && "the layout: the unit and its fired record"))
+            goto out;
+        at += 8 * 4;
+        memcpy(&was, buf + at, 8);
+        CHECK(was == 0 && "the layout: the revision is where the test doctors it");
+        CHECK(restore_doctored(buf, len, at, big, &r) == SZ_ERR_SNAPSHOT && r == NULL);
+        CHECK(restore_doctored(buf, len, at, lim, &r) == SZ_OK && r != NULL);
+        if (r != NULL) {
+            const sz_stream_out *o;
+            size_t no, j, seen = 0;
+            CHECK(sz_stream_push(r, &k7, NULL, &late_t, NULL, 1, 0, &nd, &ep) == SZ_OK);
+            sz_stream_stats_get(r, &st);
+            CHECK(st.late_count == 0);
+            o = sz_stream_output(r, &no, NULL, NULL);
+            for (j = 0; j < no; j++)
+                if (o[j].kind == SZ_OUT_SESSION && o[j].key == 7) {
+                    seen++;
+                    CHECK(o[j].revision == lim + 1 && o[j].count == 3);
+                }
+            CHECK(seen == 1);
+        }
+    }
+out:
+    sz_stream_free(r);
+    free(buf);
+    sz_stream_free(s);
+    group_end("");
+}
+
 int main(int argc, char **argv)
 {
     rng_state = RNG_SEED;
@@ -3039,6 +3184,7 @@ int main(int argc, char **argv)
     test_advance_key();
     test_validator();
     test_restore_unpassed_final();
+    test_restore_counter_limits();
     test_failed_push_keeps_watermark();
     if (known_hand)
         printf("deviation B: %ld hand-made checks show it\n", known_hand);
