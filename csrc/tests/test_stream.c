@@ -2516,14 +2516,10 @@ static void rk_run(long fail_at, int64_t *sum, long *late, long *made)
     if (!CHECK(sz_stream_new(&cfg, &s) == SZ_OK)) return;
     rk_push(s, rk_before, sizeof rk_before / sizeof *rk_before, sum, late);
     {  /* a restored stream's arrays are full: the event's own allocations fail */
-        size_t len = sz_stream_snapshot_size(s);
-        unsigned char *buf = (unsigned char *)xmalloc(len);
-        sz_stream *r = NULL;
-        CHECK(sz_stream_snapshot(s, buf, len) == SZ_OK);
-        CHECK(sz_stream_restore(buf, len, &r) == SZ_OK && r != NULL);
-        free(buf);
+        sz_stream *r = snap_restore(s);
         sz_stream_free(s);
         s = r;
+        if (s == NULL) return;
     }
     sz_test_fail_after(fail_at);
     st = sz_stream_push(s, &e116.key, NULL, &e116.t, NULL, 1, 1, &nd, &ep);
