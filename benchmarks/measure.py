@@ -62,9 +62,37 @@ def _busy_seconds() -> float:
     return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle, iowait
 
 
+def _descendants_cpu_seconds(root: int) -> float:
+    """CPU time of root's live descendants (and of the children they have
+    waited for), from /proc/<pid>/stat."""
+    kids: dict[int, list[tuple[int, int]]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                stat = f.read()
+        except OSError:  # gone meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # the name may hold spaces
+        ticks = sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+        kids.setdefault(int(fields[1]), []).append((int(name), ticks))
+    total, todo = 0, [root]
+    while todo:
+        for pid, ticks in kids.get(todo.pop(), ()):
+            total += ticks
+            todo.append(pid)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _own_cpu_seconds() -> float:
-    ru = resource.getrusage(resource.RUSAGE_SELF)  # all of this process's threads
-    return ru.ru_utime + ru.ru_stime
+    """The peer's CPU time: this process's threads, and the processes it
+    started (an engine's JVM, Spark's or Flink's, does the peer's work; it
+    is not another process's load)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    waited = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (me.ru_utime + me.ru_stime + waited.ru_utime + waited.ru_stime
+            + _descendants_cpu_seconds(os.getpid()))
 
 
 class Timer:
@@ -133,7 +161,7 @@ def measure(peer, users, times, gap, reps: int, budget_s: float) -> dict:
     return {
         "runs_s": [r[0] for r in runs],
         "best_s": best_s,
-        "cpu_s": cpu_s,                     # this process's CPU time in the best run
+        "cpu_s": cpu_s,                     # the peer's CPU time in the best run
         "others_cores": round(others, 2),  # other processes' load during it
         "peak_bytes": peak,
         "rss_before_bytes": rss_before,

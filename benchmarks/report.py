@@ -190,16 +190,16 @@ def _adapter_section(records, orders):
                 if ns:
                     n = max(ns)
                     a, o = both[n][adapter], both[n][own]
-                    lines.append(f"| {own} | {ORDER_TITLES[order]} | {_n(n)} | {o:.3g} s "
-                                 f"| {a:.3g} s | {o / a:.2g}x |")
+                    lines.append(f"| {own} | {adapter} | {ORDER_TITLES[order]} | {_n(n)} "
+                                 f"| {o:.3g} s | {a:.3g} s | {o / a:.2g}x |")
     if not lines:
         return []
     return ["## Engine pipelines: their own session windows vs sessionize's adapter", "",
             "The same pipeline on the same events, timed end to end, at the "
             "largest N both ran: Beam's and Bytewax's start-up included; Spark's "
             "JVM started and the DataFrame cached before the clock starts.", "",
-            "| engine | order | N | engine's own | with the adapter | ratio |",
-            "| --- | --- | ---: | ---: | ---: | ---: |"] + lines + [""]
+            "| engine | adapter | order | N | engine's own | with the adapter | ratio |",
+            "| --- | --- | --- | ---: | ---: | ---: | ---: |"] + lines + [""]
 
 
 def write(path, records, peers, machine, settings, plot_files, ctr=None):
