@@ -1,6 +1,7 @@
 /*
  * harness.h -- what the C test binaries share: pass/fail counters and
- * groups, allocation that cannot fail quietly, and a seeded PRNG.  Each
+ * groups, allocation that cannot fail quietly, a seeded PRNG, and the
+ * doctoring of snapshots.  Each
  * test file defines its own check_() (how much it reports differs) and its
  * seed; everything here is static inline, so a binary compiles only what
  * it uses.
@@ -11,6 +12,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "../sz_internal.h"  /* sz__hash_bytes, the snapshots' checksum */
 
 static long n_pass, n_fail, grp_pass, grp_fail;
 static const char *grp_name = "";
@@ -77,6 +81,33 @@ static inline uint64_t rnd(void)
 static inline size_t rndn(size_t n) { return n ? (size_t)(rnd() % n) : 0; }
 static inline int coin(unsigned pct) { return rnd() % 100u < pct; }
 static inline int64_t rndi(int64_t n) { return n > 0 ? (int64_t)(rnd() % (uint64_t)n) : 0; }
+
+/* ---- doctoring snapshots (a forged one has its checksum re-sealed) ---- */
+
+/* The offset of the last copy of the n bytes at pat in buf (len when
+ * none), and in *copies how many there are: a doctoring test finds its
+ * field so, and checks it found the one it meant. */
+static inline size_t find_bytes(const unsigned char *buf, size_t len,
+                                const void *pat, size_t n, size_t *copies)
+{
+    size_t i, at = len;
+    *copies = 0;
+    for (i = 0; i + n <= len; i++)
+        if (memcmp(buf + i, pat, n) == 0) {
+            at = i;
+            ++*copies;
+        }
+    return at;
+}
+
+/* Writes v at buf + at and re-seals the checksum trailer. */
+static inline void doctor_i64(unsigned char *buf, size_t len, size_t at, int64_t v)
+{
+    uint64_t sum;
+    memcpy(buf + at, &v, 8);
+    sum = sz__hash_bytes(buf, len - 8);
+    memcpy(buf + len - 8, &sum, 8);
+}
 
 /* ---- checks: every failure reported, up to MAX_REPORTS in all ---------- */
 /* (test_stream.c defines its own check_, which reports per group.) */

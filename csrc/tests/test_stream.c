@@ -3006,30 +3006,11 @@ static void test_restore_unpassed_final(void)
     group_end("");
 }
 
-/* The offset of the last copy of the n bytes at pat in buf (len when
- * none), and in *copies how many there are: a doctoring test finds its
- * field so, and checks it found the one it meant. */
-static size_t find_bytes(const unsigned char *buf, size_t len, const void *pat,
-                         size_t n, size_t *copies)
-{
-    size_t i, at = len;
-    *copies = 0;
-    for (i = 0; i + n <= len; i++)
-        if (memcmp(buf + i, pat, n) == 0) {
-            at = i;
-            ++*copies;
-        }
-    return at;
-}
-
-/* Writes v at buf + at and makes the checksum match; restores the result. */
+/* Writes v at buf + at, re-seals the checksum, restores the result. */
 static sz_status restore_doctored(unsigned char *buf, size_t len, size_t at,
                                   int64_t v, sz_stream **r)
 {
-    uint64_t sum;
-    memcpy(buf + at, &v, 8);
-    sum = sz__hash_bytes(buf, len - 8);
-    memcpy(buf + len - 8, &sum, 8);
+    doctor_i64(buf, len, at, v);
     return sz_stream_restore(buf, len, r);
 }
 
