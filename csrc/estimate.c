@@ -10,6 +10,10 @@
  * A HyperLogLog sketch: 2^12 one-byte registers (about 1.6% error), the
  * register chosen by the hash's top bits, its value the rank of the first
  * set bit below them; linear counting for small cardinalities.
+ *
+ * And the span of int64 keys: when their values lie in a narrow range (a
+ * user id from a database sequence, say), batch.c indexes its table by
+ * key - smallest instead of hashing, which needs no estimate.
  */
 #include "sz_internal.h"
 
@@ -21,9 +25,46 @@
  * tables' growth paths still run. */
 static int sz__estimating = 1;
 void sz_test_estimate(int on) { sz__estimating = on; }
+static int sz__spanning = 1;
+void sz_test_span(int on) { sz__spanning = on; }
 #else
 #define sz__estimating 1
+#define sz__spanning 1
 #endif
+
+#define SZ_SPAN_CHUNK 1024  /* events between checks of the span so far */
+
+size_t sz__key_span(const int64_t *keys, size_t n, size_t limit, int64_t *smallest)
+{
+    /* Two independent minima and maxima, so the loop is not one chain of
+     * dependent compares; checked a chunk at a time, so keys spread wide
+     * (hashes, random ids) stop the scan within the first chunk. */
+    int64_t lo0, lo1, hi0, hi1;
+    size_t i, end;
+    if (!sz__spanning || n == 0 || limit == 0) return 0;
+    lo0 = lo1 = hi0 = hi1 = keys[0];
+    for (end = 0; end < n;) {
+        size_t chunk_end = n - end < SZ_SPAN_CHUNK ? n : end + SZ_SPAN_CHUNK;
+        for (i = end; i + 1 < chunk_end; i += 2) {
+            int64_t a = keys[i], b = keys[i + 1];
+            lo0 = a < lo0 ? a : lo0;
+            hi0 = a > hi0 ? a : hi0;
+            lo1 = b < lo1 ? b : lo1;
+            hi1 = b > hi1 ? b : hi1;
+        }
+        if (i < chunk_end) {
+            lo0 = keys[i] < lo0 ? keys[i] : lo0;
+            hi0 = keys[i] > hi0 ? keys[i] : hi0;
+        }
+        end = chunk_end;
+        lo0 = lo1 < lo0 ? lo1 : lo0;
+        hi0 = hi1 > hi0 ? hi1 : hi0;
+        /* unsigned: the difference of any two int64 fits */
+        if ((uint64_t)hi0 - (uint64_t)lo0 >= limit) return 0;
+    }
+    *smallest = lo0;
+    return (size_t)((uint64_t)hi0 - (uint64_t)lo0) + 1;
+}
 
 /* The number of leading zero bits of b != 0. */
 static unsigned sz__clz64(uint64_t b)

@@ -117,6 +117,11 @@ SZ_INLINE uint64_t sz__key_hash(const sz_keys *keys, int kind, size_t i)
 double sz__estimate_keys(const sz_keys *keys, size_t n, const uint8_t *kinds,
                          unsigned need);
 
+/* hi - lo + 1 for the smallest lo and largest hi of the n int64 keys, and
+ * *smallest = lo; or 0 (*smallest untouched) when that would exceed
+ * `limit`, found as soon as it does, or when n is 0. */
+size_t sz__key_span(const int64_t *keys, size_t n, size_t limit, int64_t *smallest);
+
 /* Asks the kernel for huge pages over [p, p + bytes) when it is large:
  * a table probed at random then costs far fewer TLB misses, and a fresh
  * array far fewer page faults.  Only a hint; nothing depends on it.
@@ -128,6 +133,11 @@ void sz__huge_hint(void *p, size_t bytes);
  * zero makes it answer 0, so tables grow from small and tests reach the
  * growth paths. */
 void sz_test_estimate(int on);
+/* Test builds only: zero makes sz__key_span() answer 0, so int64 keys in a
+ * narrow range take the hashed table too. */
+void sz_test_span(int on);
+/* 1 when the batch's hashed pass indexed its table by key span. */
+int sz_test_batch_spanned(const sz_batch *b);
 #endif
 
 /* ---- two parts at once (parallel.c) ----------------------------------- */

@@ -345,6 +345,9 @@ static int64_t *alloc_col(size_t S)
 }
 
 static long paths_seen[3];
+/* int64 inputs off the sorted path: [0] took the hashed table, [1] the
+ * table indexed by key span */
+static long tables_seen[2];
 static size_t last_n_keys;  /* distinct keys of the last run_compare() input */
 
 /* Runs one input through the core and compares everything with the
@@ -392,6 +395,8 @@ static int run_compare(const tin *in)
     else
         CHECK(path == r.path);
     if (path >= 0 && path < 3) paths_seen[path]++;
+    if (in->kind == SZ_KEYS_INT64 && path != SZ_PATH_SORTED)
+        tables_seen[sz_test_batch_spanned(b) == 1]++;
     CHECK(ids[n] == SENTINEL);
     ok &= CHECK(arrays_equal("ids", ids, r.ids, n));
 
@@ -884,10 +889,14 @@ static void test_random(void)
     const long N_CASES = 9000;
     group_begin("random vs reference");
     paths_seen[0] = paths_seen[1] = paths_seen[2] = 0;
+    tables_seen[0] = tables_seen[1] = 0;
     for (c = 0; c < N_CASES; c++) {
         genspec sp;
         sz_params p;
         int path, size = (int)rndn(10);
+        /* every other round of orders with the span table off, so int64
+         * keys in a narrow range take the hashed table too */
+        sz_test_span((c / N_ORD) % 2 == 0);
         memset(&sp, 0, sizeof sp);
         random_params(&p, &sp);
         sp.kind = random_kind();
@@ -919,9 +928,14 @@ static void test_random(void)
         CHECK(hits[c] * 10 >= cases[c] * 6);
     }
     CHECK(hits[ORD_SORTED] == cases[ORD_SORTED]);
+    sz_test_span(1);
+    snprintf(ctx, sizeof ctx, "int64 tables hashed/span = %ld/%ld", tables_seen[0],
+             tables_seen[1]);
+    CHECK(tables_seen[0] * 5 >= tables_seen[1] && tables_seen[1] * 5 >= tables_seen[0]);
     snprintf(detail, sizeof detail,
-             "%ld cases, %ld events; paths sorted/ordered/sorting = %ld/%ld/%ld", total,
-             events, paths_seen[0], paths_seen[1], paths_seen[2]);
+             "%ld cases, %ld events; paths sorted/ordered/sorting = %ld/%ld/%ld; "
+             "int64 tables hashed/span = %ld/%ld", total, events, paths_seen[0],
+             paths_seen[1], paths_seen[2], tables_seen[0], tables_seen[1]);
     group_end(detail);
 }
 
@@ -982,6 +996,7 @@ static void test_big(void)
     for (est = 1; est >= 0; est--)
     for (a = 0; a < 3; a++) {
         sz_test_estimate(est);
+        sz_test_span(est);  /* off: int64 keys in a narrow range grow a table too */
         for (o = 0; o < 4; o++) {
             genspec sp;
             sz_params p;
@@ -1004,6 +1019,7 @@ static void test_big(void)
         }
     }
     sz_test_estimate(1);
+    sz_test_span(1);
     snprintf(detail, sizeof detail, "%d runs of 170000 events / 75000 keys", runs);
     group_end(detail);
 }
@@ -1897,6 +1913,43 @@ static void test_alloc_failures(void)
 /* A log's jitter: a late event inside its key's open session stays on the
  * ORDERED path; one that would bridge two sessions or precede a session's
  * start sends the input to the SORTING path.  Results match the reference. */
+/* The table indexed by key span (batch.c) is taken exactly when the int64
+ * keys span at most n values, at either end of int64 and across zero, in
+ * time order and shuffled; results are compared with the reference. */
+static void test_span(void)
+{
+    static const int64_t bases[] = {0, -7, INT64_MIN, INT64_MAX - 16, 1000000007};
+    enum { N = 16 };
+    size_t bi, i;
+    int wide, shuffled;
+    group_begin("span table");
+    for (bi = 0; bi < sizeof bases / sizeof bases[0]; bi++)
+    for (wide = 0; wide <= 1; wide++)
+    for (shuffled = 0; shuffled <= 1; shuffled++) {
+        int64_t k[N], t[N];
+        long spanned_before = tables_seen[1], hashed_before = tables_seen[0];
+        tin in;
+        for (i = 0; i < N; i++) {
+            k[i] = bases[bi] + (int64_t)((i * 7) % 5);  /* 5 keys, repeating */
+            t[i] = shuffled ? (int64_t)((i * 11) % N) * 4 : (int64_t)i * 4;
+        }
+        k[3] = bases[bi] + N - 1 + wide;  /* spans N values, or N + 1 */
+        memset(&in, 0, sizeof in);
+        in.kind = SZ_KEYS_INT64;
+        in.n = N;
+        in.ik = k;
+        in.t = t;
+        in.order = shuffled ? "span, shuffled" : "span, in time order";
+        in.p.gap = 9;
+        in.p.inclusive = 1;
+        CHECK(run_compare(&in) == (shuffled ? SZ_PATH_SORTING : SZ_PATH_ORDERED));
+        snprintf(ctx, sizeof ctx, "base %lld, span %d", (long long)bases[bi], N + wide);
+        CHECK(tables_seen[1] - spanned_before == !wide);
+        CHECK(tables_seen[0] - hashed_before == wide);
+    }
+    group_end("");
+}
+
 static void test_jitter(void)
 {
     static const struct {
@@ -1956,6 +2009,7 @@ int main(void)
     test_hand();
     test_beam_seed();
     test_jitter();
+    test_span();
     test_seconds();
     test_random();
     test_extreme_random();
