@@ -180,7 +180,7 @@ def _duckdb_setup():
 
 
 DUCKDB_SQL = """
-SELECT i, u * 4294967296 + SUM(new) OVER w AS s
+SELECT i, u, SUM(new) OVER w AS s
 FROM (
     SELECT i, u, t,
            CASE WHEN t - LAG(t) OVER (PARTITION BY u ORDER BY t, i) <= {gap}
@@ -195,8 +195,9 @@ def duckdb_sql(state):
     """LAG + SUM OVER, per user; the input is an Arrow table over the numpy
     arrays (zero-copy) plus a row-number column; the result comes back with
     fetchnumpy and is scattered to input order.  (Fetching it as Arrow was
-    2x slower; ORDER BY i in SQL 1.7x slower.)  The label is
-    user * 2**32 + the session's ordinal within its user."""
+    2x slower; ORDER BY i in SQL 1.7x slower.)  The label is the pair
+    (user, the session's ordinal within its user), one row per event: a
+    single int64 such as user * 2**32 + ordinal overflows on 64-bit ids."""
     import duckdb
     import pyarrow as pa
 
@@ -207,9 +208,16 @@ def duckdb_sql(state):
         r = con.sql(DUCKDB_SQL.format(gap=int(gap))).fetchnumpy()
     finally:
         con.close()
-    ids = np.empty(len(users), dtype=np.int64)
-    ids[np.asarray(r["i"])] = np.asarray(r["s"])
-    return ids
+    pairs = np.empty((len(users), 2), dtype=np.int64)
+    i = np.asarray(r["i"])
+    pairs[i, 0] = np.asarray(r["u"])
+    pairs[i, 1] = np.asarray(r["s"])
+    return pairs
+
+
+def _pair_labels(pairs, n):
+    """One int64 label per distinct (user, ordinal) row (not timed)."""
+    return np.unique(pairs, axis=0, return_inverse=True)[1].reshape(n)
 
 
 # --------------------------------------------------------- the registry
@@ -237,7 +245,7 @@ def _registry() -> dict[str, Peer]:
                        note="sort_values, groupby diff, cumsum"),
         "polars": Peer(run=polars_idiom, setup=_polars_setup, threads="all",
                        note="sort, shift/diff, cum_sum"),
-        "duckdb": Peer(run=duckdb_sql, setup=_duckdb_setup, threads="all",
+        "duckdb": Peer(run=duckdb_sql, labels=_pair_labels, setup=_duckdb_setup, threads="all",
                        note="LAG + SUM OVER (PARTITION BY user)"),
         "dict loop": Peer(run=dict_loop, prepare=_as_lists, labels=_list_labels,
                           max_n=1_000_000, note="plain Python, input as lists"),

@@ -8,6 +8,7 @@ ORDER_TITLES = {
     "log": "time-ordered with jitter (a log)",
     "sorted": "sorted by (user, time)",
     "shuffled": "shuffled",
+    "log64": "a log with 64-bit user ids (hashes, not a sequence)",
 }
 
 
@@ -221,7 +222,9 @@ def write(path, records, peers, machine, settings, plot_files, ctr=None):
         f"- Python {machine['python']}; " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
         f"- Data: `benchmarks/clickstream.py`, seed {settings['seed']}: N events from "
         f"N/10 users (at least 1 k, at most 1 M), heavy-tailed gaps; the three arrival "
-        f"orders are permutations of the same events. Gap {settings['gap_ms'] // 60000} "
+        f"orders are permutations of the same events, with user ids 0 to users - 1; "
+        f"the fourth data set is the log again with each user id hashed to 64 bits "
+        f"(array peers only). Gap {settings['gap_ms'] // 60000} "
         f"min, `inclusive=True` (Beam is compared with `inclusive=False`, its semantics).",
         f"- Time: best of up to {settings['reps']} runs (fewer once a peer has spent "
         f"{settings['budget_s']:g} s), each peer in its own fresh process on the same data. "
