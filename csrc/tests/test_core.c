@@ -1950,6 +1950,78 @@ static void test_span(void)
     group_end("");
 }
 
+/* The sorted scan of int64 keys without a cap works a chunk of 2048
+ * events at a time and scans a chunk again when it holds a fault: a fault
+ * at each chunk edge must still be found where it is (a bad time: its
+ * status and position; keys or times out of order: the other paths, whose
+ * results are compared with the reference). */
+static void test_sorted_chunks(void)
+{
+    static const size_t at[] = {0, 1, 2046, 2047, 2048, 2049, 4095, 4096, 6143, 6148};
+    enum { N = 3 * 2048 + 5, FAULTS = 4 };
+    int64_t *k = (int64_t *)xmalloc(N * sizeof *k), *t = (int64_t *)xmalloc(N * sizeof *t);
+    int64_t *ids = (int64_t *)xmalloc(N * sizeof *ids);
+    size_t a, i;
+    int f;
+    group_begin("sorted scan: faults at chunk edges");
+    for (a = 0; a < sizeof at / sizeof at[0]; a++)
+    for (f = 0; f < FAULTS; f++) {
+        size_t pos = at[a], err = 4242, S = 0;
+        sz_keys keys;
+        sz_params p;
+        sz_status st;
+        tin in;
+        for (i = 0; i < N; i++) {  /* keys of 7 events, 30 +- 30 apart */
+            k[i] = (int64_t)(i / 7) - 500;
+            t[i] = (int64_t)((i * 37) % 60) + (int64_t)i * 30;
+        }
+        memset(&p, 0, sizeof p);
+        p.gap = 40;
+        p.min_is_nat = 1;
+        memset(&keys, 0, sizeof keys);
+        keys.kind = SZ_KEYS_INT64;
+        keys.data = k;
+        snprintf(ctx, sizeof ctx, "fault %d at %zu", f, pos);
+        if (a == 0 && f == 0) {  /* unfaulted, it is sorted */
+            memset(&in, 0, sizeof in);
+            in.kind = SZ_KEYS_INT64;
+            in.n = N;
+            in.ik = k;
+            in.t = t;
+            in.order = "sorted, chunks";
+            in.p = p;
+            CHECK(run_compare(&in) == SZ_PATH_SORTED);
+        }
+        if (f == 0 || f == 1) {  /* a missing time, a time too late to add gap to */
+            t[pos] = f == 0 ? INT64_MIN : INT64_MAX - 10;
+            if (pos + 1 < N) t[pos + 1] = f == 0 ? INT64_MIN : INT64_MAX;  /* a later one */
+            st = sz_batch_assign(NULL, &keys, t, N, &p, ids, &S, &err);
+            CHECK(st == (f == 0 ? SZ_ERR_TIME_NAT : SZ_ERR_TIME_OVERFLOW));
+            CHECK(err == pos);
+            continue;
+        }
+        if (f == 2) {  /* the event's time before its key's previous one */
+            if (pos == 0 || k[pos] != k[pos - 1]) pos++;
+            t[pos] = t[pos - 1] - 1 - 200 * (pos % 2);
+        } else {       /* its key smaller than the previous event's */
+            if (pos == 0) pos = 1;
+            k[pos] = k[pos - 1] - 1 - (int64_t)(pos % 3);
+        }
+        memset(&in, 0, sizeof in);
+        in.kind = SZ_KEYS_INT64;
+        in.n = N;
+        in.ik = k;
+        in.t = t;
+        in.order = f == 2 ? "sorted but one time" : "sorted but one key";
+        in.p = p;
+        CHECK(run_compare(&in) != SZ_PATH_SORTED);
+    }
+    free(k);
+    free(t);
+    free(ids);
+    group_end("");
+}
+
 static void test_jitter(void)
 {
     static const struct {
@@ -2010,6 +2082,7 @@ int main(void)
     test_beam_seed();
     test_jitter();
     test_span();
+    test_sorted_chunks();
     test_seconds();
     test_random();
     test_extreme_random();
@@ -2025,6 +2098,7 @@ int main(void)
     sz_test_parallel_min(16);
     test_hand();
     test_jitter();
+    test_sorted_chunks();
     test_random();
     test_extreme_random();
     test_big();
