@@ -141,9 +141,9 @@ static sz_status sz__read_key(sz__r *r, sz_ctr_stream *s)
         x.ord = r_u64(r);
         x.t = r_i64(r);
         x.clicks = r_i64(r);
-        /* in (time, ordinal) order, at or before the key's last event */
-        /* each click its own event: at most n_events, far from wrapping
-         * as clicks count on (found by fuzz_snapshot) */
+        /* in (time, ordinal) order, at or before the key's last event; its
+         * clicks, each its own event, at most n_events, so they stay far
+         * from wrapping as they count on (found by fuzz_snapshot) */
         if (x.ord >= s->n_events || x.t > last || !sz__ok_time(s, x.t) || x.clicks < 0
             || (uint64_t)x.clicks > s->n_events
             || (x.t == last && x.ord > last_ord)
