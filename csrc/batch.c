@@ -69,20 +69,7 @@ typedef struct sz_i64vec {
     size_t len, cap;
 } sz_i64vec;
 
-static sz_status sz__vec_push(sz_i64vec *a, int64_t x)
-{
-    if (a->len == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 1024;
-        int64_t *v = (int64_t *)SZ_REALLOC(a->v, sz__mul_size(cap, sizeof *v));
-        if (v == NULL) return SZ_ERR_NOMEM;
-        a->v = v;
-        a->cap = cap;
-    }
-    a->v[a->len++] = x;
-    return SZ_OK;
-}
-
-/* Appends x[0, m) to a. */
+/* Appends x[0, m) to a, doubling its capacity (from 1024) as needed. */
 static sz_status sz__vec_append(sz_i64vec *a, const int64_t *x, size_t m)
 {
     if (a->cap - a->len < m) {
@@ -98,6 +85,8 @@ static sz_status sz__vec_append(sz_i64vec *a, const int64_t *x, size_t m)
     a->len += m;
     return SZ_OK;
 }
+
+static sz_status sz__vec_push(sz_i64vec *a, int64_t x) { return sz__vec_append(a, &x, 1); }
 
 /* ---- SORTED: a single scan, in one or two parts ------------------------ */
 
