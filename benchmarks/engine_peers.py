@@ -113,7 +113,7 @@ def _bytewax_labels(result, n):
 
 BYTEWAX = Peer(
     run=bytewax_run, prepare=_bytewax_prepare, labels=_bytewax_labels,
-    setup=_bytewax_setup, max_n=100_000,
+    setup=_bytewax_setup, engine="bytewax", max_n=100_000,
     note=f"SessionWindower + fold_window, run_main, batches of {BYTEWAX_BATCH}",
 )
 
@@ -124,7 +124,7 @@ def bytewax_no_wake_ups_run(state):
 
 BYTEWAX_NO_WAKE_UPS = Peer(
     run=bytewax_no_wake_ups_run, prepare=_bytewax_prepare,
-    labels=_bytewax_labels, setup=_bytewax_setup, max_n=100_000,
+    labels=_bytewax_labels, setup=_bytewax_setup, engine="bytewax", max_n=100_000,
     note="as bytewax, with EventClock(to_system_utc=lambda t: None): no wake-ups",
 )
 
@@ -159,7 +159,7 @@ def _bytewax_sessionize_setup():
 
 BYTEWAX_SESSIONIZE = Peer(
     run=bytewax_sessionize_run, prepare=_bytewax_prepare, labels=_bytewax_labels,
-    setup=_bytewax_sessionize_setup, max_n=1_000_000,
+    setup=_bytewax_sessionize_setup, engine="bytewax", max_n=1_000_000,
     note=f"the bytewax dataflow with sessionize.bytewax.fold_window, batches of {BYTEWAX_BATCH}",
 )
 
@@ -256,13 +256,13 @@ def _beam_sessionize_setup():
 
 BEAM = Peer(
     run=beam_run, prepare=_beam_prepare, labels=_labels_from_groups,
-    setup=_beam_setup, max_n=30_000, inclusive=False,
+    setup=_beam_setup, engine="beam", max_n=30_000, inclusive=False,
     note="WindowInto(Sessions) + GroupByKey, DirectRunner; matches inclusive=False",
 )
 
 BEAM_SESSIONIZE = Peer(
     run=beam_sessionize_run, prepare=_beam_prepare, labels=_labels_from_groups,
-    setup=_beam_sessionize_setup, max_n=300_000, inclusive=False,
+    setup=_beam_sessionize_setup, engine="beam", max_n=300_000, inclusive=False,
     note="the beam peer's pipeline with sessionize.beam.Sessionize in place of "
          "WindowInto(Sessions) + GroupByKey",
 )
@@ -371,20 +371,20 @@ def _spark_sessionize_setup():
 
 
 SPARK = Peer(
-    run=spark_run, prepare=_spark_prepare, labels=_spark_labels, setup=_spark_setup,
+    run=spark_run, prepare=_spark_prepare, labels=_spark_labels, setup=_spark_setup, engine="spark",
     max_n=1_000_000, threads="all",
     note="groupBy(user, session_window) + count, local[2], toArrow()",
 )
 
 SPARK_SESSIONIZE = Peer(
     run=spark_sessionize_run, prepare=_spark_prepare, labels=_spark_labels,
-    setup=_spark_sessionize_setup, max_n=1_000_000, threads="all",
+    setup=_spark_sessionize_setup, engine="spark", max_n=1_000_000, threads="all",
     note="sessionize.spark.sessions (applyInArrow, the C core per shuffle partition), "
          "local[2], toArrow()",
 )
 
 SPARK_SESSIONIZE_PER_KEY = Peer(
     run=spark_sessionize_per_key_run, prepare=_spark_prepare, labels=_spark_labels,
-    setup=_spark_sessionize_setup, max_n=300_000, threads="all",
+    setup=_spark_sessionize_setup, engine="spark", max_n=300_000, threads="all",
     note="sessionize.spark.sessions(buckets=None): the C core once per key",
 )

@@ -1,13 +1,14 @@
 """Measure one peer on one or more data sets, in this (fresh) process.
 
-    python benchmarks/measure.py --peer NAME --gap MS [--reps K] [--budget S] DIR...
+    python benchmarks/measure.py --peer NAME [--peer ...] --gap MS [--reps K] [--budget S] DIR...
 
 Each DIR holds users.npy and times.npy (written by run.py).  For each, one
 JSON line on stdout: the run times, the peak memory of the first run beyond
 what the process held before it, and whether the answer is the same
 partition of events into sessions as sessionize's.  run.py starts one such
 process per (peer, data set), so peaks never mix and no peer inherits
-another's threads, caches or heap.
+another's threads, caches or heap.  Only --quick, whose figures are not
+kept, passes several --peer: the peers of one engine, which then starts once.
 
 Peak memory, Linux only: after the inputs are loaded (and the peer's own
 input prepared), writing "5" to /proc/self/clear_refs resets the process's
@@ -173,7 +174,8 @@ def measure(peer, users, times, gap, reps: int, budget_s: float) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--peer", required=True)
+    ap.add_argument("--peer", required=True, action="append",
+                    help="a peer of peers.PEERS; several run one after the other")
     ap.add_argument("--gap", type=int, required=True, help="gap in milliseconds")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--budget", type=float, default=10.0,
@@ -183,19 +185,20 @@ def main(argv=None) -> int:
 
     from peers import PEERS
 
-    peer = PEERS[args.peer]
-    peer.setup()  # imports, untimed and before any peak is measured
-    for d in args.data:
-        users = np.load(os.path.join(d, "users.npy"))
-        times = np.load(os.path.join(d, "times.npy"))
-        try:
-            rec = measure(peer, users, times, args.gap, args.reps, args.budget)
-        except Exception as e:  # a crashing peer is reported, not fatal
-            rec = {"ok": False, "problem": f"crashed: {type(e).__name__}: {e}"}
-        rec.update(peer=args.peer, data=d, n=len(users))
-        print(json.dumps(rec), flush=True)
-        del users, times
-        gc.collect()
+    for name in args.peer:
+        peer = PEERS[name]
+        peer.setup()  # imports, untimed and before any peak is measured
+        for d in args.data:
+            users = np.load(os.path.join(d, "users.npy"))
+            times = np.load(os.path.join(d, "times.npy"))
+            try:
+                rec = measure(peer, users, times, args.gap, args.reps, args.budget)
+            except Exception as e:  # a crashing peer is reported, not fatal
+                rec = {"ok": False, "problem": f"crashed: {type(e).__name__}: {e}"}
+            rec.update(peer=name, data=d, n=len(users))
+            print(json.dumps(rec), flush=True)
+            del users, times
+            gc.collect()
     return 0
 
 

@@ -42,6 +42,9 @@ class Peer:
     threads: str = "1"                # how many cores it uses
     setup: Callable[[], None] = lambda: None  # untimed imports, before any measurement
     note: str = ""
+    # --quick only: peers naming the same engine here share one worker
+    # process, so an engine starts once (Spark's JVM: 15 s of each start)
+    engine: str = ""
 
 
 # ---------------------------------------------------------------- sessionize

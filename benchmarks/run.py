@@ -1,7 +1,7 @@
 """The benchmark harness: every peer on the same clickstreams, three arrival
 orders, N from 10 thousand to 10 million events.
 
-    python benchmarks/run.py           the full run (~10 min on 2 cores): writes
+    python benchmarks/run.py           the full run (~40 min on 2 cores): writes
                                        benchmarks/RESULTS.md, results.json and
                                        plots/*.png
     python benchmarks/run.py --quick   the smoke test CI runs (well under a minute):
@@ -85,8 +85,11 @@ def _quiet(seconds=10.0) -> bool:
     return False
 
 
-def run_worker(peer, dirs, *, reps, budget, timeout):
-    cmd = [sys.executable, os.path.join(HERE, "measure.py"), "--peer", peer,
+def run_worker(peers, dirs, *, reps, budget, timeout):
+    """Each of `peers` on each of `dirs`, in one fresh process: records in
+    that order, a failed one in place of any the process did not finish."""
+    cmd = [sys.executable, os.path.join(HERE, "measure.py"),
+           *(a for peer in peers for a in ("--peer", peer)),
            "--gap", str(GAP_MS), "--reps", str(reps), "--budget", str(budget), *dirs]
     env = dict(os.environ, PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""))
     try:
@@ -99,16 +102,17 @@ def run_worker(peer, dirs, *, reps, budget, timeout):
     for line in out.splitlines():
         if line.startswith("{"):
             rec = json.loads(line)
-            recs[rec["data"]] = rec
+            recs[rec["peer"], rec["data"]] = rec
     result = []
-    for d in dirs:
-        if d not in recs:
-            tail = err.strip().splitlines()[-1:] if err.strip() else ["no output"]
-            recs[d] = {"peer": peer, "data": d, "ok": False,
-                       "problem": f"worker failed: {tail[0]}"}
-        elif failed and recs[d].get("ok"):
-            pass  # this data set finished; a later one failed
-        result.append(recs[d])
+    for peer in peers:
+        for d in dirs:
+            if (peer, d) not in recs:
+                tail = err.strip().splitlines()[-1:] if err.strip() else ["no output"]
+                recs[peer, d] = {"peer": peer, "data": d, "ok": False,
+                                 "problem": f"worker failed: {tail[0]}"}
+            elif failed and recs[peer, d].get("ok"):
+                pass  # this one finished; a later one failed
+            result.append(recs[peer, d])
     return result
 
 
@@ -137,6 +141,19 @@ def _fmt(rec):
     return f"{speed}  {rec['best_s']:8.3f} s{peak}{others}{verdict}"
 
 
+def _quick_jobs(runnable, dirs):
+    """--quick's worker processes: each peer over every data set it runs on;
+    the peers of one engine (Peer.engine) that run on the same data sets
+    share a process, so the engine starts once."""
+    jobs = {}
+    for p in runnable:
+        ds = [d for o, d in dirs.items() if runs_on(p, o)]
+        if ds:
+            key = (PEERS[p].engine or p, tuple(ds))
+            jobs.setdefault(key, ([], ds))[0].append(p)
+    return list(jobs.values())
+
+
 def measure_all(sizes, orders, peers, *, reps, budget, timeout, quick, log):
     records = []
     t_start = time.perf_counter()
@@ -148,13 +165,13 @@ def measure_all(sizes, orders, peers, *, reps, budget, timeout, quick, log):
                 write_data(dirs[order], n, order)
             runnable = [p for p in peers if PEERS[p].max_n is None or n <= PEERS[p].max_n]
             # full run: one process per (peer, data set), so peaks never mix;
-            # quick: one process per peer, over all orders (start-up dominates)
-            jobs = ([(p, [d for o, d in dirs.items() if runs_on(p, o)]) for p in runnable]
-                    if quick else
-                    [(p, [dirs[o]]) for o in orders for p in runnable if runs_on(p, o)])
-            jobs = [(p, ds) for p, ds in jobs if ds]
-            for peer, job_dirs in jobs:
-                recs = run_worker(peer, job_dirs, reps=reps, budget=budget, timeout=timeout)
+            # quick: one process per engine, over all orders (start-up dominates)
+            jobs = (_quick_jobs(runnable, dirs) if quick else
+                    [([p], [dirs[o]]) for o in orders for p in runnable if runs_on(p, o)])
+            for job_peers, job_dirs in jobs:
+                recs = run_worker(job_peers, job_dirs, reps=reps, budget=budget,
+                                  timeout=timeout)
+                peer = job_peers[0]  # retried only when alone: a full run
                 # not the slow engines: their figures are orders of magnitude
                 retries = 0 if quick or PEERS[peer].max_n else RETRIES
                 for _ in range(retries):
@@ -167,10 +184,11 @@ def measure_all(sizes, orders, peers, *, reps, budget, timeout, quick, log):
                         break
                     log(f"         (other processes kept {busy:.2f} cores busy during "
                         f"{peer}'s best run: measuring again)")
-                    again = run_worker(peer, job_dirs, reps=reps, budget=budget,
+                    again = run_worker(job_peers, job_dirs, reps=reps, budget=budget,
                                        timeout=timeout)
                     recs = [_faster(a, b) for a, b in zip(recs, again)]
                 for rec in recs:
+                    peer = rec["peer"]
                     order = next(o for o, d in dirs.items() if d == rec["data"])
                     rec.update(order=order, n=n, users=users_for(n), seed=SEED)
                     del rec["data"]
