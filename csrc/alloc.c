@@ -5,8 +5,8 @@
  * Test builds (-DSZ_TESTING) can make the n-th allocation fail so the C
  * tests walk every failure point of an operation.
  */
-/* madvise() and MADV_HUGEPAGE are not C99: ask for them (before any
- * system header).  Without it -std=c99 hides them and the hint is lost. */
+/* madvise() and MADV_HUGEPAGE are not C11: ask for them (before any
+ * system header).  Without it -std=c11 hides them and the hint is lost. */
 #define _DEFAULT_SOURCE
 
 #include "sz_internal.h"
@@ -21,22 +21,46 @@
 /* A pass may run in two parts on two threads (parallel.c), and a part may
  * allocate: the counters are atomic.  Which part's allocation is the n-th
  * is then up to the scheduler, so the tests walk failures single-threaded
- * (their inputs are below the parallel threshold). */
-static long sz__countdown = 0;  /* <= 0: off; k > 0: the k-th call fails */
-static long sz__calls = 0;
+ * (their inputs are below the parallel threshold).
+ *
+ * GNU C's __atomic builtins (gcc, clang, mingw-w64), MSVC's Interlocked
+ * intrinsics (MSVC has <stdatomic.h> only behind a flag), else C11's
+ * <stdatomic.h>.  sz__add returns the new value; all are sequentially
+ * consistent. */
+#if defined(__GNUC__) || defined(__clang__)
+typedef long sz__counter;
+#define sz__xchg(p, v) __atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
+#define sz__load(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define sz__add(p, d) __atomic_add_fetch((p), (d), __ATOMIC_SEQ_CST)
+#elif defined(_MSC_VER)  /* <intrin.h> comes with sz_internal.h */
+typedef long volatile sz__counter;
+#define sz__xchg(p, v) _InterlockedExchange((p), (v))
+#define sz__load(p) _InterlockedCompareExchange((p), 0, 0)
+#define sz__add(p, d) (_InterlockedExchangeAdd((p), (d)) + (d))
+#elif !defined(__STDC_NO_ATOMICS__)
+#include <stdatomic.h>
+typedef _Atomic long sz__counter;
+#define sz__xchg(p, v) atomic_exchange((p), (v))
+#define sz__load(p) atomic_load(p)
+#define sz__add(p, d) (atomic_fetch_add((p), (d)) + (d))
+#else
+#error "SZ_TESTING needs atomics: GNU C, MSVC or C11 <stdatomic.h>"
+#endif
+
+static sz__counter sz__countdown = 0;  /* <= 0: off; k > 0: the k-th call fails */
+static sz__counter sz__calls = 0;
 
 long sz_test_fail_after(long n)
 {
-    long made = __atomic_exchange_n(&sz__calls, 0, __ATOMIC_SEQ_CST);
-    __atomic_store_n(&sz__countdown, n > 0 ? n : 0, __ATOMIC_SEQ_CST);
+    long made = sz__xchg(&sz__calls, 0);
+    (void)sz__xchg(&sz__countdown, n > 0 ? n : 0);
     return made;
 }
 
 static int sz__should_fail(void)
 {
-    __atomic_add_fetch(&sz__calls, 1, __ATOMIC_SEQ_CST);
-    return __atomic_load_n(&sz__countdown, __ATOMIC_SEQ_CST) > 0
-           && __atomic_sub_fetch(&sz__countdown, 1, __ATOMIC_SEQ_CST) == 0;
+    (void)sz__add(&sz__calls, 1);
+    return sz__load(&sz__countdown) > 0 && sz__add(&sz__countdown, -1) == 0;
 }
 #else
 #define sz__should_fail() 0

@@ -32,10 +32,6 @@
 
 #include <stdlib.h>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 struct sz_ctr {
     size_t n_rows;
     size_t n_sessions;
@@ -657,6 +653,10 @@ static unsigned sz__ctz64(uint64_t b)
 {
 #if defined(__GNUC__) || defined(__clang__)
     return (unsigned)__builtin_ctzll(b);
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_ARM64))
+    unsigned long k;
+    (void)_BitScanForward64(&k, b);
+    return (unsigned)k;
 #else
     unsigned k = 0;
     while (!(b & 1u)) {

@@ -71,6 +71,10 @@ static unsigned sz__clz64(uint64_t b)
 {
 #if defined(__GNUC__) || defined(__clang__)
     return (unsigned)__builtin_clzll(b);
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_ARM64))
+    unsigned long k;
+    (void)_BitScanReverse64(&k, b);
+    return 63u - (unsigned)k;
 #else
     unsigned k = 0;
     while (!(b >> 63)) {
