@@ -8,23 +8,13 @@
  * both are done.  Parts must not allocate through the core's allocator's
  * failure injection at the same time in test builds (see alloc.c), write
  * the same cache lines, or depend on each other; every caller arranges
- * that.  Where threads are unavailable (no POSIX threads, or creating one
- * fails) part 1 simply runs after part 0, on the caller's thread: threads
- * only change how fast a result comes, never what it is.
+ * that.  Where threads are unavailable (built with -DSZ_NO_THREADS, or
+ * creating one fails) part 1 simply runs after part 0, on the caller's
+ * thread: threads only change how fast a result comes, never what it is.
+ * The thread itself comes from thread.c (POSIX or Win32).
  */
-#if !defined(_WIN32)
-#define _DEFAULT_SOURCE  /* sysconf(_SC_NPROCESSORS_ONLN) is not C99 */
-#endif
-
 #include "sz_internal.h"
-
-#if defined(SZ_NO_THREADS) || defined(_WIN32)
-#define SZ_HAVE_THREADS 0
-#else
-#define SZ_HAVE_THREADS 1
-#include <pthread.h>
-#include <unistd.h>
-#endif
+#include "sz_thread.h"
 
 /* Below this many events a second thread costs more than it saves (its
  * start is tens of microseconds; a pass over 2^18 events, about a
@@ -42,11 +32,9 @@ static size_t sz__parallel_min = SZ_PARALLEL_MIN;
 int sz__threads_for(size_t n)
 {
 #if SZ_HAVE_THREADS
-    long cores;
     if (n < sz__parallel_min || sz__max_threads == 1) return 1;
     if (sz__max_threads >= 2) return 2;
-    cores = sysconf(_SC_NPROCESSORS_ONLN);
-    return cores >= 2 ? 2 : 1;
+    return sz__cpu_count() >= 2 ? 2 : 1;
 #else
     (void)n;
     return 1;
@@ -70,11 +58,10 @@ typedef struct sz_part_call {
     void *arg;
 } sz_part_call;
 
-static void *sz__part1_main(void *p)
+static void sz__part1_main(void *p)
 {
-    sz_part_call *c = (sz_part_call *)p;
+    const sz_part_call *c = (const sz_part_call *)p;
     c->fn(c->arg, 1);
-    return NULL;
 }
 #endif
 
@@ -83,12 +70,12 @@ void sz__run_parts(sz_part_fn fn, void *arg, int parts)
 #if SZ_HAVE_THREADS
     if (parts >= 2) {
         sz_part_call c;
-        pthread_t th;
+        sz_thread th;
         c.fn = fn;
         c.arg = arg;
-        if (pthread_create(&th, NULL, sz__part1_main, &c) == 0) {
+        if (sz__thread_start(&th, sz__part1_main, &c) == 0) {
             fn(arg, 0);
-            pthread_join(th, NULL);
+            sz__thread_join(&th);
             return;
         }
     }
