@@ -1168,7 +1168,9 @@ static void test_beam_seed(void)
      * sessions are not inclusive.  Base 1554117323.37 s is
      * 1554117323370000 us (see test_seconds). */
     const int64_t B = 1554117323370000LL, S1 = 1000000;
-    static const char names[8][6] = {"Thanos", "Thanos", "Thanos", "Thanos", "Thanos",
+    /* 7, not 6: room for the strings' NUL, which newer compilers demand
+     * (-Wunterminated-string-initialization); the keys are the first 6 */
+    static const char names[8][7] = {"Thanos", "Thanos", "Thanos", "Thanos", "Thanos",
                                      "Groot\0", "Groot\0", "Groot\0"};
     const int64_t off[8] = {1, 2, 4, 8, 16, 2, 4, 10};
     const int64_t want_ids[8] = {0, 0, 0, 0, 1, 2, 2, 3};
