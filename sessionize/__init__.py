@@ -4,7 +4,7 @@
     >>> sessionize.assign(np.array([1, 1, 2, 1]), np.array([0, 10, 5, 100]), gap=30)
     array([0, 0, 2, 1])
 
-Search sessions and click-through rate (the Bytewax seeds):
+Search sessions and click-through rate (the Bytewax search-session tutorial):
 
     >>> from sessionize.events import AppOpen, Search, ClickResult, AppClose
     >>> sessionize.search_ctr([AppOpen(1), Search(1, "dogs"), ClickResult(1, "rover"),
@@ -14,7 +14,20 @@ Search sessions and click-through rate (the Bytewax seeds):
 See README.md for the engines each setting reproduces.
 """
 
-from . import _core
+try:
+    from . import _core
+except ImportError as _e:  # no built extension: say what to do, as numpy does
+    import os as _os
+
+    _src = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
+    if _os.path.exists(_os.path.join(_src, "setup.py")):
+        raise ImportError(
+            f"sessionize's C extension is not built, and this is the source tree at {_src}. "
+            "Install the package (pip install .  or, to work on it, pip install -e .) and "
+            "import it from outside this folder, or build the extension in place with "
+            "`python setup.py build_ext --inplace`."
+        ) from _e
+    raise
 from ._core import SessionizeError
 from ._batch import assign, sessions
 from ._table import KeyRow, SearchKeyTable, SearchRow, SearchTable, Session, SessionTable

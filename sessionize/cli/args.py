@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from .formats import FORMATS
 
@@ -44,9 +46,15 @@ def _io(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
+def _prog() -> str:
+    """How the user started us: the `sessionize` command or `python -m sessionize`."""
+    name = os.path.basename(sys.argv[0] if sys.argv else "")
+    return "sessionize" if name in ("sessionize", "sessionize.exe") else "python -m sessionize"
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
-        prog="python -m sessionize",
+        prog=_prog(),
         description="Sessionize event files; generate clickstreams; run the demo.")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
