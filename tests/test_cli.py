@@ -16,19 +16,37 @@ import pytest
 import sessionize
 from sessionize import synthetic
 
+from engines.require import optional
 from cli_expect import canonical, read_clicks_jsonl, read_output, seed_rows
 from reference import reference_sessions
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# the folder holding the sessionize these tests import (the installed package,
+# or the checkout in an editable install): the CLI subprocesses run the same one
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(sessionize.__file__)))
+DATA = os.path.join(PACKAGE_PARENT, "sessionize", "data")
 SEED_ARGS = ["--key", "uuid", "--time", "event_timestamp", "--gap", "30min"]
 
 
 def cli(*args, stdin=None, cwd=None, check_rc=0):
     p = subprocess.run([sys.executable, "-m", "sessionize", *map(str, args)], input=stdin,
-                       capture_output=True, cwd=cwd, env={**os.environ, "PYTHONPATH": ROOT})
+                       capture_output=True, cwd=cwd, env={**os.environ, "PYTHONPATH": PACKAGE_PARENT})
     if check_rc is not None:
         assert p.returncode == check_rc, p.stderr.decode()
     return p
+
+
+def _have_pyarrow() -> bool:
+    try:
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def needs_parquet(*formats: str) -> None:
+    """Parquet in or out needs pyarrow (the `parquet` extra): skip without it."""
+    if "parquet" in formats:
+        optional("pyarrow.parquet", extra="parquet")
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +54,8 @@ def clicks(tmp_path_factory):
     """20 000 generated events of 800 users, in the three formats, and the
     events as the test reads them from the JSON lines."""
     d = tmp_path_factory.mktemp("clicks")
-    for ext in ("jsonl", "csv", "parquet"):
+    formats = ("jsonl", "csv", "parquet") if _have_pyarrow() else ("jsonl", "csv")
+    for ext in formats:
         cli("generate", "--events", 20000, "--users", 800, "--seed", 3, "-o", d / f"c.{ext}")
     events = read_clicks_jsonl((d / "c.jsonl").read_text())
     return d, events
@@ -57,6 +76,7 @@ def test_generate_writes_the_benchmarks_clickstream_in_the_seeds_schema(clicks):
 @pytest.mark.parametrize("in_fmt", ["jsonl", "csv", "parquet"])
 @pytest.mark.parametrize("out_fmt", ["jsonl", "csv", "parquet"])
 def test_sessions_every_format_equals_the_one_shot_api(clicks, in_fmt, out_fmt, tmp_path):
+    needs_parquet(in_fmt, out_fmt)
     d, (keys, times, pages) = clicks
     out = tmp_path / f"s.{out_fmt}"
     p = cli("sessions", d / f"c.{in_fmt}", "-o", out, *SEED_ARGS, "--collect", "page_name",
@@ -66,7 +86,7 @@ def test_sessions_every_format_equals_the_one_shot_api(clicks, in_fmt, out_fmt, 
     assert f"20,000 events, {len(want):,} sessions, 0 bad records" in p.stderr.decode()
 
 
-SAMPLE = os.path.join(ROOT, "sessionize", "data", "sample_clicks.csv")
+SAMPLE = os.path.join(DATA, "sample_clicks.csv")
 
 
 def _sample_events():
@@ -80,6 +100,7 @@ def _sample_events():
 @pytest.mark.parametrize("mode", ["fixed", "restart"])
 def test_the_seeds_two_hour_cap_in_both_modes(mode, tmp_path):
     # the shipped sample has users whose sessions run into the 2-hour cap
+    needs_parquet("parquet")
     keys, times, pages = _sample_events()
     out = tmp_path / "s.parquet"
     cli("sessions", SAMPLE, "-o", out, *SEED_ARGS, "--max-duration", "2h",
@@ -242,7 +263,7 @@ def test_parquet_without_pyarrow_names_the_package(tmp_path):
             "from sessionize.cli import main; sys.exit(main(sys.argv[1:]))")
     p = subprocess.run([sys.executable, "-c", code, "sessions", str(src), "-o",
                         str(tmp_path / "s.parquet"), *SEED_ARGS], capture_output=True,
-                       env={**os.environ, "PYTHONPATH": ROOT})
+                       env={**os.environ, "PYTHONPATH": PACKAGE_PARENT})
     assert p.returncode == 1
     assert "Parquet files need pyarrow, which is not installed" in p.stderr.decode()
     assert "sessionize[parquet]" in p.stderr.decode()
@@ -253,7 +274,7 @@ def test_ctr_command_equals_search_ctr_on_the_shipped_sample(tmp_path):
 
     users, kinds, times = load_searches()
     want = sessionize.search_ctr(users, kinds, times, gap="30min")
-    src = os.path.join(ROOT, "sessionize", "data", "sample_searches.jsonl")
+    src = os.path.join(DATA, "sample_searches.jsonl")
     out = tmp_path / "ctr.csv"
     p = cli("ctr", src, "-o", out, "--key", "user", "--kind", "type", "--time", "time",
             "--gap", "30min")
@@ -300,7 +321,7 @@ sys.exit(p.returncode)
 def _peak_rss(args, tmp_path) -> int:
     p = subprocess.run([sys.executable, "-c", PEAK_CODE, sys.executable, "-m", "sessionize",
                         *map(str, args)], capture_output=True, cwd=tmp_path,
-                       env={**os.environ, "PYTHONPATH": ROOT})
+                       env={**os.environ, "PYTHONPATH": PACKAGE_PARENT})
     assert p.returncode == 0, p.stderr.decode()
     return int(p.stdout.decode().split()[-1])
 

@@ -146,6 +146,9 @@ def test_seed_example_runs():
     adapter, as a script; its own check compares with Flink's windows."""
     import_pyflink()
     root = Path(__file__).resolve().parent.parent
+    # the sessionize these tests import (installed, or the checkout)
+    import sessionize
+    package_parent = str(Path(sessionize.__file__).resolve().parent.parent)
     # the job above left PyFlink's worker settings in os.environ
     # (PYFLINK_GATEWAY_DISABLED...): a fresh script must start its own gateway
     env = {k: v for k, v in os.environ.items() if "FLINK" not in k.upper()
@@ -153,7 +156,7 @@ def test_seed_example_runs():
     proc = subprocess.run([sys.executable, str(root / "examples" / "flink_session_windows.py"),
                            "--users", "20"],
                           capture_output=True, text=True, timeout=600, cwd=root,
-                          env={**env, "PYTHONPATH": str(root)})
+                          env={**env, "PYTHONPATH": package_parent})
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith('{"visit_id"')]
     assert lines, proc.stdout[-2000:]

@@ -13,11 +13,12 @@ from hypothesis import given, settings, strategies as st
 import sessionize
 from sessionize import frame
 
+from engines.require import optional
 from reference import reference_sessions
 
-pd = pytest.importorskip("pandas")
-pl = pytest.importorskip("polars")
-pa = pytest.importorskip("pyarrow")
+pd = optional("pandas", extra="frame")
+pl = optional("polars", extra="frame")
+pa = optional("pyarrow", extra="frame")
 
 ZONES = [None, "UTC", "Europe/Paris", "Asia/Kolkata", "America/St_Johns"]
 UNIT_NS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
@@ -132,7 +133,7 @@ def test_integer_times_against_the_reference_model(events, gap, cap, mode, inclu
 
 
 def test_duckdb_relation_and_record_batch_reader():
-    duckdb = pytest.importorskip("duckdb")
+    duckdb = optional("duckdb", extra="bench")
     rel = duckdb.sql("select 'u' || (i % 5) as user, "
                      "TIMESTAMPTZ '2026-10-01 00:00:00+00' + i * INTERVAL 7 MINUTE as ts, "
                      "i as extra from range(300) t(i)")

@@ -239,7 +239,7 @@ def _seed_rows(events, mode):
     return sorted(want, key=lambda w: (w["uuid"], w["session_start_time_ms"]))
 
 
-def test_example_script_prints_the_seeds_rows():
+def test_example_script_prints_the_seeds_rows(spark):
     """examples/spark_sessions.py run as a user runs it (its own JVM; the
     default, fixed 2-hour blocks); its rows, in the seed's output schema,
     are the reference's sessions."""

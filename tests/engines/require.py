@@ -1,4 +1,5 @@
-"""Import an engine, or skip: unless SESSIONIZE_REQUIRE_ENGINES=1, then fail.
+"""Import an engine or an optional package, or skip: unless
+SESSIONIZE_REQUIRE_ENGINES=1, then fail.
 
     beam = engine("apache_beam", dist="apache-beam", minversion="2.50")
 
@@ -21,6 +22,16 @@ import pytest
 INSTALL_HINT = "pip install -e '.[test,engines]'"
 
 
+def optional(module: str, *, extra: str):
+    """An optional package's module (pyarrow, polars, ...), or a skip naming
+    the extra that installs it (a failure when SESSIONIZE_REQUIRE_ENGINES=1)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        unavailable(f"{module} is not importable ({e}); it comes with "
+                    f"pip install 'sessionize[{extra}]'")
+
+
 def required() -> bool:
     return os.environ.get("SESSIONIZE_REQUIRE_ENGINES") == "1"
 
@@ -29,7 +40,7 @@ def unavailable(reason: str):
     """Skip with `reason`, or fail with it when the engines are required."""
     if required():
         pytest.fail(f"SESSIONIZE_REQUIRE_ENGINES=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
+    pytest.skip(reason, allow_module_level=True)
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
