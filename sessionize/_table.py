@@ -50,6 +50,31 @@ class ColumnTable:
             ) from e
         return pd.DataFrame(self.to_dict())
 
+    def to_arrow(self):
+        """A ``pyarrow.Table`` with one column per field, in row order.
+
+        Numeric, bool and ``datetime64`` columns are handed to Arrow without
+        a copy (their buffers are shared); string keys are converted once.
+        Needs pyarrow (``pip install pyarrow``).
+        """
+        pa = _import_optional("pyarrow", "to_arrow()", "pyarrow")
+        return pa.table({c: _arrow_column(pa, getattr(self, c)) for c in self.columns})
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        """The Arrow PyCapsule stream interface, so ``pyarrow.table(t)``,
+        ``polars.from_arrow(t)`` and DuckDB read the table directly."""
+        return self.to_arrow().__arrow_c_stream__(requested_schema)
+
+    def to_polars(self):
+        """A ``polars.DataFrame`` with one column per field, in row order
+        (numeric columns shared without a copy where polars can)."""
+        pl = _import_optional("polars", "to_polars()", "polars")
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            return pl.DataFrame({c: getattr(self, c) for c in self.columns})
+        return pl.from_arrow(self.to_arrow())
+
     def __getstate__(self):
         return self.to_dict()
 
@@ -62,6 +87,25 @@ class ColumnTable:
         head = "\n".join(f"  {s}" for s, _ in zip(self.rows(), range(5)))
         more = f"\n  ... {n - 5} more" if n > 5 else ""
         return f"<{type(self).__name__}: {n} {self.noun}>" + (f"\n{head}{more}" if n else "")
+
+
+def _import_optional(module: str, what: str, pip_name: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise ImportError(f"{what} needs {module}: pip install {pip_name}") from e
+
+
+def _arrow_column(pa, values: np.ndarray):
+    """One numpy column as an Arrow array: fixed-width numbers, bools and
+    datetime64 without a copy; 'U'/'S' strings and objects converted."""
+    if values.dtype.kind == "U":
+        return pa.array(values.astype(object), type=pa.string())
+    if values.dtype.kind == "S":
+        return pa.array(values.astype(object), type=pa.binary())
+    return pa.array(values)
 
 
 class Session(NamedTuple):
