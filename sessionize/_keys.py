@@ -63,6 +63,10 @@ def normalize(keys: object) -> Keys:
             f"keys: expected a 1-D array, got {keys.ndim} dimensions"
         )
     k = keys.dtype.kind
+    if len(keys) == 0 and k not in "iubSU":
+        # nothing to compare: np.asarray([]) is float64, and an empty column
+        # of any dtype gives empty results (keys of that dtype), not an error
+        return Keys(np.zeros(0, dtype=np.int64), KEYS_DENSE, 0, keys, None)
     if k in "iub":
         if k == "u" and keys.dtype.itemsize == 8:
             # Same bits, same equality: the core only compares keys.
