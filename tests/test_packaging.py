@@ -84,7 +84,8 @@ def test_a_source_tree_without_the_extension_says_what_to_do(tmp_path):
     shutil.copytree(SOURCE, tree / "sessionize",
                     ignore=shutil.ignore_patterns("*.so", "*.pyd", "__pycache__"))
     (tree / "setup.py").write_text("")
-    p = subprocess.run([sys.executable, "-c", "import sessionize"], cwd=tree,
+    # -S: no site-packages, so no editable install's finder, only the tree
+    p = subprocess.run([sys.executable, "-S", "-c", "import sessionize"], cwd=tree,
                        capture_output=True, text=True,
                        env={**os.environ, "PYTHONPATH": str(tree)})
     assert p.returncode == 1
