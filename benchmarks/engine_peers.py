@@ -9,6 +9,9 @@ per-event cost.
 
 from __future__ import annotations
 
+import os
+import sys
+
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -277,6 +280,10 @@ def _spark_setup():
     """A local[2] SparkSession, started before any measurement (the JVM's
     start-up is not what is compared)."""
     from pyspark.sql import SparkSession
+
+    # the workers run this interpreter, which has sessionize (PySpark's
+    # default, `python3` on PATH, may be another one)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
     spark = (SparkSession.builder.master("local[2]").appName("sessionize-bench")
              .config("spark.ui.enabled", "false")

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 
@@ -107,6 +108,10 @@ def sessionize_events(spark, events: list[dict], mode: str):
 
 def local_spark():
     from pyspark.sql import SparkSession
+
+    # the workers run this interpreter, which has sessionize (PySpark's
+    # default, `python3` on PATH, may be another one)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
     spark = (SparkSession.builder.master("local[2]").appName("sessionize-spark-seed")
              .config("spark.ui.enabled", "false")

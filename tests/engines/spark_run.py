@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 
 def local_spark():
     """One small local SparkSession (UTC, no UI, one shuffle partition)."""
     from pyspark.sql import SparkSession
+
+    # the workers run this interpreter, which has sessionize (PySpark's
+    # default, `python3` on PATH, may be another one)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
     spark = (
         SparkSession.builder.master("local[2]")
