@@ -99,9 +99,11 @@ static int sz__close_cmp(const void *ctx, size_t ia, size_t ib)
 static void sz__finish(sz_ctr_stream *s)
 {
     size_t i, j, o = 0;
-    for (i = 0; i < s->n_closes; i++) s->order[i] = i;
-    sz__sort_idx(s->order, s->n_closes, s->order + s->n_closes, sz__close_cmp,
-                 s->closes);
+    if (s->n_closes > 0) {  /* order is NULL until a close reserved it */
+        for (i = 0; i < s->n_closes; i++) s->order[i] = i;
+        sz__sort_idx(s->order, s->n_closes, s->order + s->n_closes, sz__close_cmp,
+                     s->closes);
+    }
     for (i = 0; i < s->n_closes; i++) {
         const sz__cclose *c = &s->closes[s->order[i]];
         uint64_t session = s->next_session++;

@@ -192,9 +192,11 @@ static void sz__out_sort(sz_stream *s, size_t from)
 {
     size_t n = s->out_n - from, i;
     size_t *perm = s->out_perm;
-    sz_stream_out *out = s->out + from;
-    sz__emit_key *key = s->out_key + from;
-    if (n < 2) return;
+    sz_stream_out *out;
+    sz__emit_key *key;
+    if (n < 2) return;  /* before the offsets: out is NULL until it grows */
+    out = s->out + from;
+    key = s->out_key + from;
     for (i = 0; i < n; i++) perm[i] = i;
     sz__sort_idx(perm, n, perm + n, sz__emit_order, key);
     /* Slot j takes record perm[j]: each cycle of the permutation is walked
