@@ -32,6 +32,7 @@
  * and sorted when the call ends; only then are their numbers given.
  */
 #include "sz_ctr_stream_internal.h"
+#include "sz_sort.h"
 
 #include <stdlib.h>
 
@@ -45,6 +46,8 @@ static sz_status sz__reserve(sz_ctr_stream *s, size_t rows, size_t misc)
 {
     if (sz__grow((void **)&s->closes, &s->cap_closes, s->n_closes + 1,
                  sizeof *s->closes) != SZ_OK
+        || sz__grow((void **)&s->order, &s->cap_order, 2 * (s->n_closes + 1),
+                    sizeof *s->order) != SZ_OK
         || sz__grow((void **)&s->pend, &s->cap_pend, s->n_pend + rows,
                     sizeof *s->pend) != SZ_OK
         || sz__grow((void **)&s->misc, &s->cap_misc, s->n_misc + misc,
@@ -78,31 +81,31 @@ static void sz__close(sz_ctr_stream *s, sz__ckey *k, uint32_t cls, uint32_t rank
     k->st.search = SZ_CTR_NONE;
 }
 
-static int sz__close_before(const sz__cclose *a, const sz__cclose *b)
+static int sz__close_cmp(const void *ctx, size_t ia, size_t ib)
 {
-    if (a->cls != b->cls) return a->cls < b->cls;
-    if (a->moment != b->moment) return a->moment < b->moment;
-    if (a->rank != b->rank) return a->rank < b->rank;
-    return a->ord < b->ord;
-}
-
-static int sz__close_cmp(const void *pa, const void *pb)
-{
-    const sz__cclose *a = (const sz__cclose *)pa, *b = (const sz__cclose *)pb;
-    return sz__close_before(a, b) ? -1 : sz__close_before(b, a) ? 1 : 0;
+    const sz__cclose *a = (const sz__cclose *)ctx + ia;
+    const sz__cclose *b = (const sz__cclose *)ctx + ib;
+    if (a->cls != b->cls) return a->cls < b->cls ? -1 : 1;
+    if (a->moment != b->moment) return a->moment < b->moment ? -1 : 1;
+    if (a->rank != b->rank) return a->rank < b->rank ? -1 : 1;
+    if (a->ord != b->ord) return a->ord < b->ord ? -1 : 1;
+    return 0;
 }
 
 /* Ends a call: the closes in order, numbered, their rows, then the rest.
- * Allocates nothing (sz__reserve made room), so it runs on every exit. */
+ * Allocates nothing (sz__reserve made room, the sort's too), so it runs on
+ * every exit.  The sort is sz_sort.h's, as the incremental stream's: a
+ * flush closes every open session at once, in key-slot order. */
 static void sz__finish(sz_ctr_stream *s)
 {
     size_t i, j, o = 0;
-    for (i = 1; i < s->n_closes; i++)
-        if (sz__close_before(&s->closes[i], &s->closes[i - 1])) break;
-    if (i < s->n_closes)  /* a log closes its sessions mostly in order */
-        qsort(s->closes, s->n_closes, sizeof *s->closes, sz__close_cmp);
+    if (s->n_closes > 0) {  /* order is NULL until a close reserved it */
+        for (i = 0; i < s->n_closes; i++) s->order[i] = i;
+        sz__sort_idx(s->order, s->n_closes, s->order + s->n_closes, sz__close_cmp,
+                     s->closes);
+    }
     for (i = 0; i < s->n_closes; i++) {
-        const sz__cclose *c = &s->closes[i];
+        const sz__cclose *c = &s->closes[s->order[i]];
         uint64_t session = s->next_session++;
         for (j = 0; j < c->n; j++) {
             const sz__csearch *r = &s->pend[c->row + j];
@@ -459,6 +462,7 @@ void sz_ctr_stream_free(sz_ctr_stream *s)
     sz__keytab_free(&s->tab);
     sz__heap_free(&s->heap);
     SZ_FREE(s->closes);
+    SZ_FREE(s->order);
     SZ_FREE(s->pend);
     SZ_FREE(s->misc);
     SZ_FREE(s->out);
@@ -603,7 +607,8 @@ void sz_ctr_stream_stats_get(const sz_ctr_stream *s, sz_ctr_stream_stats *st)
                  + (size_t)s->keys[i].cap_buf * sizeof(sz__cev);
     bytes += s->tab.n_slots * sizeof *s->tab.slots;
     bytes += (size_t)s->heap.cap * sizeof *s->heap.a;
-    bytes += s->cap_closes * sizeof *s->closes + s->cap_pend * sizeof *s->pend
+    bytes += s->cap_closes * sizeof *s->closes + s->cap_order * sizeof *s->order
+             + s->cap_pend * sizeof *s->pend
              + s->cap_misc * sizeof *s->misc + s->cap_out * sizeof *s->out;
     st->bytes = bytes;
 }

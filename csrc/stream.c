@@ -35,6 +35,7 @@
  * order, start).
  */
 #include "sz_stream_internal.h"
+#include "sz_sort.h"
 
 #include <stdlib.h>
 
@@ -111,8 +112,13 @@ static sz_status sz__out_reserve(sz_stream *s, size_t n_ids, size_t n_h)
     size_t cap = s->out_cap;
     sz_status st = sz__grow((void **)&s->out, &cap, s->out_n + 1, sizeof *s->out);
     if (st == SZ_OK && cap != s->out_cap) {
+        /* out_key and out_perm grow when out does, so a call can fail
+         * for memory only where it could before they existed */
         size_t kc = s->out_cap;
         st = sz__grow((void **)&s->out_key, &kc, cap, sizeof *s->out_key);
+        if (st == SZ_OK)
+            st = sz__grow((void **)&s->out_perm, &s->perm_cap, 2 * cap,
+                          sizeof *s->out_perm);
         if (st == SZ_OK) s->out_cap = cap;
     }
     if (st == SZ_OK)
@@ -171,21 +177,48 @@ static int sz__emit_cmp(const sz__emit_key *ka, const sz__emit_key *kb)
     return 0;
 }
 
-/* Sorts records [from, out_n) by their emission key: insertion sort, as a
- * watermark step emits few records and mostly in order already. */
+static int sz__emit_order(const void *ctx, size_t a, size_t b)
+{
+    const sz__emit_key *k = (const sz__emit_key *)ctx;
+    return sz__emit_cmp(&k[a], &k[b]);
+}
+
+/* Sorts records [from, out_n) by their emission key, stably (records with
+ * equal keys keep the order they were made in).  A step usually makes
+ * them in order already, but a flush or a big advance does not: each key's
+ * KEY_FREED sorts after every session.  Cannot fail: sz__out_reserve grew
+ * out_perm with out. */
 static void sz__out_sort(sz_stream *s, size_t from)
 {
-    size_t i, j;
-    for (i = from + 1; i < s->out_n; i++) {
-        sz_stream_out o = s->out[i];
-        sz__emit_key k = s->out_key[i];
-        for (j = i; j > from && sz__emit_cmp(&s->out_key[j - 1], &k) > 0;
-             j--) {
-            s->out[j] = s->out[j - 1];
-            s->out_key[j] = s->out_key[j - 1];
+    size_t n = s->out_n - from, i;
+    size_t *perm = s->out_perm;
+    sz_stream_out *out;
+    sz__emit_key *key;
+    if (n < 2) return;  /* before the offsets: out is NULL until it grows */
+    out = s->out + from;
+    key = s->out_key + from;
+    for (i = 0; i < n; i++) perm[i] = i;
+    sz__sort_idx(perm, n, perm + n, sz__emit_order, key);
+    /* Slot j takes record perm[j]: each cycle of the permutation is walked
+     * once, in place (a copy of the records would double the largest
+     * buffer a flush makes), marking its slots done with perm[j] = j. */
+    for (i = 0; i < n; i++) {
+        size_t j = i;
+        sz_stream_out o;
+        sz__emit_key k;
+        if (perm[i] == i) continue;
+        o = out[i];
+        k = key[i];
+        while (perm[j] != i) {
+            size_t f = perm[j];
+            out[j] = out[f];
+            key[j] = key[f];
+            perm[j] = j;
+            j = f;
         }
-        s->out[j] = o;
-        s->out_key[j] = k;
+        out[j] = o;
+        key[j] = k;
+        perm[j] = j;
     }
 }
 
@@ -532,26 +565,10 @@ static sz_status sz__process_key(sz_stream *s, uint32_t ki, int all, int *freed)
     return SZ_OK;
 }
 
-static int sz__seq_cmp(const void *a, const void *b, const sz_stream *s)
+static int sz__seq_order(const void *ctx, size_t a, size_t b)
 {
-    uint64_t x = s->keys[*(const uint32_t *)a].seq;
-    uint64_t y = s->keys[*(const uint32_t *)b].seq;
-    return (x > y) - (x < y);
-}
-
-/* Sorts keys by creation order: insertion sort on the short lists one step
- * makes, a merge-free shell pass first for the long ones a flush makes. */
-static void sz__sort_by_seq(sz_stream *s, uint32_t *k, size_t n)
-{
-    size_t gap, i, j;
-    for (gap = n / 2; gap > 0; gap = gap == 2 ? 1 : gap * 5 / 11) {
-        for (i = gap; i < n; i++) {
-            uint32_t x = k[i];
-            for (j = i; j >= gap && sz__seq_cmp(&k[j - gap], &x, s) > 0; j -= gap)
-                k[j] = k[j - gap];
-            k[j] = x;
-        }
-    }
+    const sz__key *keys = (const sz__key *)ctx;
+    return (keys[a].seq > keys[b].seq) - (keys[a].seq < keys[b].seq);
 }
 
 /*
@@ -564,26 +581,33 @@ static sz_status sz__finish_keys(sz_stream *s, int all)
 {
     size_t from = s->out_n, n = 0, i;
     sz_status st = SZ_OK;
-    if (sz__grow32((void **)&s->due_keys, &s->due_cap, (size_t)s->heap.n + 1,
-                   sizeof *s->due_keys) != SZ_OK)
+    /* the due keys, and as many again of scratch for their sort */
+    if (sz__grow((void **)&s->due_keys, &s->due_cap, 2 * ((size_t)s->heap.n + 1),
+                 sizeof *s->due_keys) != SZ_OK)
         return SZ_ERR_NOMEM;
-    while (s->heap.n > 0 && (all || s->heap.a[0].due < s->wm)) {
+    if (all) {  /* every key: the heap's order is no use, empty it at once */
+        for (i = 0; i < s->heap.n; i++) {
+            uint32_t ki = s->heap.a[i].k;
+            s->keys[ki].heap_pos = NIL - 1;  /* out of the heap, still live */
+            s->due_keys[n++] = ki;
+        }
+        s->heap.n = 0;
+    }
+    while (s->heap.n > 0 && s->heap.a[0].due < s->wm) {
         uint32_t ki = s->heap.a[0].k;
-        if (!all) {
-            int64_t due = sz__key_due(s, &s->keys[ki]);
-            if (due >= s->wm) {  /* a stale lower bound */
-                s->heap.a[0].due = due;
-                sz__heap_down(&s->heap, SZ_KEYS_POS(s), 0);
-                continue;
-            }
+        int64_t due = sz__key_due(s, &s->keys[ki]);
+        if (due >= s->wm) {  /* a stale lower bound */
+            s->heap.a[0].due = due;
+            sz__heap_down(&s->heap, SZ_KEYS_POS(s), 0);
+            continue;
         }
         sz__heap_pop_top(&s->heap, SZ_KEYS_POS(s));
         s->keys[ki].heap_pos = NIL - 1;  /* out of the heap, still live */
         s->due_keys[n++] = ki;
     }
-    sz__sort_by_seq(s, s->due_keys, n);
+    sz__sort_idx(s->due_keys, n, s->due_keys + n, sz__seq_order, s->keys);
     for (i = 0; i < n; i++) {
-        uint32_t ki = s->due_keys[i];
+        uint32_t ki = (uint32_t)s->due_keys[i];
         int freed = 0;
         if (st == SZ_OK) st = sz__process_key(s, ki, all, &freed);
         /* the heap had room for all of them a moment ago */
@@ -1019,6 +1043,7 @@ void sz_stream_free(sz_stream *s)
     sz__heap_free(&s->heap);
     SZ_FREE(s->out);
     SZ_FREE(s->out_key);
+    SZ_FREE(s->out_perm);
     SZ_FREE(s->out_ids);
     SZ_FREE(s->out_h);
     SZ_FREE(s->scratch);
@@ -1127,6 +1152,7 @@ void sz_stream_stats_get(const sz_stream *s, sz_stream_stats *st)
     bytes += s->tab.n_slots * sizeof *s->tab.slots;
     bytes += (size_t)s->heap.cap * sizeof *s->heap.a;
     bytes += s->out_cap * (sizeof *s->out + sizeof *s->out_key);
+    bytes += s->perm_cap * sizeof *s->out_perm;
     bytes += s->ids_cap * sizeof *s->out_ids + s->h_cap * sizeof *s->out_h;
     bytes += s->scratch_cap * sizeof *s->scratch;
     st->bytes = bytes;

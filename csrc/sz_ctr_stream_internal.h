@@ -68,6 +68,9 @@ struct sz_ctr_stream {
      * their rows, then the late and freed-key records; finished into out */
     sz__cclose *closes;
     size_t n_closes, cap_closes;
+    size_t *order;     /* 2 entries a close: their sort's order and its
+                          scratch, grown with closes so it cannot fail */
+    size_t cap_order;
     sz__csearch *pend;
     size_t n_pend, cap_pend;
     sz_ctr_stream_out *misc;

@@ -1,5 +1,6 @@
 /*
- * sz_sort.h -- sorting helpers of the batch path (internal).
+ * sz_sort.h -- sorting helpers (internal): the batch path's, and the stable
+ * index sort both streams order what a call emits with.
  */
 #ifndef SZ_SORT_H
 #define SZ_SORT_H
@@ -39,5 +40,28 @@ void sz__group_place(const int64_t *packed, size_t lo, size_t hi,
  */
 void sz__sort_pairs(int64_t *t, uint32_t *p, size_t m, int64_t *tmp_t,
                     uint32_t *tmp_p);
+
+/*
+ * Stable sort of n indices by a caller's order: afterwards
+ * cmp(ctx, idx[i], idx[i + 1]) <= 0 for every i, and entries that compare
+ * equal keep their order.  cmp answers as strcmp does.  tmp is scratch of
+ * n entries.  Allocates nothing, so it cannot fail: the streams grow tmp
+ * alongside their output and sort on every exit, failed calls' too.
+ *
+ * At most n - 1 + n * ceil(log2 n) comparisons (a bottom-up merge sort);
+ * n - 1 and no moves when the entries are in order already, as a watermark
+ * step usually emits them.
+ */
+typedef int (*sz__idx_cmp)(const void *ctx, size_t a, size_t b);
+
+void sz__sort_idx(size_t *idx, size_t n, size_t *tmp, sz__idx_cmp cmp,
+                  const void *ctx);
+
+#ifdef SZ_TESTING
+/* Test builds only: how many comparisons sz__sort_idx made since the last
+ * call (the C tests bound the streams' emission cost by it, not by time).
+ * Not atomic: the tests that read it sort on one thread. */
+unsigned long long sz_test_sort_cmps(void);
+#endif
 
 #endif /* SZ_SORT_H */

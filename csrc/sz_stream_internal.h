@@ -74,6 +74,10 @@ struct sz_stream {
     sz_stream_out *out;
     sz__emit_key *out_key;
     size_t out_n, out_cap;
+    size_t *out_perm;    /* 2 entries a record: the emission sort's order
+                            and its scratch, grown with out so the sort
+                            cannot fail */
+    size_t perm_cap;
     uint64_t *out_ids;
     size_t ids_n, ids_cap;
     uint64_t *out_h;
@@ -82,8 +86,9 @@ struct sz_stream {
     sz__ev *scratch;
     size_t scratch_cap;
 
-    uint32_t *due_keys;  /* the keys one watermark step finishes */
-    uint32_t due_cap;
+    size_t *due_keys;    /* the keys one watermark step finishes, then
+                            as many entries of scratch to sort them */
+    size_t due_cap;
 };
 
 

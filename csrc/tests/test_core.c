@@ -1704,6 +1704,24 @@ static void test_api_errors(void)
  * share a session, and sz_batch_fill() finds first events from the input),
  * so the sorts' promises are checked directly. */
 
+typedef struct idx_val {
+    int64_t t;
+    size_t i;
+} idx_val;
+
+static int cmp_idx_val(const void *pa, const void *pb)
+{
+    const idx_val *a = (const idx_val *)pa, *b = (const idx_val *)pb;
+    if (a->t != b->t) return a->t < b->t ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+static int idx_order(const void *ctx, size_t a, size_t b)
+{
+    const int64_t *t = (const int64_t *)ctx;
+    return (t[a] > t[b]) - (t[a] < t[b]);
+}
+
 static void test_sorts(void)
 {
     static const size_t lens[] = {0, 1, 2, 3, 23, 24, 25, 47, 48, 49, 100, 101, 257,
@@ -1801,7 +1819,58 @@ static void test_sorts(void)
         free(starts);
         free(perm);
     }
-    snprintf(detail, sizeof detail, "%ld cases", cases);
+    /* the streams' stable index sort, against qsort by (value, index) */
+    {
+        double worst = 0.0;
+        for (li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            for (pat = 0; pat < 8; pat++) {
+                size_t m = lens[li], bound = 0, w;
+                int64_t *t = (int64_t *)xmalloc(m * sizeof *t);
+                idx_val *ref = (idx_val *)xmalloc(m * sizeof *ref);
+                size_t *idx = (size_t *)xmalloc(m * sizeof *idx);
+                size_t *tmp = (size_t *)xmalloc(m * sizeof *tmp);  /* exactly m */
+                unsigned long long cmps;
+                int same = 1;
+                for (i = 0; i < m; i++) {
+                    switch (pat) {
+                    case 0: t[i] = (int64_t)rndn(4); break;
+                    case 1: t[i] = (int64_t)rnd(); break;
+                    case 2: t[i] = (int64_t)i; break;
+                    case 3: t[i] = (int64_t)(m - i) / 3; break;
+                    case 4: t[i] = (int64_t)(i < m / 2 ? i : m - i); break;
+                    case 5: t[i] = coin(90) ? (int64_t)i : (int64_t)rndn(m + 1); break;
+                    /* a flush's shape: a session, then its key's KEY_FREED */
+                    case 6: t[i] = i % 2 ? INT64_MAX : (int64_t)rndn(m + 1); break;
+                    default: t[i] = (int64_t)(4 * i + rndn(9)); break;
+                    }
+                    idx[i] = i;
+                    ref[i].t = t[i];
+                    ref[i].i = i;
+                }
+                qsort(ref, m, sizeof *ref, cmp_idx_val);
+                (void)sz_test_sort_cmps();
+                sz__sort_idx(idx, m, tmp, idx_order, t);
+                cmps = sz_test_sort_cmps();
+                for (i = 0; i < m; i++) same &= idx[i] == ref[i].i;
+                for (w = 1; w < m; w *= 2) bound += m;  /* m ceil(log2 m) */
+                bound += m > 0 ? m - 1 : 0;
+                snprintf(ctx, sizeof ctx, "sort_idx m=%zu pattern %zu: %llu comparisons",
+                         m, pat, cmps);
+                CHECK(same);  /* sorted, and stable */
+                CHECK(cmps <= bound);
+                if (pat == 2 || m < 2) CHECK(cmps == (m > 0 ? m - 1 : 0));
+                if (m > 1 && (double)cmps / (double)(bound - (m - 1)) > worst)
+                    worst = (double)cmps / (double)(bound - (m - 1));
+                cases++;
+                free(t);
+                free(ref);
+                free(idx);
+                free(tmp);
+            }
+        }
+        snprintf(detail, sizeof detail, "%ld cases; sort_idx: up to %.2f m ceil(log2 m) comparisons",
+                 cases, worst);
+    }
     group_end(detail);
 }
 

@@ -16,11 +16,15 @@
  *   - allocation failures at every point of a script: the failed call
  *     reports what it consumed, a retry continues, and the rows in all are
  *     the rows of a run without failures;
- *   - API errors: bad config, bad kinds and times (with positions).
+ *   - API errors: bad config, bad kinds and times (with positions);
+ *   - a flush and an advance that close a million sessions: rows in order,
+ *     in O(k log k) comparisons (counted).  --quick or SZ_TEST_QUICK=1
+ *     (valgrind) makes them small.
  */
 #include "../sessionize.h"
 #include "../sz_internal.h"
 #include "../sz_snapshot.h"  /* SZ__COUNTER_MAX */
+#include "../sz_sort.h"      /* sz_test_sort_cmps */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1172,8 +1176,141 @@ static void test_flush_retry_at_infinity(void)
     group_end(detail);
 }
 
-int main(void)
+/* ---- a big flush and a big advance: the closes' sort is O(k log k) --------
+ * A call's closes are sorted by (flushed?, moment, rank, ordinal) with
+ * sz_sort.h's index sort, as the incremental stream's records are.  A flush
+ * and an advance that close a million sessions: the rows in the order a
+ * reference qsort gives, numbered in that order, within 2 k floor(log2 k)
+ * comparisons (counted, not timed; k closes).  --quick (valgrind): small. */
+
+typedef struct cbig {
+    int64_t moment;
+    uint64_t ord;
+    int64_t t;
+} cbig;
+
+static int cmp_cbig(const void *pa, const void *pb)
 {
+    const cbig *a = (const cbig *)pa, *b = (const cbig *)pb;
+    if (a->moment != b->moment) return a->moment < b->moment ? -1 : 1;
+    return (a->ord > b->ord) - (a->ord < b->ord);
+}
+
+static unsigned floor_log2(size_t k)
+{
+    unsigned r = 0;
+    while (k >>= 1) r++;
+    return r;
+}
+
+static int quick;
+
+/* The rows of the last call against ref (k sessions of one search each,
+ * sorted here), numbered from `first`; the comparisons against the bound. */
+static void cbig_compare(const sz_ctr_stream *s, cbig *ref, size_t k, uint64_t first,
+                         size_t n_keys, unsigned long long cmps, const char *what,
+                         char *detail, size_t len)
+{
+    size_t n, i, bad = SIZE_MAX;
+    const sz_ctr_stream_out *x = sz_ctr_stream_output(s, &n);
+    double bound = 2.0 * (double)k * (double)floor_log2(k);
+    qsort(ref, k, sizeof *ref, cmp_cbig);
+    CHECK(n == k);
+    for (i = 0; i < n && i < k && bad == SIZE_MAX; i++)
+        if (x[i].kind != SZ_CTR_OUT_ROW || x[i].session != first + i
+            || x[i].search != ref[i].ord || x[i].time != ref[i].t
+            || x[i].key != (uint64_t)(ref[i].ord % n_keys))
+            bad = i;
+    snprintf(ctx, sizeof ctx, "%s record %zu", what, bad);
+    CHECK(bad == SIZE_MAX && "rows in the reference's order");
+    snprintf(ctx, sizeof ctx, "%s %llu comparisons for %zu closes", what, cmps, k);
+    CHECK((double)cmps <= bound);
+    snprintf(detail, len, "%s %zu closes, %llu comparisons (%.2f k floor(log2 k))", what, k,
+             cmps, (double)cmps / ((double)k * (double)floor_log2(k)));
+}
+
+static void test_big(void)
+{
+    size_t N = quick ? 20000 : 1000000, K = N / 4, i, j, nd, ep, n;
+    const int64_t gap = 10;
+    sz_ctr_stream_config cfg;
+    sz_ctr_stream *s = NULL;
+    uint64_t *kv = (uint64_t *)xmalloc(N * sizeof *kv);
+    uint8_t *kd = (uint8_t *)xmalloc(N);
+    int64_t *t = (int64_t *)xmalloc(N * sizeof *t);
+    cbig *ref = (cbig *)xmalloc(N * sizeof *ref);
+    unsigned long long cmps;
+    char d1[120], d2[120], detail[260];
+    group_begin("big flush and advance");
+    memset(&cfg, 0, sizeof cfg);
+    cfg.gap = gap;
+    cfg.inclusive = 1;
+    cfg.times = 1;
+    cfg.delay = (int64_t)1 << 40;  /* nothing applied before the call measured */
+    memset(kd, SZ_SEARCH, N);
+
+    /* flush: N keys with a search open each, closed by first search's time
+     * and ordinal (event i is key i's, ordinal i) */
+    for (i = 0; i < N; i++) {
+        kv[i] = i;
+        t[i] = (int64_t)rndn(1000);
+        ref[i].moment = t[i];
+        ref[i].ord = i;
+        ref[i].t = t[i];
+    }
+    CHECK(sz_ctr_stream_new(&cfg, &s) == SZ_OK);
+    CHECK(sz_ctr_stream_push(s, kv, NULL, kd, t, N, 0, &nd, &ep) == SZ_OK && nd == N);
+    (void)sz_ctr_stream_output(s, &n);
+    CHECK(n == 0);
+    (void)sz_test_sort_cmps();
+    CHECK(sz_ctr_stream_flush(s) == SZ_OK);
+    cmps = sz_test_sort_cmps();
+    cbig_compare(s, ref, N, 0, N, cmps, "flush:", d1, sizeof d1);
+    sz_ctr_stream_free(s);
+
+    /* advance: K keys, 4 searches each over 300 time units (pushed round by
+     * round: ordinal j K + i), each its own session by the gap: the advance
+     * applies them all and closes all 4 K sessions, each at its search's
+     * time + gap */
+    n = 0;
+    for (i = 0; i < K; i++) ref[i].t = (int64_t)rndn(1000);
+    for (j = 0; j < 4; j++)
+        for (i = 0; i < K; i++) {
+            kv[n] = i;
+            t[n] = ref[i].t + 100 * (int64_t)j;
+            n++;
+        }
+    for (i = 0; i < n; i++) {
+        ref[i].t = t[i];
+        ref[i].moment = t[i] + gap;
+        ref[i].ord = i;
+    }
+    s = NULL;
+    CHECK(sz_ctr_stream_new(&cfg, &s) == SZ_OK);
+    CHECK(sz_ctr_stream_push(s, kv, NULL, kd, t, n, 0, &nd, &ep) == SZ_OK && nd == n);
+    (void)sz_ctr_stream_output(s, &nd);
+    CHECK(nd == 0);
+    (void)sz_test_sort_cmps();
+    CHECK(sz_ctr_stream_advance(s, 2000) == SZ_OK);
+    cmps = sz_test_sort_cmps();
+    cbig_compare(s, ref, n, 0, K, cmps, "advance:", d2, sizeof d2);
+    sz_ctr_stream_free(s);
+
+    snprintf(detail, sizeof detail, "%s; %s", d1, d2);
+    group_end(detail);
+    free(kv);
+    free(kd);
+    free(t);
+    free(ref);
+}
+
+int main(int argc, char **argv)
+{
+    const char *q = getenv("SZ_TEST_QUICK");
+    int i;
+    for (i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--quick") == 0) quick = 1;
+    if (q && *q && strcmp(q, "0") != 0) quick = 1;
     rng_state = RNG_SEED;
     sz_test_fail_after(0);
     test_api();
@@ -1189,6 +1326,7 @@ int main(void)
     test_empty_key_after_retry();
     test_open_at_infinity();
     test_flush_retry_at_infinity();
+    test_big();
     printf("%ld passed, %ld failed\n", n_pass, n_fail);
     return n_fail ? 1 : 0;
 }

@@ -40,6 +40,8 @@
  *               up), every truncation, version/magic/byte order, random
  *               buffers: SZ_ERR_SNAPSHOT, or a valid stream.
  *   freed       many keys, the watermark far ahead: nothing held.
+ *   big         a flush and an advance that close a million sessions: the
+ *               reference's order, in O(k log k) comparisons (counted).
  *   allocation  every allocation of every call made to fail in turn; the
  *               retried run must end as the clean one.
  *
@@ -83,6 +85,7 @@
 #include "../sz_internal.h"
 #include "../sz_stream_internal.h"  /* sz__stream_check */
 #include "../sz_snapshot.h"        /* SZ__COUNTER_MAX */
+#include "../sz_sort.h"            /* sz_test_sort_cmps */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1956,6 +1959,177 @@ static void test_freed(void)
     group_end(detail);
 }
 
+/* ---- 5b. a big flush and a big advance: emission costs O(k log k) -------
+ * The records a call emits are sorted by (last joining time, key's creation
+ * order, start), stably.  That sort was an insertion sort, quadratic on a
+ * flush (each key's KEY_FREED sorts after every session): these calls close
+ * a million sessions and must stay within 2 k floor(log2 k) comparisons in
+ * all (the due keys' sort included), k the records emitted; counted, not
+ * timed.  The order is checked against a reference: the records in the
+ * order the step makes them (keys by creation order, each key's sessions
+ * then its KEY_FREED), qsorted by the same key with that position as the
+ * last tiebreak, as a stable sort gives. */
+
+typedef struct big_rec {
+    int64_t lastjoin;
+    uint64_t seq;
+    int64_t start;
+    size_t made;  /* position in the order the step makes them */
+    int kind;
+    uint64_t key;
+} big_rec;
+
+static int cmp_big_rec(const void *pa, const void *pb)
+{
+    const big_rec *a = (const big_rec *)pa, *b = (const big_rec *)pb;
+    if (a->lastjoin != b->lastjoin) return a->lastjoin < b->lastjoin ? -1 : 1;
+    if (a->seq != b->seq) return a->seq < b->seq ? -1 : 1;
+    if (a->start != b->start) return a->start < b->start ? -1 : 1;
+    return (a->made > b->made) - (a->made < b->made);
+}
+
+static unsigned floor_log2(size_t k)
+{
+    unsigned r = 0;
+    while (k >>= 1) r++;
+    return r;
+}
+
+/* Compares a call's output with the reference `ref` (k records, sorted
+ * here); counts the comparisons `cmps` against the bound. */
+static void big_compare(const sz_stream *s, big_rec *ref, size_t k, unsigned long long cmps,
+                        const char *what, char *detail, size_t len)
+{
+    size_t no, i, bad = SIZE_MAX;
+    const sz_stream_out *o = sz_stream_output(s, &no, NULL, NULL);
+    double bound = 2.0 * (double)k * (double)floor_log2(k);
+    qsort(ref, k, sizeof *ref, cmp_big_rec);
+    CHECK(no == k);
+    for (i = 0; i < no && i < k && bad == SIZE_MAX; i++)
+        if (o[i].kind != ref[i].kind || o[i].key != ref[i].key
+            || (o[i].kind == SZ_OUT_SESSION && (o[i].start != ref[i].start || !o[i].final)))
+            bad = i;
+    if (!CHECK(bad == SIZE_MAX && "the emitted order is the reference's"))
+        DIAG("      record %zu: kind %d key %llu start %lld, reference kind %d key %llu "
+             "start %lld\n", bad, o[bad].kind, (unsigned long long)o[bad].key,
+             (long long)o[bad].start, ref[bad].kind, (unsigned long long)ref[bad].key,
+             (long long)ref[bad].start);
+    if (!CHECK((double)cmps <= bound))
+        DIAG("      %s: %llu comparisons for %zu records, bound %.0f\n", what, cmps, k, bound);
+    snprintf(detail, len, "%s %zu records, %llu comparisons (%.2f k floor(log2 k))", what, k, cmps,
+             (double)cmps / ((double)k * (double)floor_log2(k)));
+}
+
+static void test_big_emission(void)
+{
+    /* --quick (valgrind): the same shapes, small */
+    size_t N = scale < 1.0 ? 20000 : 1000000, K = N / 4, i, j, nd, ep, no, k;
+    const int64_t gap = 10;
+    sz_stream_config cfg;
+    sz_stream *s = NULL;
+    uint64_t *kv = (uint64_t *)xmalloc(N * sizeof *kv);
+    int64_t *t = (int64_t *)xmalloc(N * sizeof *t);
+    big_rec *ref = (big_rec *)xmalloc(2 * N * sizeof *ref);
+    unsigned long long cmps;
+    char d1[120], d2[120], detail[260];
+    group_begin("big flush and advance");
+    memset(&cfg, 0, sizeof cfg);
+    cfg.session.gap = gap;
+    cfg.session.inclusive = 1;
+    cfg.delay = (int64_t)1 << 40;  /* nothing final before the call measured */
+
+    /* flush: N keys, one event each, times with many ties; key N - i is the
+     * i-th created */
+    for (i = 0; i < N; i++) {
+        kv[i] = (uint64_t)(N - i);
+        t[i] = (int64_t)rndn(1000);
+    }
+    CHECK(sz_stream_new(&cfg, &s) == SZ_OK);
+    CHECK(sz_stream_push(s, kv, NULL, t, NULL, N, 0, &nd, &ep) == SZ_OK && nd == N);
+    (void)sz_stream_output(s, &no, NULL, NULL);
+    CHECK(no == 0);
+    (void)sz_test_sort_cmps();
+    CHECK(sz_stream_flush(s) == SZ_OK);
+    cmps = sz_test_sort_cmps();
+    for (i = 0, k = 0; i < N; i++) {
+        big_rec *r = &ref[k];
+        r->lastjoin = t[i] + gap;  /* inclusive: end + gap */
+        r->seq = i;
+        r->start = t[i];
+        r->made = k++;
+        r->kind = SZ_OUT_SESSION;
+        r->key = kv[i];
+        r = &ref[k];
+        r->lastjoin = INT64_MAX;
+        r->seq = i;
+        r->start = INT64_MAX;
+        r->made = k++;
+        r->kind = SZ_OUT_KEY_FREED;
+        r->key = kv[i];
+    }
+    big_compare(s, ref, k, cmps, "flush:", d1, sizeof d1);
+    CHECK(sz__stream_check(s, 1) == NULL);
+    sz_stream_free(s);
+
+    /* advance: K keys with 4 sessions each (N events, pushed round by round),
+     * to a watermark that finishes most of them, and forgets some keys */
+    {
+        int64_t *base = (int64_t *)xmalloc(K * sizeof *base);
+        const int64_t wm = 1150;
+        size_t n = 0;
+        for (i = 0; i < K; i++) base[i] = (int64_t)rndn(1000);
+        for (j = 0; j < 4; j++)
+            for (i = 0; i < K; i++) {
+                kv[n] = sz__hash_u64(i);
+                t[n++] = base[i] + 100 * (int64_t)j;
+            }
+        s = NULL;
+        CHECK(sz_stream_new(&cfg, &s) == SZ_OK);
+        CHECK(sz_stream_push(s, kv, NULL, t, NULL, n, 0, &nd, &ep) == SZ_OK && nd == n);
+        (void)sz_stream_output(s, &no, NULL, NULL);
+        CHECK(no == 0);
+        (void)sz_test_sort_cmps();
+        CHECK(sz_stream_advance(s, wm) == SZ_OK);
+        cmps = sz_test_sort_cmps();
+        for (i = 0, k = 0; i < K; i++) {
+            int all = 1;
+            for (j = 0; j < 4; j++) {
+                int64_t st = base[i] + 100 * (int64_t)j;
+                if (!(st + gap < wm)) {  /* final once the watermark is past it */
+                    all = 0;
+                    continue;
+                }
+                ref[k].lastjoin = st + gap;
+                ref[k].seq = i;
+                ref[k].start = st;
+                ref[k].made = k;
+                ref[k].kind = SZ_OUT_SESSION;
+                ref[k].key = sz__hash_u64(i);
+                k++;
+            }
+            /* forgotten once past last end + 2 gaps */
+            if (all && base[i] + 300 + 2 * gap < wm) {
+                ref[k].lastjoin = INT64_MAX;
+                ref[k].seq = i;
+                ref[k].start = INT64_MAX;
+                ref[k].made = k;
+                ref[k].kind = SZ_OUT_KEY_FREED;
+                ref[k].key = sz__hash_u64(i);
+                k++;
+            }
+        }
+        big_compare(s, ref, k, cmps, "advance:", d2, sizeof d2);
+        CHECK(sz__stream_check(s, 1) == NULL);
+        sz_stream_free(s);
+        free(base);
+    }
+    snprintf(detail, sizeof detail, "%s; %s", d1, d2);
+    group_end(detail);
+    free(kv);
+    free(t);
+    free(ref);
+}
+
 /* ---- 6. allocation failures ---------------------------------------------- */
 
 /* Runs ops [from, to) of sc on *ps with no failure, collected. */
@@ -3157,6 +3331,7 @@ int main(int argc, char **argv)
     test_snapshots();
     test_corruption();
     test_freed();
+    test_big_emission();
     test_alloc_failures();
     test_advance_key();
     test_validator();
