@@ -252,6 +252,10 @@ static sz_status ak_validate(const ak_type *t, int kind, const struct ArrowArray
     if (kind == AK_VIEW ? a->n_buffers < 3 : a->n_buffers != want) goto fail;
     shallow = *a;
     shallow.dictionary = NULL;
+    /* "unknown" null count without a validity buffer: no nulls (nanoarrow
+     * would ask for a bitmap) */
+    if (shallow.n_buffers > 0 && shallow.buffers[0] == NULL && shallow.null_count == -1)
+        shallow.null_count = 0;
     ArrowArrayViewInitFromType(&v, t->storage);
     v.layout = t->layout;
     if (ArrowArrayViewSetArray(&v, &shallow, &err) != NANOARROW_OK) goto fail;
@@ -263,7 +267,7 @@ static sz_status ak_validate(const ak_type *t, int kind, const struct ArrowArray
     s->type = t->storage;
     s->offset = v.offset;
     s->length = v.length;
-    s->validity = a->null_count != 0 ? v.buffer_views[0].data.as_uint8 : NULL;
+    s->validity = shallow.null_count != 0 ? v.buffer_views[0].data.as_uint8 : NULL;
     s->width = t->width;
     switch (kind) {
     case AK_BIN32:
@@ -315,7 +319,7 @@ fail:
 #endif
 
 #define AK_INLINE 16   /* key bytes held in the slot */
-#define AK_AHEAD 16    /* rows between a prefetch and its lookup */
+#define AK_AHEAD 32    /* rows between a prefetch and its lookup */
 #define AK_PENDING (-1)  /* dictionary value not yet seen in a row */
 #define AK_NULLVAL (-2)  /* dictionary value that is null */
 

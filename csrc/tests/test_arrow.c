@@ -549,6 +549,15 @@ static void test_malformed(void)
     a = good; a.dictionary = &good; BAD(a, f, "a dictionary on a plain array");
     a = good; a.buffers = NULL; BAD(a, f, "buffers NULL");
     a = good; a.null_count = 1; BAD(a, f, "null count without a validity buffer");
+    a = good; a.null_count = -1;  /* unknown, and no validity buffer: no nulls */
+    snprintf(ctx, sizeof ctx, "null count -1 without a validity buffer");
+    {
+        sz_arrow_keys *g = NULL;
+        CHECK(sz_arrow_keys_new(&g, &s) == SZ_OK);
+        CHECK(sz_arrow_keys_add(g, &a, codes, &pos) == SZ_OK);
+        CHECK(sz_arrow_keys_count(g) == 3);
+        sz_arrow_keys_free(g);
+    }
     memcpy(bufs, good.buffers, 3 * sizeof *bufs);
     bufs[1] = NULL;
     a = good; a.buffers = bufs; BAD(a, f, "offsets NULL");
