@@ -17,6 +17,9 @@
  *      sz_ctr_fill() writes the rows.  Its streaming form, sz_ctr_stream,
  *      takes events in chunks and emits a user session's rows when the
  *      session closes, with a watermark, late events and snapshots.
+ *   4. Arrow input: keys and times given through the Arrow C Data Interface
+ *      (sz_arrow_keys factorizes keys over chunks into SZ_KEYS_DENSE codes;
+ *      sz_arrow_ints_read() reads integer and time columns).
  *
  * Conventions
  *   - Every fallible function returns an sz_status; SZ_OK is 0.  Results go
@@ -57,8 +60,12 @@ typedef enum sz_status {
     SZ_ERR_TIME_NAN = 7,       /* a float time is NaN */
     SZ_ERR_TIME_RANGE = 8,     /* a float time does not fit int64 after scaling */
     SZ_ERR_KIND = 9,           /* kinds[i] is not an sz_event_kind */
-    SZ_ERR_SNAPSHOT = 10       /* a stream snapshot is truncated, corrupted, of
+    SZ_ERR_SNAPSHOT = 10,      /* a stream snapshot is truncated, corrupted, of
                                   another version or of a foreign format */
+    SZ_ERR_ARROW_TYPE = 11,    /* an Arrow type this call does not take */
+    SZ_ERR_ARROW_INVALID = 12, /* a malformed Arrow array (buffer count,
+                                  offsets, lengths, dictionary indices) */
+    SZ_ERR_NULL = 13           /* an Arrow element is null */
 } sz_status;
 
 /* The most threads one call may use: 1 runs everything on the caller's
@@ -630,6 +637,162 @@ sz_status sz_ctr_stream_restore(const unsigned char *buf, size_t len,
  */
 sz_status sz_seconds_to_micros(const double *seconds, size_t n, int64_t *out,
                                size_t *err_pos);
+
+/* ---------------------------------------------------------------------------
+ * Tier 4: Arrow input (arrow.c), through the Arrow C Data Interface
+ *
+ * Keys and times given as Arrow arrays (one or many chunks, e.g. from
+ * __arrow_c_array__ / __arrow_c_stream__ capsules) are read in C, with no
+ * object per event.  The structs are those of the Arrow C Data Interface
+ * (https://arrow.apache.org/docs/format/CDataInterface.html); this header
+ * only names them.  The caller keeps ownership of every schema and array:
+ * nothing here releases, moves or keeps them (no pointer into them survives
+ * a call; dictionaries are recognised again by value, not by address).
+ *
+ * Every array is validated before any element is read: buffer count,
+ * offset and length >= 0, required buffers present, offsets in range and
+ * non-decreasing, binary views inside their buffers, dictionary indices
+ * inside the dictionary (nanoarrow's full validation plus the view checks
+ * it lacks); a malformed array is SZ_ERR_ARROW_INVALID.  Sliced arrays
+ * (offset != 0) are read from their offset.  Buffers must be as long as the
+ * C Data Interface requires for offset + length (the interface carries no
+ * buffer sizes, so that part cannot be checked).
+ *
+ * Positions (err_pos, sz_arrow_keys_first) are global rows: counted over
+ * all chunks given so far, from 0.
+ * ------------------------------------------------------------------------- */
+
+struct ArrowSchema;
+struct ArrowArray;
+
+/* A factorizer of Arrow keys over chunks.  Opaque. */
+typedef struct sz_arrow_keys sz_arrow_keys;
+
+/*
+ * Creates a factorizer for keys of the type `schema` describes:
+ *   utf8 "u", large_utf8 "U", utf8_view "vu", binary "z", large_binary "Z",
+ *   binary_view "vz", fixed_size_binary "w:N" (compared bytewise);
+ *   int8..int64 and uint8..uint64 "c" "C" "s" "S" "i" "I" "l" "L" (compared
+ *   as values; uint64 above INT64_MAX are keys like any other);
+ *   a dictionary of any of those, with any integer index type.
+ *
+ *   out     receives the factorizer (free with sz_arrow_keys_free), or NULL
+ *           on failure.
+ *   schema  read during the call only.
+ *
+ * Returns SZ_OK, SZ_ERR_PARAM (out or schema NULL, or a released schema),
+ * SZ_ERR_ARROW_TYPE (a format nanoarrow cannot parse, or a type not listed)
+ * or SZ_ERR_NOMEM.
+ */
+sz_status sz_arrow_keys_new(sz_arrow_keys **out, const struct ArrowSchema *schema);
+
+/*
+ * Factorizes one chunk: writes codes[i], the key code of the chunk's row i,
+ * for its array->length rows.  Codes are dense int64 values numbered in
+ * order of first appearance over all chunks so far (0 is the first key
+ * seen), so they are the keys sz_batch_assign() takes as SZ_KEYS_DENSE
+ * (with n_codes = sz_arrow_keys_count()), numbering sessions exactly as the
+ * same keys given as SZ_KEYS_BYTES or SZ_KEYS_INT64 would.
+ *
+ *   f        the factorizer; array must be of the type it was made for.
+ *   array    one chunk (read during the call only).  A dictionary chunk's
+ *            dictionary may differ from the previous chunk's: each distinct
+ *            dictionary is hashed once, equal values in it share one code.
+ *   codes    array->length outputs (may be NULL when the chunk is empty);
+ *            unspecified on failure.
+ *   err_pos  receives the global row of a bad element, or SZ_NO_POSITION
+ *            (may be NULL).
+ *
+ * Returns SZ_OK; SZ_ERR_PARAM (f or array NULL, a released array, codes
+ * NULL for a non-empty chunk); SZ_ERR_ARROW_INVALID (a malformed array;
+ * *err_pos is set for a dictionary index out of range); SZ_ERR_NULL (the
+ * first null key, at *err_pos; a dictionary index to a null value is one);
+ * SZ_ERR_TOO_LARGE (2^32 - 1 distinct keys, or a key of 4 GiB or more);
+ * SZ_ERR_NOMEM.  On any failure the factorizer is as it was before the
+ * call: the chunk may be given again (or skipped).
+ *
+ * Cost: one hashed lookup per row (a dictionary chunk: one per distinct
+ * dictionary value, then one array read per row), pipelined with
+ * prefetches.  Memory: 32 bytes per hash slot (at most two slots per key),
+ * 8 bytes per key (first rows), keys longer than 16 bytes copied once, and
+ * 16 bytes per value of the last dictionary.
+ */
+sz_status sz_arrow_keys_add(sz_arrow_keys *f, const struct ArrowArray *array,
+                            int64_t *codes, size_t *err_pos);
+
+/* Number of distinct keys so far (the SZ_KEYS_DENSE n_codes); 0 for NULL. */
+size_t sz_arrow_keys_count(const sz_arrow_keys *f);
+
+/* Rows consumed so far (the global row of the next chunk's row 0). */
+size_t sz_arrow_keys_rows(const sz_arrow_keys *f);
+
+/* sz_arrow_keys_count() int64 values: element c is the global row of key
+ * c's first occurrence (increasing), so the caller can take the key values
+ * from its own arrays.  Owned by f, valid until its next add or free; NULL
+ * when there are no keys. */
+const int64_t *sz_arrow_keys_first(const sz_arrow_keys *f);
+
+/* Releases a factorizer; accepts NULL. */
+void sz_arrow_keys_free(sz_arrow_keys *f);
+
+/* What an Arrow integer-like column holds (sz_arrow_time_type). */
+typedef enum sz_arrow_kind {
+    SZ_ARROW_INTEGER = 0,    /* a plain integer of any width */
+    SZ_ARROW_TIMESTAMP = 1,  /* "tss:" .. "tsn:", with or without a zone */
+    SZ_ARROW_DATE = 2,       /* date32 "tdD" (days) or date64 "tdm" (ms) */
+    SZ_ARROW_DURATION = 3    /* "tDs" .. "tDn" */
+} sz_arrow_kind;
+
+/* The unit of the values sz_arrow_ints_read() writes. */
+typedef enum sz_arrow_unit {
+    SZ_UNIT_NONE = 0,  /* plain integers */
+    SZ_UNIT_S = 1,
+    SZ_UNIT_MS = 2,
+    SZ_UNIT_US = 3,
+    SZ_UNIT_NS = 4,
+    SZ_UNIT_DAY = 5    /* date32 */
+} sz_arrow_unit;
+
+/*
+ * Describes a time (or integer) column's type, so the binding can convert
+ * units or zones.
+ *
+ *   schema  the column's schema.
+ *   kind    receives an sz_arrow_kind (may be NULL).
+ *   unit    receives an sz_arrow_unit (may be NULL).
+ *   tz      receives the timestamp's zone, NUL-terminated ("" when none or
+ *           not a timestamp); may be NULL when tz_cap is 0.
+ *   tz_cap  bytes at tz.
+ *   tz_len  receives the zone's length without the NUL (may be NULL).
+ *
+ * Returns SZ_OK; SZ_ERR_PARAM (schema NULL or released, or tz_cap <=
+ * *tz_len while tz is not NULL: *tz_len is set, call again); or
+ * SZ_ERR_ARROW_TYPE (not an integer, timestamp, date or duration; a
+ * dictionary).
+ */
+sz_status sz_arrow_time_type(const struct ArrowSchema *schema, int *kind,
+                             int *unit, char *tz, size_t tz_cap, size_t *tz_len);
+
+/*
+ * Reads a chunk of an integer, timestamp, date32, date64 or duration
+ * column into int64 values in the column's own unit (see
+ * sz_arrow_time_type; no conversion).
+ *
+ *   schema, array  the chunk and its type (read during the call only).
+ *   out       array->length outputs (may be NULL for an empty chunk);
+ *             unspecified on failure.
+ *   row_base  the global row of the chunk's row 0, added to *err_pos.
+ *   err_pos   receives row_base + the row of a bad element, or
+ *             SZ_NO_POSITION (may be NULL).
+ *
+ * Returns SZ_OK; SZ_ERR_PARAM (a NULL or released argument, out NULL for a
+ * non-empty chunk); SZ_ERR_ARROW_TYPE (another type, a dictionary);
+ * SZ_ERR_ARROW_INVALID; SZ_ERR_NULL or SZ_ERR_TIME_RANGE (a uint64 value
+ * above INT64_MAX), at the first such row.
+ */
+sz_status sz_arrow_ints_read(const struct ArrowSchema *schema,
+                             const struct ArrowArray *array, int64_t *out,
+                             size_t row_base, size_t *err_pos);
 
 #ifdef __cplusplus
 }

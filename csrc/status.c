@@ -17,6 +17,9 @@ const char *sz_strerror(sz_status status)
     case SZ_ERR_TIME_RANGE: return "time out of int64 range";
     case SZ_ERR_SNAPSHOT: return "snapshot truncated, corrupted or foreign";
     case SZ_ERR_KIND: return "unknown event kind";
+    case SZ_ERR_ARROW_TYPE: return "unsupported Arrow type";
+    case SZ_ERR_ARROW_INVALID: return "malformed Arrow array";
+    case SZ_ERR_NULL: return "null element";
     }
     return "unknown status";
 }
