@@ -23,9 +23,12 @@ from setuptools.command.build_ext import build_ext
 debug = os.environ.get("SESSIONIZE_DEBUG") == "1"
 sanitize = os.environ.get("SESSIONIZE_SANITIZE") == "1"
 
-# relative paths: setuptools refuses absolute ones in an sdist build
-core = sorted(glob.glob("csrc/*.c"))
-headers = sorted(glob.glob("csrc/*.h") + glob.glob("sessionize/*.h"))
+# relative paths: setuptools refuses absolute ones in an sdist build.
+# nanoarrow (csrc/vendor/nanoarrow, bundled as its authors intend, its
+# symbols in their own namespace) validates and reads Arrow arrays.
+NANOARROW = "csrc/vendor/nanoarrow"
+core = sorted(glob.glob("csrc/*.c")) + [f"{NANOARROW}/nanoarrow.c"]
+headers = sorted(glob.glob("csrc/*.h") + glob.glob("sessionize/*.h")) + [f"{NANOARROW}/nanoarrow.h"]
 
 
 def gcc_like_flags():
@@ -66,13 +69,13 @@ if debug or sanitize:
     macros.append(("SZ_DEBUG", "1"))
 
 
-def extension(name: str, binding: str) -> Extension:
-    """One binding module, linked with the whole core."""
+def extension(name: str, *binding: str) -> Extension:
+    """One binding module (its C files), linked with the whole core."""
     return Extension(
         name,
-        sources=[binding, *core],
+        sources=[*binding, *core],
         depends=headers,
-        include_dirs=["csrc", np.get_include()],
+        include_dirs=["csrc", NANOARROW, np.get_include()],
         define_macros=macros,
         undef_macros=["NDEBUG"] if debug or sanitize else [],  # assertions on
     )
@@ -81,7 +84,7 @@ def extension(name: str, binding: str) -> Extension:
 setup(
     cmdclass={"build_ext": BuildExt},
     ext_modules=[
-        extension("sessionize._core", "sessionize/_core.c"),
+        extension("sessionize._core", "sessionize/_core.c", "sessionize/_arrow_in.c"),
         extension("sessionize._stream", "sessionize/_stream.c"),
         extension("sessionize._ctr_stream", "sessionize/_ctr_stream.c"),
     ],

@@ -16,6 +16,7 @@
 #include <numpy/arrayobject.h>
 
 #include "sessionize.h"
+#include "_arrow_in.h"
 
 /* Below this many events the GIL is kept: releasing costs more than it
  * lets other threads gain. */
@@ -491,6 +492,123 @@ PyDoc_STRVAR(set_threads_doc,
 "the caller's thread, 0 lets a call over 2**18 events or more use two when\n"
 "the machine has them.  Results never depend on it.");
 
+/* ---- Arrow input: keys and times read by the core, no object per event -- */
+
+/* A core status from the Arrow reader, as an exception naming `arg` and,
+ * for one element, its row. */
+static PyObject *raise_arrow(PyObject *module, sz_status st, size_t pos,
+                             const arrow_column *c, const char *arg)
+{
+    PyObject *exc = get_state(module)->SessionizeError;
+    const char *format = c->schema != NULL && c->schema->format != NULL ? c->schema->format : "?";
+    switch (st) {
+    case SZ_ERR_NULL:
+        return PyErr_Format(exc, "%s[%zu]: missing value (null)", arg, pos);
+    case SZ_ERR_ARROW_TYPE:
+        return PyErr_Format(PyExc_TypeError, "%s: unsupported Arrow type (format '%s')",
+                            arg, format);
+    case SZ_ERR_ARROW_INVALID:
+        if (pos != SZ_NO_POSITION)
+            return PyErr_Format(exc, "%s[%zu]: malformed Arrow array (%s)", arg, pos,
+                                sz_strerror(st));
+        return PyErr_Format(exc, "%s: malformed Arrow array (%s)", arg, sz_strerror(st));
+    case SZ_ERR_TIME_RANGE:
+        return PyErr_Format(exc, "%s[%zu]: out of range (an unsigned value above int64's "
+                            "largest)", arg, pos);
+    case SZ_ERR_TOO_LARGE:
+        return PyErr_Format(exc, "%s: too many distinct keys or a key of 4 GiB or more", arg);
+    default:
+        return raise_status(module, st, pos, NULL, 0, NULL);
+    }
+}
+
+PyDoc_STRVAR(arrow_keys_doc,
+"arrow_keys(column, arg) -> (codes, first)\n"
+"\n"
+"Keys given as Arrow data (__arrow_c_array__ or __arrow_c_stream__), read\n"
+"and factorized in C: int64 codes per row in order of first appearance,\n"
+"and the row of each code's first occurrence.");
+
+static PyObject *core_arrow_keys(PyObject *module, PyObject *args)
+{
+    PyObject *obj, *codes = NULL, *first = NULL, *result = NULL;
+    const char *arg;
+    arrow_column c;
+    sz_arrow_keys *f = NULL;
+    sz_status st = SZ_OK;
+    size_t pos = SZ_NO_POSITION, row = 0, i, n_keys;
+    if (!PyArg_ParseTuple(args, "Os:arrow_keys", &obj, &arg)) return NULL;
+    if (arrow_column_open(&c, obj, arg) < 0) goto done;
+    if ((codes = new_i64((npy_intp)c.length)) == NULL) goto done;
+    st = sz_arrow_keys_new(&f, c.schema);
+    if (st == SZ_OK) {
+        Py_BEGIN_ALLOW_THREADS
+        for (i = 0; i < c.n_chunks && st == SZ_OK; i++) {
+            st = sz_arrow_keys_add(f, &c.chunks[i], I64(codes) + row, &pos);
+            row += (size_t)c.chunks[i].length;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    if (st != SZ_OK) {
+        raise_arrow(module, st, pos, &c, arg);
+        goto done;
+    }
+    n_keys = sz_arrow_keys_count(f);
+    if ((first = new_i64((npy_intp)n_keys)) == NULL) goto done;
+    if (n_keys > 0) memcpy(I64(first), sz_arrow_keys_first(f), n_keys * sizeof(int64_t));
+    result = PyTuple_Pack(2, codes, first);
+done:
+    sz_arrow_keys_free(f);
+    arrow_column_close(&c);
+    Py_XDECREF(codes);
+    Py_XDECREF(first);
+    return result;
+}
+
+PyDoc_STRVAR(arrow_ints_doc,
+"arrow_ints(column, arg) -> (values, kind, unit, zone)\n"
+"\n"
+"An integer, timestamp, date or duration column given as Arrow data, read\n"
+"in C into int64 values in its own unit; kind and unit as the core's\n"
+"sz_arrow_kind and sz_arrow_unit, zone the timestamp's time zone or ''.");
+
+static PyObject *core_arrow_ints(PyObject *module, PyObject *args)
+{
+    PyObject *obj, *values = NULL, *result = NULL;
+    const char *arg;
+    arrow_column c;
+    sz_status st;
+    size_t pos = SZ_NO_POSITION, row = 0, i, tz_len = 0;
+    int kind = 0, unit = 0;
+    char tz[256];
+    if (!PyArg_ParseTuple(args, "Os:arrow_ints", &obj, &arg)) return NULL;
+    if (arrow_column_open(&c, obj, arg) < 0) goto done;
+    st = sz_arrow_time_type(c.schema, &kind, &unit, tz, sizeof tz, &tz_len);
+    if (st != SZ_OK) {
+        if (st == SZ_ERR_PARAM && tz_len >= sizeof tz)
+            PyErr_Format(PyExc_ValueError, "%s: the time zone's name is too long", arg);
+        else
+            raise_arrow(module, st, SZ_NO_POSITION, &c, arg);
+        goto done;
+    }
+    if ((values = new_i64((npy_intp)c.length)) == NULL) goto done;
+    Py_BEGIN_ALLOW_THREADS
+    for (i = 0; i < c.n_chunks && st == SZ_OK; i++) {
+        st = sz_arrow_ints_read(c.schema, &c.chunks[i], I64(values) + row, row, &pos);
+        row += (size_t)c.chunks[i].length;
+    }
+    Py_END_ALLOW_THREADS
+    if (st != SZ_OK) {
+        raise_arrow(module, st, pos, &c, arg);
+        goto done;
+    }
+    result = Py_BuildValue("Oiis#", values, kind, unit, tz, (Py_ssize_t)tz_len);
+done:
+    arrow_column_close(&c);
+    Py_XDECREF(values);
+    return result;
+}
+
 static PyObject *core_set_threads(PyObject *module, PyObject *arg)
 {
     long n = PyLong_AsLong(arg);
@@ -506,6 +624,8 @@ static PyMethodDef core_methods[] = {
     {"seconds_to_micros", core_seconds_to_micros, METH_O, seconds_to_micros_doc},
     {"factorize", core_factorize, METH_O, factorize_doc},
     {"event_fields", core_event_fields, METH_VARARGS, event_fields_doc},
+    {"arrow_keys", core_arrow_keys, METH_VARARGS, arrow_keys_doc},
+    {"arrow_ints", core_arrow_ints, METH_VARARGS, arrow_ints_doc},
     {NULL, NULL, 0, NULL},
 };
 

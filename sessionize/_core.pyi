@@ -47,3 +47,9 @@ def factorize(values: Sequence[Any], /) -> tuple[npt.NDArray[np.int64], list[Any
 def event_fields(
     events: Sequence[Any], kind_of: dict[type, int], /
 ) -> tuple[npt.NDArray[np.uint8], list[Any], list[Any], int] | int: ...
+def arrow_keys(
+    column: Any, arg: str, /
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+def arrow_ints(
+    column: Any, arg: str, /
+) -> tuple[npt.NDArray[np.int64], int, int, str]: ...
