@@ -69,6 +69,7 @@ def sessions(keys, times, *, gap, max_duration=None, max_duration_mode="restart"
     _ids, _path, cols = _core.batch(*args, True)
     start, end, window_end, count, index, first_event = cols
     return SessionTable(
+        time_zone=kind.zone,
         key=k.take(first_event),
         start=kind.restore(start),
         end=kind.restore(end),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _core
+from . import _arrow, _core
 
 KEYS_INT64, KEYS_BYTES, KEYS_DENSE = 0, 1, 2
 
@@ -38,6 +38,18 @@ class Keys:
         return self._values[self._index[positions]]
 
 
+class ArrowKeys(Keys):
+    """Keys read from Arrow data: codes by first appearance, and the row of
+    each code's first occurrence, to gather the session keys from."""
+
+    def __init__(self, src: object, codes: np.ndarray, first: np.ndarray):
+        super().__init__(codes, KEYS_DENSE, len(first), src, codes)
+        self._first = first
+
+    def take(self, positions: np.ndarray):
+        return _arrow.take(self._values, self._first[self._index[positions]])
+
+
 def _object_array(values: list) -> np.ndarray:
     # fromiter keeps tuples whole, where np.array would broadcast them.
     return np.fromiter(values, dtype=object, count=len(values))
@@ -49,6 +61,10 @@ def _factorized(seq: object) -> Keys:
 
 
 def normalize(keys: object) -> Keys:
+    src = _arrow.source(keys)
+    if src is not None:
+        codes, first = _core.arrow_keys(src, "keys")
+        return ArrowKeys(src, codes, first)
     if not isinstance(keys, np.ndarray):
         if isinstance(keys, (list, tuple)):
             return _factorized(keys)

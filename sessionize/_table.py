@@ -18,9 +18,12 @@ class ColumnTable:
     columns: tuple[str, ...] = ()
     row_type: Any = tuple
     noun = "rows"
-    __slots__ = ()
+    # time_zone: the zone of Arrow timestamps the times came from ("" for
+    # none); datetime64 columns hold UTC instants, exported with this zone
+    __slots__ = ("time_zone",)
 
-    def __init__(self, **cols: np.ndarray):
+    def __init__(self, time_zone: str = "", **cols: np.ndarray):
+        self.time_zone = time_zone
         for c in self.columns:
             setattr(self, c, cols[c])
 
@@ -34,7 +37,7 @@ class ColumnTable:
 
     def rows(self) -> Iterator[Any]:
         """Each row as a named tuple, in order."""
-        for values in zip(*(getattr(self, c) for c in self.columns)):
+        for values in zip(*(_row_values(getattr(self, c)) for c in self.columns)):
             yield self.row_type(*values)
 
     def to_dict(self) -> dict[str, np.ndarray]:
@@ -48,7 +51,16 @@ class ColumnTable:
             raise ImportError(
                 "to_pandas() needs pandas: pip install 'sessionize[pandas]'"
             ) from e
-        return pd.DataFrame(self.to_dict())
+        cols = {}
+        for c in self.columns:
+            v = getattr(self, c)
+            if hasattr(v, "to_pandas"):  # Arrow or polars keys
+                v = v.to_pandas()
+                v = v.array if hasattr(v, "array") else v
+            elif self.time_zone and v.dtype.kind == "M":
+                v = pd.DatetimeIndex(v).tz_localize("UTC").tz_convert(self.time_zone)
+            cols[c] = v
+        return pd.DataFrame(cols)
 
     def to_arrow(self):
         """A ``pyarrow.Table`` with one column per field, in row order.
@@ -58,7 +70,8 @@ class ColumnTable:
         Needs pyarrow (``pip install pyarrow``).
         """
         pa = _import_optional("pyarrow", "to_arrow()", "pyarrow")
-        return pa.table({c: _arrow_column(pa, getattr(self, c)) for c in self.columns})
+        return pa.table({c: _arrow_column(pa, getattr(self, c), self.time_zone)
+                         for c in self.columns})
 
     def __arrow_c_stream__(self, requested_schema=None):
         """The Arrow PyCapsule stream interface, so ``pyarrow.table(t)``,
@@ -76,9 +89,10 @@ class ColumnTable:
         return pl.from_arrow(self.to_arrow())
 
     def __getstate__(self):
-        return self.to_dict()
+        return {**self.to_dict(), "time_zone": self.time_zone}
 
     def __setstate__(self, state):
+        self.time_zone = state.get("time_zone", "")
         for c in self.columns:
             setattr(self, c, state[c])
 
@@ -98,9 +112,27 @@ def _import_optional(module: str, what: str, pip_name: str):
         raise ImportError(f"{what} needs {module}: pip install {pip_name}") from e
 
 
-def _arrow_column(pa, values: np.ndarray):
-    """One numpy column as an Arrow array: fixed-width numbers, bools and
-    datetime64 without a copy; 'U'/'S' strings and objects converted."""
+def _row_values(values):
+    """A column's values for rows(): Arrow and polars columns as Python values."""
+    if hasattr(values, "to_pylist") or hasattr(values, "to_list"):
+        from ._arrow import to_list
+
+        return to_list(values)
+    return values
+
+
+def _arrow_column(pa, values, zone: str = ""):
+    """One column as an Arrow array: fixed-width numbers, bools and
+    datetime64 without a copy (datetime64 with the table's zone); 'U'/'S'
+    strings and objects converted; Arrow and polars columns as they are."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values
+    if hasattr(values, "to_arrow"):  # polars
+        return values.to_arrow()
+    if zone and values.dtype.kind == "M":
+        unit = np.datetime_data(values.dtype)[0]
+        if unit in ("s", "ms", "us", "ns"):
+            return pa.array(values.view(np.int64), type=pa.timestamp(unit, tz=zone))
     if values.dtype.kind == "U":
         return pa.array(values.astype(object), type=pa.string())
     if values.dtype.kind == "S":
@@ -140,8 +172,9 @@ class SessionTable(ColumnTable):
     __slots__ = columns
 
     def __init__(self, key: np.ndarray, start: np.ndarray, end: np.ndarray,
-                 count: np.ndarray, index: np.ndarray, window_end: np.ndarray):
-        super().__init__(key=key, start=start, end=end, count=count, index=index,
+                 count: np.ndarray, index: np.ndarray, window_end: np.ndarray,
+                 time_zone: str = ""):
+        super().__init__(time_zone, key=key, start=start, end=end, count=count, index=index,
                          window_end=window_end)
 
 

@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import _core
+from . import _arrow, _core
 from ._core import SessionizeError
 from . import _durations
 
@@ -34,6 +34,7 @@ class TimeKind:
     nat: bool                       # INT64_MIN is a missing value
     duration: Callable[[object, str], int]
     restore: Callable[[np.ndarray], np.ndarray]
+    zone: str = ""                  # Arrow timestamps' time zone, kept for the results
 
     def to_int(self, value: object, name: str) -> int:
         return self.duration(value, name)
@@ -100,8 +101,33 @@ def _from_objects(arr: np.ndarray) -> tuple[np.ndarray, TimeKind]:
     return _unit_kind(arr.astype("datetime64[us]"), "datetime64")
 
 
+# the core's sz_arrow_kind and sz_arrow_unit
+_ARROW_INTEGER, _ARROW_TIMESTAMP, _ARROW_DATE, _ARROW_DURATION = range(4)
+_ARROW_UNITS = {1: "s", 2: "ms", 3: "us", 4: "ns", 5: "D"}
+
+
+def _from_arrow(src: object) -> tuple[np.ndarray, TimeKind]:
+    """An Arrow integer, timestamp, date or duration column, read in C into
+    int64 in its own unit, then typed as numpy types it: a timestamp as
+    datetime64 (UTC instants when it has a zone, which the kind keeps for
+    the results), a date as datetime64[D] or [ms], a duration as
+    timedelta64."""
+    values, kind, unit, zone = _core.arrow_ints(src, "times")
+    if kind == _ARROW_INTEGER:
+        return values, _INT
+    dtype = np.dtype(f"{'m' if kind == _ARROW_DURATION else 'M'}8[{_ARROW_UNITS[unit]}]")
+    arr, tk = _unit_kind(values.view(dtype), "timedelta64" if kind == _ARROW_DURATION
+                         else "datetime64")
+    if zone:
+        tk = TimeKind(tk.name, tk.nat, tk.duration, tk.restore, zone)
+    return arr, tk
+
+
 def normalize(times: object) -> tuple[np.ndarray, TimeKind]:
     """Returns (int64-compatible array, its TimeKind)."""
+    src = _arrow.source(times)
+    if src is not None:
+        return _from_arrow(src)
     arr = _as_array(times)
     k = arr.dtype.kind
     if k == "i":
