@@ -8,11 +8,13 @@
 Frames: pandas and polars DataFrames (returned as the same), and any object
 with ``__arrow_c_stream__`` (a pyarrow Table or RecordBatchReader, a DuckDB
 relation, ...), returned as a pyarrow Table.  The two columns go to the
-array API (:func:`sessionize.assign`, :func:`sessionize.sessions`) as numpy
-arrays, viewed rather than copied where the library allows it: a datetime
-column is viewed as its int64 instants (UTC), whatever its unit and time
-zone, and the result's time columns are given back in that same unit and
-zone.  An arrow stream is read batch by batch keeping only the two columns
+array API (:func:`sessionize.assign`, :func:`sessionize.sessions`) without a
+Python object per row: a key column held by Arrow (polars, pyarrow, pandas
+``string[pyarrow]`` and pandas 3's ``str``) is read by the core through the
+Arrow C Data Interface, chunk by chunk; numpy-backed columns are viewed; a
+datetime column is read as its int64 instants (UTC), whatever its unit and
+time zone, and the result's time columns are given back in that same unit
+and zone.  An arrow stream is read batch by batch keeping only the two columns
 (``sessions``) or every column (``assign``, which returns them all).
 
 Results are those of the array API on the same columns: ``session_id`` is
@@ -28,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _batch
+from . import _arrow, _batch
 from ._core import SessionizeError
 
 _SESSION_COLUMNS = ("start", "end", "count", "index", "window_end")
@@ -139,6 +141,8 @@ def _pandas_key(s, name):
         raise _missing("key", name, int(np.argmax(na)), "key")
     if isinstance(s.dtype, np.dtype):
         return s.to_numpy()
+    if _arrow.source(s) is not None:  # backed by Arrow: the core reads it
+        return s
     if s.dtype.kind in "iub":  # nullable ints without a missing value
         return s.to_numpy(dtype=s.dtype.numpy_dtype)
     return s.to_numpy(dtype=object)  # strings, categoricals: their values
@@ -172,6 +176,8 @@ def _polars_key(s, name):
         raise _missing("key", name, int(s.is_null().arg_max()), "key")
     if s.dtype in (pl.Categorical, pl.Enum) or isinstance(s.dtype, (pl.Categorical, pl.Enum)):
         s = s.cast(pl.String)
+    if s.dtype in (pl.String, pl.Binary) or s.dtype.is_integer():
+        return s  # Arrow memory: the core reads it, no object per row
     return s.to_numpy()
 
 
@@ -201,8 +207,12 @@ def _arrow_key(col, name):
 
     if col.null_count:
         raise _missing("key", name, _first_null(col), "key")
-    if pa.types.is_dictionary(col.type):
-        col = col.cast(col.type.value_type)
+    t = col.type.value_type if pa.types.is_dictionary(col.type) else col.type
+    if (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t)
+            or pa.types.is_large_binary(t) or pa.types.is_integer(t)
+            or pa.types.is_fixed_size_binary(t) or pa.types.is_string_view(t)
+            or pa.types.is_binary_view(t)):
+        return col  # read by the core chunk by chunk (dictionaries hashed once)
     arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     return arr.to_numpy(zero_copy_only=False)
 
@@ -212,16 +222,14 @@ def _arrow_time(col, name):
 
     if col.null_count:
         raise _missing("time", name, _first_null(col), "time")
+    t = col.type
+    if pa.types.is_timestamp(t) or pa.types.is_duration(t):
+        # read by the core as int64 instants (UTC) in the column's unit
+        return col, lambda a: pa.array(a.view(np.int64)).cast(t)
+    if pa.types.is_integer(t):
+        return col, _identity
     arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-    t = arr.type
-    if pa.types.is_timestamp(t):
-        # the int64 instants (UTC), viewed without a copy as datetime64[unit]
-        values = arr.cast(pa.int64()).to_numpy().view(f"M8[{t.unit}]")
-        return values, lambda a: pa.array(a.view(np.int64)).cast(t)
-    if pa.types.is_duration(t):
-        values = arr.cast(pa.int64()).to_numpy().view(f"m8[{t.unit}]")
-        return values, lambda a: pa.array(a.view(np.int64)).cast(t)
-    if pa.types.is_integer(t) or pa.types.is_floating(t):
+    if pa.types.is_floating(t):
         return arr.to_numpy(), _identity
     raise TypeError(f"time: column {name!r} has type {t}; expected timestamps, "
                     "integers or float seconds")
@@ -238,7 +246,7 @@ def _build(lib, frame, key_name, keys, cols: dict) -> Any:
     if lib == "pandas":
         import pandas as pd
 
-        kcol = pd.Series(keys)
+        kcol = keys.to_pandas() if hasattr(keys, "to_pandas") else pd.Series(keys)
         try:
             kcol = kcol.astype(frame[key_name].dtype)
         except (TypeError, ValueError):
@@ -259,6 +267,10 @@ def _build(lib, frame, key_name, keys, cols: dict) -> Any:
     ktype = frame.schema.field(key_name).type
     if pa.types.is_dictionary(ktype):
         ktype = ktype.value_type
-    arrays = [pa.array(keys, type=ktype)] + [pa.array(v) if not isinstance(v, pa.Array) else v
+    if isinstance(keys, (pa.Array, pa.ChunkedArray)):
+        kcol = keys if keys.type == ktype else keys.cast(ktype)
+    else:
+        kcol = pa.array(keys, type=ktype)
+    arrays = [kcol] + [pa.array(v) if not isinstance(v, pa.Array) else v
                                               for v in cols.values()]
     return pa.table(arrays, names=[key_name, *cols])
