@@ -190,22 +190,26 @@ def job_sessionize(src: str, dst: str) -> int:
     import sessionize
 
     t = pq.read_table(src, columns=["uuid", "event_timestamp", "page_name"])
-    keys = t.column("uuid")
-    ids = sessionize.assign(keys, t.column("event_timestamp"), gap=GAP_MS)
-    s = sessionize.sessions(keys, t.column("event_timestamp"), gap=GAP_MS)
-    # one list of pages per session, in time order within the session: the
-    # events grouped by id with a stable sort (input order is time order
-    # within a key for this log; ties keep input order as sessions() does)
+    keys, times = t.column("uuid"), t.column("event_timestamp")
+    ids = sessionize.assign(keys, times, gap=GAP_MS)
+    # the events grouped by session with a stable sort (ties keep input
+    # order, as sessions() does; this log is in time order within a key),
+    # then each session's rows are one slice: no second sessionizing pass
     order = np.argsort(ids, kind="stable")
-    offsets = np.zeros(len(s) + 1, dtype=np.int32)
-    np.cumsum(s.count, out=offsets[1:])
-    pages = pa.ListArray.from_arrays(pa.array(offsets), t.column("page_name").take(order).combine_chunks())
-    key = s.key if isinstance(s.key, (pa.Array, pa.ChunkedArray)) else pa.array(s.key)
-    out = pa.table({"uuid": key, "session_start_time_ms": s.start,
-                    "session_end_time_ms": s.end, "event_count": s.count,
-                    "pages_visited": pages})
+    n_sessions = int(ids.max()) + 1 if len(ids) else 0
+    offsets = np.zeros(n_sessions + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ids, minlength=n_sessions), out=offsets[1:])
+    t_sorted = times.to_numpy()[order]
+    first = order[offsets[:-1]]
+    out = pa.table({"uuid": keys.take(pa.array(first)),
+                    "session_start_time_ms": t_sorted[offsets[:-1]],
+                    "session_end_time_ms": t_sorted[offsets[1:] - 1],
+                    "event_count": np.diff(offsets),
+                    "pages_visited": pa.ListArray.from_arrays(
+                        pa.array(offsets.astype(np.int32)),
+                        t.column("page_name").take(pa.array(order)).combine_chunks())})
     pq.write_table(out, dst)
-    return len(s)
+    return n_sessions
 
 
 def job_duckdb(src: str, dst: str) -> int:
