@@ -97,6 +97,12 @@ void sz__keytab_del(sz__keytab *t, uint64_t key, uint32_t ns)
     t->slots[i].idx = NIL;
 }
 
+void sz__keytab_clear(sz__keytab *t)
+{
+    size_t i;
+    for (i = 0; i < t->n_slots; i++) t->slots[i].idx = NIL;
+}
+
 /* ---- the heap ------------------------------------------------------------- */
 
 static void sz__heap_set(sz__heap *h, sz__heap_pos p, uint32_t pos, sz__heap_node nd)

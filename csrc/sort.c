@@ -149,6 +149,10 @@ unsigned long long sz_test_sort_cmps(void)
     sz__sort_cmps = 0;
     return n;
 }
+void sz_test_sort_count(unsigned long long n)
+{
+    sz__sort_cmps += n;
+}
 #define SZ_CMP(a, b) (sz__sort_cmps++, cmp(ctx, (a), (b)))
 #else
 #define SZ_CMP(a, b) cmp(ctx, (a), (b))
@@ -185,3 +189,45 @@ void sz__sort_idx(size_t *idx, size_t n, size_t *tmp, sz__idx_cmp cmp,
 }
 
 #undef SZ_CMP
+
+#define SZ_RADIX_BITS 11
+#define SZ_RADIX_MASK ((1u << SZ_RADIX_BITS) - 1)
+
+void sz__radix_sort(uint64_t *key, uint32_t *idx, size_t n, uint64_t *tmp_key,
+                    uint32_t *tmp_idx)
+{
+    uint64_t *sk = key, *dk = tmp_key, any = 0;
+    uint32_t *si = idx, *di = tmp_idx;
+    size_t count[1u << SZ_RADIX_BITS], i;
+    unsigned shift;
+    for (i = 0; i < n; i++) any |= key[i];
+    /* Only the digits some key has set: a flush's keys are offsets within
+     * a narrow range, one or two passes.  Each pass scatters in input
+     * order, so the sort is stable. */
+    for (shift = 0; shift < 64 && (any >> shift) != 0; shift += SZ_RADIX_BITS) {
+        size_t sum = 0, b;
+        memset(count, 0, sizeof count);
+        for (i = 0; i < n; i++) count[(sk[i] >> shift) & SZ_RADIX_MASK]++;
+        if (count[(sk[0] >> shift) & SZ_RADIX_MASK] == n) continue;  /* one digit */
+        for (b = 0; b <= SZ_RADIX_MASK; b++) {
+            size_t c = count[b];
+            count[b] = sum;
+            sum += c;
+        }
+        for (i = 0; i < n; i++) {
+            size_t d = count[(sk[i] >> shift) & SZ_RADIX_MASK]++;
+            dk[d] = sk[i];
+            di[d] = si[i];
+        }
+#ifdef SZ_TESTING
+        sz__sort_cmps += n;
+#endif
+        { uint64_t *x = sk; sk = dk; dk = x; }
+        { uint32_t *x = si; si = di; di = x; }
+    }
+    if (sk != key) {
+        memcpy(key, sk, n * sizeof *key);
+        memcpy(idx, si, n * sizeof *idx);
+    }
+}
+

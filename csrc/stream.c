@@ -107,17 +107,23 @@ static int sz__cut(const sz_stream *s, const sz__unit *u, uint32_t first,
 
 /* ---- output ------------------------------------------------------------- */
 
-static sz_status sz__out_reserve(sz_stream *s, size_t n_ids, size_t n_h)
+/* Room for `n` more records (at least one), `n_ids` ids and `n_h`
+ * handles.  A call emits fewer than UINT32_MAX records (the emission sort
+ * indexes them with uint32_t; they would take 480 GB). */
+static sz_status sz__out_reserve_n(sz_stream *s, size_t n, size_t n_ids, size_t n_h)
 {
     size_t cap = s->out_cap;
-    sz_status st = sz__grow((void **)&s->out, &cap, s->out_n + 1, sizeof *s->out);
+    sz_status st;
+    if (n < 1) n = 1;
+    if (n >= UINT32_MAX - s->out_n) return SZ_ERR_NOMEM;
+    st = sz__grow((void **)&s->out, &cap, s->out_n + n, sizeof *s->out);
     if (st == SZ_OK && cap != s->out_cap) {
         /* out_key and out_perm grow when out does, so a call can fail
          * for memory only where it could before they existed */
         size_t kc = s->out_cap;
         st = sz__grow((void **)&s->out_key, &kc, cap, sizeof *s->out_key);
         if (st == SZ_OK)
-            st = sz__grow((void **)&s->out_perm, &s->perm_cap, 2 * cap,
+            st = sz__grow((void **)&s->out_perm, &s->perm_cap, 3 * cap,
                           sizeof *s->out_perm);
         if (st == SZ_OK) s->out_cap = cap;
     }
@@ -128,6 +134,11 @@ static sz_status sz__out_reserve(sz_stream *s, size_t n_ids, size_t n_h)
         st = sz__grow((void **)&s->out_h, &s->h_cap, s->h_n + n_h,
                       sizeof *s->out_h);
     return st;
+}
+
+static sz_status sz__out_reserve(sz_stream *s, size_t n_ids, size_t n_h)
+{
+    return sz__out_reserve_n(s, 1, n_ids, n_h);
 }
 
 /* Appends a record (space reserved by the caller) and returns it. */
@@ -183,34 +194,33 @@ static int sz__emit_order(const void *ctx, size_t a, size_t b)
     return sz__emit_cmp(&k[a], &k[b]);
 }
 
-/* Sorts records [from, out_n) by their emission key, stably (records with
- * equal keys keep the order they were made in).  A step usually makes
- * them in order already, but a flush or a big advance does not: each key's
- * KEY_FREED sorts after every session.  Cannot fail: sz__out_reserve grew
- * out_perm with out. */
-static void sz__out_sort(sz_stream *s, size_t from)
+/* Whether key[0 .. n) is in emission order: one sequential pass. */
+static int sz__emit_sorted(const sz__emit_key *key, size_t n)
 {
-    size_t n = s->out_n - from, i;
-    size_t *perm = s->out_perm;
-    sz_stream_out *out;
-    sz__emit_key *key;
-    if (n < 2) return;  /* before the offsets: out is NULL until it grows */
-    out = s->out + from;
-    key = s->out_key + from;
-    for (i = 0; i < n; i++) perm[i] = i;
-    sz__sort_idx(perm, n, perm + n, sz__emit_order, key);
-    /* Slot j takes record perm[j]: each cycle of the permutation is walked
-     * once, in place (a copy of the records would double the largest
-     * buffer a flush makes), marking its slots done with perm[j] = j. */
+    size_t i;
+    for (i = 1; i < n && sz__emit_cmp(&key[i - 1], &key[i]) <= 0; i++) continue;
+#ifdef SZ_TESTING
+    sz_test_sort_count(i - 1);
+#endif
+    return i >= n;
+}
+
+/* Slot j takes record perm[j]: each cycle of the permutation is walked
+ * once, in place (a copy of the records would double the largest buffer
+ * a flush makes), marking its slots done with perm[j] = j. */
+static void sz__out_permute(sz_stream_out *out, sz__emit_key *key, uint32_t *perm,
+                            size_t n)
+{
+    uint32_t i;
     for (i = 0; i < n; i++) {
-        size_t j = i;
+        uint32_t j = i;
         sz_stream_out o;
         sz__emit_key k;
         if (perm[i] == i) continue;
         o = out[i];
         k = key[i];
         while (perm[j] != i) {
-            size_t f = perm[j];
+            uint32_t f = perm[j];
             out[j] = out[f];
             key[j] = key[f];
             perm[j] = j;
@@ -219,6 +229,61 @@ static void sz__out_sort(sz_stream *s, size_t from)
         out[j] = o;
         key[j] = k;
         perm[j] = j;
+    }
+}
+
+/*
+ * Sorts records [from, out_n) by their emission key, stably (records with
+ * equal keys keep the order they were made in).  A step usually makes
+ * them in order already, but a flush or a big advance does not: each key's
+ * KEY_FREED sorts after every session.
+ *
+ * By value, not through a comparator (which read two records scattered
+ * over the buffer per comparison): a stable radix sort by lastjoin alone,
+ * then a check of the whole key.  The check holds whenever records with
+ * equal lastjoin are made in (seq, start) order, which is how a step makes
+ * them: keys in seq order, a key's records of one lastjoin all sessions of
+ * one phase (fired or final: finality is a function of lastjoin) in time
+ * order, or its one KEY_FREED.  Should it fail, a stable comparator sort of
+ * the result gives the same order as one of the original (ties of the
+ * whole key have equal lastjoin, so they are still in creation order).
+ * Cannot fail: sz__out_reserve grew out_perm with out.
+ */
+static void sz__out_sort(sz_stream *s, size_t from)
+{
+    size_t n = s->out_n - from, i;
+    sz_stream_out *out;
+    sz__emit_key *key;
+    uint64_t *rk, top;
+    uint32_t *ri;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    if (n < 2) return;  /* before the offsets: out is NULL until it grows */
+    out = s->out + from;
+    key = s->out_key + from;
+    if (sz__emit_sorted(key, n)) return;
+    rk = s->out_perm;
+    ri = (uint32_t *)(void *)(s->out_perm + 2 * n);
+    /* lastjoin as an offset from the smallest; INT64_MAX (a KEY_FREED)
+     * just past the largest other one, so it costs no radix digits */
+    for (i = 0; i < n; i++) {
+        int64_t v = key[i].lastjoin;
+        if (v < lo) lo = v;
+        if (v > hi && v != INT64_MAX) hi = v;
+    }
+    top = hi >= lo ? (uint64_t)hi - (uint64_t)lo + 1 : 0;
+    for (i = 0; i < n; i++) {
+        int64_t v = key[i].lastjoin;
+        rk[i] = v == INT64_MAX ? top : (uint64_t)v - (uint64_t)lo;
+        ri[i] = (uint32_t)i;
+    }
+    sz__radix_sort(rk, ri, n, rk + n, ri + n);
+    sz__out_permute(out, key, ri, n);
+    if (!sz__emit_sorted(key, n)) {
+        size_t *perm = (size_t *)(void *)s->out_perm;  /* 2 n: fits in 3 n */
+        for (i = 0; i < n; i++) perm[i] = i;
+        sz__sort_idx(perm, n, perm + n, sz__emit_order, key);
+        for (i = 0; i < n; i++) ri[i] = (uint32_t)perm[i];  /* ri lies past 2 n */
+        sz__out_permute(out, key, ri, n);
     }
 }
 
@@ -469,20 +534,28 @@ static sz_status sz__reconcile(sz_stream *s, uint32_t ki, uint32_t uid)
 
 /* ---- finishing sessions -------------------------------------------------- */
 
-static void sz__key_release(sz_stream *s, uint32_t ki)
+/* Returns key ki to the pool but leaves it in the key table: the caller
+ * deletes it there (sz__finish_keys does so for many keys at once).  Its
+ * key and ns stay readable until the record is reused. */
+static void sz__key_unlink(sz_stream *s, uint32_t ki)
 {
     sz__key *k = &s->keys[ki];
-    sz__keytab_del(&s->tab, k->key, k->ns);
     k->heap_pos = NIL;  /* marks it free for the snapshot writer */
     k->head = s->free_key;  /* the free list threads through head */
     s->free_key = ki;
     s->live_keys--;
 }
 
+static void sz__key_release(sz_stream *s, uint32_t ki)
+{
+    sz__keytab_del(&s->tab, s->keys[ki].key, s->keys[ki].ns);
+    sz__key_unlink(s, ki);
+}
+
 /* Emits the final sessions of key ki at the current watermark (all of them
  * when `all`), fires update-mode sessions, and frees what is done.  Returns
- * *freed = 1 when the key itself was released (its heap entry is the
- * caller's to remove). */
+ * *freed = 1 when the key itself was released (its heap entry and its
+ * slot in the key table are the caller's to remove). */
 static sz_status sz__process_key(sz_stream *s, uint32_t ki, int all, int *freed)
 {
     sz__key *k = &s->keys[ki];
@@ -559,16 +632,62 @@ static sz_status sz__process_key(sz_stream *s, uint32_t ki, int all, int *freed)
     if (k->head == NIL && (all || sz__key_expiry(s, k) < s->wm)) {
         if (sz__out_reserve(s, 0, 0) != SZ_OK) return SZ_ERR_NOMEM;
         sz__out_add(s, SZ_OUT_KEY_FREED, k, INT64_MAX, INT64_MAX);
-        sz__key_release(s, ki);
+        sz__key_unlink(s, ki);
         *freed = 1;
     }
     return SZ_OK;
 }
 
-static int sz__seq_order(const void *ctx, size_t a, size_t b)
+/* The keys a step freed leave the key table: one by one, or, when they
+ * are at least as many as the keys left (a flush: all of them), by
+ * clearing the table and putting the live keys back, a sequential pass
+ * instead of a probe and a backward shift each.  freed[0 .. n_freed) are
+ * their records, unlinked but not reused yet. */
+static void sz__keytab_drop(sz_stream *s, const uint32_t *freed, size_t n_freed)
 {
-    const sz__key *keys = (const sz__key *)ctx;
-    return (keys[a].seq > keys[b].seq) - (keys[a].seq < keys[b].seq);
+    size_t i;
+    if (n_freed < s->live_keys) {
+        for (i = 0; i < n_freed; i++)
+            sz__keytab_del(&s->tab, s->keys[freed[i]].key, s->keys[freed[i]].ns);
+        return;
+    }
+    sz__keytab_clear(&s->tab);
+    if (s->live_keys == 0) return;
+    for (i = 0; i < s->n_keys_cap; i++) {
+        const sz__key *k = &s->keys[i];
+        if (k->heap_pos != NIL) sz__keytab_put(&s->tab, k->key, k->ns, (uint32_t)i);
+    }
+}
+
+/* Above this many due keys, an advance stops popping the heap one key at
+ * a time (a sift of log n scattered steps each) and takes the rest of the
+ * due keys in one pass over the heap, rebuilding it from what is left. */
+#define SZ_BULK_POPS 4096
+
+/* Moves every heap entry whose key is due before the watermark to
+ * idx[n ..) (and its seq to seq[n ..)), refreshing the stale lower bounds
+ * of the others, then rebuilds the heap from those.  Returns the new n. */
+static size_t sz__take_due(sz_stream *s, uint64_t *seq, uint32_t *idx, size_t n)
+{
+    uint32_t i, kept = 0;
+    for (i = 0; i < s->heap.n; i++) {
+        sz__heap_node nd = s->heap.a[i];
+        sz__key *k = &s->keys[nd.k];
+        if (nd.due < s->wm) nd.due = sz__key_due(s, k);
+        if (nd.due < s->wm) {
+            k->heap_pos = NIL - 1;  /* out of the heap, still live */
+            seq[n] = k->seq;
+            idx[n++] = nd.k;
+        } else {
+            s->heap.a[kept++] = nd;
+        }
+    }
+    s->heap.n = kept;
+    /* bottom-up heap construction; the positions are set as entries move,
+     * and those that do not move get theirs here */
+    for (i = 0; i < kept; i++) s->keys[s->heap.a[i].k].heap_pos = i;
+    for (i = kept / 2; i-- > 0;) sz__heap_down(&s->heap, SZ_KEYS_POS(s), i);
+    return n;
 }
 
 /*
@@ -579,23 +698,43 @@ static int sz__seq_order(const void *ctx, size_t a, size_t b)
  */
 static sz_status sz__finish_keys(sz_stream *s, int all)
 {
-    size_t from = s->out_n, n = 0, i;
+    size_t from = s->out_n, n = 0, m = (size_t)s->heap.n + 1, n_freed = 0, i;
+    uint64_t *seq, lo = UINT64_MAX;
+    uint32_t *idx;
     sz_status st = SZ_OK;
-    /* the due keys, and as many again of scratch for their sort */
-    if (sz__grow((void **)&s->due_keys, &s->due_cap, 2 * ((size_t)s->heap.n + 1),
-                 sizeof *s->due_keys) != SZ_OK)
+    /* the due keys' seqs and indices, and as many again of scratch for
+     * their sort */
+    if (sz__grow((void **)&s->due_keys, &s->due_cap, 3 * m, sizeof *s->due_keys)
+        != SZ_OK)
         return SZ_ERR_NOMEM;
+    /* A flush emits at most a record per session (one per unit, or per
+     * event when units are cut) and per key: room for them now, rather
+     * than growing (and faulting in) the largest buffers step by step. */
+    if (all && s->live_keys > 0
+        && sz__out_reserve_n(s, (s->keep_events ? s->open_events : s->live_units)
+                                    + s->live_keys,
+                             0, s->cfg.keep_values ? s->open_events : 0)
+               != SZ_OK)
+        return SZ_ERR_NOMEM;
+    seq = s->due_keys;
+    idx = (uint32_t *)(void *)(s->due_keys + 2 * m);
     if (all) {  /* every key: the heap's order is no use, empty it at once */
         for (i = 0; i < s->heap.n; i++) {
             uint32_t ki = s->heap.a[i].k;
             s->keys[ki].heap_pos = NIL - 1;  /* out of the heap, still live */
-            s->due_keys[n++] = ki;
+            seq[n] = s->keys[ki].seq;
+            idx[n++] = ki;
         }
         s->heap.n = 0;
     }
     while (s->heap.n > 0 && s->heap.a[0].due < s->wm) {
         uint32_t ki = s->heap.a[0].k;
-        int64_t due = sz__key_due(s, &s->keys[ki]);
+        int64_t due;
+        if (n == SZ_BULK_POPS) {
+            n = sz__take_due(s, seq, idx, n);
+            break;
+        }
+        due = sz__key_due(s, &s->keys[ki]);
         if (due >= s->wm) {  /* a stale lower bound */
             s->heap.a[0].due = due;
             sz__heap_down(&s->heap, SZ_KEYS_POS(s), 0);
@@ -603,16 +742,30 @@ static sz_status sz__finish_keys(sz_stream *s, int all)
         }
         sz__heap_pop_top(&s->heap, SZ_KEYS_POS(s));
         s->keys[ki].heap_pos = NIL - 1;  /* out of the heap, still live */
-        s->due_keys[n++] = ki;
+        seq[n] = s->keys[ki].seq;
+        idx[n++] = ki;
     }
-    sz__sort_idx(s->due_keys, n, s->due_keys + n, sz__seq_order, s->keys);
+    /* by seq (unique), as offsets from the smallest: a radix sort of
+     * values, unless the keys came in order */
+    for (i = 0; i < n; i++)
+        if (seq[i] < lo) lo = seq[i];
+    for (i = 0; i < n; i++) seq[i] -= lo;
+    for (i = 1; i < n && seq[i - 1] < seq[i]; i++) continue;
+#ifdef SZ_TESTING
+    sz_test_sort_count(n > 0 ? i - 1 : 0);
+#endif
+    if (i < n) sz__radix_sort(seq, idx, n, seq + n, idx + n);
     for (i = 0; i < n; i++) {
-        uint32_t ki = (uint32_t)s->due_keys[i];
+        uint32_t ki = idx[i];
         int freed = 0;
         if (st == SZ_OK) st = sz__process_key(s, ki, all, &freed);
         /* the heap had room for all of them a moment ago */
-        if (!freed) (void)sz__heap_push_key(s, ki, sz__key_due(s, &s->keys[ki]));
+        if (!freed)
+            (void)sz__heap_push_key(s, ki, sz__key_due(s, &s->keys[ki]));
+        else
+            idx[n_freed++] = ki;  /* n_freed <= i: over what was read */
     }
+    if (n_freed > 0) sz__keytab_drop(s, idx, n_freed);
     sz__out_sort(s, from);
     return st;
 }
@@ -1196,6 +1349,7 @@ sz_status sz_stream_advance_key(sz_stream *s, uint64_t key, uint32_t ns, int64_t
     s->keys[ki].heap_pos = NIL - 1;
     if (wm > s->wm) s->wm = wm;
     st = sz__process_key(s, ki, 0, &freed);
+    if (freed) sz__keytab_del(&s->tab, key, ns);
     s->wm = saved;
     if (st == SZ_OK && !freed && s->keys[ki].head == NIL) {
         /* nothing open: the caller judges lateness, the key can go now */

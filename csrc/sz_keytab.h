@@ -73,6 +73,9 @@ void sz__keytab_put(sz__keytab *t, uint64_t key, uint32_t ns, uint32_t idx);
 /* Removes (key, ns), which must be there. */
 void sz__keytab_del(sz__keytab *t, uint64_t key, uint32_t ns);
 
+/* Removes every key (the slots stay allocated). */
+void sz__keytab_clear(sz__keytab *t);
+
 /* ---- the heap of keys by due --------------------------------------------- */
 
 typedef struct sz__heap_node {

@@ -57,11 +57,28 @@ typedef int (*sz__idx_cmp)(const void *ctx, size_t a, size_t b);
 void sz__sort_idx(size_t *idx, size_t n, size_t *tmp, sz__idx_cmp cmp,
                   const void *ctx);
 
+/*
+ * Stable LSD radix sort of n pairs (key[i], idx[i]) by key: the streams
+ * sort what a call emits by value with it, not through a comparator that
+ * reads a record per comparison.  tmp_key and tmp_idx are scratch of n
+ * entries; the result is left in key and idx.  One pass over the keys,
+ * then two per 11-bit digit below the highest bit any key has set (digits
+ * all keys share are skipped): callers pass offsets from the smallest
+ * value, so a narrow range costs few passes.  Allocates nothing, cannot
+ * fail.
+ */
+void sz__radix_sort(uint64_t *key, uint32_t *idx, size_t n, uint64_t *tmp_key,
+                    uint32_t *tmp_idx);
+
 #ifdef SZ_TESTING
-/* Test builds only: how many comparisons sz__sort_idx made since the last
- * call (the C tests bound the streams' emission cost by it, not by time).
+/* Test builds only: the work the emission sorts did since the last call:
+ * sz__sort_idx's comparisons plus n for each pass sz__radix_sort made over
+ * n pairs, plus the comparisons the streams count with sz_test_sort_count
+ * (their "already in order?" checks).  The C tests bound the streams'
+ * emission cost by it, not by time.
  * Not atomic: the tests that read it sort on one thread. */
 unsigned long long sz_test_sort_cmps(void);
+void sz_test_sort_count(unsigned long long n);
 #endif
 
 #endif /* SZ_SORT_H */

@@ -74,9 +74,11 @@ struct sz_stream {
     sz_stream_out *out;
     sz__emit_key *out_key;
     size_t out_n, out_cap;
-    size_t *out_perm;    /* 2 entries a record: the emission sort's order
-                            and its scratch, grown with out so the sort
-                            cannot fail */
+    uint64_t *out_perm;  /* 3 entries a record, grown with out so the
+                            emission sort cannot fail: its keys and their
+                            scratch (2), its two index arrays (uint32_t,
+                            1); or a comparator sort's order and scratch
+                            (size_t, 2) */
     size_t perm_cap;
     uint64_t *out_ids;
     size_t ids_n, ids_cap;
@@ -86,8 +88,11 @@ struct sz_stream {
     sz__ev *scratch;
     size_t scratch_cap;
 
-    size_t *due_keys;    /* the keys one watermark step finishes, then
-                            as many entries of scratch to sort them */
+    uint64_t *due_keys;  /* 3 entries a heap entry: the keys one watermark
+                            step finishes, sorted by creation order as
+                            sz__out_sort's records are (seq keys and
+                            scratch, then uint32_t key indices and
+                            scratch) */
     size_t due_cap;
 };
 
