@@ -367,6 +367,7 @@ struct sz_arrow_keys {
     uint32_t *dict_alias; /* dict_n: the first index of an equal value (a
                              dictionary may repeat a value), or NULL when
                              none repeats */
+    int dict_nulls;       /* nonzero: some value of it is null */
     unsigned char *dict_bytes;
     size_t dict_bytes_len, dict_cap, dict_bytes_cap;
     uint32_t hashed;      /* codes below this are in the table; the rest
@@ -693,7 +694,8 @@ static int ak_dict_same(const sz_arrow_keys *f, const ak_src *d)
     int64_t i;
     uint64_t tmp;
     if (!f->dict_ok || f->dict_n != (size_t)d->length) return 0;
-    if ((d->kind == AK_BIN32 || d->kind == AK_BIN64) && d->validity == NULL) {
+    if ((d->kind == AK_BIN32 || d->kind == AK_BIN64) && d->validity == NULL
+        && !f->dict_nulls) {  /* else a null and an empty value look alike */
         const uint64_t *off = f->dict_off;
         int64_t j = d->offset, base;
         uint64_t total;
@@ -732,7 +734,7 @@ static int ak_dict_same(const sz_arrow_keys *f, const ak_src *d)
 SZ_INLINE const unsigned char *ak_dict_val(const sz_arrow_keys *f, size_t i, size_t *len)
 {
     *len = (size_t)(f->dict_off[i + 1] - f->dict_off[i]);
-    return f->dict_bytes + f->dict_off[i];
+    return *len ? f->dict_bytes + f->dict_off[i] : (const unsigned char *)"";
 }
 
 /* Whether the cached dictionary's index i holds a code that only the cache
@@ -878,11 +880,14 @@ static sz_status ak_dict_load(sz_arrow_keys *f, const ak_src *d)
     if (tab == NULL) goto fail;
     bytes = 0;
     f->dict_off[0] = 0;
+    f->dict_nulls = 0;
     for (i = 0; i < n; i++) {
         size_t len = 0;
         const unsigned char *p;
         f->dict_code[i] = AK_NULLVAL;
-        if (!ak_is_null(d, (int64_t)i)) {
+        if (ak_is_null(d, (int64_t)i)) {
+            f->dict_nulls = 1;
+        } else {
             p = ak_key(d, d->kind, d->type, (int64_t)i, &len, &tmp);
             if (len) memcpy(f->dict_bytes + bytes, p, len);
             f->dict_code[i] = AK_PENDING;

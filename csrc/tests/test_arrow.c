@@ -790,6 +790,35 @@ static void test_dict_reuse_and_runs(void)
     snprintf(ctx, sizeof ctx, "dictionary runs");
     run_chunks(&tt, rows, 300, 0);
     run_chunks(&tt, rows, 300, 1);
+    {   /* a dictionary [null, "x"] then ["", "x"]: same offsets, not the
+         * same values (fuzz_arrow's find) */
+        struct ArrowSchema s;
+        struct ArrowArray a[2];
+        struct ArrowError err;
+        sz_arrow_keys *f = NULL;
+        int64_t codes[2];
+        size_t pos = 0, k;
+        struct ArrowStringView x = {"x", 1}, e = {"", 0};
+        make_schema(&s, &tt);
+        for (k = 0; k < 2; k++) {
+            ok_or_die(ArrowArrayInitFromSchema(&a[k], &s, &err), "init");
+            ok_or_die(ArrowArrayStartAppending(&a[k]), "start");
+            if (k == 0) ok_or_die(ArrowArrayAppendNull(a[k].dictionary, 1), "null");
+            else ok_or_die(ArrowArrayAppendString(a[k].dictionary, e), "empty");
+            ok_or_die(ArrowArrayAppendString(a[k].dictionary, x), "x");
+            ok_or_die(ArrowArrayAppendInt(&a[k], 1), "i");
+            ok_or_die(ArrowArrayAppendInt(&a[k], 0), "i");
+            ok_or_die(ArrowArrayFinishBuildingDefault(&a[k], &err), "finish");
+        }
+        snprintf(ctx, sizeof ctx, "null then empty dictionary value");
+        CHECK(sz_arrow_keys_new(&f, &s) == SZ_OK);
+        CHECK(sz_arrow_keys_add(f, &a[0], codes, &pos) == SZ_ERR_NULL && pos == 1);
+        CHECK(sz_arrow_keys_add(f, &a[1], codes, &pos) == SZ_OK);
+        CHECK(codes[0] == 0 && codes[1] == 1 && sz_arrow_keys_count(f) == 2);
+        sz_arrow_keys_free(f);
+        for (k = 0; k < 2; k++) a[k].release(&a[k]);
+        s.release(&s);
+    }
     group_end("");
 }
 
