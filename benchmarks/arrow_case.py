@@ -296,6 +296,15 @@ def main(argv=None) -> int:
         ratio = r["seconds"] / ref["seconds"] if "seconds" in ref else float("nan")
         print(f"{form:<12}{r['seconds']:9.3f}{r['events_per_s'] / 1e6:9.1f}{ratio:9.2f}"
               f"{r['bytes_per_event_beyond']:9.1f}  {'yes' if r['ok'] else 'WRONG'}")
+    if a.parquet_events > 0:  # 0: the assign table only
+        _parquet_job(a, common, results)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=1)
+    return 0
+
+
+def _parquet_job(a, common: list[str], results: dict) -> None:
     with tempfile.TemporaryDirectory() as d:
         src = os.path.join(d, "events.parquet")
         write_parquet(src, a.parquet_events, max(1, a.parquet_events // 50))
@@ -309,10 +318,6 @@ def main(argv=None) -> int:
                 continue
             print(f"{tool:<12}{r['seconds']:9.3f} s  {r['sessions']:,} sessions, "
                   f"{r['events']:,} events, peak {r['peak_mb']:.0f} MB")
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(results, f, indent=1)
-    return 0
 
 
 if __name__ == "__main__":

@@ -26,7 +26,8 @@ enum {
     AK_BIN64 = 1,  /* large_utf8, large_binary: int64 offsets */
     AK_VIEW = 2,   /* utf8_view, binary_view */
     AK_FIXED = 3,  /* fixed_size_binary */
-    AK_INT = 4     /* integers of any width */
+    AK_INT = 4,    /* integers of any width */
+    AK_PTRS = 5    /* the caller's byte strings (sz_arrow_keys_add_bytes) */
 };
 
 /* A validated column, read from row `offset` on. */
@@ -41,6 +42,8 @@ typedef struct ak_src {
     const union ArrowBinaryView *views;
     const void *const *vbufs;        /* AK_VIEW: the variadic buffers */
     size_t width;                    /* AK_FIXED */
+    const char *const *ptrs;         /* AK_PTRS: each key's bytes */
+    const size_t *lens;              /* AK_PTRS: and length */
 } ak_src;
 
 SZ_INLINE int ak_is_null(const ak_src *s, int64_t i)
@@ -82,6 +85,10 @@ SZ_INLINE const unsigned char *ak_bytes(const ak_src *s, int kind, int64_t i, si
     if (kind == AK_FIXED) {
         *len = s->width;
         return s->data + (size_t)j * s->width;
+    }
+    if (kind == AK_PTRS) {
+        *len = s->lens[j];
+        return (const unsigned char *)s->ptrs[j];
     }
     {
         const union ArrowBinaryView *v = &s->views[j];
@@ -320,8 +327,8 @@ fail:
 
 #define AK_INLINE 16   /* key bytes held in the slot */
 #define AK_AHEAD 32    /* rows between a prefetch and its lookup */
-#define AK_PENDING (-1)  /* dictionary value not yet seen in a row */
-#define AK_NULLVAL (-2)  /* dictionary value that is null */
+#define AK_PENDING UINT32_MAX        /* dictionary value not yet seen in a row */
+#define AK_NULLVAL (UINT32_MAX - 1)  /* dictionary value that is null */
 
 typedef struct ak_slot {
     uint64_t hash;
@@ -347,13 +354,24 @@ struct sz_arrow_keys {
     size_t arena_len, arena_cap;
     size_t rows;          /* rows consumed */
 
-    /* the last dictionary, by value, and its values' codes */
+    /* The last dictionary, by value, and its values' codes.  Codes given
+     * to a dictionary's values are put in the hash table only when another
+     * dictionary comes (ak_dict_flush): until then dict_code alone knows
+     * them, so the rows of a dictionary chunk cost one array read each and
+     * a dictionary that never changes is never put in the table. */
     int dict_ok;          /* nonzero: the fields below describe one */
     size_t dict_n;
-    uint64_t *dict_len;   /* dict_n: a value's length, UINT64_MAX for null */
-    int64_t *dict_code;   /* dict_n: code, AK_PENDING or AK_NULLVAL */
+    uint64_t *dict_off;   /* dict_n + 1: value i is dict_bytes[off[i],
+                             off[i + 1]); a null is empty */
+    uint32_t *dict_code;  /* dict_n: code, AK_PENDING or AK_NULLVAL */
+    uint32_t *dict_alias; /* dict_n: the first index of an equal value (a
+                             dictionary may repeat a value), or NULL when
+                             none repeats */
+    int dict_nulls;       /* nonzero: some value of it is null */
     unsigned char *dict_bytes;
     size_t dict_bytes_len, dict_cap, dict_bytes_cap;
+    uint32_t hashed;      /* codes below this are in the table; the rest
+                             (up to count) are in dict_code only */
 };
 
 SZ_INLINE int ak_slot_eq(const sz_arrow_keys *f, const ak_slot *sl, uint64_t h,
@@ -378,10 +396,11 @@ SZ_INLINE int64_t ak_find(const sz_arrow_keys *f, uint64_t h, const unsigned cha
     }
 }
 
-/* Doubles the table (or makes its first one); SZ_ERR_NOMEM leaves it. */
-static sz_status ak_grow_table(sz_arrow_keys *f)
+/* Rehashes into a table of n slots (a power of two, more than the keys);
+ * SZ_ERR_NOMEM leaves it. */
+static sz_status ak_resize_table(sz_arrow_keys *f, size_t n)
 {
-    size_t n = f->n_slots ? f->n_slots * 2 : 1024, i, mask = n - 1;
+    size_t i, mask = n - 1;
     ak_slot *ns;
     void *mem;
     sz_status st = SZ_ERR_NOMEM;
@@ -405,50 +424,19 @@ fail:
     return st;
 }
 
-/*
- * The code of key (h, p, len), inserting it with a new code (first seen at
- * global row `row`) when it is new.  SZ_OK, SZ_ERR_NOMEM or SZ_ERR_TOO_LARGE
- * (nothing inserted on failure).
- */
-static sz_status ak_find_or_add(sz_arrow_keys *f, uint64_t h, const unsigned char *p,
-                                size_t len, size_t row, int64_t *code)
+/* Doubles the table (or makes its first one); SZ_ERR_NOMEM leaves it. */
+static sz_status ak_grow_table(sz_arrow_keys *f)
 {
-    size_t mask, i;
+    return ak_resize_table(f, f->n_slots ? f->n_slots * 2 : 1024);
+}
+
+/* Puts key (h, p, len) with `code` in the table; the key must be absent,
+ * the table at most half full after it and the arena big enough. */
+static void ak_put(sz_arrow_keys *f, uint64_t h, const unsigned char *p, size_t len,
+                   uint32_t code)
+{
+    size_t mask = f->n_slots - 1, i;
     ak_slot *sl;
-    sz_status st = SZ_OK;
-    int64_t c = ak_find(f, h, p, len);
-    if (c >= 0) {
-        *code = c;
-        goto fail;  /* found: the one exit */
-    }
-    st = SZ_ERR_TOO_LARGE;
-    if (f->count >= UINT32_MAX - 1 || len > UINT32_MAX) goto fail;
-    if (((size_t)f->count + 1) * 2 > f->n_slots) {
-        st = ak_grow_table(f);
-        if (st != SZ_OK) goto fail;
-    }
-    if (f->count == f->first_cap) {
-        size_t cap = f->first_cap ? f->first_cap * 2 : 256;
-        int64_t *nf = (int64_t *)SZ_REALLOC(f->first, sz__mul_size(cap, sizeof *nf));
-        st = SZ_ERR_NOMEM;
-        if (nf == NULL) goto fail;
-        f->first = nf;
-        f->first_cap = cap;
-    }
-    if (len > AK_INLINE && f->arena_cap - f->arena_len < len) {
-        size_t cap = f->arena_cap ? f->arena_cap : 4096;
-        unsigned char *na;
-        st = SZ_ERR_NOMEM;
-        while (cap - f->arena_len < len) {
-            if (cap > SIZE_MAX / 2) goto fail;
-            cap *= 2;
-        }
-        na = (unsigned char *)SZ_REALLOC(f->arena, cap);
-        if (na == NULL) goto fail;
-        f->arena = na;
-        f->arena_cap = cap;
-    }
-    mask = f->n_slots - 1;
     for (i = (size_t)h & mask; f->slots[i].idx != 0; i = (i + 1) & mask) {}
     sl = &f->slots[i];
     sl->hash = h;
@@ -463,10 +451,78 @@ static sz_status ak_find_or_add(sz_arrow_keys *f, uint64_t h, const unsigned cha
         memcpy(f->arena + f->arena_len, p, len);
         f->arena_len += len;
     }
+    sl->idx = code + 1;
+}
+
+/* Room in the arena for `more` bytes; SZ_ERR_NOMEM leaves it. */
+static sz_status ak_reserve_arena(sz_arrow_keys *f, size_t more)
+{
+    size_t cap = f->arena_cap ? f->arena_cap : 4096;
+    unsigned char *na;
+    sz_status st = SZ_OK;
+    if (f->arena_cap - f->arena_len >= more) goto fail;
+    st = SZ_ERR_NOMEM;
+    while (cap - f->arena_len < more) {
+        if (cap > SIZE_MAX / 2) goto fail;
+        cap *= 2;
+    }
+    na = (unsigned char *)SZ_REALLOC(f->arena, cap);
+    if (na == NULL) goto fail;
+    f->arena = na;
+    f->arena_cap = cap;
+    st = SZ_OK;
+fail:
+    return st;
+}
+
+/* Room in `first` for one more key; SZ_ERR_NOMEM leaves it. */
+static sz_status ak_reserve_first(sz_arrow_keys *f)
+{
+    size_t cap = f->first_cap ? f->first_cap * 2 : 256;
+    int64_t *nf;
+    sz_status st = SZ_OK;
+    if (f->count < f->first_cap) goto fail;
+    st = SZ_ERR_NOMEM;
+    nf = (int64_t *)SZ_REALLOC(f->first, sz__mul_size(cap, sizeof *nf));
+    if (nf == NULL) goto fail;
+    f->first = nf;
+    f->first_cap = cap;
+    st = SZ_OK;
+fail:
+    return st;
+}
+
+/*
+ * The code of key (h, p, len), inserting it with a new code (first seen at
+ * global row `row`) when it is new.  SZ_OK, SZ_ERR_NOMEM or SZ_ERR_TOO_LARGE
+ * (nothing inserted on failure).
+ */
+static sz_status ak_find_or_add(sz_arrow_keys *f, uint64_t h, const unsigned char *p,
+                                size_t len, size_t row, int64_t *code)
+{
+    sz_status st = SZ_OK;
+    int64_t c = ak_find(f, h, p, len);
+    if (c >= 0) {
+        *code = c;
+        goto fail;  /* found: the one exit */
+    }
+    st = SZ_ERR_TOO_LARGE;
+    if (f->count >= UINT32_MAX - 1 || len > UINT32_MAX) goto fail;
+    if (((size_t)f->count + 1) * 2 > f->n_slots) {
+        st = ak_grow_table(f);
+        if (st != SZ_OK) goto fail;
+    }
+    st = ak_reserve_first(f);
+    if (st != SZ_OK) goto fail;
+    if (len > AK_INLINE) {
+        st = ak_reserve_arena(f, len);
+        if (st != SZ_OK) goto fail;
+    }
+    ak_put(f, h, p, len, f->count);
     f->first[f->count] = (int64_t)row;
     *code = (int64_t)f->count;
     f->count++;
-    sl->idx = f->count;
+    f->hashed = f->count;
     st = SZ_OK;
 fail:
     return st;
@@ -490,16 +546,21 @@ static void ak_delete_at(sz_arrow_keys *f, size_t i)
     }
 }
 
-/* Forgets every key numbered c0 or more (a failed add's), and the
- * dictionary cache, which may name them. */
+/* Forgets every key numbered c0 or more (a failed add's), in the table
+ * and in the dictionary cache.  The arena is cut back to arena0: the caller
+ * passes where it stood before anything of the failed add was put in it. */
 static void ak_rollback(sz_arrow_keys *f, uint32_t c0, size_t arena0)
 {
     size_t i;
     for (i = 0; i < f->n_slots; i++)
         while (f->slots[i].idx > c0) ak_delete_at(f, i);
+    if (f->dict_ok)
+        for (i = 0; i < f->dict_n; i++)
+            if (f->dict_code[i] >= c0 && f->dict_code[i] < AK_NULLVAL)
+                f->dict_code[i] = AK_PENDING;
     f->count = c0;
+    if (f->hashed > c0) f->hashed = c0;
     f->arena_len = arena0;
-    f->dict_ok = 0;
 }
 
 sz_status sz_arrow_keys_new(sz_arrow_keys **out, const struct ArrowSchema *schema)
@@ -542,8 +603,9 @@ void sz_arrow_keys_free(sz_arrow_keys *f)
     SZ_FREE(f->slots_mem);
     SZ_FREE(f->first);
     SZ_FREE(f->arena);
-    SZ_FREE(f->dict_len);
+    SZ_FREE(f->dict_off);
     SZ_FREE(f->dict_code);
+    SZ_FREE(f->dict_alias);
     SZ_FREE(f->dict_bytes);
     SZ_FREE(f);
 }
@@ -624,58 +686,177 @@ static sz_status ak_codes_any(sz_arrow_keys *f, const ak_src *s, int64_t *codes)
     }
 }
 
-/* Whether dictionary d holds exactly the values of the cached one. */
+/* Whether dictionary d holds exactly the values of the cached one.  A
+ * binary column without nulls (the usual dictionary) is compared as its
+ * lengths, then its bytes in one memcmp. */
 static int ak_dict_same(const sz_arrow_keys *f, const ak_src *d)
 {
-    size_t at = 0;
     int64_t i;
     uint64_t tmp;
     if (!f->dict_ok || f->dict_n != (size_t)d->length) return 0;
+    if ((d->kind == AK_BIN32 || d->kind == AK_BIN64) && d->validity == NULL
+        && !f->dict_nulls) {  /* else a null and an empty value look alike */
+        const uint64_t *off = f->dict_off;
+        int64_t j = d->offset, base;
+        uint64_t total;
+        if (d->kind == AK_BIN32) {
+            const int32_t *o = d->off32 + j;
+            base = o[0];
+            for (i = 0; i <= d->length; i++)
+                if ((uint64_t)(o[i] - base) != off[i]) return 0;
+        } else {
+            const int64_t *o = d->off64 + j;
+            base = o[0];
+            for (i = 0; i <= d->length; i++)
+                if ((uint64_t)(o[i] - base) != off[i]) return 0;
+        }
+        total = off[d->length];
+        return total == 0 || memcmp(f->dict_bytes, d->data + base, (size_t)total) == 0;
+    }
     for (i = 0; i < d->length; i++) {
         size_t len;
         const unsigned char *p;
+        uint64_t at = f->dict_off[i];
         if (ak_is_null(d, i)) {
-            if (f->dict_len[i] != UINT64_MAX) return 0;
+            if (f->dict_code[i] != AK_NULLVAL) return 0;
             continue;
         }
+        if (f->dict_code[i] == AK_NULLVAL) return 0;
         p = ak_key(d, d->kind, d->type, i, &len, &tmp);
-        if (f->dict_len[i] != (uint64_t)len || f->dict_bytes_len - at < len
+        if (f->dict_off[i + 1] - at != (uint64_t)len
             || (len && memcmp(f->dict_bytes + at, p, len) != 0))
             return 0;
-        at += len;
     }
     return 1;
 }
 
-/* Makes dictionary d the cached one: copies its values and looks each up
- * (no insertion: codes are given at a value's first row).  SZ_ERR_NOMEM
- * leaves no cache. */
+/* Value i of the cached dictionary. */
+SZ_INLINE const unsigned char *ak_dict_val(const sz_arrow_keys *f, size_t i, size_t *len)
+{
+    *len = (size_t)(f->dict_off[i + 1] - f->dict_off[i]);
+    return *len ? f->dict_bytes + f->dict_off[i] : (const unsigned char *)"";
+}
+
+/* Whether the cached dictionary's index i holds a code that only the cache
+ * knows (to be put in the table), counting each code once. */
+SZ_INLINE int ak_dict_unhashed(const sz_arrow_keys *f, size_t i)
+{
+    uint32_t c = f->dict_code[i];
+    return c >= f->hashed && c < AK_NULLVAL
+           && (f->dict_alias == NULL || f->dict_alias[i] == (uint32_t)i);
+}
+
+/* Puts the codes only the cached dictionary knows in the table, before
+ * the cache is replaced: room is made first, so either all go in or, on
+ * SZ_ERR_NOMEM, none (the cache stays valid). */
+static sz_status ak_dict_flush(sz_arrow_keys *f)
+{
+    size_t i, more = 0, n = f->n_slots ? f->n_slots : 1024;
+    uint64_t ring[AK_AHEAD];
+    sz_status st = SZ_OK;
+    if (!f->dict_ok || f->hashed >= f->count) goto fail;
+    for (i = 0; i < f->dict_n; i++) {
+        size_t len = (size_t)(f->dict_off[i + 1] - f->dict_off[i]);
+        if (len > AK_INLINE && ak_dict_unhashed(f, i)) more += len;  /* <= dict bytes */
+    }
+    while (n / 2 < (size_t)f->count) n *= 2;
+    if (n != f->n_slots) {
+        st = ak_resize_table(f, n);
+        if (st != SZ_OK) goto fail;
+    }
+    st = ak_reserve_arena(f, more);
+    if (st != SZ_OK) goto fail;
+    /* pipelined: the slot of the value AK_AHEAD on is prefetched */
+    for (i = 0; i < f->dict_n + AK_AHEAD; i++) {
+        size_t len;
+        const unsigned char *p;
+        if (i >= AK_AHEAD && ak_dict_unhashed(f, i - AK_AHEAD)) {
+            size_t k = i - AK_AHEAD;
+            p = ak_dict_val(f, k, &len);
+            ak_put(f, ring[k % AK_AHEAD], p, len, f->dict_code[k]);
+        }
+        if (i < f->dict_n && f->dict_code[i] != AK_NULLVAL) {  /* after: it takes
+                                                                   the entry just used */
+            p = ak_dict_val(f, i, &len);
+            ring[i % AK_AHEAD] = ak_hash(f->val.kind, p, len);
+            AK_PREFETCH(&f->slots[(size_t)ring[i % AK_AHEAD] & (f->n_slots - 1)]);
+        }
+    }
+    f->hashed = f->count;
+fail:
+    return st;
+}
+
+/* Value k (not null, hash h) of the dictionary being loaded: a repeat of
+ * an earlier value (tab: the earlier values' indices + 1 by hash) takes
+ * its code and alias, else it goes in tab and takes its code in the table
+ * if it has one.  SZ_ERR_NOMEM (the alias array) or SZ_OK. */
+static sz_status ak_dict_value(sz_arrow_keys *f, size_t k, uint64_t h, uint32_t *tab,
+                               size_t n_tab)
+{
+    size_t len, j, m, n = (size_t)(f->dict_cap);
+    const unsigned char *p = ak_dict_val(f, k, &len);
+    sz_status st = SZ_OK;
+    for (j = (size_t)h & (n_tab - 1); tab[j] != 0; j = (j + 1) & (n_tab - 1)) {
+        size_t len2;
+        const unsigned char *q = ak_dict_val(f, tab[j] - 1, &len2);
+        if (len2 == len && (len == 0 || memcmp(p, q, len) == 0)) break;
+    }
+    if (tab[j] != 0) {  /* a repeat of value tab[j] - 1 */
+        if (f->dict_alias == NULL) {
+            st = SZ_ERR_NOMEM;
+            f->dict_alias = (uint32_t *)SZ_MALLOC(sz__mul_size(n, sizeof(uint32_t)));
+            if (f->dict_alias == NULL) goto fail;
+            for (m = 0; m < n; m++) f->dict_alias[m] = (uint32_t)m;
+        }
+        f->dict_alias[k] = tab[j] - 1;
+        f->dict_code[k] = f->dict_code[tab[j] - 1];
+        st = SZ_OK;
+        goto fail;
+    }
+    tab[j] = (uint32_t)k + 1;
+    if (f->count > 0) {
+        int64_t c = ak_find(f, h, p, len);
+        if (c >= 0) f->dict_code[k] = (uint32_t)c;
+    }
+fail:
+    return st;
+}
+
+/* Makes dictionary d the cached one: copies its values, finds repeated
+ * values (a small table of indices) and looks each up in the table (no
+ * insertion: codes are given at a value's first row).  SZ_ERR_NOMEM leaves
+ * no cache; every code is in the table then (flushed first). */
 static sz_status ak_dict_load(sz_arrow_keys *f, const ak_src *d)
 {
-    size_t n = (size_t)d->length, bytes = 0, at = 0;
-    int64_t i;
-    uint64_t tmp;
-    sz_status st = SZ_ERR_NOMEM;
+    size_t n = (size_t)d->length, bytes = 0, n_tab = 16, i;
+    uint32_t *tab = NULL;
+    uint64_t ring[AK_AHEAD], tmp;
+    sz_status st = ak_dict_flush(f);
+    if (st != SZ_OK) goto fail;
+    st = SZ_ERR_NOMEM;
     f->dict_ok = 0;
-    for (i = 0; i < d->length; i++) {
+    SZ_FREE(f->dict_alias);
+    f->dict_alias = NULL;
+    for (i = 0; i < n; i++) {
         size_t len;
-        if (ak_is_null(d, i)) continue;
-        (void)ak_key(d, d->kind, d->type, i, &len, &tmp);
+        if (ak_is_null(d, (int64_t)i)) continue;
+        (void)ak_key(d, d->kind, d->type, (int64_t)i, &len, &tmp);
         if (len > SIZE_MAX - bytes) goto fail;
         bytes += len;
     }
     if (n > f->dict_cap) {
-        uint64_t *nl;
-        int64_t *nc;
-        SZ_FREE(f->dict_len);
+        uint64_t *no;
+        uint32_t *nc;
+        SZ_FREE(f->dict_off);
         SZ_FREE(f->dict_code);
-        f->dict_len = NULL;
+        f->dict_off = NULL;
         f->dict_code = NULL;
         f->dict_cap = 0;
-        nl = (uint64_t *)SZ_MALLOC(sz__mul_size(n, sizeof *nl));
-        if (nl == NULL) goto fail;
-        f->dict_len = nl;
-        nc = (int64_t *)SZ_MALLOC(sz__mul_size(n, sizeof *nc));
+        no = (uint64_t *)SZ_MALLOC(sz__mul_size(n + 1, sizeof *no));
+        if (no == NULL) goto fail;
+        f->dict_off = no;
+        nc = (uint32_t *)SZ_MALLOC(sz__mul_size(n, sizeof *nc));
         if (nc == NULL) goto fail;
         f->dict_code = nc;
         f->dict_cap = n;
@@ -690,72 +871,120 @@ static sz_status ak_dict_load(sz_arrow_keys *f, const ak_src *d)
         f->dict_bytes = nb;
         f->dict_bytes_cap = bytes;
     }
-    for (i = 0; i < d->length; i++) {
+    if (f->dict_off == NULL) {  /* an empty dictionary, never one before */
+        f->dict_off = (uint64_t *)SZ_MALLOC(sizeof *f->dict_off);
+        if (f->dict_off == NULL) goto fail;
+    }
+    while (n_tab / 2 < n) n_tab *= 2;
+    tab = (uint32_t *)SZ_CALLOC(n_tab, sizeof *tab);  /* index + 1; 0: empty */
+    if (tab == NULL) goto fail;
+    bytes = 0;
+    f->dict_off[0] = 0;
+    f->dict_nulls = 0;
+    for (i = 0; i < n; i++) {
+        size_t len = 0;
+        const unsigned char *p;
+        f->dict_code[i] = AK_NULLVAL;
+        if (ak_is_null(d, (int64_t)i)) {
+            f->dict_nulls = 1;
+        } else {
+            p = ak_key(d, d->kind, d->type, (int64_t)i, &len, &tmp);
+            if (len) memcpy(f->dict_bytes + bytes, p, len);
+            f->dict_code[i] = AK_PENDING;
+        }
+        bytes += len;
+        f->dict_off[i + 1] = bytes;
+    }
+    /* each value: repeated (alias) or looked up, pipelined */
+    for (i = 0; i < n + AK_AHEAD; i++) {
         size_t len;
         const unsigned char *p;
-        if (ak_is_null(d, i)) {
-            f->dict_len[i] = UINT64_MAX;
-            f->dict_code[i] = AK_NULLVAL;
-            continue;
+        uint64_t h;
+        if (i >= AK_AHEAD && f->dict_code[i - AK_AHEAD] != AK_NULLVAL) {
+            st = ak_dict_value(f, i - AK_AHEAD, ring[(i - AK_AHEAD) % AK_AHEAD], tab, n_tab);
+            if (st != SZ_OK) goto fail;
         }
-        p = ak_key(d, d->kind, d->type, i, &len, &tmp);
-        f->dict_len[i] = (uint64_t)len;
-        if (len) memcpy(f->dict_bytes + at, p, len);
-        at += len;
-        f->dict_code[i] = ak_find(f, ak_hash(d->kind, p, len), p, len);
-        if (f->dict_code[i] < 0) f->dict_code[i] = AK_PENDING;
+        if (i < n && f->dict_code[i] != AK_NULLVAL) {  /* after: it takes the
+                                                           ring entry just used */
+            p = ak_dict_val(f, i, &len);
+            ring[i % AK_AHEAD] = h = ak_hash(f->val.kind, p, len);
+            AK_PREFETCH(&tab[(size_t)h & (n_tab - 1)]);
+            if (f->n_slots) AK_PREFETCH(&f->slots[(size_t)h & (f->n_slots - 1)]);
+        }
     }
     f->dict_n = n;
     f->dict_bytes_len = bytes;
     f->dict_ok = 1;
     st = SZ_OK;
 fail:
+    SZ_FREE(tab);
     return st;
 }
 
-/* A dictionary chunk: indices s into the cached dictionary d (loaded).
- * Checks every row first (null, index range, null value), then maps. */
-static sz_status ak_dict_codes(sz_arrow_keys *f, const ak_src *s, const ak_src *d,
-                               int64_t *codes, size_t *err_pos)
+/* A dictionary chunk of index type `type` (a constant in each caller):
+ * indices s into the cached dictionary.  One pass: an index's code is
+ * read from dict_code, and a value seen for the first time is given the
+ * next code there (the table learns it at the next flush).  On failure the
+ * caller rolls back the codes given. */
+SZ_INLINE sz_status ak_dict_codes_t(sz_arrow_keys *f, const ak_src *s, enum ArrowType type,
+                                    int64_t *codes, size_t *err_pos)
 {
     int64_t i, n = s->length;
-    uint64_t tmp;
+    uint64_t dn = (uint64_t)f->dict_n;
+    uint32_t *map = f->dict_code;
     sz_status st = SZ_OK;
     for (i = 0; i < n; i++) {
-        int64_t k;
-        if (ak_is_null(s, i)) {
+        uint64_t k = ak_int(s, type, i);  /* a negative one wraps: too big */
+        uint32_t c;
+        if (SZ_UNLIKELY(s->validity != NULL) && ak_is_null(s, i)) {
             st = SZ_ERR_NULL;
             break;
         }
-        k = (int64_t)ak_int(s, s->type, i);
-        if (k < 0 || k >= d->length
-            || (s->type == NANOARROW_TYPE_UINT64 && ak_int(s, s->type, i) > (uint64_t)INT64_MAX)) {
+        if (SZ_UNLIKELY(k >= dn)) {
             st = SZ_ERR_ARROW_INVALID;
             break;
         }
-        if (f->dict_code[k] == AK_NULLVAL) {
-            st = SZ_ERR_NULL;
-            break;
+        c = map[k];
+        if (SZ_UNLIKELY(c >= AK_NULLVAL)) {
+            size_t a = f->dict_alias ? f->dict_alias[k] : (size_t)k;
+            if (c == AK_NULLVAL) {
+                st = SZ_ERR_NULL;
+                break;
+            }
+            c = map[a];
+            if (c == AK_PENDING) {
+                st = SZ_ERR_TOO_LARGE;
+                if (f->count >= UINT32_MAX - 1) break;
+                st = ak_reserve_first(f);
+                if (st != SZ_OK) goto fail;  /* not a row's fault */
+                c = f->count++;
+                f->first[c] = (int64_t)(f->rows + (size_t)i);
+                map[a] = c;
+            }
+            map[k] = c;
         }
-        codes[i] = k;
+        codes[i] = (int64_t)c;
     }
-    if (st != SZ_OK) {
-        *err_pos = f->rows + (size_t)i;
-        goto fail;
-    }
-    for (i = 0; i < n; i++) {
-        int64_t k = codes[i], c = f->dict_code[k];
-        if (SZ_UNLIKELY(c == AK_PENDING)) {
-            size_t len;
-            const unsigned char *p = ak_key(d, d->kind, d->type, k, &len, &tmp);
-            st = ak_find_or_add(f, ak_hash(d->kind, p, len), p, len, f->rows + (size_t)i, &c);
-            if (st != SZ_OK) goto fail;
-            f->dict_code[k] = c;
-        }
-        codes[i] = c;
-    }
+    if (st != SZ_OK && st != SZ_ERR_TOO_LARGE) *err_pos = f->rows + (size_t)i;
 fail:
     return st;
+}
+
+static sz_status ak_dict_codes(sz_arrow_keys *f, const ak_src *s, int64_t *codes,
+                               size_t *err_pos)
+{
+    switch (s->type) {
+    case NANOARROW_TYPE_INT8: return ak_dict_codes_t(f, s, NANOARROW_TYPE_INT8, codes, err_pos);
+    case NANOARROW_TYPE_UINT8: return ak_dict_codes_t(f, s, NANOARROW_TYPE_UINT8, codes, err_pos);
+    case NANOARROW_TYPE_INT16: return ak_dict_codes_t(f, s, NANOARROW_TYPE_INT16, codes, err_pos);
+    case NANOARROW_TYPE_UINT16:
+        return ak_dict_codes_t(f, s, NANOARROW_TYPE_UINT16, codes, err_pos);
+    case NANOARROW_TYPE_INT32: return ak_dict_codes_t(f, s, NANOARROW_TYPE_INT32, codes, err_pos);
+    case NANOARROW_TYPE_UINT32:
+        return ak_dict_codes_t(f, s, NANOARROW_TYPE_UINT32, codes, err_pos);
+    case NANOARROW_TYPE_INT64: return ak_dict_codes_t(f, s, NANOARROW_TYPE_INT64, codes, err_pos);
+    default: return ak_dict_codes_t(f, s, NANOARROW_TYPE_UINT64, codes, err_pos);
+    }
 }
 
 sz_status sz_arrow_keys_add(sz_arrow_keys *f, const struct ArrowArray *array,
@@ -788,7 +1017,8 @@ sz_status sz_arrow_keys_add(sz_arrow_keys *f, const struct ArrowArray *array,
             if (st != SZ_OK) goto fail;
         }
         changed = 1;
-        st = ak_dict_codes(f, &s, &d, codes, &pos);
+        arena0 = f->arena_len;  /* the flush's keys stay: they are older */
+        st = ak_dict_codes(f, &s, codes, &pos);
     } else {
         int64_t nul = ak_first_null(&s);
         st = SZ_ERR_NULL;
@@ -805,6 +1035,64 @@ sz_status sz_arrow_keys_add(sz_arrow_keys *f, const struct ArrowArray *array,
     }
     if (st != SZ_OK) goto fail;
     f->rows += (size_t)s.length;
+fail:
+    if (st != SZ_OK && changed) ak_rollback(f, c0, arena0);
+    if (err_pos) *err_pos = pos;
+    return st;
+}
+
+sz_status sz_arrow_keys_new_bytes(sz_arrow_keys **out)
+{
+    sz_arrow_keys *f = NULL;
+    sz_status st = SZ_ERR_PARAM;
+    if (out == NULL) goto fail;
+    *out = NULL;
+    st = SZ_ERR_NOMEM;
+    f = (sz_arrow_keys *)SZ_CALLOC(1, sizeof *f);
+    if (f == NULL) goto fail;
+    f->val.storage = NANOARROW_TYPE_BINARY;
+    f->val.kind = AK_BIN32;
+    *out = f;
+    st = SZ_OK;
+fail:
+    return st;
+}
+
+sz_status sz_arrow_keys_add_bytes(sz_arrow_keys *f, const char *const *ptrs,
+                                  const size_t *lens, size_t n, int64_t *codes,
+                                  size_t *err_pos)
+{
+    ak_src s;
+    uint32_t c0 = 0;
+    size_t arena0 = 0, pos = SZ_NO_POSITION, i;
+    int changed = 0;
+    sz_status st = SZ_ERR_PARAM;
+    if (f == NULL || (n > 0 && (ptrs == NULL || lens == NULL || codes == NULL))) goto fail;
+    st = SZ_ERR_ARROW_TYPE;
+    if (f->dict || f->val.kind == AK_INT) goto fail;
+    c0 = f->count;
+    arena0 = f->arena_len;
+    st = SZ_ERR_TOO_LARGE;
+    if (n > (size_t)INT64_MAX || n > SIZE_MAX - f->rows) goto fail;
+    st = SZ_ERR_NULL;
+    for (i = 0; i < n; i++)
+        if (ptrs[i] == NULL && lens[i] != 0) {
+            pos = f->rows + i;
+            goto fail;
+        }
+    if (f->n_slots == 0) {
+        st = ak_grow_table(f);
+        if (st != SZ_OK) goto fail;
+    }
+    memset(&s, 0, sizeof s);
+    s.kind = AK_PTRS;
+    s.length = (int64_t)n;
+    s.ptrs = ptrs;
+    s.lens = lens;
+    changed = 1;
+    st = ak_codes(f, &s, AK_PTRS, NANOARROW_TYPE_NA, codes);
+    if (st != SZ_OK) goto fail;
+    f->rows += n;
 fail:
     if (st != SZ_OK && changed) ak_rollback(f, c0, arena0);
     if (err_pos) *err_pos = pos;

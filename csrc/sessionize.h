@@ -711,11 +711,15 @@ sz_status sz_arrow_keys_new(sz_arrow_keys **out, const struct ArrowSchema *schem
  * SZ_ERR_NOMEM.  On any failure the factorizer is as it was before the
  * call: the chunk may be given again (or skipped).
  *
- * Cost: one hashed lookup per row (a dictionary chunk: one per distinct
- * dictionary value, then one array read per row), pipelined with
- * prefetches.  Memory: 32 bytes per hash slot (at most two slots per key),
- * 8 bytes per key (first rows), keys longer than 16 bytes copied once, and
- * 16 bytes per value of the last dictionary.
+ * Cost: one hashed lookup per row, pipelined with prefetches.  A
+ * dictionary chunk: one array read per row, plus, for each dictionary not
+ * equal by value to the previous chunk's, one hash of each of its values
+ * (and one lookup when keys are known already) and one insertion of each
+ * value the previous dictionary gave a code; a repeated dictionary costs
+ * one comparison of its values.  Memory: 32 bytes per hash slot (at most
+ * two slots per key), 8 bytes per key (first rows), keys longer than 16
+ * bytes copied once, and 12 bytes (16 when it repeats a value) per value
+ * of the last dictionary plus its bytes.
  */
 sz_status sz_arrow_keys_add(sz_arrow_keys *f, const struct ArrowArray *array,
                             int64_t *codes, size_t *err_pos);
@@ -734,6 +738,48 @@ const int64_t *sz_arrow_keys_first(const sz_arrow_keys *f);
 
 /* Releases a factorizer; accepts NULL. */
 void sz_arrow_keys_free(sz_arrow_keys *f);
+
+/*
+ * Creates a factorizer of byte strings held by the caller (no Arrow
+ * array): the keys of sz_arrow_keys_add_bytes(), compared bytewise with the
+ * same hash table as utf8 keys.  It also takes chunks of a binary or utf8
+ * column as sz_arrow_keys_add() would for a factorizer made for "z".
+ *
+ *   out  receives the factorizer (free with sz_arrow_keys_free), or NULL on
+ *        failure.
+ *
+ * Returns SZ_OK, SZ_ERR_PARAM (out NULL) or SZ_ERR_NOMEM.
+ */
+sz_status sz_arrow_keys_new_bytes(sz_arrow_keys **out);
+
+/*
+ * Factorizes n byte strings as one more chunk: key i is the len[i] bytes
+ * at ptrs[i] (ptrs[i] may be NULL when lens[i] is 0), and codes[i]
+ * receives its code, numbered in order of first appearance over all chunks
+ * so far exactly as sz_arrow_keys_add() numbers them (equal bytes, equal
+ * code; rows and sz_arrow_keys_first() count these rows too).  The bytes
+ * are read during the call only (keys longer than 16 bytes are copied).
+ *
+ *   f        a factorizer of byte keys: from sz_arrow_keys_new_bytes() or
+ *            sz_arrow_keys_new() for a utf8, binary, view or fixed-size
+ *            binary type (not integers, not a dictionary).
+ *   ptrs     n pointers (may be NULL when n is 0).
+ *   lens     n lengths (may be NULL when n is 0).
+ *   codes    n outputs (may be NULL when n is 0); unspecified on failure.
+ *   err_pos  receives the global row of a bad key, or SZ_NO_POSITION (may
+ *            be NULL).
+ *
+ * Returns SZ_OK; SZ_ERR_PARAM (f NULL, or a NULL array for n > 0);
+ * SZ_ERR_ARROW_TYPE (f is for integer or dictionary keys); SZ_ERR_NULL (a
+ * NULL pointer with a nonzero length, at *err_pos); SZ_ERR_TOO_LARGE
+ * (2^32 - 1 distinct keys, or a key of 4 GiB or more); SZ_ERR_NOMEM.  On
+ * failure the factorizer is as it was before the call.
+ *
+ * Cost: one hashed lookup per key, pipelined as for Arrow chunks.
+ */
+sz_status sz_arrow_keys_add_bytes(sz_arrow_keys *f, const char *const *ptrs,
+                                  const size_t *lens, size_t n, int64_t *codes,
+                                  size_t *err_pos);
 
 /* What an Arrow integer-like column holds (sz_arrow_time_type). */
 typedef enum sz_arrow_kind {

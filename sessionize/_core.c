@@ -339,19 +339,108 @@ PyDoc_STRVAR(factorize_doc,
 "factorize(values) -> (codes, uniques)\n"
 "\n"
 "Dense int64 codes of any sequence of hashable values, in order of first\n"
-"appearance, and the list of distinct values (the first of each).  One\n"
-"dict lookup per element, in C.");
+"appearance, and the list of distinct values (the first of each).  When\n"
+"every element is an exact str, their UTF-8 bytes are hashed in C (no\n"
+"object per element); else one dict lookup per element, in C.");
+
+/* Items gathered per call of the core's byte factorizer. */
+#define STR_CHUNK 4096
+
+/*
+ * factorize() of n items that are all exact str: their UTF-8 bytes through
+ * the core's byte-string table (equal str, equal UTF-8), no object made.
+ * Returns the (codes, uniques) tuple; NULL with an exception set; or NULL
+ * with none when an item is not an exact str or has no UTF-8 form (lone
+ * surrogates), for the caller to take the dict path.  `items` are borrowed
+ * from a list, tuple or object array the caller holds; the GIL is held
+ * throughout, so none can go away.  A non-ASCII str caches its UTF-8 copy
+ * on the object (CPython's own cache, freed with the str).
+ */
+static PyObject *factorize_str(PyObject *const *items, Py_ssize_t n)
+{
+    PyObject *codes = NULL, *uniques = NULL, *result = NULL;
+    sz_arrow_keys *f = NULL;
+    const char *ptrs[STR_CHUNK];
+    size_t lens[STR_CHUNK], pos, n_keys, c;
+    const int64_t *first;
+    Py_ssize_t i0, i;
+    sz_status st = sz_arrow_keys_new_bytes(&f);
+    if (st != SZ_OK) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if ((codes = new_i64(n)) == NULL) goto done;
+    for (i0 = 0; i0 < n; i0 += STR_CHUNK) {
+        Py_ssize_t m = n - i0 < STR_CHUNK ? n - i0 : STR_CHUNK;
+        for (i = 0; i < m; i++) {
+            PyObject *item = items[i0 + i];
+            Py_ssize_t len;
+            if (!PyUnicode_CheckExact(item)) goto done;  /* no exception: fall back */
+            ptrs[i] = PyUnicode_AsUTF8AndSize(item, &len);
+            if (ptrs[i] == NULL) {
+                if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) goto done;
+                PyErr_Clear();  /* a lone surrogate: the dict path hashes it */
+                goto done;
+            }
+            lens[i] = (size_t)len;
+        }
+        st = sz_arrow_keys_add_bytes(f, ptrs, lens, (size_t)m, I64(codes) + i0, &pos);
+        if (st == SZ_ERR_TOO_LARGE) goto done;  /* the dict path has no such limit */
+        if (st != SZ_OK) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+    n_keys = sz_arrow_keys_count(f);
+    first = sz_arrow_keys_first(f);
+    if ((uniques = PyList_New((Py_ssize_t)n_keys)) == NULL) goto done;
+    for (c = 0; c < n_keys; c++) {
+        PyObject *item = items[first[c]];
+        Py_INCREF(item);
+        PyList_SET_ITEM(uniques, (Py_ssize_t)c, item);
+    }
+    result = PyTuple_Pack(2, codes, uniques);
+done:
+    sz_arrow_keys_free(f);
+    Py_XDECREF(codes);
+    Py_XDECREF(uniques);
+    return result;
+}
+
+/* The items of a 1-D, contiguous object array (borrowed from it), or NULL. */
+static PyObject *const *object_items(PyObject *arg, Py_ssize_t *n)
+{
+    PyArrayObject *a = (PyArrayObject *)arg;
+    if (!PyArray_CheckExact(arg) || PyArray_NDIM(a) != 1 || PyArray_TYPE(a) != NPY_OBJECT
+        || !PyArray_IS_C_CONTIGUOUS(a))
+        return NULL;
+    *n = (Py_ssize_t)PyArray_SIZE(a);
+    return (PyObject *const *)PyArray_DATA(a);
+}
 
 static PyObject *core_factorize(PyObject *module, PyObject *arg)
 {
     PyObject *seq, *table = NULL, *uniques = NULL, *codes = NULL;
     PyObject *result = NULL;
-    Py_ssize_t i, n;
+    PyObject *const *items;
+    Py_ssize_t i, n = 0;
     int64_t *out;
     (void)module;
+    items = object_items(arg, &n);
+    if (items != NULL && n > 0) {
+        result = factorize_str(items, n);
+        if (result != NULL || PyErr_Occurred()) return result;
+    }
     seq = PySequence_Fast(arg, "keys: expected a sequence of hashable values");
     if (seq == NULL) return NULL;
     n = PySequence_Fast_GET_SIZE(seq);
+    if (items == NULL && n > 0) {
+        result = factorize_str(PySequence_Fast_ITEMS(seq), n);
+        if (result != NULL || PyErr_Occurred()) {
+            Py_DECREF(seq);
+            return result;
+        }
+    }
     if ((table = PyDict_New()) == NULL) goto done;
     if ((uniques = PyList_New(0)) == NULL) goto done;
     if ((codes = new_i64(n)) == NULL) goto done;

@@ -790,7 +790,164 @@ static void test_dict_reuse_and_runs(void)
     snprintf(ctx, sizeof ctx, "dictionary runs");
     run_chunks(&tt, rows, 300, 0);
     run_chunks(&tt, rows, 300, 1);
+    {   /* a dictionary [null, "x"] then ["", "x"]: same offsets, not the
+         * same values (fuzz_arrow's find) */
+        struct ArrowSchema s;
+        struct ArrowArray a[2];
+        struct ArrowError err;
+        sz_arrow_keys *f = NULL;
+        int64_t codes[2];
+        size_t pos = 0, k;
+        struct ArrowStringView x = {"x", 1}, e = {"", 0};
+        make_schema(&s, &tt);
+        for (k = 0; k < 2; k++) {
+            ok_or_die(ArrowArrayInitFromSchema(&a[k], &s, &err), "init");
+            ok_or_die(ArrowArrayStartAppending(&a[k]), "start");
+            if (k == 0) ok_or_die(ArrowArrayAppendNull(a[k].dictionary, 1), "null");
+            else ok_or_die(ArrowArrayAppendString(a[k].dictionary, e), "empty");
+            ok_or_die(ArrowArrayAppendString(a[k].dictionary, x), "x");
+            ok_or_die(ArrowArrayAppendInt(&a[k], 1), "i");
+            ok_or_die(ArrowArrayAppendInt(&a[k], 0), "i");
+            ok_or_die(ArrowArrayFinishBuildingDefault(&a[k], &err), "finish");
+        }
+        snprintf(ctx, sizeof ctx, "null then empty dictionary value");
+        CHECK(sz_arrow_keys_new(&f, &s) == SZ_OK);
+        CHECK(sz_arrow_keys_add(f, &a[0], codes, &pos) == SZ_ERR_NULL && pos == 1);
+        CHECK(sz_arrow_keys_add(f, &a[1], codes, &pos) == SZ_OK);
+        CHECK(codes[0] == 0 && codes[1] == 1 && sz_arrow_keys_count(f) == 2);
+        sz_arrow_keys_free(f);
+        for (k = 0; k < 2; k++) a[k].release(&a[k]);
+        s.release(&s);
+    }
     group_end("");
+}
+
+/* ---- the caller's byte strings (sz_arrow_keys_add_bytes) ---------------- */
+
+/* Random byte keys (NULs, empty, long) in chunks, through the bytes
+ * factorizer and a utf8 one mixing utf8 chunks: the reference's codes; then
+ * every allocation failing in turn leaves the factorizer as it was. */
+static void test_bytes(void)
+{
+    ttype tt;
+    size_t n = 2000, i, c, nk, round, pos;
+    val *rows = (val *)xmalloc(n * sizeof *rows);
+    const char **ptrs = (const char **)xmalloc(n * sizeof *ptrs);
+    size_t *lens = (size_t *)xmalloc(n * sizeof *lens);
+    int64_t *codes = (int64_t *)xmalloc(n * sizeof *codes);
+    int64_t *rc = (int64_t *)xmalloc(n * sizeof *rc);
+    int64_t *rf = (int64_t *)xmalloc(n * sizeof *rf);
+    long points = 0;
+    char detail[64];
+    group_begin("byte strings (add_bytes)");
+    memset(&tt, 0, sizeof tt);
+    tt.t = T_Z;
+    gen_rows(rows, n, &tt, 700);
+    rows[3].len = 0;
+    for (i = 0; i < n; i++) {
+        rows[i].null = 0;
+        ptrs[i] = rows[i].len ? (const char *)rows[i].b : NULL;
+        lens[i] = rows[i].len;
+    }
+    nk = ref_codes(rows, n, rc, rf);
+    for (round = 0; round < 3; round++) {
+        sz_arrow_keys *f = NULL;
+        struct ArrowSchema s;
+        struct ArrowArray part;
+        size_t at = 0, step = round == 0 ? n : 1 + round * 97;
+        snprintf(ctx, sizeof ctx, "round %zu", round);
+        if (round == 2) {  /* a utf8 factorizer, Arrow chunks between */
+            tt.t = T_U;
+            make_schema(&s, &tt);
+            CHECK(sz_arrow_keys_new(&f, &s) == SZ_OK);
+            s.release(&s);
+        } else {
+            CHECK(sz_arrow_keys_new_bytes(&f) == SZ_OK);
+        }
+        for (c = 0; at < n; c++) {
+            size_t m = n - at < step ? n - at : step;
+            if (round == 2 && c % 2 == 1) {
+                build(&part, &tt, rows + at, m, 0);
+                CHECK(sz_arrow_keys_add(f, &part, codes + at, &pos) == SZ_OK);
+                part.release(&part);
+            } else {
+                CHECK(sz_arrow_keys_add_bytes(f, ptrs + at, lens + at, m, codes + at, &pos)
+                      == SZ_OK);
+            }
+            at += m;
+        }
+        CHECK(sz_arrow_keys_count(f) == nk && sz_arrow_keys_rows(f) == n);
+        CHECK(memcmp(codes, rc, n * sizeof *rc) == 0);
+        CHECK(memcmp(sz_arrow_keys_first(f), rf, nk * sizeof *rf) == 0);
+        sz_arrow_keys_free(f);
+    }
+    {   /* refusals */
+        sz_arrow_keys *f = NULL;
+        const char *bad[2];
+        size_t bl[2] = {1, 3};
+        bad[0] = "a";
+        bad[1] = NULL;
+        CHECK(sz_arrow_keys_new_bytes(NULL) == SZ_ERR_PARAM);
+        CHECK(sz_arrow_keys_new_bytes(&f) == SZ_OK);
+        CHECK(sz_arrow_keys_add_bytes(NULL, ptrs, lens, 1, codes, &pos) == SZ_ERR_PARAM);
+        CHECK(sz_arrow_keys_add_bytes(f, NULL, lens, 1, codes, &pos) == SZ_ERR_PARAM);
+        CHECK(sz_arrow_keys_add_bytes(f, NULL, NULL, 0, NULL, &pos) == SZ_OK);
+        CHECK(sz_arrow_keys_add_bytes(f, bad, bl, 2, codes, &pos) == SZ_ERR_NULL && pos == 1);
+        CHECK(sz_arrow_keys_count(f) == 0 && sz_arrow_keys_rows(f) == 0);
+        sz_arrow_keys_free(f);
+        tt.t = T_INT;
+        tt.itype = NANOARROW_TYPE_INT64;
+        {
+            struct ArrowSchema s;
+            make_schema(&s, &tt);
+            CHECK(sz_arrow_keys_new(&f, &s) == SZ_OK);
+            s.release(&s);
+        }
+        CHECK(sz_arrow_keys_add_bytes(f, ptrs, lens, 1, codes, &pos) == SZ_ERR_ARROW_TYPE);
+        sz_arrow_keys_free(f);
+    }
+    {   /* allocation failures, chunk by chunk */
+        sz_arrow_keys *f = NULL;
+        size_t at = 0, step = 333;
+        long k;
+        snprintf(ctx, sizeof ctx, "allocation failures");
+        for (k = 1;; k++) {
+            sz_status st;
+            sz_test_fail_after(k);
+            st = sz_arrow_keys_new_bytes(&f);
+            if (sz_test_fail_after(0) < k) break;
+            points++;
+            CHECK(st == SZ_ERR_NOMEM && f == NULL);
+        }
+        while (at < n && f) {
+            size_t m = n - at < step ? n - at : step;
+            for (k = 1; k < 1000; k++) {
+                sz_status st;
+                sz_test_fail_after(k);
+                st = sz_arrow_keys_add_bytes(f, ptrs + at, lens + at, m, codes + at, &pos);
+                if (sz_test_fail_after(0) < k) {
+                    CHECK(st == SZ_OK);
+                    break;
+                }
+                points++;
+                CHECK(st == SZ_ERR_NOMEM && pos == SZ_NO_POSITION);
+                CHECK(sz_arrow_keys_rows(f) == at);
+            }
+            at += m;
+        }
+        CHECK(sz_arrow_keys_count(f) == nk);
+        CHECK(memcmp(codes, rc, n * sizeof *rc) == 0);
+        CHECK(nk && memcmp(sz_arrow_keys_first(f), rf, nk * sizeof *rf) == 0);
+        sz_arrow_keys_free(f);
+    }
+    snprintf(detail, sizeof detail, "%ld failure points", points);
+    group_end(detail);
+    free(rows);
+    free(ptrs);
+    free(lens);
+    free(codes);
+    free(rc);
+    free(rf);
 }
 
 /* ---- integers and times ------------------------------------------------ */
@@ -969,6 +1126,7 @@ int main(void)
     test_malformed();
     test_refused_types();
     test_alloc_failures();
+    test_bytes();
     test_ints();
     printf("%ld passed, %ld failed\n", n_pass, n_fail);
     return n_fail ? 1 : 0;
