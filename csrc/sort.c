@@ -192,6 +192,7 @@ void sz__sort_idx(size_t *idx, size_t n, size_t *tmp, sz__idx_cmp cmp,
 
 #define SZ_RADIX_BITS 11
 #define SZ_RADIX_MASK ((1u << SZ_RADIX_BITS) - 1)
+#define SZ_RADIX_SMALL 32  /* at most this many: insertion sort, O(n^2) bounded */
 
 void sz__radix_sort(uint64_t *key, uint32_t *idx, size_t n, uint64_t *tmp_key,
                     uint32_t *tmp_idx)
@@ -200,6 +201,26 @@ void sz__radix_sort(uint64_t *key, uint32_t *idx, size_t n, uint64_t *tmp_key,
     uint32_t *si = idx, *di = tmp_idx;
     size_t count[1u << SZ_RADIX_BITS], i;
     unsigned shift;
+    /* A step of a stream usually sorts a handful of records: a pass would
+     * clear and sum 2 Ki counters for them (most of a chunked push's time,
+     * measured), where an insertion sort makes a few moves. */
+    if (n <= SZ_RADIX_SMALL) {
+        for (i = 1; i < n; i++) {
+            uint64_t kv = key[i];
+            uint32_t iv = idx[i];
+            size_t j;
+            for (j = i; j > 0 && key[j - 1] > kv; j--) {
+                key[j] = key[j - 1];
+                idx[j] = idx[j - 1];
+            }
+            key[j] = kv;
+            idx[j] = iv;
+#ifdef SZ_TESTING
+            sz__sort_cmps += i - j + 1;
+#endif
+        }
+        return;
+    }
     for (i = 0; i < n; i++) any |= key[i];
     /* Only the digits some key has set: a flush's keys are offsets within
      * a narrow range, one or two passes.  Each pass scatters in input

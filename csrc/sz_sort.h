@@ -64,7 +64,8 @@ void sz__sort_idx(size_t *idx, size_t n, size_t *tmp, sz__idx_cmp cmp,
  * entries; the result is left in key and idx.  One pass over the keys,
  * then two per 11-bit digit below the highest bit any key has set (digits
  * all keys share are skipped): callers pass offsets from the smallest
- * value, so a narrow range costs few passes.  Allocates nothing, cannot
+ * value, so a narrow range costs few passes; 32 pairs or fewer are
+ * insertion-sorted instead (a stream step's usual few).  Allocates nothing, cannot
  * fail.
  */
 void sz__radix_sort(uint64_t *key, uint32_t *idx, size_t n, uint64_t *tmp_key,
