@@ -30,7 +30,10 @@ except ImportError as _e:  # no built extension: say what to do, as numpy does
     raise
 from ._core import SessionizeError
 from ._batch import assign, sessions
-from ._table import KeyRow, SearchKeyTable, SearchRow, SearchTable, Session, SessionTable
+from ._table import (
+    CollectedSessionTable, KeyRow, LateRow, LateTable, ListColumn, SearchKeyTable, SearchRow,
+    SearchTable, Session, SessionTable, StreamBatch, StreamSearchTable, StreamSessionTable,
+)
 from . import events
 from .events import APP_CLOSE, APP_OPEN, CLICK, RESULTS, SEARCH, TIMEOUT, Kind
 from ._ctr import search_ctr
@@ -78,5 +81,7 @@ __all__ = [
     "Sessionizer", "stream", "StreamSession", "LateEvent", "LateEventError", "__version__",
     "set_threads", "search_ctr", "SearchTable", "SearchRow", "SearchKeyTable", "KeyRow", "events",
     "SearchSessionizer", "StreamSearchRow", "search_ctr_stream",
+    "StreamBatch", "StreamSessionTable", "CollectedSessionTable", "StreamSearchTable",
+    "LateTable", "LateRow", "ListColumn",
     "Kind", "APP_OPEN", "SEARCH", "RESULTS", "CLICK", "APP_CLOSE", "TIMEOUT",
 ]

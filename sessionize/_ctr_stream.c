@@ -25,6 +25,7 @@
 
 #include "sessionize.h"
 #include "_streamcommon.h"
+#include "_columns.h"
 
 typedef struct {
     PyObject_HEAD
@@ -104,6 +105,8 @@ static PyObject *make_tuple(PyObject *type, PyObject **f, Py_ssize_t n)
     return t;
 }
 
+static int forget_freed(CtrStreamObject *self);
+
 /* Turns the core's output into `out` (rows, then late events); *late_item
  * receives the first late event under on_late='raise'. */
 static int collect_output(CtrStreamObject *self, PyObject *out, PyObject *late_values,
@@ -168,9 +171,17 @@ static int collect_output(CtrStreamObject *self, PyObject *out, PyObject *late_v
         /* SZ_CTR_OUT_KEY_FREED: below, once every record naming the key is
          * built (a late event of the key can follow its freeing) */
     }
-    /* Only namespace-1 keys have handles (an int key's value may equal
-     * another key's handle), and a key freed and held again within the
-     * call keeps its handle. */
+    return forget_freed(self);
+}
+
+/* Drops the handles of the keys the call freed, once every record naming
+ * them is built.  Only namespace-1 keys have handles (an int key's value
+ * may equal another key's handle), and a key freed and held again within
+ * the call keeps its handle. */
+static int forget_freed(CtrStreamObject *self)
+{
+    size_t n, i;
+    const sz_ctr_stream_out *o = sz_ctr_stream_output(self->s, &n);
     for (i = 0; i < n; i++) {
         const sz_ctr_stream_out *x = &o[i];
         if (x->kind == SZ_CTR_OUT_KEY_FREED && x->key_ns == 1
@@ -179,6 +190,90 @@ static int collect_output(CtrStreamObject *self, PyObject *out, PyObject *late_v
             return -1;
     }
     return 0;
+}
+
+/*
+ * The call's output as columns (columnar=True), a pair for col_result:
+ * rows (key, session, search, time, clicks, value) and late events (key,
+ * time, position, value).  Times stay the stream's int64; the Python layer
+ * converts each column once (or makes it None without times).
+ */
+static PyObject *columns_output(CtrStreamObject *self, PyObject *late_values)
+{
+    size_t n, i, nr = 0, nl = 0, r = 0, l = 0;
+    const sz_ctr_stream_out *o = sz_ctr_stream_output(self->s, &n);
+    PyObject *c[6] = {NULL}, *lc[4] = {NULL}, *rows = NULL, *late = NULL, *res = NULL;
+    col_keybuf rk = {NULL, NULL}, lk = {NULL, NULL};
+    int drop = self->c.on_late == LATE_DROP;
+    for (i = 0; i < n; i++) {
+        if (o[i].kind == SZ_CTR_OUT_ROW) nr++;
+        else if (o[i].kind == SZ_CTR_OUT_LATE && !drop) nl++;
+    }
+    if (col_keybuf_init(&rk, nr) < 0 || col_keybuf_init(&lk, nl) < 0) goto done;
+    c[1] = col_new(nr, NPY_UINT64);
+    c[2] = col_new(nr, NPY_UINT64);
+    c[3] = col_new(nr, NPY_INT64);
+    c[4] = col_new(nr, NPY_INT64);
+    c[5] = col_new(nr, NPY_OBJECT);
+    lc[1] = col_new(nl, NPY_INT64);
+    lc[2] = col_new(nl, NPY_INT64);
+    lc[3] = col_new(nl, NPY_OBJECT);
+    for (i = 1; i < 6; i++)
+        if (c[i] == NULL) goto done;
+    for (i = 1; i < 4; i++)
+        if (lc[i] == NULL) goto done;
+    for (i = 0; i < n; i++) {
+        const sz_ctr_stream_out *x = &o[i];
+        PyObject *v;
+        if (x->kind == SZ_CTR_OUT_ROW) {
+            v = value_take(self, x->search);
+            if (v == NULL) goto done;
+            col_set_obj(c[5], r, v);
+            rk.k[r] = x->key;
+            rk.ns[r] = x->key_ns;
+            COL_DATA(c[1], uint64_t)[r] = x->session;
+            COL_DATA(c[2], uint64_t)[r] = x->search;
+            COL_DATA(c[3], int64_t)[r] = x->time;
+            COL_DATA(c[4], int64_t)[r] = x->clicks;
+            r++;
+        } else if (x->kind == SZ_CTR_OUT_LATE) {
+            v = value_take(self, x->search);  /* a late SEARCH's value */
+            if (v == NULL) goto done;
+            Py_DECREF(v);
+            if (drop) continue;
+            v = col_late_value(late_values, x->pos);
+            if (v == NULL) goto done;
+            col_set_obj(lc[3], l, v);
+            lk.k[l] = x->key;
+            lk.ns[l] = x->key_ns;
+            COL_DATA(lc[1], int64_t)[l] = x->time;
+            COL_DATA(lc[2], int64_t)[l] = (int64_t)x->pos;
+            l++;
+        }
+    }
+    c[0] = col_keys(&self->c.km, self->c.SessionizeError, rk.k, rk.ns, nr);
+    lc[0] = c[0] ? col_keys(&self->c.km, self->c.SessionizeError, lk.k, lk.ns, nl) : NULL;
+    if (lc[0] == NULL || forget_freed(self) < 0) goto done;
+    rows = PyTuple_New(6);
+    late = PyTuple_New(4);
+    if (rows == NULL || late == NULL) goto done;
+    for (i = 0; i < 6; i++) {
+        PyTuple_SET_ITEM(rows, (Py_ssize_t)i, c[i]);
+        c[i] = NULL;
+    }
+    for (i = 0; i < 4; i++) {
+        PyTuple_SET_ITEM(late, (Py_ssize_t)i, lc[i]);
+        lc[i] = NULL;
+    }
+    res = PyTuple_Pack(2, rows, late);
+done:
+    for (i = 0; i < 6; i++) Py_XDECREF(c[i]);
+    for (i = 0; i < 4; i++) Py_XDECREF(lc[i]);
+    Py_XDECREF(rows);
+    Py_XDECREF(late);
+    col_keybuf_free(&rk);
+    col_keybuf_free(&lk);
+    return res;
 }
 
 /* Forgets handles made for keys the core never took. */
@@ -239,6 +334,18 @@ static PyObject *run_push(CtrStreamObject *self, const uint64_t *keys,
             if (v == NULL) PyErr_Clear();
             Py_XDECREF(v);
         }
+    if (self->c.batch != NULL) {  /* columnar: on_late='raise' is the caller's */
+        out = columns_output(self, values);
+        if (out == NULL || (fresh && forget_unheld(self, keys, ns, fresh, n) < 0)) {
+            Py_XDECREF(out);
+            return NULL;
+        }
+        if (st != SZ_OK) {
+            Py_DECREF(out);
+            return raise_status(self, st, err_pos, element ? "times" : "time", element);
+        }
+        return col_result(self->c.batch, (PyObject *)self, out);
+    }
     out = PyList_New(0);
     if (out == NULL) return NULL;
     if (collect_output(self, out, values, &late_item, &late_pos) < 0
@@ -378,6 +485,14 @@ static PyObject *after_call(CtrStreamObject *self, sz_status st, const char *wha
 {
     PyObject *out, *late = NULL;
     size_t pos = 0;
+    if (self->c.batch != NULL) {
+        out = columns_output(self, NULL);
+        if (out != NULL && st != SZ_OK) {
+            Py_DECREF(out);
+            return raise_status(self, st, 0, what, 0);
+        }
+        return col_result(self->c.batch, (PyObject *)self, out);
+    }
     out = PyList_New(0);
     if (out == NULL) return NULL;
     if (collect_output(self, out, NULL, &late, &pos) < 0) {
@@ -405,6 +520,9 @@ static PyObject *cs_flush(CtrStreamObject *self, PyObject *unused)
 {
     if (self->s == NULL) {
         self->c.flushed_early = 1;  /* the end of an empty input */
+        if (self->c.batch != NULL)  /* nothing: an empty batch */
+            return PyObject_CallFunctionObjArgs(self->c.batch, (PyObject *)self, Py_None,
+                                                Py_None, NULL);
         return PyList_New(0);
     }
     return after_call(self, sz_ctr_stream_flush(self->s), "flush");
@@ -546,11 +664,14 @@ fail:
 
 static int cs_init(CtrStreamObject *self, PyObject *args, PyObject *kw)
 {
-    static char *names[] = {"on_late", "row_type", "late_type", "late_error", NULL};
+    static char *names[] = {"on_late", "row_type", "late_type", "late_error", "batch",
+                            NULL};
     int on_late;
-    PyObject *rt, *lt, *le;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "iOOO", names, &on_late, &rt, &lt, &le))
+    PyObject *rt, *lt, *le, *batch = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "iOOO|O", names, &on_late, &rt, &lt, &le,
+                                     &batch))
         return -1;
+    Py_XSETREF(self->c.batch, batch == Py_None ? NULL : Py_NewRef(batch));
     if (!PyType_Check(rt) || !PyType_IsSubtype((PyTypeObject *)rt, &PyTuple_Type)
         || !PyType_Check(lt) || !PyType_IsSubtype((PyTypeObject *)lt, &PyTuple_Type)) {
         PyErr_SetString(PyExc_TypeError, "row_type, late_type: tuple subclasses");

@@ -68,13 +68,16 @@ class SearchSessionizer(_Timed, _ctr_stream.CtrStream):
     ``on_late`` as the Sessionizer does).  See README.md.
     """
 
-    def __init__(self, gap=None, *, inclusive=True, delay=0, on_late="return"):
+    def __init__(self, gap=None, *, inclusive=True, delay=0, on_late="return",
+                 columnar=False):
         late_code = _check_choice("on_late", on_late, _ON_LATE)
-        if not isinstance(inclusive, (bool, np.bool_)):
-            raise TypeError(f"inclusive: expected a bool, got {type(inclusive).__name__}")
-        super().__init__(late_code, StreamSearchRow, LateEvent, LateEventError)
+        for name, flag in (("inclusive", inclusive), ("columnar", columnar)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise TypeError(f"{name}: expected a bool, got {type(flag).__name__}")
+        super().__init__(late_code, StreamSearchRow, LateEvent, LateEventError,
+                         _search_batch if columnar else None)
         self._settings = dict(gap=gap, inclusive=bool(inclusive), delay=delay,
-                              on_late=on_late)
+                              on_late=on_late, columnar=bool(columnar))
         self._kind: _Kind | None = None
         for name in ("gap", "delay"):
             v = self._settings[name]
@@ -165,7 +168,7 @@ class SearchSessionizer(_Timed, _ctr_stream.CtrStream):
             if len(keys) != 0 or (values is not None and len(values) != 0) \
                     or (arr is not None and len(arr) != 0):
                 raise SessionizeError("keys, times, values: lengths differ from kinds' 0")
-            return []
+            return _search_batch(self, None, None) if self._settings["columnar"] else []
         return self._push_many(keys, kd, arr, values)
 
     def push_events(self, events) -> list:
@@ -213,6 +216,30 @@ class SearchSessionizer(_Timed, _ctr_stream.CtrStream):
         st = self.stats()
         return (f"SearchSessionizer(gap={s['gap']!r}, delay={s['delay']!r}, "
                 f"keys held={st['keys']}, late={st['late_count']})")
+
+
+def _search_batch(sz: SearchSessionizer, rows, late):
+    """A columnar SearchSessionizer's result (called by the C type with the
+    raw columns of _ctr_stream.c's columns_output, or Nones for nothing)."""
+    from ._sessionizer import _late_table, _raise_first_late, _time_column
+    from ._table import StreamBatch, StreamSearchTable
+
+    kind = sz._kind
+    if rows is None:
+        z = np.zeros(0, np.int64)
+        rows = (z, z.astype(np.uint64), z.astype(np.uint64), z, z, np.empty(0, object))
+    key, session, search, time, clicks, value = rows
+    if kind is None or kind == _NO_TIMES:
+        time, zone = np.full(len(key), None, dtype=object), ""
+        if late is not None:
+            late = (late[0], np.full(len(late[0]), None, dtype=object)) + tuple(late[2:])
+    else:
+        time, zone = _time_column(kind, time)
+    table = StreamSearchTable(zone, key=key, session=session, search=search, time=time,
+                              clicked=clicks != 0, clicks=clicks, value=value)
+    late_t = _late_table(None if kind == _NO_TIMES else kind, late)
+    _raise_first_late(sz, table, late_t)
+    return StreamBatch(table, late_t)
 
 
 def _restore(settings: dict, kind, state) -> SearchSessionizer:

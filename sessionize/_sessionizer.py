@@ -237,20 +237,21 @@ class Sessionizer(_Timed, _stream.Stream):
 
     def __init__(self, gap, *, max_duration=None, max_duration_mode="restart",
                  inclusive=True, delay=0, allowed_lateness=0, emit="final",
-                 collect=False, on_late="return"):
+                 collect=False, on_late="return", columnar=False):
         cap = 0 if max_duration is None else _check_choice(
             "max_duration_mode", max_duration_mode, _MODES)
         emit_code = _check_choice("emit", emit, _EMIT)
         late_code = _check_choice("on_late", on_late, _ON_LATE)
-        for name, flag in (("inclusive", inclusive), ("collect", collect)):
+        for name, flag in (("inclusive", inclusive), ("collect", collect),
+                           ("columnar", columnar)):
             if not isinstance(flag, (bool, np.bool_)):
                 raise TypeError(f"{name}: expected a bool, got {type(flag).__name__}")
         super().__init__(bool(collect), late_code, StreamSession, LateEvent,
-                         LateEventError)
+                         LateEventError, _session_batch if columnar else None)
         self._settings = dict(
             gap=gap, max_duration=max_duration, max_duration_mode=max_duration_mode,
             inclusive=bool(inclusive), delay=delay, allowed_lateness=allowed_lateness,
-            emit=emit, collect=bool(collect), on_late=on_late,
+            emit=emit, collect=bool(collect), on_late=on_late, columnar=bool(columnar),
         )
         self._cap, self._emit = cap, emit_code
         self._kind: _Kind | None = None
@@ -309,7 +310,8 @@ class Sessionizer(_Timed, _stream.Stream):
                 raise SessionizeError(f"values: length {len(values)} differs from times' 0")
             if len(keys) != 0:
                 raise SessionizeError(f"keys: length {len(keys)} differs from times' 0")
-            return []  # nothing to learn the time type from yet
+            # nothing to learn the time type from yet
+            return _session_batch(self, None, None) if self._settings["columnar"] else []
         if arr.ndim != 1:
             raise SessionizeError(f"times: expected a 1-D array, got {arr.ndim} dimensions")
         if isinstance(keys, np.ndarray) and keys.ndim != 1:
@@ -344,6 +346,84 @@ class Sessionizer(_Timed, _stream.Stream):
         s = self._settings
         return (f"Sessionizer(gap={s['gap']!r}, emit={s['emit']!r}, "
                 f"keys held={self._stats()[1]}, late={self.late_count})")
+
+
+def _time_column(kind: "_Kind | None", t: np.ndarray) -> tuple[np.ndarray, str]:
+    """A column of the stream's int64 times in the caller's time type, and
+    its zone: int64 as is, float seconds, datetime64 of the stream's unit,
+    and aware datetimes as UTC datetime64[us] with their zone's name."""
+    if kind is None or kind.name == "int":
+        return t, ""
+    if kind.name == "seconds":
+        return t / 1e6, ""
+    if kind.name == "datetime64":
+        return t.view(f"M8[{kind.unit}]"), ""
+    return t.view("M8[us]"), _zone_name(kind.tz)
+
+
+def _zone_name(tz) -> str:
+    """The name Arrow and pandas take for a tzinfo ("" for none)."""
+    if tz is None:
+        return ""
+    key = getattr(tz, "key", None) or getattr(tz, "zone", None)  # zoneinfo, pytz
+    if key:
+        return key
+    off = tz.utcoffset(None)
+    if off is not None:  # a fixed offset: "+05:30"
+        m = int(off.total_seconds()) // 60
+        return f"{'-' if m < 0 else '+'}{abs(m) // 60:02d}:{abs(m) % 60:02d}"
+    return str(tz)
+
+
+def _late_table(kind, late) -> "LateTable":
+    from ._table import LateTable
+
+    if late is None:
+        late = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
+                np.empty(0, object))
+    key, t, pos, value = late
+    t, zone = _time_column(kind, t)
+    return LateTable(zone, key=key, time=t, position=pos, value=value)
+
+
+def _raise_first_late(stream, sessions, late) -> None:
+    """on_late='raise' in columnar mode: the call stopped at its first late
+    event; raise it as the object mode does, with what came before."""
+    if stream._settings["on_late"] != "raise" or len(late) == 0:
+        return
+    row = next(late.rows())
+    ev = LateEvent(row.key, row.time, row.value)
+    err = LateEventError(f"times[{row.position}]: late event (on_late='raise'): {ev!r}")
+    err.event, err.sessions, err.position = ev, sessions, int(row.position)
+    raise err
+
+
+def _session_batch(sz: "Sessionizer", sess, late):
+    """A columnar Sessionizer's result (called by the C type with the raw
+    columns of _stream.c's columns_output, or Nones for nothing)."""
+    from ._table import CollectedSessionTable, ListColumn, StreamBatch, StreamSessionTable
+
+    kind = sz._kind
+    if sess is None:
+        z = np.zeros(0, np.int64)
+        sess = (z, z, z, z, z, z, z, z.astype(np.uint64), z.astype(bool),
+                np.zeros(1, np.int64), z.astype(np.uint64), np.zeros(1, np.int64),
+                np.empty(0, object) if sz._settings["collect"] else None)
+    (key, start, end, wend, count, index, revision, id_, final, roff, rids, voff,
+     vals) = sess
+    zone = ""
+    start, zone = _time_column(kind, start)
+    end, _ = _time_column(kind, end)
+    wend, _ = _time_column(kind, wend)
+    cols = dict(key=key, start=start, end=end, window_end=wend, count=count, index=index,
+                revision=revision, id=id_, replaces=ListColumn(roff, rids), final=final)
+    if vals is not None:
+        table = CollectedSessionTable(zone, values=ListColumn(voff, vals), **cols)
+    else:
+        table = StreamSessionTable(zone, **cols)
+    late_t = _late_table(kind, late)
+    _raise_first_late(sz, table, late_t)
+    return StreamBatch(table, late_t)
 
 
 def _restore(settings: dict, kind: _Kind | None, state: tuple) -> Sessionizer:

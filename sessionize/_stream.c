@@ -26,6 +26,7 @@
 
 #include "sessionize.h"
 #include "_streamcommon.h"
+#include "_columns.h"
 
 typedef struct {
     PyObject *SessionizeError;
@@ -90,6 +91,19 @@ static void value_drop(StreamObject *self, uint64_t h)
     Py_DECREF(k);
 }
 
+/* The value under handle h (a new reference). */
+static PyObject *value_get(StreamObject *self, uint64_t h)
+{
+    PyObject *k = PyLong_FromUnsignedLongLong(h), *v;
+    if (k == NULL) return NULL;
+    v = PyDict_GetItemWithError(self->c.values, k);
+    Py_DECREF(k);
+    if (v == NULL && !PyErr_Occurred())
+        PyErr_SetString(self->c.SessionizeError,
+                        "state: a collected value is missing (corrupted state)");
+    return Py_XNewRef(v);
+}
+
 /* A tuple of the values under handles[0..n); released when `release`. */
 static PyObject *values_out(StreamObject *self, const uint64_t *handles,
                             size_t n, int release)
@@ -98,25 +112,16 @@ static PyObject *values_out(StreamObject *self, const uint64_t *handles,
     size_t i;
     if (t == NULL) return NULL;
     for (i = 0; i < n; i++) {
-        PyObject *k = PyLong_FromUnsignedLongLong(handles[i]), *v;
-        if (k == NULL) goto fail;
-        v = PyDict_GetItemWithError(self->c.values, k);
-        Py_DECREF(k);
+        PyObject *v = value_get(self, handles[i]);
         if (v == NULL) {
-            if (!PyErr_Occurred())
-                PyErr_SetString(self->c.SessionizeError,
-                                "state: a collected value is missing "
-                                "(corrupted state)");
-            goto fail;
+            Py_DECREF(t);
+            return NULL;
         }
-        PyTuple_SET_ITEM(t, (Py_ssize_t)i, Py_NewRef(v));
+        PyTuple_SET_ITEM(t, (Py_ssize_t)i, v);
     }
     if (release)
         for (i = 0; i < n; i++) value_drop(self, handles[i]);
     return t;
-fail:
-    Py_DECREF(t);
-    return NULL;
 }
 
 /* ---- output -------------------------------------------------------------- */
@@ -168,6 +173,8 @@ done:
     Py_XDECREF(item);
     return r;
 }
+
+static int forget_freed(StreamObject *self);
 
 /*
  * Turns the core's output into Python items appended to `out`.  For late
@@ -234,15 +241,157 @@ static int collect_output(StreamObject *self, PyObject *out, PyObject *time_objs
         }
         }
     }
-    /* A chunk's keys were mapped before the core ran, so a key freed in the
-     * middle of it may hold state again by its end, under the same handle. */
-    o = sz_stream_output(self->s, &n, NULL, NULL);
+    return forget_freed(self);
+}
+
+/* Drops the handles of the keys the call freed, once every record naming
+ * them is built.  A chunk's keys were mapped before the core ran, so a key
+ * freed in the middle of it may hold state again by its end, under the
+ * same handle. */
+static int forget_freed(StreamObject *self)
+{
+    size_t n, i;
+    const sz_stream_out *o = sz_stream_output(self->s, &n, NULL, NULL);
     for (i = 0; i < n; i++, o++)
         if (o->kind == SZ_OUT_KEY_FREED && o->key_ns == 1
             && !sz_stream_has_key(self->s, o->key, 1)
             && keymap_forget(&self->c.km, o->key) < 0)
             return -1;
     return 0;
+}
+
+/*
+ * The call's output as columns (columnar=True), a pair for col_result:
+ * sessions (key, start, end, window_end, count, index, revision, id, final,
+ * replaces offsets, replaces ids, values offsets, values or None) and late
+ * events (key, time, position, value).  Times stay the stream's int64;
+ * the Python layer converts each column once.  Values are taken and
+ * released as collect_output does.
+ */
+static PyObject *columns_output(StreamObject *self, PyObject *values,
+                                uint64_t value_base)
+{
+    size_t n, i, ns = 0, nl = 0, nrep = 0, nval = 0, s = 0, l = 0, r = 0, v = 0;
+    const uint64_t *ids, *handles;
+    const sz_stream_out *out = sz_stream_output(self->s, &n, &ids, &handles), *o;
+    PyObject *c[13] = {NULL}, *lc[4] = {NULL}, *sess = NULL, *late = NULL, *res = NULL;
+    col_keybuf sk = {NULL, NULL}, lk = {NULL, NULL};
+    int64_t *start, *end, *wend, *count, *index, *rev, *roff, *voff, *lt, *lp;
+    uint64_t *id, *rid;
+    npy_bool *fin;
+    int drop = self->c.on_late == LATE_DROP;
+    for (i = 0, o = out; i < n; i++, o++) {
+        if (o->kind == SZ_OUT_SESSION) {
+            ns++;
+            nrep += o->n_replaces;
+            nval += o->n_values;
+        } else if (o->kind == SZ_OUT_LATE && !drop) {
+            nl++;
+        }
+    }
+    if (col_keybuf_init(&sk, ns) < 0 || col_keybuf_init(&lk, nl) < 0) goto done;
+    for (i = 1; i < 8; i++) c[i] = col_new(ns, i == 7 ? NPY_UINT64 : NPY_INT64);
+    c[8] = col_new(ns, NPY_BOOL);
+    c[9] = col_new(ns + 1, NPY_INT64);
+    c[10] = col_new(nrep, NPY_UINT64);
+    c[11] = col_new(ns + 1, NPY_INT64);
+    c[12] = self->collect ? col_new(nval, NPY_OBJECT) : Py_NewRef(Py_None);
+    lc[1] = col_new(nl, NPY_INT64);
+    lc[2] = col_new(nl, NPY_INT64);
+    lc[3] = col_new(nl, NPY_OBJECT);
+    for (i = 1; i < 13; i++)
+        if (c[i] == NULL) goto done;
+    for (i = 1; i < 4; i++)
+        if (lc[i] == NULL) goto done;
+    start = COL_DATA(c[1], int64_t);
+    end = COL_DATA(c[2], int64_t);
+    wend = COL_DATA(c[3], int64_t);
+    count = COL_DATA(c[4], int64_t);
+    index = COL_DATA(c[5], int64_t);
+    rev = COL_DATA(c[6], int64_t);
+    id = COL_DATA(c[7], uint64_t);
+    fin = COL_DATA(c[8], npy_bool);
+    roff = COL_DATA(c[9], int64_t);
+    rid = COL_DATA(c[10], uint64_t);
+    voff = COL_DATA(c[11], int64_t);
+    lt = COL_DATA(lc[1], int64_t);
+    lp = COL_DATA(lc[2], int64_t);
+    roff[0] = voff[0] = 0;
+    for (i = 0, o = out; i < n; i++, o++) {
+        size_t j;
+        switch (o->kind) {
+        case SZ_OUT_SESSION:
+            sk.k[s] = o->key;
+            sk.ns[s] = o->key_ns;
+            start[s] = o->start;
+            end[s] = o->end;
+            wend[s] = o->window_end;
+            count[s] = o->count;
+            index[s] = o->index;
+            rev[s] = o->revision;
+            id[s] = o->id;
+            fin[s] = (npy_bool)(o->final != 0);
+            for (j = 0; j < o->n_replaces; j++) rid[r++] = ids[o->replaces_off + j];
+            roff[s + 1] = (int64_t)r;
+            if (self->collect) {
+                const uint64_t *h = handles + o->values_off;
+                for (j = 0; j < o->n_values; j++) {
+                    PyObject *x = value_get(self, h[j]);
+                    if (x == NULL) goto done;
+                    col_set_obj(c[12], v++, x);
+                }
+                if (o->final)
+                    for (j = 0; j < o->n_values; j++) value_drop(self, h[j]);
+            }
+            voff[s + 1] = (int64_t)v;
+            s++;
+            break;
+        case SZ_OUT_RETIRED:
+            if (self->collect)
+                for (j = 0; j < o->n_values; j++)
+                    value_drop(self, handles[o->values_off + j]);
+            break;
+        case SZ_OUT_LATE: {
+            PyObject *val;
+            if (self->collect) value_drop(self, value_base + o->pos);
+            if (drop) break;
+            val = col_late_value(values, o->pos);
+            if (val == NULL) goto done;
+            col_set_obj(lc[3], l, val);
+            lk.k[l] = o->key;
+            lk.ns[l] = o->key_ns;
+            lt[l] = o->start;
+            lp[l] = (int64_t)o->pos;
+            l++;
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    c[0] = col_keys(&self->c.km, self->c.SessionizeError, sk.k, sk.ns, ns);
+    lc[0] = c[0] ? col_keys(&self->c.km, self->c.SessionizeError, lk.k, lk.ns, nl) : NULL;
+    if (lc[0] == NULL || forget_freed(self) < 0) goto done;
+    sess = PyTuple_New(13);
+    late = PyTuple_New(4);
+    if (sess == NULL || late == NULL) goto done;
+    for (i = 0; i < 13; i++) {
+        PyTuple_SET_ITEM(sess, (Py_ssize_t)i, c[i]);
+        c[i] = NULL;
+    }
+    for (i = 0; i < 4; i++) {
+        PyTuple_SET_ITEM(late, (Py_ssize_t)i, lc[i]);
+        lc[i] = NULL;
+    }
+    res = PyTuple_Pack(2, sess, late);
+done:
+    for (i = 0; i < 13; i++) Py_XDECREF(c[i]);
+    for (i = 0; i < 4; i++) Py_XDECREF(lc[i]);
+    Py_XDECREF(sess);
+    Py_XDECREF(late);
+    col_keybuf_free(&sk);
+    col_keybuf_free(&lk);
+    return res;
 }
 
 /* Forgets handles made for keys that the core never took (their only
@@ -262,12 +411,13 @@ static int forget_unheld(StreamObject *self, const uint64_t *keys,
 static int stream_init(StreamObject *self, PyObject *args, PyObject *kw)
 {
     static char *names[] = {"collect", "on_late", "session_type", "late_type",
-                            "late_error", NULL};
+                            "late_error", "batch", NULL};
     int collect, on_late;
-    PyObject *st, *lt, *le;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "piOOO", names, &collect, &on_late,
-                                     &st, &lt, &le))
+    PyObject *st, *lt, *le, *batch = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "piOOO|O", names, &collect, &on_late,
+                                     &st, &lt, &le, &batch))
         return -1;
+    Py_XSETREF(self->c.batch, batch == Py_None ? NULL : Py_NewRef(batch));
     self->collect = collect;
     self->c.on_late = on_late;
     Py_XSETREF(self->session_type, Py_NewRef(st));
@@ -391,6 +541,18 @@ static PyObject *run_push(StreamObject *self, const uint64_t *keys,
     if (st != SZ_OK && done == 0) {
         if (fresh) forget_unheld(self, keys, ns, fresh, n);
         return raise_status(self, st, err_pos, times_name, element);
+    }
+    if (self->c.batch != NULL) {  /* columnar: on_late='raise' is the caller's */
+        out = columns_output(self, values, base);
+        if (out == NULL || (fresh && forget_unheld(self, keys, ns, fresh, n) < 0)) {
+            Py_XDECREF(out);
+            return NULL;
+        }
+        if (st != SZ_OK) {
+            Py_DECREF(out);
+            return raise_status(self, st, err_pos, times_name, element);
+        }
+        return col_result(self->c.batch, (PyObject *)self, out);
     }
     out = PyList_New(0);
     if (out == NULL) return NULL;
@@ -534,6 +696,8 @@ static PyObject *after_call(StreamObject *self, sz_status st)
     PyObject *out, *late = NULL;
     size_t pos = 0;
     if (st != SZ_OK) return raise_status(self, st, 0, "watermark", 0);
+    if (self->c.batch != NULL)
+        return col_result(self->c.batch, (PyObject *)self, columns_output(self, NULL, 0));
     out = PyList_New(0);
     if (out == NULL) return NULL;
     if (collect_output(self, out, NULL, NULL, 0, &late, &pos) < 0) {
@@ -556,6 +720,9 @@ static PyObject *stream_flush(StreamObject *self, PyObject *unused)
 {
     if (self->s == NULL) {
         self->c.flushed_early = 1;  /* the end of an empty input */
+        if (self->c.batch != NULL)  /* nothing: an empty batch */
+            return PyObject_CallFunctionObjArgs(self->c.batch, (PyObject *)self, Py_None,
+                                                Py_None, NULL);
         return PyList_New(0);
     }
     return after_call(self, sz_stream_flush(self->s));

@@ -31,6 +31,9 @@ typedef struct streamcommon {
     PyObject *values;       /* handle or ordinal -> value (each binding's) */
     PyObject *late_type, *late_error;
     PyObject *time_out;     /* int -> caller's time, or None for ints */
+    PyObject *batch;        /* columnar=True: makes a call's result from
+                               (stream, row columns, late columns), _columns.h;
+                               NULL: lists of named tuples */
     int on_late;
     int flushed_early;      /* flush() before configure: apply on configure */
     /* push_many scratch, reused: keys, then namespaces followed by the
@@ -158,6 +161,7 @@ static inline int sc_traverse(streamcommon *c, visitproc visit, void *arg)
     Py_VISIT(c->late_type);
     Py_VISIT(c->late_error);
     Py_VISIT(c->time_out);
+    Py_VISIT(c->batch);
     return 0;
 }
 
@@ -170,6 +174,7 @@ static inline void sc_clear(streamcommon *c)
     Py_CLEAR(c->late_type);
     Py_CLEAR(c->late_error);
     Py_CLEAR(c->time_out);
+    Py_CLEAR(c->batch);
 }
 
 /* Frees the scratch buffers and the lock (dealloc; the Python objects go in

@@ -54,7 +54,9 @@ class ColumnTable:
         cols = {}
         for c in self.columns:
             v = getattr(self, c)
-            if hasattr(v, "to_pandas"):  # Arrow or polars keys
+            if isinstance(v, ListColumn):
+                v = v.tolist()
+            elif hasattr(v, "to_pandas"):  # Arrow or polars keys
                 v = v.to_pandas()
                 v = v.array if hasattr(v, "array") else v
             elif self.time_zone and v.dtype.kind == "M":
@@ -284,3 +286,147 @@ def _first_appearance(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     return rank[inverse.ravel()], index[order]
+
+
+# ---------------------------------------------------------------------------
+# streaming, columnar (Sessionizer(columnar=True), SearchSessionizer(columnar=True))
+
+class ListColumn:
+    """A column of variable-length lists, held as Arrow holds one: ``flat``
+    (every row's items, row after row) and ``offsets`` (row ``i`` is
+    ``flat[offsets[i]:offsets[i + 1]]``), so a call's values or replaced
+    ids need no Python object per row.  ``col[i]`` is row ``i`` as a tuple;
+    ``to_arrow()`` a ``pyarrow.ListArray`` sharing the offsets."""
+
+    __slots__ = ("offsets", "flat")
+
+    def __init__(self, offsets: np.ndarray, flat: np.ndarray):
+        self.offsets = offsets
+        self.flat = flat
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, i: int) -> tuple:
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"row {i} of {n}")
+        i %= n
+        return tuple(self.flat[self.offsets[i]:self.offsets[i + 1]].tolist())
+
+    def __iter__(self) -> Iterator[tuple]:
+        flat, off = self.flat.tolist(), self.offsets.tolist()
+        for i in range(len(off) - 1):
+            yield tuple(flat[off[i]:off[i + 1]])
+
+    def tolist(self) -> list[tuple]:
+        return list(self)
+
+    def to_arrow(self):
+        pa = _import_optional("pyarrow", "to_arrow()", "pyarrow")
+        return pa.ListArray.from_arrays(pa.array(self.offsets), pa.array(self.flat))
+
+    def __repr__(self) -> str:
+        return f"ListColumn({self.tolist()!r})"
+
+
+class StreamSessionTable(ColumnTable):
+    """The sessions one call of a columnar Sessionizer emitted, in emission
+    order (README, "Streaming"): a row per :class:`StreamSession`, the same
+    fields as columns.  ``key`` is int64 when every key is an int, else an
+    object array of the caller's keys; times are int64, float seconds or
+    ``datetime64`` as the stream's times are (aware datetimes: UTC instants
+    with ``time_zone``); ``replaces`` is a :class:`ListColumn` of ids, and
+    ``values`` (only with ``collect=True``) one of values."""
+
+    columns = ("key", "start", "end", "window_end", "count", "index", "revision",
+               "id", "replaces", "final")
+    noun = "sessions"
+    __slots__ = columns
+
+    def rows(self):
+        """Each row as a StreamSession, as the object mode emits it."""
+        from ._sessionizer import StreamSession
+
+        values = self["values"] if "values" in self.columns else [None] * len(self)
+        cols = [_row_values(getattr(self, c)) for c in self.columns if c != "values"]
+        for (key, start, end, wend, count, index, revision, id_, replaces, final), v in \
+                zip(zip(*cols), values):
+            yield StreamSession(key, start, end, wend, int(count), int(index), int(revision),
+                                int(id_), replaces, v, bool(final))
+
+
+class CollectedSessionTable(StreamSessionTable):
+    """A StreamSessionTable with the ``values`` column (``collect=True``)."""
+
+    columns = StreamSessionTable.columns + ("values",)
+    __slots__ = ("values",)
+
+
+class LateRow(NamedTuple):
+    """One row of a LateTable."""
+
+    key: Any
+    time: Any
+    position: int  # the event's index in the call's input (0 for push)
+    value: Any
+
+
+class LateTable(ColumnTable):
+    """The late events of one call of a columnar stream: ``key``, ``time``
+    (as the stream's times), ``position`` (index in the call's input) and
+    ``value`` (what was pushed with it, else None)."""
+
+    columns = ("key", "time", "position", "value")
+    row_type = LateRow
+    noun = "late events"
+    __slots__ = columns
+
+
+class StreamSearchTable(ColumnTable):
+    """The search rows one call of a columnar SearchSessionizer emitted, a
+    row per :class:`StreamSearchRow`, in emission order."""
+
+    columns = ("key", "session", "search", "time", "clicked", "clicks", "value")
+    noun = "searches"
+    __slots__ = columns
+
+    @property
+    def row_type(self):
+        from ._search_stream import StreamSearchRow
+
+        return StreamSearchRow
+
+    @property
+    def ctr(self) -> float:
+        """The fraction of these searches followed by a click."""
+        return _mean(float(np.count_nonzero(self.clicked)), len(self))
+
+
+class StreamBatch:
+    """What one call of a columnar stream returns: ``sessions`` (a
+    StreamSessionTable, or a StreamSearchTable for a SearchSessionizer) and
+    ``late`` (a LateTable).  ``sessions, late = batch`` unpacks it; it is
+    true when either holds a row."""
+
+    __slots__ = ("sessions", "late")
+
+    def __init__(self, sessions: ColumnTable, late: LateTable):
+        self.sessions = sessions
+        self.late = late
+
+    def __iter__(self):
+        return iter((self.sessions, self.late))
+
+    def __bool__(self) -> bool:
+        return len(self.sessions) > 0 or len(self.late) > 0
+
+    def __getstate__(self):
+        return (self.sessions, self.late)
+
+    def __setstate__(self, state):
+        self.sessions, self.late = state
+
+    def __repr__(self) -> str:
+        return (f"<StreamBatch: {len(self.sessions)} {self.sessions.noun}, "
+                f"{len(self.late)} late>")
