@@ -91,26 +91,12 @@ static PyObject *value_take(CtrStreamObject *self, uint64_t ord)
     return v;
 }
 
-/* An instance of a NamedTuple class from n new references (stolen). */
-static PyObject *make_tuple(PyObject *type, PyObject **f, Py_ssize_t n)
-{
-    PyTypeObject *tp = (PyTypeObject *)type;
-    PyObject *t = tp->tp_alloc(tp, n);
-    Py_ssize_t i;
-    if (t == NULL) {
-        for (i = 0; i < n; i++) Py_XDECREF(f[i]);
-        return NULL;
-    }
-    for (i = 0; i < n; i++) PyTuple_SET_ITEM(t, i, f[i]);
-    return t;
-}
-
 static int forget_freed(CtrStreamObject *self);
 
 /* Turns the core's output into `out` (rows, then late events); *late_item
  * receives the first late event under on_late='raise'. */
-static int collect_output(CtrStreamObject *self, PyObject *out, PyObject *late_values,
-                          PyObject **late_item, size_t *late_pos)
+static int build_output(CtrStreamObject *self, PyObject *out, PyObject *late_values,
+                        PyObject **late_item, size_t *late_pos)
 {
     size_t n, i;
     const sz_ctr_stream_out *o = sz_ctr_stream_output(self->s, &n);
@@ -131,7 +117,7 @@ static int collect_output(CtrStreamObject *self, PyObject *out, PyObject *late_v
                 for (j = 0; j < 7; j++) Py_XDECREF(f[j]);
                 return -1;
             }
-            row = make_tuple(self->row_type, f, 7);
+            row = sc_make_tuple(self->row_type, f, 7);
             if (row == NULL || PyList_Append(out, row) < 0) {
                 Py_XDECREF(row);
                 return -1;
@@ -155,7 +141,7 @@ static int collect_output(CtrStreamObject *self, PyObject *out, PyObject *late_v
                 Py_XDECREF(f[1]);
                 return -1;
             }
-            item = make_tuple(self->c.late_type, f, 3);
+            item = sc_make_tuple(self->c.late_type, f, 3);
             if (item == NULL) return -1;
             if (self->c.on_late == LATE_RAISE) {
                 *late_item = item;
@@ -172,6 +158,16 @@ static int collect_output(CtrStreamObject *self, PyObject *out, PyObject *late_v
          * built (a late event of the key can follow its freeing) */
     }
     return forget_freed(self);
+}
+
+/* build_output with the cyclic GC paused (sc_gc_pause). */
+static int collect_output(CtrStreamObject *self, PyObject *out, PyObject *late_values,
+                          PyObject **late_item, size_t *late_pos)
+{
+    int gc = sc_gc_pause();
+    int r = build_output(self, out, late_values, late_item, late_pos);
+    sc_gc_resume(gc);
+    return r;
 }
 
 /* Drops the handles of the keys the call freed, once every record naming

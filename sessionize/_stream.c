@@ -121,6 +121,7 @@ static PyObject *values_out(StreamObject *self, const uint64_t *handles,
     }
     if (release)
         for (i = 0; i < n; i++) value_drop(self, handles[i]);
+    sc_untrack_atomic(t);
     return t;
 }
 
@@ -159,13 +160,15 @@ static int add_session(StreamObject *self, PyObject *out, const sz_stream_out *o
         if (x == NULL) goto done;
         PyTuple_SET_ITEM(f[8], (Py_ssize_t)i, x);
     }
+    sc_untrack_atomic(f[8]);
     if (self->collect)
         f[9] = values_out(self, handles + o->values_off, o->n_values, o->final);
     else
         f[9] = Py_NewRef(Py_None);
     if (f[9] == NULL) goto done;
     f[10] = Py_NewRef(o->final ? Py_True : Py_False);
-    item = PyObject_Vectorcall(self->session_type, f, 11, NULL);
+    item = sc_make_tuple(self->session_type, f, 11);  /* steals f */
+    memset(f, 0, sizeof f);
     if (item == NULL) goto done;
     r = PyList_Append(out, item);
 done:
@@ -182,9 +185,9 @@ static int forget_freed(StreamObject *self);
  * position, or NULL) give the caller's own time and value.  A late event
  * under on_late="raise" is returned through *late_item (new reference).
  */
-static int collect_output(StreamObject *self, PyObject *out, PyObject *time_objs,
-                          PyObject *values, uint64_t value_base,
-                          PyObject **late_item, size_t *late_pos)
+static int build_output(StreamObject *self, PyObject *out, PyObject *time_objs,
+                        PyObject *values, uint64_t value_base,
+                        PyObject **late_item, size_t *late_pos)
 {
     size_t n, i;
     const uint64_t *ids, *handles;
@@ -221,11 +224,8 @@ static int collect_output(StreamObject *self, PyObject *out, PyObject *time_objs
             }
             {
                 PyObject *args[3] = {key, t, v};
-                item = PyObject_Vectorcall(self->c.late_type, args, 3, NULL);
+                item = sc_make_tuple(self->c.late_type, args, 3);  /* steals */
             }
-            Py_DECREF(key);
-            Py_DECREF(t);
-            Py_DECREF(v);
             if (item == NULL) return -1;
             if (self->c.on_late == LATE_RAISE) {
                 *late_item = item;
@@ -242,6 +242,17 @@ static int collect_output(StreamObject *self, PyObject *out, PyObject *time_objs
         }
     }
     return forget_freed(self);
+}
+
+/* build_output with the cyclic GC paused (sc_gc_pause). */
+static int collect_output(StreamObject *self, PyObject *out, PyObject *time_objs,
+                          PyObject *values, uint64_t value_base,
+                          PyObject **late_item, size_t *late_pos)
+{
+    int gc = sc_gc_pause();
+    int r = build_output(self, out, time_objs, values, value_base, late_item, late_pos);
+    sc_gc_resume(gc);
+    return r;
 }
 
 /* Drops the handles of the keys the call freed, once every record naming
@@ -417,6 +428,11 @@ static int stream_init(StreamObject *self, PyObject *args, PyObject *kw)
     if (!PyArg_ParseTupleAndKeywords(args, kw, "piOOO|O", names, &collect, &on_late,
                                      &st, &lt, &le, &batch))
         return -1;
+    if (!PyType_Check(st) || !PyType_IsSubtype((PyTypeObject *)st, &PyTuple_Type)
+        || !PyType_Check(lt) || !PyType_IsSubtype((PyTypeObject *)lt, &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError, "session_type, late_type: tuple subclasses");
+        return -1;
+    }
     Py_XSETREF(self->c.batch, batch == Py_None ? NULL : Py_NewRef(batch));
     self->collect = collect;
     self->c.on_late = on_late;

@@ -281,6 +281,56 @@ static inline PyObject *sc_finish(streamcommon *c, PyObject *out, PyObject *late
     return NULL;
 }
 
+/* ---- output objects ------------------------------------------------------ */
+
+/*
+ * An instance of a NamedTuple class (a tuple subclass) from n new
+ * references, stolen even on failure.  Allocated directly, not through the
+ * class's Python __new__ (which costs more than the rest of a session's
+ * record), and left untracked by the cyclic GC when no item is tracked: a
+ * call's output is a list of many such tuples, which the collector would
+ * otherwise rescan at every collection while the list grows (CPython
+ * untracks such tuples itself, but only once a collection has seen them).
+ */
+static inline PyObject *sc_make_tuple(PyObject *type, PyObject **f, Py_ssize_t n)
+{
+    PyTypeObject *tp = (PyTypeObject *)type;
+    PyObject *t = tp->tp_alloc(tp, n);
+    Py_ssize_t i;
+    int tracked = 0;
+    if (t == NULL) {
+        for (i = 0; i < n; i++) Py_XDECREF(f[i]);
+        return NULL;
+    }
+    for (i = 0; i < n; i++) {
+        tracked |= PyObject_GC_IsTracked(f[i]);
+        PyTuple_SET_ITEM(t, i, f[i]);
+    }
+    if (!tracked && PyObject_GC_IsTracked(t)) PyObject_GC_UnTrack(t);
+    return t;
+}
+
+/* Untracks tuple t (just built) when none of its items is tracked, as
+ * sc_make_tuple does. */
+static inline void sc_untrack_atomic(PyObject *t)
+{
+    Py_ssize_t i, n = PyTuple_GET_SIZE(t);
+    for (i = 0; i < n; i++)
+        if (PyObject_GC_IsTracked(PyTuple_GET_ITEM(t, i))) return;
+    if (PyObject_GC_IsTracked(t)) PyObject_GC_UnTrack(t);
+}
+
+/* The cyclic GC off while a call builds its output list: the objects made
+ * there form no cycle, and a collection set off by their allocation would
+ * only rescan the growing list.  sc_gc_resume(sc_gc_pause()) restores the
+ * caller's setting. */
+static inline int sc_gc_pause(void) { return PyGC_Disable(); }
+
+static inline void sc_gc_resume(int was_enabled)
+{
+    if (was_enabled) PyGC_Enable();
+}
+
 /* ---- buffers and state --------------------------------------------------- */
 
 /* Makes the scratch hold n events; *extra (may be NULL), a binding's own
