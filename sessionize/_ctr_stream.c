@@ -76,19 +76,8 @@ static PyObject *time_out(CtrStreamObject *self, int64_t t)
 /* Takes the value kept under ordinal `ord` (None if none). */
 static PyObject *value_take(CtrStreamObject *self, uint64_t ord)
 {
-    PyObject *k, *v;
-    if (PyDict_GET_SIZE(self->c.values) == 0) Py_RETURN_NONE;
-    k = PyLong_FromUnsignedLongLong(ord);
-    if (k == NULL) return NULL;
-    v = PyDict_GetItemWithError(self->c.values, k);
-    if (v != NULL) {
-        Py_INCREF(v);
-        if (PyDict_DelItem(self->c.values, k) < 0) Py_CLEAR(v);
-    } else if (!PyErr_Occurred()) {
-        v = Py_NewRef(Py_None);
-    }
-    Py_DECREF(k);
-    return v;
+    PyObject *v = valmap_take(&self->c.values, ord);
+    return v != NULL ? v : Py_NewRef(Py_None);
 }
 
 static int forget_freed(CtrStreamObject *self);
@@ -297,21 +286,14 @@ static PyObject *run_push(CtrStreamObject *self, const uint64_t *keys,
     sz_ctr_stream_stats_get(self->s, &stats);
     base = stats.events;
     if (values != NULL) {  /* keep the SEARCHes' values under their ordinals */
+        if (valmap_reserve(&self->c.values, n) < 0) return NULL;
         for (i = 0; i < n; i++) {
-            PyObject *v, *k;
-            int r;
+            PyObject *v;
             if (kinds[i] != SZ_SEARCH) continue;
             v = PySequence_GetItem(values, (Py_ssize_t)i);
             if (v == NULL) goto undo;
-            if (v == Py_None) {
-                Py_DECREF(v);
-                continue;
-            }
-            k = PyLong_FromUnsignedLongLong(base + i);
-            r = k ? PyDict_SetItem(self->c.values, k, v) : -1;
-            Py_XDECREF(k);
+            if (v != Py_None) valmap_put_reserved(&self->c.values, base + i, v);
             Py_DECREF(v);
-            if (r < 0) goto undo;
         }
     }
     if (n >= GIL_RELEASE_MIN) {
@@ -580,7 +562,7 @@ static PyObject *cs_stats(CtrStreamObject *self, PyObject *unused)
 /* _getstate() -> (bytes or None, {handle: key}, next_key, {ordinal: value}) */
 static PyObject *cs_getstate(CtrStreamObject *self, PyObject *unused)
 {
-    PyObject *b = Py_None;
+    PyObject *b = Py_None, *vals;
     if (self->s != NULL) {
         size_t len = sz_ctr_stream_snapshot_size(self->s);
         sz_status st;
@@ -594,8 +576,13 @@ static PyObject *cs_getstate(CtrStreamObject *self, PyObject *unused)
     } else {
         Py_INCREF(b);
     }
-    return Py_BuildValue("(NOKO)", b, self->c.km.handle_keys,
-                         (unsigned long long)self->c.km.next_key, self->c.values);
+    vals = valmap_to_dict(&self->c.values);
+    if (vals == NULL) {
+        Py_DECREF(b);
+        return NULL;
+    }
+    return Py_BuildValue("(NOKN)", b, self->c.km.handle_keys,
+                         (unsigned long long)self->c.km.next_key, vals);
 }
 
 static int held(const void *s, uint64_t k)
@@ -608,7 +595,8 @@ static int held(const void *s, uint64_t k)
 static PyObject *cs_setstate(CtrStreamObject *self, PyObject *args)
 {
     Py_buffer buf;
-    PyObject *hk, *vals, *tout, *kh = NULL, *hk2 = NULL, *vals2 = NULL, *h, *v;
+    PyObject *hk, *vals, *tout, *kh = NULL, *hk2 = NULL, *h, *v;
+    valmap vals2 = {NULL, NULL, 0, 0};
     unsigned long long next_key;
     sz_ctr_stream *s = NULL;
     sz_ctr_stream_stats stats;
@@ -623,8 +611,11 @@ static PyObject *cs_setstate(CtrStreamObject *self, PyObject *args)
     if (st != SZ_OK) return raise_status(self, st, 0, "state", 0);
     sz_ctr_stream_stats_get(s, &stats);
     hk2 = PyDict_Copy(hk);
-    vals2 = PyDict_Copy(vals);
-    if (hk2 == NULL || vals2 == NULL) goto fail;
+    if (hk2 == NULL) goto fail;
+    if (valmap_from_dict(&vals2, vals, &bad) < 0) {
+        if (bad) goto bad;
+        goto fail;
+    }
     kh = sc_key_handles(hk, next_key, held, s, &bad);
     if (kh == NULL) {
         if (bad) goto bad;
@@ -644,7 +635,7 @@ static PyObject *cs_setstate(CtrStreamObject *self, PyObject *args)
         goto bad;
     sz_ctr_stream_free(self->s);
     self->s = s;
-    sc_install(&self->c, kh, hk2, vals2, tout, next_key);
+    sc_install(&self->c, kh, hk2, &vals2, tout, next_key);
     Py_RETURN_NONE;
 bad:
     PyErr_SetString(self->c.SessionizeError, "state: keys or values do not match the snapshot");
@@ -652,7 +643,7 @@ fail:
     sz_ctr_stream_free(s);
     Py_XDECREF(kh);
     Py_XDECREF(hk2);
-    Py_XDECREF(vals2);
+    valmap_free(&vals2);
     return NULL;
 }
 

@@ -70,35 +70,16 @@ static int need_stream(StreamObject *self)
 
 /* ---- values -------------------------------------------------------------- */
 
-static int value_put(StreamObject *self, uint64_t h, PyObject *v)
-{
-    PyObject *k = PyLong_FromUnsignedLongLong(h);
-    int r;
-    if (k == NULL) return -1;
-    r = PyDict_SetItem(self->c.values, k, v);
-    Py_DECREF(k);
-    return r;
-}
-
 static void value_drop(StreamObject *self, uint64_t h)
 {
-    PyObject *k = PyLong_FromUnsignedLongLong(h);
-    if (k == NULL) {
-        PyErr_Clear();
-        return;
-    }
-    if (PyDict_DelItem(self->c.values, k) < 0) PyErr_Clear();
-    Py_DECREF(k);
+    valmap_drop(&self->c.values, h);
 }
 
 /* The value under handle h (a new reference). */
 static PyObject *value_get(StreamObject *self, uint64_t h)
 {
-    PyObject *k = PyLong_FromUnsignedLongLong(h), *v;
-    if (k == NULL) return NULL;
-    v = PyDict_GetItemWithError(self->c.values, k);
-    Py_DECREF(k);
-    if (v == NULL && !PyErr_Occurred())
+    PyObject *v = valmap_get(&self->c.values, h);
+    if (v == NULL)
         PyErr_SetString(self->c.SessionizeError,
                         "state: a collected value is missing (corrupted state)");
     return Py_XNewRef(v);
@@ -527,15 +508,16 @@ static PyObject *run_push(StreamObject *self, const uint64_t *keys,
     sz_status st;
     size_t i;
     if (self->collect) {
+        if (valmap_reserve(&self->c.values, n) < 0) return NULL;
         for (i = 0; i < n; i++) self->hbuf[i] = base + i;
         for (i = 0; i < n; i++) {
             PyObject *v = values ? PySequence_GetItem(values, (Py_ssize_t)i)
                                  : Py_NewRef(Py_None);
-            if (v == NULL || value_put(self, base + i, v) < 0) {
-                Py_XDECREF(v);
+            if (v == NULL) {
                 while (i-- > 0) value_drop(self, base + i);
                 return NULL;
             }
+            valmap_put_reserved(&self->c.values, base + i, v);
             Py_DECREF(v);
         }
         self->next_value += n;
@@ -827,7 +809,7 @@ static PyObject *stream_next_due(StreamObject *self, PyObject *unused)
  *                 next_value) */
 static PyObject *stream_getstate(StreamObject *self, PyObject *unused)
 {
-    PyObject *b = Py_None, *r;
+    PyObject *b = Py_None, *r, *vals;
     if (self->s != NULL) {
         size_t len = sz_stream_snapshot_size(self->s);
         sz_status st;
@@ -841,8 +823,13 @@ static PyObject *stream_getstate(StreamObject *self, PyObject *unused)
     } else {
         Py_INCREF(b);
     }
-    r = Py_BuildValue("(NOKOK)", b, self->c.km.handle_keys,
-                      (unsigned long long)self->c.km.next_key, self->c.values,
+    vals = valmap_to_dict(&self->c.values);
+    if (vals == NULL) {
+        Py_DECREF(b);
+        return NULL;
+    }
+    r = Py_BuildValue("(NOKNK)", b, self->c.km.handle_keys,
+                      (unsigned long long)self->c.km.next_key, vals,
                       (unsigned long long)self->next_value);
     return r;
 }
@@ -859,7 +846,8 @@ static int held(const void *s, uint64_t k)
 static PyObject *stream_setstate(StreamObject *self, PyObject *args)
 {
     Py_buffer buf;
-    PyObject *hk, *vals, *tout, *kh = NULL, *hk2 = NULL, *vals2 = NULL;
+    PyObject *hk, *vals, *tout, *kh = NULL, *hk2 = NULL;
+    valmap vals2 = {NULL, NULL, 0, 0};
     unsigned long long next_key, next_value;
     sz_stream *s = NULL;
     sz_stream_stats stats;
@@ -874,18 +862,21 @@ static PyObject *stream_setstate(StreamObject *self, PyObject *args)
     sz_stream_stats_get(s, &stats);
     /* the Python side must match what the core holds */
     hk2 = PyDict_Copy(hk);
-    vals2 = PyDict_Copy(vals);
-    if (hk2 == NULL || vals2 == NULL) goto fail;
+    if (hk2 == NULL) goto fail;
+    if (valmap_from_dict(&vals2, vals, &bad) < 0) {
+        if (bad) goto bad;
+        goto fail;
+    }
     kh = sc_key_handles(hk, next_key, held, s, &bad);
     if (kh == NULL) {
         if (bad) goto bad;
         goto fail;
     }
-    if ((size_t)PyDict_Size(vals) != (self->collect ? stats.open_events : 0))
+    if (vals2.n != (self->collect ? stats.open_events : 0))
         goto bad;
     sz_stream_free(self->s);
     self->s = s;
-    sc_install(&self->c, kh, hk2, vals2, tout, next_key);
+    sc_install(&self->c, kh, hk2, &vals2, tout, next_key);
     self->next_value = next_value;
     Py_RETURN_NONE;
 bad:
@@ -895,7 +886,7 @@ fail:
     sz_stream_free(s);
     Py_XDECREF(kh);
     Py_XDECREF(hk2);
-    Py_XDECREF(vals2);
+    valmap_free(&vals2);
     return NULL;
 }
 

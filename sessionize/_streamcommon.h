@@ -18,6 +18,7 @@
 
 #include "sessionize.h"
 #include "_keymap.h"
+#include "_valmap.h"
 
 /* Pushes of this many events or more run the core without the GIL: below
  * it, releasing costs more than it frees. */
@@ -28,7 +29,7 @@ enum { LATE_RETURN = 0, LATE_DROP = 1, LATE_RAISE = 2 };
 typedef struct streamcommon {
     PyObject *SessionizeError;
     keymap km;              /* keys that are not int64: handles (_keymap.h) */
-    PyObject *values;       /* handle or ordinal -> value (each binding's) */
+    valmap values;          /* handle or ordinal -> value (each binding's) */
     PyObject *late_type, *late_error;
     PyObject *time_out;     /* int -> caller's time, or None for ints */
     PyObject *batch;        /* columnar=True: makes a call's result from
@@ -139,15 +140,13 @@ static inline int sc_new(streamcommon *c)
     }
     c->km.key_handles = PyDict_New();
     c->km.handle_keys = PyDict_New();
-    c->values = PyDict_New();
     c->time_out = Py_NewRef(Py_None);
     c->lock = PyThread_allocate_lock();
     if (c->lock == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    if (!c->SessionizeError || !c->km.key_handles || !c->km.handle_keys
-        || !c->values)
+    if (!c->SessionizeError || !c->km.key_handles || !c->km.handle_keys)
         return -1;
     return 0;
 }
@@ -157,7 +156,7 @@ static inline int sc_traverse(streamcommon *c, visitproc visit, void *arg)
     Py_VISIT(c->SessionizeError);
     Py_VISIT(c->km.key_handles);
     Py_VISIT(c->km.handle_keys);
-    Py_VISIT(c->values);
+    if (valmap_traverse(&c->values, visit, arg)) return -1;
     Py_VISIT(c->late_type);
     Py_VISIT(c->late_error);
     Py_VISIT(c->time_out);
@@ -170,7 +169,7 @@ static inline void sc_clear(streamcommon *c)
     Py_CLEAR(c->SessionizeError);
     Py_CLEAR(c->km.key_handles);
     Py_CLEAR(c->km.handle_keys);
-    Py_CLEAR(c->values);
+    valmap_free(&c->values);
     Py_CLEAR(c->late_type);
     Py_CLEAR(c->late_error);
     Py_CLEAR(c->time_out);
@@ -393,14 +392,17 @@ bad:
 }
 
 /* _setstate's last step, once everything checked: the Python side takes
- * the restored state (kh, hk2 and vals2 stolen). */
+ * the restored state (kh, hk2 and *vals2 taken over). */
 static inline void sc_install(streamcommon *c, PyObject *kh, PyObject *hk2,
-                              PyObject *vals2, PyObject *tout,
+                              valmap *vals2, PyObject *tout,
                               unsigned long long next_key)
 {
+    valmap old = c->values;
+    c->values = *vals2;
+    memset(vals2, 0, sizeof *vals2);
+    valmap_free(&old);
     Py_XSETREF(c->km.key_handles, kh);
     Py_XSETREF(c->km.handle_keys, hk2);
-    Py_XSETREF(c->values, vals2);
     Py_XSETREF(c->time_out, Py_NewRef(tout));
     c->km.next_key = next_key;
 }
