@@ -373,7 +373,7 @@ static PyObject *cs_push_one(CtrStreamObject *self, PyObject *const *args,
         if (sc_time_checked(&self->c, v, &t) < 0) return NULL;
     }
     if (keymap_in(&self->c.km, key, &k, &ns, &fr) < 0) {
-        sc_unhashable(key, "key", -1);
+        sc_key_failed(&self->c, key, "key", -1, NULL, NULL, NULL, 0);
         return NULL;
     }
     fresh = (uint8_t)fr;
@@ -441,8 +441,9 @@ static PyObject *cs_push_many(CtrStreamObject *self, PyObject *args)
             int fr;
             PyObject *key = PySequence_Fast_GET_ITEM(fast, (Py_ssize_t)i);
             if (keymap_in(&self->c.km, key, &self->c.kbuf[i], &self->c.nsbuf[i], &fr) < 0) {
-                sc_unhashable(key, "keys", (Py_ssize_t)i);
-                forget_unheld(self, self->c.kbuf, self->c.nsbuf, fresh, i);
+                /* also drops the handles made for keys[0..i) */
+                sc_key_failed(&self->c, key, "keys", (Py_ssize_t)i, self->c.kbuf,
+                              self->c.nsbuf, fresh, i);
                 goto done;
             }
             fresh[i] = (uint8_t)fr;

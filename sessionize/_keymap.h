@@ -15,6 +15,44 @@
 #include <Python.h>
 #include <stdint.h>
 
+/* The pending exception as one object (a new reference, normalized, its
+ * traceback attached; NULL when none), cleared; and setting it again
+ * (stolen).  Code that may run Python (a key's __hash__ or __eq__) must not
+ * run with an exception pending: these keep it aside meanwhile.  CPython
+ * 3.12 has them (PyErr_GetRaisedException, PyErr_SetRaisedException);
+ * before, they are made of PyErr_Fetch and PyErr_Restore. */
+static PyObject *err_take(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    if (type == NULL) return NULL;
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL) {
+        (void)PyException_SetTraceback(value, tb);
+        Py_DECREF(tb);
+    }
+    Py_DECREF(type);
+    return value;
+#endif
+}
+
+static void err_give(PyObject *exc)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(exc);
+#else
+    if (exc == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(exc)), exc,
+                  PyException_GetTraceback(exc));
+#endif
+}
+
 typedef struct keymap {
     PyObject *key_handles;  /* key object -> int handle (namespace 1) */
     PyObject *handle_keys;  /* int handle -> key object */
@@ -61,13 +99,19 @@ static int keymap_in(keymap *self, PyObject *key, uint64_t *k, uint8_t *ns,
     if (PyErr_Occurred()) return -1;  /* unhashable: TypeError */
     h = PyLong_FromUnsignedLongLong(self->next_key);
     if (h == NULL) return -1;
-    if (PyDict_SetItem(self->key_handles, key, h) < 0
-        || PyDict_SetItem(self->handle_keys, h, key) < 0) {
-        PyDict_DelItem(self->key_handles, key);
-        PyErr_Clear();
+    if (PyDict_SetItem(self->key_handles, key, h) < 0) {
+        /* the key's __hash__ or __eq__ raised this time, or no memory:
+         * nothing was added */
         Py_DECREF(h);
-        if (!PyErr_Occurred())
-            PyErr_NoMemory();
+        return -1;
+    }
+    if (PyDict_SetItem(self->handle_keys, h, key) < 0) {
+        /* no memory; taking the key back runs its __hash__: not with the
+         * error pending, and the error stays the one raised */
+        PyObject *err = err_take();
+        if (PyDict_DelItem(self->key_handles, key) < 0) PyErr_Clear();
+        err_give(err);
+        Py_DECREF(h);
         return -1;
     }
     Py_DECREF(h);
@@ -95,6 +139,12 @@ static PyObject *keymap_out(keymap *self, PyObject *error, uint64_t k, uint32_t 
     return Py_NewRef(key);
 }
 
+/* Drops handle k and its key.  Must not be called with an exception
+ * pending: deleting the key runs its __hash__ (and maybe __eq__).  When
+ * that raises, its error is dropped and both entries stay, so the two
+ * dicts still agree (the key keeps its handle; pushed again, it takes it
+ * back).  -1 with an exception set only when the handle could not be
+ * looked up (no memory). */
 static int keymap_forget(keymap *self, uint64_t k)
 {
     PyObject *h = PyLong_FromUnsignedLongLong(k), *key;
@@ -102,12 +152,28 @@ static int keymap_forget(keymap *self, uint64_t k)
     key = PyDict_GetItemWithError(self->handle_keys, h);
     if (key != NULL) {
         Py_INCREF(key);
-        if (PyDict_DelItem(self->key_handles, key) < 0) PyErr_Clear();
+        if (PyDict_DelItem(self->key_handles, key) < 0)
+            PyErr_Clear();
+        else if (PyDict_DelItem(self->handle_keys, h) < 0)
+            PyErr_Clear();  /* cannot fail: an int key just found */
         Py_DECREF(key);
-        if (PyDict_DelItem(self->handle_keys, h) < 0) PyErr_Clear();
     }
     Py_DECREF(h);
     return PyErr_Occurred() ? -1 : 0;
+}
+
+/* Drops the handles made (fresh) for keys[0..n) that no core stream took
+ * yet: a chunk whose keys could not all be mapped.  Safe with no exception
+ * pending only, as keymap_forget; a failure of one is dropped (it keeps
+ * its handle) and the rest still go. */
+static void keymap_forget_fresh(keymap *self, const uint64_t *keys,
+                                const uint8_t *ns, const uint8_t *fresh,
+                                size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (fresh[i] && ns[i] == 1 && keymap_forget(self, keys[i]) < 0)
+            PyErr_Clear();
 }
 
 #endif /* SESSIONIZE_KEYMAP_H */

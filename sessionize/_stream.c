@@ -605,7 +605,7 @@ static PyObject *stream_push(StreamObject *self, PyObject *const *args,
         || (self->collect && ensure_buf(self, 1) < 0))
         return NULL;
     if (keymap_in(&self->c.km, key, &k, &ns, &fresh) < 0) {
-        sc_unhashable(key, "key", -1);
+        sc_key_failed(&self->c, key, "key", -1, NULL, NULL, NULL, 0);
         return NULL;
     }
     fresh_b = (uint8_t)fresh;
@@ -671,11 +671,11 @@ static PyObject *stream_push_many(StreamObject *self, PyObject *args)
     fresh = self->c.nsbuf + self->c.buf_cap;
     for (i = 0; i < n; i++) {
         int fr;
-        if (keymap_in(&self->c.km, PySequence_Fast_GET_ITEM(fast, (Py_ssize_t)i),
-                   &self->c.kbuf[i], &self->c.nsbuf[i], &fr) < 0) {
-            sc_unhashable(PySequence_Fast_GET_ITEM(fast, (Py_ssize_t)i), "keys",
-                          (Py_ssize_t)i);
-            forget_unheld(self, self->c.kbuf, self->c.nsbuf, fresh, i);
+        PyObject *key = PySequence_Fast_GET_ITEM(fast, (Py_ssize_t)i);
+        if (keymap_in(&self->c.km, key, &self->c.kbuf[i], &self->c.nsbuf[i], &fr) < 0) {
+            /* also drops the handles made for keys[0..i) */
+            sc_key_failed(&self->c, key, "keys", (Py_ssize_t)i, self->c.kbuf,
+                          self->c.nsbuf, fresh, i);
             goto done;
         }
         fresh[i] = (uint8_t)fr;

@@ -211,19 +211,69 @@ static inline PyObject *sc_raise_status(streamcommon *c, sz_status st, size_t po
     }
 }
 
-/* Rewords the TypeError of an unhashable key (keymap_in failed on `key`,
- * argument `name`, element i or i < 0 for a scalar); other errors pass. */
-static inline int sc_unhashable(PyObject *key, const char *name, Py_ssize_t i)
+/*
+ * keymap_in failed on `key` (argument `name`, element i, or i < 0 for a
+ * scalar): raises the error of the call and returns -1.  First the handles
+ * made for the chunk's earlier keys (keys, ns, fresh [0..n), not given to
+ * the core yet) are dropped, so the failed call leaves the key map as it
+ * found it; that runs those keys' __hash__ and __eq__, so the key's error
+ * is kept aside meanwhile (and a failure of the cleanup cannot replace it).
+ * Then the key's error becomes one naming the argument and position, with
+ * the key's own exception as __cause__:
+ *   TypeError         -> TypeError "keys[i]: unhashable key of type T";
+ *   another Exception -> SessionizeError "keys[i]: hashing or comparing a
+ *                        key of type T raised E: message";
+ * a MemoryError, or a BaseException that is not an Exception
+ * (KeyboardInterrupt, SystemExit), passes as it is.
+ */
+static inline int sc_key_failed(streamcommon *c, PyObject *key, const char *name,
+                                Py_ssize_t i, const uint64_t *keys,
+                                const uint8_t *ns, const uint8_t *fresh, size_t n)
 {
-    if (PyErr_ExceptionMatches(PyExc_TypeError)) {
-        PyErr_Clear();
-        if (i < 0)
-            PyErr_Format(PyExc_TypeError, "%s: unhashable key of type %s", name,
-                         Py_TYPE(key)->tp_name);
-        else
-            PyErr_Format(PyExc_TypeError, "%s[%zd]: unhashable key of type %s", name,
-                         i, Py_TYPE(key)->tp_name);
+    PyObject *cause = err_take(), *exc, *msg;
+    const char *tname = Py_TYPE(key)->tp_name;
+    char where[64];
+    if (n > 0) keymap_forget_fresh(&c->km, keys, ns, fresh, n);
+    if (i < 0)
+        PyOS_snprintf(where, sizeof where, "%s", name);
+    else
+        PyOS_snprintf(where, sizeof where, "%s[%zd]", name, i);
+    if (cause == NULL) {  /* keymap_in always sets one; never a NULL without */
+        PyErr_Format(PyExc_SystemError, "%s: a key of type %s could not be mapped",
+                     where, tname);
+        return -1;
     }
+    if (!PyErr_GivenExceptionMatches(cause, PyExc_Exception)
+        || PyErr_GivenExceptionMatches(cause, PyExc_MemoryError)) {
+        err_give(cause);
+        return -1;
+    }
+    if (PyErr_GivenExceptionMatches(cause, PyExc_TypeError)) {
+        PyErr_Format(PyExc_TypeError, "%s: unhashable key of type %s", where, tname);
+    } else {
+        msg = PyObject_Str(cause);
+        if (msg == NULL) PyErr_Clear();  /* a __str__ that raises: the type alone */
+        if (msg != NULL && PyUnicode_GET_LENGTH(msg) > 0)
+            PyErr_Format(c->SessionizeError,
+                         "%s: hashing or comparing a key of type %s raised %s: %U",
+                         where, tname, Py_TYPE(cause)->tp_name, msg);
+        else
+            PyErr_Format(c->SessionizeError,
+                         "%s: hashing or comparing a key of type %s raised %s",
+                         where, tname, Py_TYPE(cause)->tp_name);
+        Py_XDECREF(msg);
+    }
+    exc = err_take();
+    if (exc == NULL || PyErr_GivenExceptionMatches(exc, PyExc_MemoryError)) {
+        /* no memory for the new error: the key's own stands */
+        Py_XDECREF(exc);
+        err_give(cause);
+        return -1;
+    }
+    /* as `raise exc from cause` in an except block of cause */
+    PyException_SetContext(exc, Py_NewRef(cause));  /* steals */
+    PyException_SetCause(exc, cause);               /* steals */
+    err_give(exc);
     return -1;
 }
 

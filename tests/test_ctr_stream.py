@@ -30,6 +30,8 @@ from sessionize._sessionizer import LateEvent
 
 import ctr_reference as ref
 from ctr_stream_reference import Model
+from test_stream_api import (BAD_KEY_CASES, BAD_KEY_IDS, Breakable, BreaksBefore,
+                             Interrupts, Named, check_bad_key_error)
 
 KIND_WEIGHTS = [0, 1, 1, 1, 2, 3, 3, 3, 3, 4, 5]
 KEYS = [0, 1, 2, "a", ("t", 1)]
@@ -330,3 +332,101 @@ def test_bad_input_names_the_argument_and_position():
         list(search_ctr_stream([ev.Search(1, "q"), object()]))
     assert timed.stats()["events"] == 1  # failed calls consumed nothing
 
+
+# Keys whose own __hash__ or __eq__ raise (issue 20): the cases and checks of
+# test_stream_api.py, on SearchSessionizer.
+
+def _bad_key_prefix(sz):
+    return sz.push_many([Named("held"), "s", 9], ["SEARCH"] * 3, [0, 1, 2],
+                        ["q0", "q1", "q2"])
+
+
+def _bad_key_chunk(n):
+    kinds = ["SEARCH" if i % 2 == 0 else "CLICK" for i in range(n)]
+    values = [f"v{i}" if i % 2 == 0 else None for i in range(n)]
+    return kinds, list(range(3, 3 + n)), values
+
+
+def _drop(xs, pos):
+    return xs[:pos] + xs[pos + 1:]
+
+
+@pytest.mark.parametrize("case", BAD_KEY_CASES, ids=BAD_KEY_IDS)
+def test_push_many_key_whose_hash_or_eq_raises(case):
+    _, make, pos, exc_type, message = case
+    keys = make()
+    bad = keys[pos]
+    kinds, times, values = _bad_key_chunk(len(keys))
+    sz = SearchSessionizer(gap=5)
+    _bad_key_prefix(sz)
+    stats, handles = sz.stats(), dict(sz._getstate()[1])
+    with pytest.raises(exc_type) as ei:
+        sz.push_many(keys, kinds, times, values)
+    check_bad_key_error(ei, bad, exc_type, message, f"keys[{pos}]")
+    # as it was: no handle made for keys[:pos] is left, nothing consumed
+    assert sz.stats() == stats
+    assert sz._getstate()[1] == handles
+    restored = pickle.loads(pickle.dumps(sz))  # the key map matches the core
+    good = [_drop(x, pos) for x in (keys, kinds, times, values)]
+    fresh = SearchSessionizer(gap=5)
+    _bad_key_prefix(fresh)
+    expected = fresh.push_many(*good) + fresh.flush()
+    assert len(expected) >= 3
+    for x in (sz, restored):
+        assert x.push_many(*good) + x.flush() == expected
+
+
+@pytest.mark.parametrize("case", BAD_KEY_CASES, ids=BAD_KEY_IDS)
+def test_push_key_whose_hash_or_eq_raises(case):
+    _, make, pos, exc_type, message = case
+    keys = make()
+    bad = keys[pos]
+    sz = SearchSessionizer(gap=5)
+    _bad_key_prefix(sz)
+    for k in keys[:pos]:
+        sz.push(k, "SEARCH", 3, "q")
+    stats, handles = sz.stats(), dict(sz._getstate()[1])
+    with pytest.raises(exc_type) as ei:
+        sz.push(bad, "SEARCH", 4, "q")
+    check_bad_key_error(ei, bad, exc_type, message, "key")
+    assert sz.stats() == stats
+    assert sz._getstate()[1] == handles
+    fresh = SearchSessionizer(gap=5)
+    _bad_key_prefix(fresh)
+    for k in keys[:pos]:
+        fresh.push(k, "SEARCH", 3, "q")
+    for x in (sz, fresh):
+        for k in keys[pos + 1:]:
+            x.push(k, "CLICK", 4)
+    assert sz.flush() == fresh.flush()
+
+
+def test_push_many_cleanup_that_fails_keeps_the_key_error():
+    victim = Breakable("v")
+    keys = [Named("a"), victim, BreaksBefore(victim), Named("b")]
+    kinds, times, values = _bad_key_chunk(4)
+    sz = SearchSessionizer(gap=5)
+    _bad_key_prefix(sz)
+    stats = sz.stats()
+    with pytest.raises(sessionize.SessionizeError) as ei:
+        sz.push_many(keys, kinds, times, values)
+    check_bad_key_error(ei, keys[2], sessionize.SessionizeError,
+                        "hashing or comparing a key of type BreaksBefore raised "
+                        "KeyFault: cannot hash", "keys[2]")
+    assert sz.stats() == stats
+    victim.broken = False
+    assert set(sz._getstate()[1].values()) == {Named("held"), "s", victim}
+    fresh = SearchSessionizer(gap=5)
+    _bad_key_prefix(fresh)
+    good = [_drop(x, 2) for x in (keys, kinds, times, values)]
+    assert sz.push_many(*good) + sz.flush() == fresh.push_many(*good) + fresh.flush()
+
+
+def test_push_many_key_raising_a_base_exception_passes_it_as_is():
+    sz = SearchSessionizer(gap=5)
+    _bad_key_prefix(sz)
+    handles = dict(sz._getstate()[1])
+    with pytest.raises(KeyboardInterrupt) as ei:
+        sz.push_many([Named("a"), Interrupts()], ["SEARCH", "CLICK"], [3, 4])
+    assert ei.value.__cause__ is None
+    assert sz._getstate()[1] == handles

@@ -15,6 +15,7 @@ and memory (SPEC.md sections 2, 3 and 6).
 import datetime as dt
 import math
 import pickle
+import re
 import time
 from types import SimpleNamespace
 
@@ -268,6 +269,202 @@ def test_key_object_identity_within_a_held_key():
     assert s.key is k1 and s.count == 2
 
 
+# Keys whose own __hash__ or __eq__ raise (issue 20): the error names the
+# argument and position, chains the key's exception as __cause__, and the
+# failed call leaves the sessionizer as it was, handles of the chunk's
+# earlier keys included (a key class with a Python __hash__ before the bad
+# key used to turn the error into SystemError and leave a handle behind).
+# test_ctr_stream.py runs the same cases on SearchSessionizer.
+
+
+class Named:
+    """A key class with a Python __hash__ and __eq__, as users write them."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __eq__(self, other):
+        return self.name == other.name if isinstance(other, Named) else NotImplemented
+
+    def __repr__(self):
+        return f"Named({self.name!r})"
+
+
+class KeyFault(Exception):
+    """What the bad keys raise (a user's own exception type)."""
+
+
+class BadHash:
+    def __init__(self):
+        self.error = KeyFault("cannot hash")
+
+    def __hash__(self):
+        raise self.error
+
+
+class BadEq:
+    """Hashes as Named(name) does and raises when compared with it."""
+
+    def __init__(self, name):
+        self.name = name
+        self.error = KeyFault("cannot compare")
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __eq__(self, other):
+        raise self.error
+
+
+# (id, the chunk's keys, the bad key's position, its expected error type and
+# message); the earlier keys are fresh in the chunk, or held, or ints
+BAD_KEY_CASES = [
+    ("hash_first", lambda: [BadHash(), Named("a"), Named("b")], 0, SessionizeError,
+     r"hashing or comparing a key of type BadHash raised KeyFault: cannot hash"),
+    ("hash_after_python_hash", lambda: [Named("a"), Named("b"), "s", 7, BadHash()], 4,
+     SessionizeError, r"hashing or comparing a key of type BadHash raised KeyFault: cannot hash"),
+    ("eq_after_python_hash", lambda: [Named("b"), Named("a"), BadEq("a"), Named("c")], 2,
+     SessionizeError, r"hashing or comparing a key of type BadEq raised KeyFault: cannot compare"),
+    ("eq_with_held_key", lambda: [Named("b"), BadEq("held")], 1, SessionizeError,
+     r"hashing or comparing a key of type BadEq raised KeyFault: cannot compare"),
+    ("unhashable_after_python_hash", lambda: [Named("a"), Named("b"), ["x"]], 2, TypeError,
+     r"unhashable key of type list"),
+]
+BAD_KEY_IDS = [c[0] for c in BAD_KEY_CASES]
+
+
+def check_bad_key_error(ei, bad, exc_type, message, where):
+    """The error a bad key raised: its type, message and __cause__."""
+    assert type(ei.value) is exc_type, repr(ei.value)
+    assert re.fullmatch(re.escape(where) + ": " + message, str(ei.value)), str(ei.value)
+    if isinstance(bad, (BadHash, BadEq)):
+        assert ei.value.__cause__ is bad.error
+    else:  # Python's own TypeError, kept as the cause
+        assert type(ei.value.__cause__) is TypeError
+        assert "unhashable type" in str(ei.value.__cause__)
+
+
+def _bad_key_prefix(sz):
+    return sz.push_many([Named("held"), "s", 9], [0, 1, 2])
+
+
+
+class Breakable(Named):
+    """A Named whose __hash__ raises once broken."""
+
+    broken = False
+
+    def __hash__(self):
+        if self.broken:
+            raise KeyFault("broken")
+        return hash(self.name)
+
+
+class BreaksBefore(BadHash):
+    """Breaks an earlier key of its chunk, then raises: the cleanup that drops
+    the earlier key's handle fails too."""
+
+    def __init__(self, victim):
+        super().__init__()
+        self.victim = victim
+
+    def __hash__(self):
+        self.victim.broken = True
+        raise self.error
+
+
+class Interrupts:
+    def __hash__(self):
+        raise KeyboardInterrupt
+
+@pytest.mark.parametrize("case", BAD_KEY_CASES, ids=BAD_KEY_IDS)
+def test_push_many_key_whose_hash_or_eq_raises(case):
+    _, make, pos, exc_type, message = case
+    keys = make()
+    bad = keys[pos]
+    times = list(range(3, 3 + len(keys)))
+    sz = Sessionizer(5)
+    _bad_key_prefix(sz)
+    stats, handles = sz.stats(), dict(sz._getstate()[1])
+    with pytest.raises(exc_type) as ei:
+        sz.push_many(keys, times)
+    check_bad_key_error(ei, bad, exc_type, message, f"keys[{pos}]")
+    # as it was: no handle made for keys[:pos] is left, nothing consumed
+    assert sz.stats() == stats
+    assert sz._getstate()[1] == handles
+    restored = pickle.loads(pickle.dumps(sz))  # the key map matches the core
+    good_keys = keys[:pos] + keys[pos + 1:]
+    good_times = times[:pos] + times[pos + 1:]
+    fresh = Sessionizer(5)
+    _bad_key_prefix(fresh)
+    expected = fresh.push_many(good_keys, good_times) + fresh.flush()
+    assert len(expected) >= 3
+    for x in (sz, restored):
+        assert x.push_many(good_keys, good_times) + x.flush() == expected
+
+
+
+def test_push_many_cleanup_that_fails_keeps_the_key_error():
+    victim = Breakable("v")
+    keys = [Named("a"), victim, BreaksBefore(victim), Named("b")]
+    sz = Sessionizer(5)
+    _bad_key_prefix(sz)
+    stats = sz.stats()
+    with pytest.raises(SessionizeError) as ei:
+        sz.push_many(keys, [3, 4, 5, 6])
+    check_bad_key_error(ei, keys[2], SessionizeError,
+                        "hashing or comparing a key of type BreaksBefore raised "
+                        "KeyFault: cannot hash", "keys[2]")
+    assert sz.stats() == stats
+    # Named("a")'s handle went; the victim, which could not be looked up to
+    # be dropped, keeps its handle (in both maps: pushed again, it takes it)
+    victim.broken = False
+    assert set(sz._getstate()[1].values()) == {Named("held"), "s", victim}
+    fresh = Sessionizer(5)
+    _bad_key_prefix(fresh)
+    good_keys, good_times = keys[:2] + keys[3:], [3, 4, 6]
+    assert (sz.push_many(good_keys, good_times) + sz.flush()
+            == fresh.push_many(good_keys, good_times) + fresh.flush())
+
+
+def test_push_many_key_raising_a_base_exception_passes_it_as_is():
+    """KeyboardInterrupt (not an Exception) is not wrapped; the cleanup runs."""
+    sz = Sessionizer(5)
+    _bad_key_prefix(sz)
+    handles = dict(sz._getstate()[1])
+    with pytest.raises(KeyboardInterrupt) as ei:
+        sz.push_many([Named("a"), Interrupts()], [3, 4])
+    assert ei.value.__cause__ is None
+    assert sz._getstate()[1] == handles
+
+@pytest.mark.parametrize("case", BAD_KEY_CASES, ids=BAD_KEY_IDS)
+def test_push_key_whose_hash_or_eq_raises(case):
+    _, make, pos, exc_type, message = case
+    keys = make()
+    bad = keys[pos]
+    sz = Sessionizer(5)
+    _bad_key_prefix(sz)
+    for k in keys[:pos]:
+        sz.push(k, 3)
+    stats, handles = sz.stats(), dict(sz._getstate()[1])
+    with pytest.raises(exc_type) as ei:
+        sz.push(bad, 4)
+    check_bad_key_error(ei, bad, exc_type, message, "key")
+    assert sz.stats() == stats
+    assert sz._getstate()[1] == handles
+    fresh = Sessionizer(5)
+    _bad_key_prefix(fresh)
+    for k in keys[:pos]:
+        fresh.push(k, 3)
+    for x in (sz, fresh):
+        for k in keys[pos + 1:]:
+            x.push(k, 4)
+    assert sz.flush() == fresh.flush()
+
+
 # ---------------------------------------------------------------------------
 # stream()
 
@@ -331,7 +528,8 @@ def test_stream_late_policies():
 
 
 # ---------------------------------------------------------------------------
-# errors: every bad input, and damaged snapshots, are in test_errors.py
+# errors: every bad input, and damaged snapshots, are in test_errors.py (keys
+# whose own __hash__ or __eq__ raise: under keys, above)
 
 
 # ---------------------------------------------------------------------------
