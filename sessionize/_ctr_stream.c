@@ -80,8 +80,6 @@ static PyObject *value_take(CtrStreamObject *self, uint64_t ord)
     return v != NULL ? v : Py_NewRef(Py_None);
 }
 
-static int forget_freed(CtrStreamObject *self);
-
 /* Turns the core's output into `out` (rows, then late events); *late_item
  * receives the first late event under on_late='raise'. */
 static int build_output(CtrStreamObject *self, PyObject *out, PyObject *late_values,
@@ -146,7 +144,7 @@ static int build_output(CtrStreamObject *self, PyObject *out, PyObject *late_val
         /* SZ_CTR_OUT_KEY_FREED: below, once every record naming the key is
          * built (a late event of the key can follow its freeing) */
     }
-    return forget_freed(self);
+    return 0;
 }
 
 /* build_output with the cyclic GC paused (sc_gc_pause). */
@@ -238,7 +236,7 @@ static PyObject *columns_output(CtrStreamObject *self, PyObject *late_values)
     }
     c[0] = col_keys(&self->c.km, self->c.SessionizeError, rk.k, rk.ns, nr);
     lc[0] = c[0] ? col_keys(&self->c.km, self->c.SessionizeError, lk.k, lk.ns, nl) : NULL;
-    if (lc[0] == NULL || forget_freed(self) < 0) goto done;
+    if (lc[0] == NULL) goto done;
     rows = PyTuple_New(6);
     late = PyTuple_New(4);
     if (rows == NULL || late == NULL) goto done;
@@ -270,6 +268,26 @@ static int forget_unheld(CtrStreamObject *self, const uint64_t *keys,
         if (fresh[i] && ns[i] == 1 && !sz_ctr_stream_has_key(self->s, keys[i], 1))
             if (keymap_forget(&self->c.km, keys[i]) < 0) return -1;
     return 0;
+}
+
+/*
+ * The handles a call leaves unneeded: the keys it freed, and those made for
+ * its events that the core never took (fresh may be NULL).  Run once the
+ * output is built or failed to build, with any pending error set aside and
+ * given back: -1 then, or when the bookkeeping itself failed.
+ */
+static int settle_keys(CtrStreamObject *self, const uint64_t *keys, const uint8_t *ns,
+                       const uint8_t *fresh, size_t n)
+{
+    PyObject *pending = err_take();
+    int r = forget_freed(self);
+    if (r == 0 && fresh) r = forget_unheld(self, keys, ns, fresh, n);
+    if (pending != NULL) {
+        PyErr_Clear();
+        err_give(pending);
+        return -1;
+    }
+    return r;
 }
 
 /* Runs the core on n prepared events and builds the result list.  values:
@@ -314,7 +332,7 @@ static PyObject *run_push(CtrStreamObject *self, const uint64_t *keys,
         }
     if (self->c.batch != NULL) {  /* columnar: on_late='raise' is the caller's */
         out = columns_output(self, values);
-        if (out == NULL || (fresh && forget_unheld(self, keys, ns, fresh, n) < 0)) {
+        if (settle_keys(self, keys, ns, fresh, n) < 0) {
             Py_XDECREF(out);
             return NULL;
         }
@@ -326,8 +344,8 @@ static PyObject *run_push(CtrStreamObject *self, const uint64_t *keys,
     }
     out = PyList_New(0);
     if (out == NULL) return NULL;
-    if (collect_output(self, out, values, &late_item, &late_pos) < 0
-        || (fresh && forget_unheld(self, keys, ns, fresh, n) < 0)) {
+    if ((collect_output(self, out, values, &late_item, &late_pos) < 0)
+        | (settle_keys(self, keys, ns, fresh, n) < 0)) {  /* both run */
         Py_XDECREF(late_item);
         Py_DECREF(out);
         return NULL;
@@ -466,7 +484,11 @@ static PyObject *after_call(CtrStreamObject *self, sz_status st, const char *wha
     size_t pos = 0;
     if (self->c.batch != NULL) {
         out = columns_output(self, NULL);
-        if (out != NULL && st != SZ_OK) {
+        if (settle_keys(self, NULL, NULL, NULL, 0) < 0) {
+            Py_XDECREF(out);
+            return NULL;
+        }
+        if (st != SZ_OK) {
             Py_DECREF(out);
             return raise_status(self, st, 0, what, 0);
         }
@@ -474,7 +496,8 @@ static PyObject *after_call(CtrStreamObject *self, sz_status st, const char *wha
     }
     out = PyList_New(0);
     if (out == NULL) return NULL;
-    if (collect_output(self, out, NULL, &late, &pos) < 0) {
+    if ((collect_output(self, out, NULL, &late, &pos) < 0)
+        | (settle_keys(self, NULL, NULL, NULL, 0) < 0)) {  /* both run */
         Py_XDECREF(late);
         Py_DECREF(out);
         return NULL;

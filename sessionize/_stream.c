@@ -158,8 +158,6 @@ done:
     return r;
 }
 
-static int forget_freed(StreamObject *self);
-
 /*
  * Turns the core's output into Python items appended to `out`.  For late
  * records, `time_objs`/`values` (sequences indexed by the record's
@@ -222,7 +220,7 @@ static int build_output(StreamObject *self, PyObject *out, PyObject *time_objs,
         }
         }
     }
-    return forget_freed(self);
+    return 0;
 }
 
 /* build_output with the cyclic GC paused (sc_gc_pause). */
@@ -363,7 +361,7 @@ static PyObject *columns_output(StreamObject *self, PyObject *values,
     }
     c[0] = col_keys(&self->c.km, self->c.SessionizeError, sk.k, sk.ns, ns);
     lc[0] = c[0] ? col_keys(&self->c.km, self->c.SessionizeError, lk.k, lk.ns, nl) : NULL;
-    if (lc[0] == NULL || forget_freed(self) < 0) goto done;
+    if (lc[0] == NULL) goto done;
     sess = PyTuple_New(13);
     late = PyTuple_New(4);
     if (sess == NULL || late == NULL) goto done;
@@ -396,6 +394,26 @@ static int forget_unheld(StreamObject *self, const uint64_t *keys,
         if (fresh[i] && ns[i] == 1 && !sz_stream_has_key(self->s, keys[i], 1))
             if (keymap_forget(&self->c.km, keys[i]) < 0) return -1;
     return 0;
+}
+
+/*
+ * The handles a call leaves unneeded: the keys it freed, and those made for
+ * its events that the core never took (fresh may be NULL).  Run once the
+ * output is built or failed to build, with any pending error set aside and
+ * given back: -1 then, or when the bookkeeping itself failed.
+ */
+static int settle_keys(StreamObject *self, const uint64_t *keys, const uint8_t *ns,
+                       const uint8_t *fresh, size_t n)
+{
+    PyObject *pending = err_take();
+    int r = forget_freed(self);
+    if (r == 0 && fresh) r = forget_unheld(self, keys, ns, fresh, n);
+    if (pending != NULL) {
+        PyErr_Clear();
+        err_give(pending);
+        return -1;
+    }
+    return r;
 }
 
 /* ---- the type ------------------------------------------------------------ */
@@ -542,7 +560,7 @@ static PyObject *run_push(StreamObject *self, const uint64_t *keys,
     }
     if (self->c.batch != NULL) {  /* columnar: on_late='raise' is the caller's */
         out = columns_output(self, values, base);
-        if (out == NULL || (fresh && forget_unheld(self, keys, ns, fresh, n) < 0)) {
+        if (settle_keys(self, keys, ns, fresh, n) < 0) {
             Py_XDECREF(out);
             return NULL;
         }
@@ -554,8 +572,8 @@ static PyObject *run_push(StreamObject *self, const uint64_t *keys,
     }
     out = PyList_New(0);
     if (out == NULL) return NULL;
-    if (collect_output(self, out, time_objs, values, base, &late_item, &late_pos) < 0
-        || (fresh && forget_unheld(self, keys, ns, fresh, n) < 0)) {
+    if ((collect_output(self, out, time_objs, values, base, &late_item, &late_pos) < 0)
+        | (settle_keys(self, keys, ns, fresh, n) < 0)) {  /* both run */
         Py_XDECREF(late_item);
         Py_DECREF(out);
         return NULL;
@@ -694,11 +712,18 @@ static PyObject *after_call(StreamObject *self, sz_status st)
     PyObject *out, *late = NULL;
     size_t pos = 0;
     if (st != SZ_OK) return raise_status(self, st, 0, "watermark", 0);
-    if (self->c.batch != NULL)
-        return col_result(self->c.batch, (PyObject *)self, columns_output(self, NULL, 0));
+    if (self->c.batch != NULL) {
+        out = columns_output(self, NULL, 0);
+        if (settle_keys(self, NULL, NULL, NULL, 0) < 0) {
+            Py_XDECREF(out);
+            return NULL;
+        }
+        return col_result(self->c.batch, (PyObject *)self, out);
+    }
     out = PyList_New(0);
     if (out == NULL) return NULL;
-    if (collect_output(self, out, NULL, NULL, 0, &late, &pos) < 0) {
+    if ((collect_output(self, out, NULL, NULL, 0, &late, &pos) < 0)
+        | (settle_keys(self, NULL, NULL, NULL, 0) < 0)) {  /* both run */
         Py_DECREF(out);
         return NULL;
     }

@@ -313,3 +313,36 @@ def test_search_columnar_without_times_and_ctr():
     assert t.time.tolist() == [None, None]
     assert t.clicked.tolist() == [True, False] and t.ctr == 0.5
     assert t.value.tolist() == ["q1", "q2"]
+
+
+class _LateValueFails:
+    """A values sequence whose item `bad` raises: read only when that event
+    is reported late."""
+
+    def __init__(self, n, bad):
+        self.n, self.bad = n, bad
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        if i == self.bad:
+            raise LookupError("no value here")
+        return i
+
+
+@pytest.mark.parametrize("columnar", [False, True])
+def test_output_that_fails_leaves_a_consistent_state(columnar):
+    """A call whose output cannot be built (the caller's values raise) still
+    drops the handles it made: the state pickles and restores, and goes on
+    as a stream that never saw the failed call's unheld key."""
+    z = Sessionizer(5, delay=0, columnar=columnar)
+    z.push_many([1], [100])
+    with pytest.raises(LookupError):
+        z.push_many(["x", "never-held"], [101, 1], values=_LateValueFails(2, 1))
+    back = pickle.loads(pickle.dumps(z))
+    assert back.stats()["keys"] == z.stats()["keys"] == 2  # 1 and "x"
+    for s in (z, back):
+        out = s.flush()
+        keys = sorted(map(str, (out.sessions.key if columnar else [x.key for x in out])))
+        assert keys == ["1", "x"]
