@@ -406,10 +406,12 @@ static PyObject *cs_push_one(CtrStreamObject *self, PyObject *const *args,
 /* _push_many(keys, kinds uint8 array, times int64 array or None, values or None) */
 static PyObject *cs_push_many(CtrStreamObject *self, PyObject *args)
 {
-    PyObject *keys_obj, *kinds_obj, *times_obj, *values, *r = NULL, *fast = NULL;
+    PyObject *keys_obj, *kinds_obj, *times_obj, *values, *codes_obj = Py_None, *r = NULL;
+    PyObject *fast = NULL;
     PyArrayObject *kinds = NULL, *times = NULL, *ikeys = NULL;
     size_t n, i;
-    if (!PyArg_ParseTuple(args, "OOOO", &keys_obj, &kinds_obj, &times_obj, &values))
+    if (!PyArg_ParseTuple(args, "OOOO|O", &keys_obj, &kinds_obj, &times_obj, &values,
+                          &codes_obj))
         return NULL;
     if (need_stream(self) < 0) return NULL;
     kinds = (PyArrayObject *)PyArray_FROM_OTF(kinds_obj, NPY_UINT8, NPY_ARRAY_IN_ARRAY);
@@ -445,6 +447,22 @@ static PyObject *cs_push_many(CtrStreamObject *self, PyObject *args)
                      times ? (const int64_t *)PyArray_DATA(times) : NULL, n, values, 1);
         goto done;
     }
+    if (sc_ensure_buf(&self->c, n ? n : 1, NULL) < 0) goto done;
+    if (codes_obj != Py_None) {  /* keys_obj: the distinct keys, a list */
+        ikeys = (PyArrayObject *)PyArray_FROM_OTF(codes_obj, NPY_INT64, NPY_ARRAY_IN_ARRAY);
+        if (ikeys == NULL) goto done;
+        if (!PyList_Check(keys_obj) || (size_t)PyArray_SIZE(ikeys) != n) {
+            PyErr_Format(self->c.SessionizeError, "keys: length %zd differs from kinds' %zu",
+                         (Py_ssize_t)PyArray_SIZE(ikeys), n);
+            goto done;
+        }
+        if (sc_map_coded(&self->c, keys_obj, (const int64_t *)PyArray_DATA(ikeys), n) < 0)
+            goto done;
+        r = run_push(self, self->c.kbuf, self->c.nsbuf, self->c.nsbuf + self->c.buf_cap,
+                     (const uint8_t *)PyArray_DATA(kinds),
+                     times ? (const int64_t *)PyArray_DATA(times) : NULL, n, values, 1);
+        goto done;
+    }
     fast = PySequence_Fast(keys_obj, "keys: expected a sequence or array of keys");
     if (fast == NULL) goto done;
     if ((size_t)PySequence_Fast_GET_SIZE(fast) != n) {
@@ -452,7 +470,6 @@ static PyObject *cs_push_many(CtrStreamObject *self, PyObject *args)
                      PySequence_Fast_GET_SIZE(fast), n);
         goto done;
     }
-    if (sc_ensure_buf(&self->c, n ? n : 1, NULL) < 0) goto done;
     {
         uint8_t *fresh = self->c.nsbuf + self->c.buf_cap;
         for (i = 0; i < n; i++) {

@@ -18,8 +18,8 @@ import numpy as np
 from . import _ctr_stream, events as _events
 from ._core import SessionizeError
 from ._sessionizer import (
-    _INT64_MAX, _ON_LATE, LateEvent, LateEventError, _check_choice, _is_zero, _Kind,
-    _Timed, Sessionizer,
+    _INT64_MAX, _ON_LATE, LateEvent, LateEventError, _check_choice, _chunk_keys, _is_zero,
+    _Kind, _Timed, Sessionizer,
 )
 
 _NO_TIMES = _Kind("none")
@@ -169,7 +169,8 @@ class SearchSessionizer(_Timed, _ctr_stream.CtrStream):
                     or (arr is not None and len(arr) != 0):
                 raise SessionizeError("keys, times, values: lengths differ from kinds' 0")
             return _search_batch(self, None, None) if self._settings["columnar"] else []
-        return self._push_many(keys, kd, arr, values)
+        keys, codes = _chunk_keys(keys)
+        return self._push_many(keys, kd, arr, values, codes)
 
     def push_events(self, events) -> list:
         """Pushes a list of sessionize.events objects (their .user, their kind,

@@ -180,6 +180,13 @@ class _Timed:
                 "datetime64": "a numpy.datetime64"}[self._kind.name]
 
     def _times_array(self, times) -> np.ndarray:
+        from . import _arrow
+
+        if _arrow.source(times) is not None:
+            # read in C into a numpy array of its type; a zoned timestamp
+            # streams as its UTC instants
+            arr, tk = _times.normalize(times)
+            times = arr if tk.name == "int" else tk.restore(arr)
         if not isinstance(times, np.ndarray):
             seq = list(times)
             out = np.empty(len(seq), dtype=np.int64)
@@ -316,7 +323,8 @@ class Sessionizer(_Timed, _stream.Stream):
             raise SessionizeError(f"times: expected a 1-D array, got {arr.ndim} dimensions")
         if isinstance(keys, np.ndarray) and keys.ndim != 1:
             raise SessionizeError(f"keys: expected a 1-D array, got {keys.ndim} dimensions")
-        return self._push_many(keys, arr, values)
+        keys, codes = _chunk_keys(keys)
+        return self._push_many(keys, arr, values, codes)
 
     def advance(self, watermark) -> list:
         """Moves the watermark forward (never back); returns what it finishes."""
@@ -424,6 +432,40 @@ def _session_batch(sz: "Sessionizer", sess, late):
     late_t = _late_table(kind, late)
     _raise_first_late(sz, table, late_t)
     return StreamBatch(table, late_t)
+
+
+# Chunks this long or longer are factorized first; below it the binding's
+# per-key mapping costs less than the factorizer's setup.
+_FACTORIZE_MIN = 64
+
+
+def _chunk_keys(keys):
+    """A chunk's keys as the stream bindings take them: (keys, None) for a
+    numpy integer array or a short chunk (mapped key by key), else
+    (distinct keys as a list, int64 code per event), so the binding maps
+    each distinct key once and no Python object is made per event: Arrow
+    columns (pyarrow, polars, pandas' Arrow dtypes) are factorized in C from
+    their buffers; lists, tuples and object or string arrays by the core's
+    factorizer (exact str hashed as UTF-8 in C; other objects by their
+    __hash__ and __eq__, as a dict has them)."""
+    from . import _arrow, _core
+
+    src = _arrow.source(keys)
+    if src is not None:
+        codes, first = _core.arrow_keys(src, "keys")
+        return _arrow.to_list(_arrow.take(src, first)), codes
+    if isinstance(keys, np.ndarray):
+        if keys.dtype.kind in "iu" or len(keys) < _FACTORIZE_MIN:
+            return keys, None
+        if keys.dtype.kind not in "OSU":
+            return keys, None  # let the binding word the error
+    elif not isinstance(keys, (list, tuple)) or len(keys) < _FACTORIZE_MIN:
+        return keys, None
+    try:
+        codes, uniques = _core.factorize(keys)
+    except Exception:
+        return keys, None  # a key that cannot be hashed: the binding names it
+    return list(uniques), codes
 
 
 def _restore(settings: dict, kind: _Kind | None, state: tuple) -> Sessionizer:

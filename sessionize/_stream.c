@@ -643,11 +643,12 @@ static PyObject *stream_push(StreamObject *self, PyObject *const *args,
 /* _push_many(keys, times int64 array, values or None) */
 static PyObject *stream_push_many(StreamObject *self, PyObject *args)
 {
-    PyObject *keys_obj, *times_obj, *values, *r = NULL, *fast = NULL;
+    PyObject *keys_obj, *times_obj, *values, *codes_obj = Py_None, *r = NULL, *fast = NULL;
     PyArrayObject *times = NULL, *ikeys = NULL;
     uint8_t *fresh = NULL;
     size_t n, i;
-    if (!PyArg_ParseTuple(args, "OOO", &keys_obj, &times_obj, &values)) return NULL;
+    if (!PyArg_ParseTuple(args, "OOO|O", &keys_obj, &times_obj, &values, &codes_obj))
+        return NULL;
     if (need_stream(self) < 0) return NULL;
     times = (PyArrayObject *)PyArray_FROM_OTF(times_obj, NPY_INT64,
                                               NPY_ARRAY_IN_ARRAY);
@@ -679,6 +680,21 @@ static PyObject *stream_push_many(StreamObject *self, PyObject *args)
                      "times", 1);
         goto done;
     }
+    fresh = self->c.nsbuf + self->c.buf_cap;
+    if (codes_obj != Py_None) {  /* keys_obj: the distinct keys, a list */
+        ikeys = (PyArrayObject *)PyArray_FROM_OTF(codes_obj, NPY_INT64, NPY_ARRAY_IN_ARRAY);
+        if (ikeys == NULL) goto done;
+        if (!PyList_Check(keys_obj) || (size_t)PyArray_SIZE(ikeys) != n) {
+            PyErr_Format(self->c.SessionizeError, "keys: length %zd differs from times' %zu",
+                         (Py_ssize_t)PyArray_SIZE(ikeys), n);
+            goto done;
+        }
+        if (sc_map_coded(&self->c, keys_obj, (const int64_t *)PyArray_DATA(ikeys), n) < 0)
+            goto done;
+        r = run_push(self, self->c.kbuf, self->c.nsbuf, fresh,
+                     (const int64_t *)PyArray_DATA(times), n, NULL, values, "times", 1);
+        goto done;
+    }
     fast = PySequence_Fast(keys_obj, "keys: expected a sequence or array of keys");
     if (fast == NULL) goto done;
     if ((size_t)PySequence_Fast_GET_SIZE(fast) != n) {
@@ -686,7 +702,6 @@ static PyObject *stream_push_many(StreamObject *self, PyObject *args)
                      PySequence_Fast_GET_SIZE(fast), n);
         goto done;
     }
-    fresh = self->c.nsbuf + self->c.buf_cap;
     for (i = 0; i < n; i++) {
         int fr;
         PyObject *key = PySequence_Fast_GET_ITEM(fast, (Py_ssize_t)i);

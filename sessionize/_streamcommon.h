@@ -277,6 +277,57 @@ static inline int sc_key_failed(streamcommon *c, PyObject *key, const char *name
     return -1;
 }
 
+/*
+ * A chunk's keys given factorized: its distinct keys (`uniques`, a list) and
+ * each event's code into them (codes[0..n), checked here).  Each distinct
+ * key goes through the keymap once, then every event's (key, namespace,
+ * fresh) is gathered into the scratch (sc_ensure_buf(n) first): no Python
+ * object per event.  A key whose mapping fails is named by its first
+ * event, keys[i], as sc_key_failed words it.  0, or -1 with an error set.
+ */
+static inline int sc_map_coded(streamcommon *c, PyObject *uniques, const int64_t *codes,
+                               size_t n)
+{
+    Py_ssize_t m = PyList_GET_SIZE(uniques), u;
+    uint64_t *uk = PyMem_Malloc((m ? (size_t)m : 1) * sizeof *uk);
+    uint8_t *uns = PyMem_Malloc(m ? (size_t)m : 1), *ufresh = PyMem_Malloc(m ? (size_t)m : 1);
+    uint8_t *fresh = c->nsbuf + c->buf_cap;
+    size_t i;
+    int r = -1;
+    if (uk == NULL || uns == NULL || ufresh == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (i = 0; i < n; i++)
+        if (codes[i] < 0 || codes[i] >= m) {
+            PyErr_Format(c->SessionizeError, "keys: code %lld at %zu out of range",
+                         (long long)codes[i], i);
+            goto done;
+        }
+    for (u = 0; u < m; u++) {
+        int fr;
+        PyObject *key = PyList_GET_ITEM(uniques, u);
+        if (keymap_in(&c->km, key, &uk[u], &uns[u], &fr) < 0) {
+            for (i = 0; i < n && codes[i] != u; i++) {}
+            sc_key_failed(c, key, "keys", (Py_ssize_t)i, uk, uns, ufresh, (size_t)u);
+            goto done;
+        }
+        ufresh[u] = (uint8_t)fr;
+    }
+    for (i = 0; i < n; i++) {
+        int64_t k = codes[i];
+        c->kbuf[i] = uk[k];
+        c->nsbuf[i] = uns[k];
+        fresh[i] = ufresh[k];
+    }
+    r = 0;
+done:
+    PyMem_Free(uk);
+    PyMem_Free(uns);
+    PyMem_Free(ufresh);
+    return r;
+}
+
 /* The int64 of an int time v (from PyLong_AsLongLong): an int beyond int64
  * is the caller's error (SessionizeError), not an OverflowError. */
 static inline int sc_time_checked(streamcommon *c, long long v, int64_t *out)

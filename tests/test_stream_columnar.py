@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 import sessionize
 from sessionize import LateEvent, SearchSessionizer, Sessionizer, StreamSession
 from sessionize._table import LateTable, ListColumn, StreamBatch, StreamSessionTable
+from test_stream_props import run_pair
 from test_stream_reference import KEY_POOL, SETTINGS, examples, scripts, stream_params
 
 
@@ -346,3 +347,106 @@ def test_output_that_fails_leaves_a_consistent_state(columnar):
         out = s.flush()
         keys = sorted(map(str, (out.sessions.key if columnar else [x.key for x in out])))
         assert keys == ["1", "x"]
+
+
+# ---- chunks factorized first (Arrow columns, long lists) -------------------
+
+@settings(max_examples=examples(100), **SETTINGS)
+@given(data=st.data(), params=stream_params())
+def test_factorized_chunks_match_the_reference(data, params):
+    """The property scripts again, every chunk's keys factorized before the
+    binding maps them, however short (test_stream_props checks the same
+    scripts key by key against the reference model)."""
+    import sessionize._sessionizer as m
+
+    ops = data.draw(scripts(params))
+    saved, m._FACTORIZE_MIN = m._FACTORIZE_MIN, 0
+    try:
+        run_pair(params, ops, data.draw(st.sets(st.integers(0, len(ops)), max_size=2)))
+    finally:
+        m._FACTORIZE_MIN = saved
+
+
+def _arrow_forms():
+    pa = pytest.importorskip("pyarrow")
+    forms = {
+        "string": lambda ks: pa.array(ks, pa.string()),
+        "large_string": lambda ks: pa.array(ks, pa.large_string()),
+        "string_view": lambda ks: pa.array(ks, pa.string_view()),
+        "dictionary": lambda ks: pa.array(ks, pa.string()).dictionary_encode(),
+        "chunked": lambda ks: pa.chunked_array([ks[:len(ks) // 3], ks[len(ks) // 3:]],
+                                               pa.string()),
+        "sliced": lambda ks: pa.array(["pad"] + ks, pa.string()).slice(1),
+    }
+    try:
+        import polars as pl
+
+        forms["polars"] = lambda ks: pl.Series(ks)
+    except ImportError:
+        pass
+    try:
+        import pandas as pd
+
+        forms["pandas string[pyarrow]"] = lambda ks: pd.Series(ks, dtype="string[pyarrow]")
+    except ImportError:
+        pass
+    return forms
+
+
+def _ms(t) -> int:
+    if isinstance(t, (np.datetime64, datetime.datetime)):
+        return int(np.datetime64(t, "ms").astype(np.int64))
+    return int(t)
+
+
+@pytest.mark.parametrize("columnar", [False, True])
+def test_arrow_chunks_match_lists(columnar):
+    """Arrow key columns of every string layout, and Arrow times, give what
+    the same keys and times as lists give, chunk after chunk."""
+    pa = pytest.importorskip("pyarrow")
+    rng = np.random.default_rng(9)
+    n = 3000
+    keys = [f"user-{k:04d}" for k in rng.integers(0, 150, n)]
+    times = np.sort(rng.integers(0, 50_000, n)).astype(np.int64)
+
+    def run(make_keys, make_times, gap=300, delay=20):
+        z = Sessionizer(gap, delay=delay, columnar=columnar)
+        out = []
+        for i in range(0, n, 700):
+            out.append(z.push_many(make_keys(keys[i:i + 700]), make_times(times[i:i + 700])))
+        out.append(z.flush())
+        rows = []
+        for b in out:
+            items = b.sessions.rows() if columnar else b
+            rows += [(str(s.key), _ms(s.start), _ms(s.end), s.count) for s in items]
+        return rows
+
+    want = run(list, lambda t: t.tolist())
+    assert len(want) > 150
+    for name, form in _arrow_forms().items():
+        assert run(form, pa.array) == want, name
+    ms = run(lambda ks: pa.array(ks), lambda t: pa.array(t.astype("M8[ms]")),
+             np.timedelta64(300, "ms"), np.timedelta64(20, "ms"))
+    assert ms == want  # datetime64[ms] times, compared as their int64
+
+
+def test_arrow_keys_with_a_null_are_refused():
+    pa = pytest.importorskip("pyarrow")
+    z = Sessionizer(5)
+    with pytest.raises(sessionize.SessionizeError, match=r"keys\[1\]"):
+        z.push_many(pa.array(["a", None, "b"]), [1, 2, 3])
+    assert z.stats()["keys"] == 0
+
+
+def test_long_chunk_with_a_failing_key_names_it():
+    class Bad:
+        def __hash__(self):
+            raise ValueError("no hash")
+
+    keys = [f"k{i}" for i in range(100)]
+    keys[70] = Bad()
+    z = Sessionizer(5)
+    with pytest.raises(sessionize.SessionizeError, match=r"keys\[70\]") as e:
+        z.push_many(keys, list(range(100)))
+    assert isinstance(e.value.__cause__, ValueError)
+    assert z.stats()["keys"] == 0
