@@ -157,22 +157,20 @@ static int collect_output(CtrStreamObject *self, PyObject *out, PyObject *late_v
     return r;
 }
 
-/* Drops the handles of the keys the call freed, once every record naming
- * them is built.  Only namespace-1 keys have handles (an int key's value
- * may equal another key's handle), and a key freed and held again within
- * the call keeps its handle. */
+/* Whether the core holds namespace-1 key k (sc_sweep's test). */
+static int held(const void *s, uint64_t k)
+{
+    return sz_ctr_stream_has_key((const sz_ctr_stream *)s, k, 1);
+}
+
+/* Notes the keys the call freed (sc_note_freed), once every record naming
+ * them is built. */
 static int forget_freed(CtrStreamObject *self)
 {
-    size_t n, i;
+    size_t n, i, freed = 0;
     const sz_ctr_stream_out *o = sz_ctr_stream_output(self->s, &n);
-    for (i = 0; i < n; i++) {
-        const sz_ctr_stream_out *x = &o[i];
-        if (x->kind == SZ_CTR_OUT_KEY_FREED && x->key_ns == 1
-            && !sz_ctr_stream_has_key(self->s, x->key, 1)
-            && keymap_forget(&self->c.km, x->key) < 0)
-            return -1;
-    }
-    return 0;
+    for (i = 0; i < n; i++) freed += o[i].kind == SZ_CTR_OUT_KEY_FREED && o[i].key_ns == 1;
+    return freed ? sc_note_freed(&self->c, freed, held, self->s) : 0;
 }
 
 /*
@@ -395,11 +393,11 @@ static PyObject *cs_push_one(CtrStreamObject *self, PyObject *const *args,
         return NULL;
     }
     fresh = (uint8_t)fr;
-    vals = PyTuple_Pack(1, args[3]);
+    vals = sc_one(&self->c, 1, args[3]);
     if (vals == NULL) return NULL;
     r = run_push(self, &k, &ns, &fresh, &kind, args[2] == Py_None ? NULL : &t, 1,
                  args[3] == Py_None ? NULL : vals, 0);
-    Py_DECREF(vals);
+    sc_one_done(&self->c, vals);
     return r;
 }
 
@@ -606,6 +604,8 @@ static PyObject *cs_getstate(CtrStreamObject *self, PyObject *unused)
     PyObject *b = Py_None, *vals;
     if (self->s != NULL) {
         size_t len = sz_ctr_stream_snapshot_size(self->s);
+        /* the snapshot maps only the keys it holds */
+        if (self->c.unheld && sc_sweep(&self->c, held, self->s) < 0) return NULL;
         sz_status st;
         b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)len);
         if (b == NULL) return NULL;
@@ -624,11 +624,6 @@ static PyObject *cs_getstate(CtrStreamObject *self, PyObject *unused)
     }
     return Py_BuildValue("(NOKN)", b, self->c.km.handle_keys,
                          (unsigned long long)self->c.km.next_key, vals);
-}
-
-static int held(const void *s, uint64_t k)
-{
-    return sz_ctr_stream_has_key((const sz_ctr_stream *)s, k, 1);
 }
 
 /* _setstate(bytes, {handle: key}, next_key, {ordinal: value}, time_out):

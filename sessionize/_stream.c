@@ -234,20 +234,20 @@ static int collect_output(StreamObject *self, PyObject *out, PyObject *time_objs
     return r;
 }
 
-/* Drops the handles of the keys the call freed, once every record naming
- * them is built.  A chunk's keys were mapped before the core ran, so a key
- * freed in the middle of it may hold state again by its end, under the
- * same handle. */
+/* Whether the core holds namespace-1 key k (sc_sweep's test). */
+static int held(const void *s, uint64_t k)
+{
+    return sz_stream_has_key((const sz_stream *)s, k, 1);
+}
+
+/* Notes the keys the call freed (sc_note_freed), once every record naming
+ * them is built. */
 static int forget_freed(StreamObject *self)
 {
-    size_t n, i;
+    size_t n, i, freed = 0;
     const sz_stream_out *o = sz_stream_output(self->s, &n, NULL, NULL);
-    for (i = 0; i < n; i++, o++)
-        if (o->kind == SZ_OUT_KEY_FREED && o->key_ns == 1
-            && !sz_stream_has_key(self->s, o->key, 1)
-            && keymap_forget(&self->c.km, o->key) < 0)
-            return -1;
-    return 0;
+    for (i = 0; i < n; i++, o++) freed += o->kind == SZ_OUT_KEY_FREED && o->key_ns == 1;
+    return freed ? sc_note_freed(&self->c, freed, held, self->s) : 0;
 }
 
 /*
@@ -627,16 +627,16 @@ static PyObject *stream_push(StreamObject *self, PyObject *const *args,
         return NULL;
     }
     fresh_b = (uint8_t)fresh;
-    tobjs = PyTuple_Pack(1, t);
-    vals = PyTuple_Pack(1, value);
+    tobjs = sc_one(&self->c, 0, t);
+    vals = sc_one(&self->c, 1, value);
     if (tobjs == NULL || vals == NULL) {
-        Py_XDECREF(tobjs);
-        Py_XDECREF(vals);
+        sc_one_done(&self->c, tobjs);
+        sc_one_done(&self->c, vals);
         return NULL;
     }
     r = run_push(self, &k, &ns, &fresh_b, &ti, 1, tobjs, vals, "time", 0);
-    Py_DECREF(tobjs);
-    Py_DECREF(vals);
+    sc_one_done(&self->c, tobjs);
+    sc_one_done(&self->c, vals);
     return r;
 }
 
@@ -852,6 +852,8 @@ static PyObject *stream_getstate(StreamObject *self, PyObject *unused)
     PyObject *b = Py_None, *r, *vals;
     if (self->s != NULL) {
         size_t len = sz_stream_snapshot_size(self->s);
+        /* the snapshot maps only the keys it holds */
+        if (self->c.unheld && sc_sweep(&self->c, held, self->s) < 0) return NULL;
         sz_status st;
         b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)len);
         if (b == NULL) return NULL;
@@ -872,13 +874,6 @@ static PyObject *stream_getstate(StreamObject *self, PyObject *unused)
                       (unsigned long long)self->c.km.next_key, vals,
                       (unsigned long long)self->next_value);
     return r;
-}
-
-/* _setstate(bytes, {handle: key}, next_key, {handle: value}, next_value,
- *           time_out): validates, then replaces everything or nothing. */
-static int held(const void *s, uint64_t k)
-{
-    return sz_stream_has_key((const sz_stream *)s, k, 1);
 }
 
 /* _setstate(bytes, {handle: key}, next_key, {handle: value}, next_value,

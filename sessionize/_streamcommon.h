@@ -32,6 +32,9 @@ typedef struct streamcommon {
     valmap values;          /* handle or ordinal -> value (each binding's) */
     PyObject *late_type, *late_error;
     PyObject *time_out;     /* int -> caller's time, or None for ints */
+    size_t unheld;          /* handles of keys the core let go of, at most
+                               (sc_note_freed) */
+    PyObject *one[2];       /* push's 1-tuples of its time and value (sc_one) */
     PyObject *batch;        /* columnar=True: makes a call's result from
                                (stream, row columns, late columns), _columns.h;
                                NULL: lists of named tuples */
@@ -161,6 +164,8 @@ static inline int sc_traverse(streamcommon *c, visitproc visit, void *arg)
     Py_VISIT(c->late_error);
     Py_VISIT(c->time_out);
     Py_VISIT(c->batch);
+    Py_VISIT(c->one[0]);
+    Py_VISIT(c->one[1]);
     return 0;
 }
 
@@ -174,6 +179,8 @@ static inline void sc_clear(streamcommon *c)
     Py_CLEAR(c->late_error);
     Py_CLEAR(c->time_out);
     Py_CLEAR(c->batch);
+    Py_CLEAR(c->one[0]);
+    Py_CLEAR(c->one[1]);
 }
 
 /* Frees the scratch buffers and the lock (dealloc; the Python objects go in
@@ -429,6 +436,68 @@ static inline int sc_gc_pause(void) { return PyGC_Disable(); }
 static inline void sc_gc_resume(int was_enabled)
 {
     if (was_enabled) PyGC_Enable();
+}
+
+/*
+ * A 1-tuple of v for a single push's time (slot 0) or value (slot 1), as
+ * the push path takes a chunk's: the object's own tuple, refilled, unless
+ * it is in use (a push re-entered from a callback), then a new one.  Saves
+ * two allocations per push.  Give it back with sc_one_done (accepts NULL).
+ */
+static inline PyObject *sc_one(streamcommon *c, int slot, PyObject *v)
+{
+    PyObject *t = c->one[slot];
+    if (t == NULL) {
+        t = c->one[slot] = PyTuple_Pack(1, Py_None);
+        if (t == NULL) return NULL;
+    }
+    if (Py_REFCNT(t) != 1) return PyTuple_Pack(1, v);  /* in use */
+    Py_SETREF(((PyTupleObject *)t)->ob_item[0], Py_NewRef(v));
+    return Py_NewRef(t);
+}
+
+static inline void sc_one_done(streamcommon *c, PyObject *t)
+{
+    if (t == NULL) return;
+    if (t == c->one[0] || t == c->one[1])  /* let go of the caller's object */
+        Py_SETREF(((PyTupleObject *)t)->ob_item[0], Py_NewRef(Py_None));
+    Py_DECREF(t);
+}
+
+/* ---- handles of keys the core no longer holds ------------------------------ */
+
+/* Drops the handle of every key the core does not hold (is_held(s, h)). */
+static inline int sc_sweep(streamcommon *c, int (*is_held)(const void *s, uint64_t k),
+                           const void *s)
+{
+    PyObject *handles = PyDict_Keys(c->km.handle_keys);
+    Py_ssize_t i;
+    int r = 0;
+    if (handles == NULL) return -1;
+    for (i = 0; i < PyList_GET_SIZE(handles) && r == 0; i++) {
+        unsigned long long h = PyLong_AsUnsignedLongLong(PyList_GET_ITEM(handles, i));
+        if (h == (unsigned long long)-1 && PyErr_Occurred()) r = -1;
+        else if (!is_held(s, (uint64_t)h)) r = keymap_forget(&c->km, (uint64_t)h);
+    }
+    Py_DECREF(handles);
+    if (r == 0) c->unheld = 0;
+    return r;
+}
+
+/*
+ * A call freed n namespace-1 keys.  Their handles stay mapped: the key's
+ * next event finds its handle again, where forgetting it made and dropped
+ * two dict entries per session (with a short gap, most of a per-event
+ * push).  Once they may be half of the map, one pass drops every handle
+ * the core does not hold, so the map stays within twice the keys held
+ * plus a constant, at O(1) amortized per key freed.  Snapshots sweep first.
+ */
+static inline int sc_note_freed(streamcommon *c, size_t n,
+                                int (*is_held)(const void *s, uint64_t k), const void *s)
+{
+    c->unheld += n;
+    if (c->unheld <= (size_t)PyDict_GET_SIZE(c->km.handle_keys) / 2 + 4096) return 0;
+    return sc_sweep(c, is_held, s);
 }
 
 /* ---- buffers and state --------------------------------------------------- */
