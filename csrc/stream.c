@@ -16,7 +16,7 @@
  *     still be judged by them (last end + 2 gaps + allowed lateness); then
  *     it is freed.
  *
- * Ordering by closing time: a binary min-heap of keys by `due`, the
+ * Ordering by closing time: a min-heap of keys by `due`, the
  * watermark value past which something happens to the key (a session
  * becomes final, or in update mode fires).  The heap is lazy: a key's entry
  * is a lower bound of its due, lowered when an event could bring the due
@@ -683,11 +683,18 @@ static size_t sz__take_due(sz_stream *s, uint64_t *seq, uint32_t *idx, size_t n)
         }
     }
     s->heap.n = kept;
-    /* bottom-up heap construction; the positions are set as entries move,
-     * and those that do not move get theirs here */
-    for (i = 0; i < kept; i++) s->keys[s->heap.a[i].k].heap_pos = i;
-    for (i = kept / 2; i-- > 0;) sz__heap_down(&s->heap, SZ_KEYS_POS(s), i);
+    sz__heap_build(&s->heap, SZ_KEYS_POS(s));
     return n;
+}
+
+/* Whether no entry but the top's is due before the watermark: the top's
+ * children are lower bounds of all the others. */
+static int sz__top_alone(const sz_stream *s)
+{
+    uint32_t j;
+    for (j = 1; j <= SZ_HEAP_ARITY && j < s->heap.n; j++)
+        if (s->heap.a[j].due < s->wm) return 0;
+    return 1;
 }
 
 /*
@@ -739,6 +746,23 @@ static sz_status sz__finish_keys(sz_stream *s, int all)
             s->heap.a[0].due = due;
             sz__heap_down(&s->heap, SZ_KEYS_POS(s), 0);
             continue;
+        }
+        if (n == 0 && sz__top_alone(s)) {
+            /* The step's only due key (the usual case: the watermark moves
+             * an event at a time) needs no sort: it is processed where it
+             * is, then sifted down once with its new due, instead of
+             * popped (the last entry sifted from the root) and pushed back
+             * (a sift up). */
+            int freed = 0;
+            st = sz__process_key(s, ki, 0, &freed);
+            if (freed) {
+                sz__heap_pop_top(&s->heap, SZ_KEYS_POS(s));
+                sz__keytab_drop(s, &ki, 1);
+            } else {
+                s->heap.a[0].due = sz__key_due(s, &s->keys[ki]);
+                sz__heap_down(&s->heap, SZ_KEYS_POS(s), 0);
+            }
+            break;
         }
         sz__heap_pop_top(&s->heap, SZ_KEYS_POS(s));
         s->keys[ki].heap_pos = NIL - 1;  /* out of the heap, still live */
