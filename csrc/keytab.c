@@ -6,7 +6,7 @@
 
 #include <stdlib.h>
 
-sz_status sz__grow(void **p, size_t *cap, size_t need, size_t size)
+sz_status sz__grow_to(void **p, size_t *cap, size_t need, size_t size)
 {
     size_t c = *cap ? *cap : 4;  /* small: a stream may hold one key (sessionize.bytewax) */
     void *q;
@@ -19,7 +19,7 @@ sz_status sz__grow(void **p, size_t *cap, size_t need, size_t size)
     return SZ_OK;
 }
 
-sz_status sz__grow32(void **p, uint32_t *cap, size_t need, size_t size)
+sz_status sz__grow32_to(void **p, uint32_t *cap, size_t need, size_t size)
 {
     size_t c = *cap;
     sz_status st;

@@ -641,12 +641,15 @@ static sz_status sz__process_key(sz_stream *s, uint32_t ki, int all, int *freed)
 /* The keys a step freed leave the key table: one by one, or, when they
  * are at least as many as the keys left (a flush: all of them), by
  * clearing the table and putting the live keys back, a sequential pass
- * instead of a probe and a backward shift each.  freed[0 .. n_freed) are
- * their records, unlinked but not reused yet. */
+ * instead of a probe and a backward shift each.  Not for a few keys,
+ * though: the table never shrinks, and a quiet stretch of a log, its last
+ * key freed one at a time, would clear a table sized for its busiest hour
+ * once per key.  freed[0 .. n_freed) are their records, unlinked but not
+ * reused yet. */
 static void sz__keytab_drop(sz_stream *s, const uint32_t *freed, size_t n_freed)
 {
     size_t i;
-    if (n_freed < s->live_keys) {
+    if (n_freed < s->live_keys || n_freed < s->tab.n_slots / 16) {
         for (i = 0; i < n_freed; i++)
             sz__keytab_del(&s->tab, s->keys[freed[i]].key, s->keys[freed[i]].ns);
         return;
@@ -794,7 +797,13 @@ static sz_status sz__finish_keys(sz_stream *s, int all)
     return st;
 }
 
-static sz_status sz__process_due(sz_stream *s) { return sz__finish_keys(s, 0); }
+/* Runs after every event: most find nothing due, and leave before
+ * sz__finish_keys sizes its buffers and sorts an empty step. */
+static sz_status sz__process_due(sz_stream *s)
+{
+    if (s->heap.n == 0 || s->heap.a[0].due >= s->wm) return SZ_OK;
+    return sz__finish_keys(s, 0);
+}
 
 /* ---- applying one event -------------------------------------------------- */
 

@@ -24,10 +24,24 @@
 
 /* Grows *p (capacity *cap elements of `size` bytes) to hold `need`,
  * doubling; SZ_ERR_NOMEM leaves *p and *cap as they were. */
-sz_status sz__grow(void **p, size_t *cap, size_t need, size_t size);
+sz_status sz__grow_to(void **p, size_t *cap, size_t need, size_t size);
+
+/* The same, the check for room inline: the streams reserve room for
+ * several buffers per event, and it is nearly always there. */
+SZ_INLINE sz_status sz__grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (SZ_LIKELY(need <= *cap)) return SZ_OK;
+    return sz__grow_to(p, cap, need, size);
+}
 
 /* The same for a uint32_t capacity, which stays below NIL. */
-sz_status sz__grow32(void **p, uint32_t *cap, size_t need, size_t size);
+sz_status sz__grow32_to(void **p, uint32_t *cap, size_t need, size_t size);
+
+SZ_INLINE sz_status sz__grow32(void **p, uint32_t *cap, size_t need, size_t size)
+{
+    if (SZ_LIKELY(need <= *cap)) return SZ_OK;
+    return sz__grow32_to(p, cap, need, size);
+}
 
 /* ---- the key table -------------------------------------------------------- */
 
