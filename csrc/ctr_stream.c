@@ -54,8 +54,7 @@ static sz_status sz__reserve(sz_ctr_stream *s, size_t rows, size_t misc)
                     sizeof *s->misc) != SZ_OK
         || sz__grow((void **)&s->out, &s->cap_out,
                     s->n_pend + rows + s->n_misc + misc, sizeof *s->out) != SZ_OK
-        || sz__grow32((void **)&s->heap.a, &s->heap.cap, (size_t)s->heap.n + 1,
-                      sizeof *s->heap.a) != SZ_OK)
+        || sz__heap_reserve(&s->heap, (size_t)s->heap.n + 1) != SZ_OK)
         return SZ_ERR_NOMEM;
     return SZ_OK;
 }

@@ -16,7 +16,7 @@
  *     still be judged by them (last end + 2 gaps + allowed lateness); then
  *     it is freed.
  *
- * Ordering by closing time: a binary min-heap of keys by `due`, the
+ * Ordering by closing time: a min-heap of keys by `due`, the
  * watermark value past which something happens to the key (a session
  * becomes final, or in update mode fires).  The heap is lazy: a key's entry
  * is a lower bound of its due, lowered when an event could bring the due
@@ -641,12 +641,15 @@ static sz_status sz__process_key(sz_stream *s, uint32_t ki, int all, int *freed)
 /* The keys a step freed leave the key table: one by one, or, when they
  * are at least as many as the keys left (a flush: all of them), by
  * clearing the table and putting the live keys back, a sequential pass
- * instead of a probe and a backward shift each.  freed[0 .. n_freed) are
- * their records, unlinked but not reused yet. */
+ * instead of a probe and a backward shift each.  Not for a few keys,
+ * though: the table never shrinks, and a quiet stretch of a log, its last
+ * key freed one at a time, would clear a table sized for its busiest hour
+ * once per key.  freed[0 .. n_freed) are their records, unlinked but not
+ * reused yet. */
 static void sz__keytab_drop(sz_stream *s, const uint32_t *freed, size_t n_freed)
 {
     size_t i;
-    if (n_freed < s->live_keys) {
+    if (n_freed < s->live_keys || n_freed < s->tab.n_slots / 16) {
         for (i = 0; i < n_freed; i++)
             sz__keytab_del(&s->tab, s->keys[freed[i]].key, s->keys[freed[i]].ns);
         return;
@@ -683,11 +686,18 @@ static size_t sz__take_due(sz_stream *s, uint64_t *seq, uint32_t *idx, size_t n)
         }
     }
     s->heap.n = kept;
-    /* bottom-up heap construction; the positions are set as entries move,
-     * and those that do not move get theirs here */
-    for (i = 0; i < kept; i++) s->keys[s->heap.a[i].k].heap_pos = i;
-    for (i = kept / 2; i-- > 0;) sz__heap_down(&s->heap, SZ_KEYS_POS(s), i);
+    sz__heap_build(&s->heap, SZ_KEYS_POS(s));
     return n;
+}
+
+/* Whether no entry but the top's is due before the watermark: the top's
+ * children are lower bounds of all the others. */
+static int sz__top_alone(const sz_stream *s)
+{
+    uint32_t j;
+    for (j = 1; j <= SZ_HEAP_ARITY && j < s->heap.n; j++)
+        if (s->heap.a[j].due < s->wm) return 0;
+    return 1;
 }
 
 /*
@@ -740,6 +750,23 @@ static sz_status sz__finish_keys(sz_stream *s, int all)
             sz__heap_down(&s->heap, SZ_KEYS_POS(s), 0);
             continue;
         }
+        if (n == 0 && sz__top_alone(s)) {
+            /* The step's only due key (the usual case: the watermark moves
+             * an event at a time) needs no sort: it is processed where it
+             * is, then sifted down once with its new due, instead of
+             * popped (the last entry sifted from the root) and pushed back
+             * (a sift up). */
+            int freed = 0;
+            st = sz__process_key(s, ki, 0, &freed);
+            if (freed) {
+                sz__heap_pop_top(&s->heap, SZ_KEYS_POS(s));
+                sz__keytab_drop(s, &ki, 1);
+            } else {
+                s->heap.a[0].due = sz__key_due(s, &s->keys[ki]);
+                sz__heap_down(&s->heap, SZ_KEYS_POS(s), 0);
+            }
+            break;
+        }
         sz__heap_pop_top(&s->heap, SZ_KEYS_POS(s));
         s->keys[ki].heap_pos = NIL - 1;  /* out of the heap, still live */
         seq[n] = s->keys[ki].seq;
@@ -770,7 +797,13 @@ static sz_status sz__finish_keys(sz_stream *s, int all)
     return st;
 }
 
-static sz_status sz__process_due(sz_stream *s) { return sz__finish_keys(s, 0); }
+/* Runs after every event: most find nothing due, and leave before
+ * sz__finish_keys sizes its buffers and sorts an empty step. */
+static sz_status sz__process_due(sz_stream *s)
+{
+    if (s->heap.n == 0 || s->heap.a[0].due >= s->wm) return SZ_OK;
+    return sz__finish_keys(s, 0);
+}
 
 /* ---- applying one event -------------------------------------------------- */
 

@@ -77,11 +77,13 @@ const char *sz__stream_check(const sz_stream *s, int settled)
 
     /* the heap: a min-heap by due whose entries know their positions */
     if (s->heap.n > s->heap.cap) FAIL("heap larger than its capacity");
+    if (s->heap.a != NULL && (uintptr_t)(s->heap.a + 1) % 64 != 0)
+        FAIL("heap's sibling groups straddle cache lines");
     for (i = 0; i < s->heap.n; i++) {
         uint32_t k = s->heap.a[i].k;
         if (k >= s->n_keys_cap || key_seen[k]) FAIL("heap entry names a free key");
         if (s->keys[k].heap_pos != i) FAIL("key's heap position is stale");
-        if (i > 0 && s->heap.a[(i - 1) / 2].due > s->heap.a[i].due)
+        if (i > 0 && s->heap.a[sz__heap_parent(i)].due > s->heap.a[i].due)
             FAIL("heap order broken");
     }
 

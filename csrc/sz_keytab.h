@@ -4,7 +4,7 @@
  * The incremental sessionizer (stream.c) and the search-CTR stream
  * (ctr_stream.c) both hold a pool of per-key records, find them by
  * (key, namespace) through an open-addressing table, and order them by the
- * watermark value at which something happens to them ("due") in a binary
+ * watermark value at which something happens to them ("due") in a 4-ary
  * min-heap.  This is that machinery, once; keytab.c holds the code.
  *
  * The heap keeps each key record's position in the heap inside the record
@@ -24,10 +24,24 @@
 
 /* Grows *p (capacity *cap elements of `size` bytes) to hold `need`,
  * doubling; SZ_ERR_NOMEM leaves *p and *cap as they were. */
-sz_status sz__grow(void **p, size_t *cap, size_t need, size_t size);
+sz_status sz__grow_to(void **p, size_t *cap, size_t need, size_t size);
+
+/* The same, the check for room inline: the streams reserve room for
+ * several buffers per event, and it is nearly always there. */
+SZ_INLINE sz_status sz__grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (SZ_LIKELY(need <= *cap)) return SZ_OK;
+    return sz__grow_to(p, cap, need, size);
+}
 
 /* The same for a uint32_t capacity, which stays below NIL. */
-sz_status sz__grow32(void **p, uint32_t *cap, size_t need, size_t size);
+sz_status sz__grow32_to(void **p, uint32_t *cap, size_t need, size_t size);
+
+SZ_INLINE sz_status sz__grow32(void **p, uint32_t *cap, size_t need, size_t size)
+{
+    if (SZ_LIKELY(need <= *cap)) return SZ_OK;
+    return sz__grow32_to(p, cap, need, size);
+}
 
 /* ---- the key table -------------------------------------------------------- */
 
@@ -84,9 +98,18 @@ typedef struct sz__heap_node {
 } sz__heap_node;
 
 typedef struct sz__heap {
-    sz__heap_node *a;
+    sz__heap_node *a;    /* a[0] is the top; the children of a[i] are
+                            a[4i + 1 .. 4i + 4] */
+    unsigned char *mem;  /* the block a lies in (a is aligned within it) */
     uint32_t n, cap;
 } sz__heap;
+
+#define SZ_HEAP_ARITY 4
+
+SZ_INLINE uint32_t sz__heap_parent(uint32_t i)
+{
+    return (i - 1) / SZ_HEAP_ARITY;
+}
 
 typedef struct sz__heap_pos {
     unsigned char *base;  /* &records[0].heap_pos */
@@ -109,6 +132,16 @@ SZ_INLINE uint32_t *sz__heap_slot(sz__heap_pos p, uint32_t k)
     return (uint32_t *)(void *)(p.base + (size_t)k * p.stride);
 }
 
+/* Room for `need` entries.  SZ_OK or SZ_ERR_NOMEM (nothing changed).  The
+ * nodes lie aligned within h->mem: grow them with this, never directly. */
+sz_status sz__heap_grow(sz__heap *h, size_t need);
+
+SZ_INLINE sz_status sz__heap_reserve(sz__heap *h, size_t need)
+{
+    if (SZ_LIKELY(need <= h->cap)) return SZ_OK;
+    return sz__heap_grow(h, need);
+}
+
 /* Adds key k with `due`.  SZ_OK or SZ_ERR_NOMEM (nothing changed). */
 sz_status sz__heap_push(sz__heap *h, sz__heap_pos p, uint32_t k, int64_t due);
 
@@ -124,6 +157,9 @@ void sz__heap_lower(sz__heap *h, sz__heap_pos p, uint32_t k, int64_t due);
 /* Removes key k's entry (at position pos); its position is left to the
  * caller. */
 void sz__heap_remove(sz__heap *h, sz__heap_pos p, uint32_t pos);
+
+/* Orders a[0 .. n), whatever its order, and writes every position. */
+void sz__heap_build(sz__heap *h, sz__heap_pos p);
 
 void sz__heap_free(sz__heap *h);
 
