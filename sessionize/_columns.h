@@ -110,6 +110,51 @@ static PyObject *col_late_value(PyObject *values, size_t pos)
     return PySequence_GetItem(values, (Py_ssize_t)pos);
 }
 
+/* Moves n new references from src into a new tuple (src left NULL). */
+static PyObject *col_tuple(PyObject **src, size_t n)
+{
+    PyObject *t = PyTuple_New((Py_ssize_t)n);
+    size_t i;
+    if (t == NULL) return NULL;
+    for (i = 0; i < n; i++) {
+        PyTuple_SET_ITEM(t, (Py_ssize_t)i, src[i]);
+        src[i] = NULL;
+    }
+    return t;
+}
+
+/*
+ * The pair a binding's columns_output returns: (rows, late), each a tuple
+ * of columns, key column first.  rows[1..nr_cols) and late[1..4) are the
+ * other columns, made by the binding (new references or NULL after a
+ * failure, all released here either way); the key columns are made here
+ * from the gathered keys (rk: n_rows of them, lk: n_late).
+ */
+static PyObject *col_pair(keymap *km, PyObject *error, PyObject **rows, size_t nr_cols,
+                          const col_keybuf *rk, size_t n_rows, PyObject **late,
+                          const col_keybuf *lk, size_t n_late)
+{
+    PyObject *r = NULL, *l = NULL, *res = NULL;
+    size_t i;
+    int ok = 1;
+    for (i = 1; i < nr_cols; i++) ok &= rows[i] != NULL;
+    for (i = 1; i < 4; i++) ok &= late[i] != NULL;
+    if (ok) {
+        rows[0] = col_keys(km, error, rk->k, rk->ns, n_rows);
+        late[0] = rows[0] ? col_keys(km, error, lk->k, lk->ns, n_late) : NULL;
+    }
+    if (ok && late[0] != NULL) {
+        r = col_tuple(rows, nr_cols);
+        l = r ? col_tuple(late, 4) : NULL;
+        res = l ? PyTuple_Pack(2, r, l) : NULL;
+    }
+    for (i = 0; i < nr_cols; i++) Py_CLEAR(rows[i]);
+    for (i = 0; i < 4; i++) Py_CLEAR(late[i]);
+    Py_XDECREF(r);
+    Py_XDECREF(l);
+    return res;
+}
+
 /* The caller's result from the raw columns (a pair from a binding's
  * columns_output, stolen; NULL passes an error on): batch(stream, rows,
  * late).  Called once the binding's own bookkeeping is done, since the

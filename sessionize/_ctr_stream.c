@@ -183,7 +183,7 @@ static PyObject *columns_output(CtrStreamObject *self, PyObject *late_values)
 {
     size_t n, i, nr = 0, nl = 0, r = 0, l = 0;
     const sz_ctr_stream_out *o = sz_ctr_stream_output(self->s, &n);
-    PyObject *c[6] = {NULL}, *lc[4] = {NULL}, *rows = NULL, *late = NULL, *res = NULL;
+    PyObject *c[6] = {NULL}, *lc[4] = {NULL}, *res = NULL;
     col_keybuf rk = {NULL, NULL}, lk = {NULL, NULL};
     int drop = self->c.on_late == LATE_DROP;
     for (i = 0; i < n; i++) {
@@ -232,26 +232,10 @@ static PyObject *columns_output(CtrStreamObject *self, PyObject *late_values)
             l++;
         }
     }
-    c[0] = col_keys(&self->c.km, self->c.SessionizeError, rk.k, rk.ns, nr);
-    lc[0] = c[0] ? col_keys(&self->c.km, self->c.SessionizeError, lk.k, lk.ns, nl) : NULL;
-    if (lc[0] == NULL) goto done;
-    rows = PyTuple_New(6);
-    late = PyTuple_New(4);
-    if (rows == NULL || late == NULL) goto done;
-    for (i = 0; i < 6; i++) {
-        PyTuple_SET_ITEM(rows, (Py_ssize_t)i, c[i]);
-        c[i] = NULL;
-    }
-    for (i = 0; i < 4; i++) {
-        PyTuple_SET_ITEM(late, (Py_ssize_t)i, lc[i]);
-        lc[i] = NULL;
-    }
-    res = PyTuple_Pack(2, rows, late);
+    res = col_pair(&self->c.km, self->c.SessionizeError, c, 6, &rk, nr, lc, &lk, nl);
 done:
     for (i = 0; i < 6; i++) Py_XDECREF(c[i]);
     for (i = 0; i < 4; i++) Py_XDECREF(lc[i]);
-    Py_XDECREF(rows);
-    Py_XDECREF(late);
     col_keybuf_free(&rk);
     col_keybuf_free(&lk);
     return res;

@@ -264,7 +264,7 @@ static PyObject *columns_output(StreamObject *self, PyObject *values,
     size_t n, i, ns = 0, nl = 0, nrep = 0, nval = 0, s = 0, l = 0, r = 0, v = 0;
     const uint64_t *ids, *handles;
     const sz_stream_out *out = sz_stream_output(self->s, &n, &ids, &handles), *o;
-    PyObject *c[13] = {NULL}, *lc[4] = {NULL}, *sess = NULL, *late = NULL, *res = NULL;
+    PyObject *c[13] = {NULL}, *lc[4] = {NULL}, *res = NULL;
     col_keybuf sk = {NULL, NULL}, lk = {NULL, NULL};
     int64_t *start, *end, *wend, *count, *index, *rev, *roff, *voff, *lt, *lp;
     uint64_t *id, *rid;
@@ -359,26 +359,10 @@ static PyObject *columns_output(StreamObject *self, PyObject *values,
             break;
         }
     }
-    c[0] = col_keys(&self->c.km, self->c.SessionizeError, sk.k, sk.ns, ns);
-    lc[0] = c[0] ? col_keys(&self->c.km, self->c.SessionizeError, lk.k, lk.ns, nl) : NULL;
-    if (lc[0] == NULL) goto done;
-    sess = PyTuple_New(13);
-    late = PyTuple_New(4);
-    if (sess == NULL || late == NULL) goto done;
-    for (i = 0; i < 13; i++) {
-        PyTuple_SET_ITEM(sess, (Py_ssize_t)i, c[i]);
-        c[i] = NULL;
-    }
-    for (i = 0; i < 4; i++) {
-        PyTuple_SET_ITEM(late, (Py_ssize_t)i, lc[i]);
-        lc[i] = NULL;
-    }
-    res = PyTuple_Pack(2, sess, late);
+    res = col_pair(&self->c.km, self->c.SessionizeError, c, 13, &sk, ns, lc, &lk, nl);
 done:
     for (i = 0; i < 13; i++) Py_XDECREF(c[i]);
     for (i = 0; i < 4; i++) Py_XDECREF(lc[i]);
-    Py_XDECREF(sess);
-    Py_XDECREF(late);
     col_keybuf_free(&sk);
     col_keybuf_free(&lk);
     return res;
