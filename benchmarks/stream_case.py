@@ -11,8 +11,8 @@
    - ``columnar=True`` with the int64 ids, and with string ids
      (``user-0001234``) as an Arrow ``string`` column;
    - the object mode (a StreamSession per session) with the int64 ids;
-   - ``columnar=True, collect=True`` (each event's value kept), against
-     ``collect=False``.
+   - ``columnar=True, collect=True`` (each event's page kept, an object
+     array of ``str``), against ``collect=False``.
 2. ``flush()`` of 1 M open sessions (one event each), both modes, against
    ``sessions()`` on those events (benchmarks/flush_case.py).
 3. Per-event ``push`` on 300 k time-ordered events of 30 k string users, gap
@@ -62,11 +62,18 @@ def _log(n: int, users: int):
     return ids[order].astype(np.int64), ms[order].astype(np.int64)
 
 
+def _pages(n: int) -> np.ndarray:
+    names = np.array([f"/page/{i}" for i in range(100)], dtype=object)
+    return names[np.random.default_rng(1).integers(0, 100, n)]
+
+
 def _chunked(keys, times, n, **kw):
     """Pushes the events in chunks, flushes; (key, start, count) of each
     session, sorted, from every table or list the calls returned."""
     z = sessionize.Sessionizer(GAP_MS, delay=DELAY_MS, **kw)
-    values = np.arange(n) if kw.get("collect") else None
+    # collect=True: each event's page, as a clickstream carries it (an
+    # object array of str, what pandas and Arrow's to_numpy() give)
+    values = _pages(n) if kw.get("collect") else None
     out = []
     for i in range(0, n, CHUNK):
         v = None if values is None else values[i:i + CHUNK]

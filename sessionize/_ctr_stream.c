@@ -286,11 +286,12 @@ static PyObject *run_push(CtrStreamObject *self, const uint64_t *keys,
     sz_ctr_stream_stats_get(self->s, &stats);
     base = stats.events;
     if (values != NULL) {  /* keep the SEARCHes' values under their ordinals */
+        PyObject *const *direct = sc_items(values, n);
         if (valmap_reserve(&self->c.values, n) < 0) return NULL;
         for (i = 0; i < n; i++) {
             PyObject *v;
             if (kinds[i] != SZ_SEARCH) continue;
-            v = PySequence_GetItem(values, (Py_ssize_t)i);
+            v = direct ? Py_NewRef(direct[i]) : PySequence_GetItem(values, (Py_ssize_t)i);
             if (v == NULL) goto undo;
             if (v != Py_None) valmap_put_reserved(&self->c.values, base + i, v);
             Py_DECREF(v);

@@ -511,10 +511,12 @@ static PyObject *run_push(StreamObject *self, const uint64_t *keys,
     size_t i;
     if (self->collect) {
         if (valmap_reserve(&self->c.values, n) < 0) return NULL;
+        PyObject *const *direct = sc_items(values, n);
         for (i = 0; i < n; i++) self->hbuf[i] = base + i;
         for (i = 0; i < n; i++) {
-            PyObject *v = values ? PySequence_GetItem(values, (Py_ssize_t)i)
-                                 : Py_NewRef(Py_None);
+            PyObject *v = direct ? Py_NewRef(direct[i])
+                          : values ? PySequence_GetItem(values, (Py_ssize_t)i)
+                                   : Py_NewRef(Py_None);
             if (v == NULL) {
                 while (i-- > 0) value_drop(self, base + i);
                 return NULL;

@@ -1,6 +1,6 @@
 /*
  * _streamcommon.h -- what the two stream bindings share (included by
- * _stream.c and _ctr_stream.c; static inline functions, one copy per
+ * _stream.c and _ctr_stream.c after numpy's header; static inline functions, one copy per
  * module, as _keymap.h).
  *
  * Both types hold the same Python-side state around their core stream
@@ -498,6 +498,27 @@ static inline int sc_note_freed(streamcommon *c, size_t n,
     c->unheld += n;
     if (c->unheld <= (size_t)PyDict_GET_SIZE(c->km.handle_keys) / 2 + 4096) return 0;
     return sc_sweep(c, is_held, s);
+}
+
+/* The n items of a chunk's values as an array of borrowed references, when
+ * they are held as one (a list, a tuple, a 1-D contiguous object array of
+ * n items), so that keeping each needs no call; else NULL (read them with
+ * PySequence_GetItem).  Valid while `values` is unchanged: nothing the
+ * caller runs in between may call back into Python. */
+static inline PyObject *const *sc_items(PyObject *values, size_t n)
+{
+    if (values == NULL) return NULL;
+    if (PyList_CheckExact(values) && (size_t)PyList_GET_SIZE(values) == n)
+        return (PyObject *const *)((PyListObject *)values)->ob_item;
+    if (PyTuple_CheckExact(values) && (size_t)PyTuple_GET_SIZE(values) == n)
+        return (PyObject *const *)((PyTupleObject *)values)->ob_item;
+    if (PyArray_Check(values)) {
+        PyArrayObject *a = (PyArrayObject *)values;
+        if (PyArray_TYPE(a) == NPY_OBJECT && PyArray_NDIM(a) == 1
+            && (size_t)PyArray_DIM(a, 0) == n && PyArray_IS_C_CONTIGUOUS(a))
+            return (PyObject *const *)PyArray_DATA(a);
+    }
+    return NULL;
 }
 
 /* ---- buffers and state --------------------------------------------------- */
