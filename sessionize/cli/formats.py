@@ -17,6 +17,10 @@ FORMATS = ("jsonl", "csv", "parquet")
 _EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
                ".parquet": "parquet", ".pq": "parquet"}
 READERS = {"jsonl": read_jsonl.read, "csv": read_csv.read, "parquet": read_parquet.read}
+# Arrow's readers, block by block (NativeBlock), each block falling back
+# to the exact reader above when a record in it must be refused
+NATIVE_READERS = {"jsonl": read_jsonl.read_native, "csv": read_csv.read_native,
+                  "parquet": read_parquet.read_native}
 
 
 def format_of(path: str, given: str | None, option: str, default: str | None = None) -> str:
@@ -39,6 +43,20 @@ _FORMAT_OPTION = {"INPUT": "--format", "-o": "--output-format"}
 
 class _Failed(CliError):
     exit_code = EXIT_ENVIRONMENT
+
+
+def refuse_output_as_input(input_path: str, output: str | None) -> None:
+    """-o naming the input (the same path, or another name of the same
+    file) would overwrite the events before they are read: refused before
+    anything is opened for writing."""
+    if output in (None, "-") or input_path == "-":
+        return
+    try:
+        same = os.path.samefile(input_path, output)
+    except OSError:  # the output does not exist yet (or the input does not)
+        same = os.path.abspath(input_path) == os.path.abspath(output)
+    if same:
+        raise UsageError(f"-o {output}: that is the input file; give another name")
 
 
 def open_input(path: str) -> IO[bytes]:

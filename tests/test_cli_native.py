@@ -1,0 +1,128 @@
+"""The command line's native (Arrow) path: whole blocks of good records go
+to the columnar Sessionizer as Arrow columns, and a block holding a bad
+record is re-read by the exact Python reader, so bad records keep their
+line numbers and reasons wherever they fall: in the first, a middle or the
+last block of a file.  Expected rows come from the one-shot API."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+from engines.require import optional
+from cli_expect import canonical, read_clicks_jsonl, read_output, seed_rows
+from test_cli import SEED_ARGS, cli
+
+pa = optional("pyarrow", extra="cli")
+
+from sessionize.cli import arrow_events, formats  # noqa: E402
+
+FIELDS = {"key": "uuid", "time": "event_timestamp", "value": "page_name"}
+
+
+@pytest.fixture(scope="module")
+def clicks(tmp_path_factory):
+    d = tmp_path_factory.mktemp("native")
+    for ext in ("jsonl", "csv", "parquet"):
+        cli("generate", "--events", 30000, "--users", 1000, "--seed", 5, "-o", d / f"c.{ext}")
+    return d, read_clicks_jsonl((d / "c.jsonl").read_text())
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_the_generated_clickstream_takes_the_native_path_in_every_block(clicks, fmt):
+    d, (keys, times, pages) = clicks
+    with open(d / f"c.{fmt}", "rb") as f:
+        blocks = list(formats.NATIVE_READERS[fmt](f, FIELDS, {"key", "time"}, 4000))
+    assert len(blocks) >= 7
+    evs = [arrow_events.events(b, "ms") for b in blocks]
+    assert all(e is not None for e in evs)
+    got_lines = np.concatenate([e.lines for e in evs])
+    first = 1 if fmt == "parquet" else 2 if fmt == "csv" else 1
+    assert got_lines.tolist() == list(range(first, first + len(keys)))
+    assert np.concatenate([e.times for e in evs]).tolist() == [t * 10**6 for t in times]
+    assert sum((e.keys.to_pylist() for e in evs), []) == keys
+    assert sum((e.values.tolist() for e in evs), []) == pages
+
+
+def _with_bad_lines(text: str, header: bool, at: list, bad: str) -> str:
+    lines = text.splitlines(keepends=True)
+    for i in sorted(at):  # line numbers in the new file, 1-based
+        lines.insert(i - 1, bad)
+    return "".join(lines)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_bad_records_in_the_first_a_middle_and_the_last_block(clicks, fmt, tmp_path):
+    d, (keys, times, _) = clicks
+    text = (d / f"c.{fmt}").read_text()
+    n_lines = len(text.splitlines())
+    bad = '{"uuid": "x", "event_timestamp": "soon"}\n' if fmt == "jsonl" else "x,1,2\n"
+    # line 3 is in the first block, the middle one in a middle block, the
+    # last line of the file in the last block (chunks of 1000 lines)
+    at = [3, n_lines // 2, n_lines + 3]
+    src = tmp_path / f"bad.{fmt}"
+    src.write_text(_with_bad_lines(text, fmt == "csv", at, bad))
+    out = tmp_path / "s.jsonl"
+    p = cli("sessions", src, "-o", out, *SEED_ARGS, "--chunk-size", 1000, check_rc=2)
+    err = p.stderr.decode()
+    reason = ("time: time 'soon' is neither a number nor an ISO-8601 time" if fmt == "jsonl"
+              else "3 fields where the header has 8")
+    assert f"line 3: {reason}" in err and "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob("s.jsonl.tmp*"))
+    p = cli("sessions", src, "-o", out, *SEED_ARGS, "--chunk-size", 1000, "--skip-bad")
+    err = p.stderr.decode()
+    assert f"3 bad records skipped (lines {at[0]}, {at[1]}, {at[2]};" in err
+    assert canonical(read_output(out, "jsonl")) == seed_rows(keys, times, gap="30min")
+
+
+def test_blank_lines_keep_line_numbers_on_the_native_path(tmp_path):
+    src = tmp_path / "e.jsonl"
+    src.write_text('{"uuid": "a", "event_timestamp": "1000"}\n\n   \n'
+                   '{"uuid": "a", "event_timestamp": "2000"}\n\n'
+                   '{"uuid": "", "event_timestamp": "3000"}\n')
+    p = cli("sessions", src, *SEED_ARGS, check_rc=2)
+    assert "line 6: uuid: empty key" in p.stderr.decode()
+    with open(src, "rb") as f:
+        block, = formats.NATIVE_READERS["jsonl"](f, FIELDS, {"key", "time"}, 100)
+    assert block.lines.tolist() == [1, 4, 6]
+    assert arrow_events.events(block, "ms") is None  # the empty key: the exact path
+
+
+def test_mixed_key_types_keep_their_types_in_text_output(tmp_path):
+    # a block whose keys are both strings and integers goes the exact way;
+    # JSON lines keep each key's type, CSV writes both as text
+    src = tmp_path / "e.jsonl"
+    src.write_text("".join(json.dumps({"uuid": k, "event_timestamp": t}) + "\n"
+                           for k, t in [("u1", 0), (7, 1000), ("u1", 2000)]))
+    rows = [json.loads(s) for s in cli("sessions", src, *SEED_ARGS).stdout.decode().splitlines()]
+    assert sorted((r["uuid"], r["event_count"]) for r in rows if r["uuid"] == 7) == [(7, 1)]
+    assert [r["event_count"] for r in rows if r["uuid"] == "u1"] == [2]
+    p = cli("sessions", src, *SEED_ARGS, "-o", tmp_path / "s.parquet", check_rc=2)
+    assert "keys are both strings and integers" in p.stderr.decode()
+
+
+def test_text_writers_spell_rows_as_the_python_writers(tmp_path):
+    # quotes, commas, backslashes, non-ASCII and a control character in
+    # keys and collected values: the Arrow-built text equals json.dumps'
+    # and csv.writer's
+    from sessionize.cli import writers
+
+    keys = ['a"b', "c,d", "e\\f", "gé", "h\ti"]
+    src = tmp_path / "e.jsonl"
+    src.write_text("".join(json.dumps({"uuid": k, "event_timestamp": str(1000 * i),
+                                       "page": f'{k}|"x"'}) + "\n"
+                           for i, k in enumerate(keys)))
+    for fmt in ("jsonl", "csv"):
+        got = cli("sessions", src, *SEED_ARGS, "--collect", "page", "--output-format", fmt,
+                  "--delay", "0").stdout
+        buf = io.BytesIO()
+        cols = ["uuid", "session_id", "session_start_time_ms", "session_end_time_ms",
+                "session_duration_seconds", "event_count", "page_list"]
+        w = writers.WRITERS[fmt](buf, cols, "page_list")
+        w.write([(k, f"{k}_session_1", i, i, 0.0, 1, [f'{k}|"x"']) for i, k in
+                 zip(range(0, 5000, 1000), keys)])
+        w.close()
+        assert sorted(got.splitlines()) == sorted(buf.getvalue().splitlines())
