@@ -39,7 +39,9 @@ def _open(f, fields: dict, option_names: dict | None):
     try:
         pf = pq.ParquetFile(f)
     except (pa.ArrowException, OSError) as e:
-        raise NotParquet(f"INPUT: not a Parquet file ({e})") from None
+        name = getattr(f, "name", None)
+        raise NotParquet(f"INPUT {name if isinstance(name, str) else '-'}: "
+                         f"not a Parquet file ({e})") from None
     names = pf.schema_arrow.names
     roles = []
     for role, name in fields.items():
