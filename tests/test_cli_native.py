@@ -126,3 +126,54 @@ def test_text_writers_spell_rows_as_the_python_writers(tmp_path):
                  zip(range(0, 5000, 1000), keys)])
         w.close()
         assert sorted(got.splitlines()) == sorted(buf.getvalue().splitlines())
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+@pytest.mark.parametrize("bad_first", [False, True])
+def test_a_byte_order_mark_opens_a_file(tmp_path, fmt, bad_first):
+    # native path, and the exact path (a bad record in the first block)
+    events = [("a", 0), ("a", 60_000), ("b", 30_000), ("a", 4_000_000)]
+    if fmt == "jsonl":
+        body = "".join(json.dumps({"uuid": k, "event_timestamp": str(t)}) + "\n"
+                       for k, t in events)
+        bad = '{"uuid": "c", "event_timestamp": "soon"}\n'
+    else:
+        body = "uuid,event_timestamp\n" + "".join(f"{k},{t}\n" for k, t in events)
+        bad = "c,soon\n"
+    if bad_first:
+        body += bad
+    src = tmp_path / f"e.{fmt}"
+    src.write_bytes(b"\xef\xbb\xbf" + body.encode())
+    out = tmp_path / "s.jsonl"
+    p = cli("sessions", src, "-o", out, *SEED_ARGS, *(["--skip-bad"] if bad_first else []))
+    assert canonical(read_output(out, "jsonl")) == seed_rows([k for k, _ in events],
+                                                             [t for _, t in events], gap="30min")
+    if bad_first:
+        assert f"1 bad records skipped (lines {len(events) + 1 + (fmt == 'csv')};" in \
+            p.stderr.decode()
+
+
+def test_an_iso_time_finer_than_a_nanosecond_is_a_bad_record(tmp_path):
+    src = tmp_path / "e.jsonl"
+    src.write_text('{"uuid": "a", "event_timestamp": "2026-10-01T16:00:00.1234567890Z"}\n'
+                   '{"uuid": "a", "event_timestamp": "2026-10-01T16:00:00.1234567891Z"}\n')
+    p = cli("sessions", src, *SEED_ARGS, check_rc=2)
+    assert "line 2: time: time '2026-10-01T16:00:00.1234567891Z' is finer than a nanosecond" \
+        in p.stderr.decode()
+
+
+def test_integer_key_1_and_string_key_1_do_not_share_a_session_id(tmp_path):
+    src = tmp_path / "e.jsonl"
+    src.write_text('{"uuid": 1, "event_timestamp": 0}\n'
+                   '{"uuid": "u", "event_timestamp": 1000}\n'
+                   '{"uuid": "1", "event_timestamp": 9000000}\n')
+    out = tmp_path / "s.jsonl"
+    p = cli("sessions", src, "-o", out, *SEED_ARGS, "--delay", "all", check_rc=2)
+    err = p.stderr.decode()
+    assert "the integer key 1 and the string key '1' would share the session id 1_session_1" \
+        in err
+    assert not out.exists() and not list(tmp_path.glob("s.jsonl.tmp*"))
+    # keys of both types that cannot collide are fine ('01' is not 1's spelling)
+    src.write_text('{"uuid": 1, "event_timestamp": 0}\n{"uuid": "01", "event_timestamp": 0}\n')
+    rows = [json.loads(s) for s in cli("sessions", src, *SEED_ARGS).stdout.decode().splitlines()]
+    assert sorted(r["session_id"] for r in rows) == ["01_session_1", "1_session_1"]

@@ -14,7 +14,8 @@ from .records import Chunk
 
 def read(f: IO[bytes], fields: dict, required: set, chunk_size: int,
          option_names: dict | None = None) -> Iterator[Chunk]:
-    text = io.TextIOWrapper(f, encoding="utf-8", newline="")
+    # utf-8-sig: a byte-order mark opening the file is not part of the header
+    text = io.TextIOWrapper(f, encoding="utf-8-sig", newline="")
     reader = csv.reader(text)
     header = next(reader, None)
     if header is None:
@@ -91,7 +92,7 @@ def read_native(f: IO[bytes], fields: dict, required: set, chunk_size: int,
         pcsv.ParseOptions(newlines_in_values=False),
         pcsv.ConvertOptions(include_columns=names, column_types={n: pa.string() for n in names},
                             strings_can_be_null=False, quoted_strings_can_be_null=False))
-    for first, block in blocks:
+    for first, n_lines, block in blocks:
         def exact(block=block, first=first):
             return shifted(read(io.BytesIO(head + block), fields, required, 1 << 62,
                                 option_names), first - 2)
@@ -100,7 +101,7 @@ def read_native(f: IO[bytes], fields: dict, required: set, chunk_size: int,
         if native and not (b'"' in block and _quoted_line_end(block)):
             try:
                 table = pcsv.read_csv(pa.BufferReader(block), *options)
-                lines = row_lines(block, first, table.num_rows)
+                lines = row_lines(block, first, n_lines, table.num_rows)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
                 pass
         if lines is None:

@@ -44,7 +44,8 @@ def read(f: IO[bytes], fields: dict, required: set, chunk_size: int,
             continue
         try:
             # decoding first skips json.loads' encoding sniffing, a tenth of the time
-            obj = decode(line.decode("utf-8"))
+            # a byte-order mark may open the file (utf-8-sig drops it)
+            obj = decode(line.decode("utf-8-sig" if lineno == 1 else "utf-8"))
         except ValueError as e:  # UnicodeDecodeError is one too
             chunk.bad.append((lineno, f"not valid JSON ({e})"))
             continue
@@ -82,6 +83,10 @@ def read(f: IO[bytes], fields: dict, required: set, chunk_size: int,
 # ---- the native reader ----------------------------------------------------
 
 _PEEK_LINES = 100  # lines looked at for the fields' types
+import os as _os
+class _R:
+    pass
+
 
 
 def read_native(f: IO[bytes], fields: dict, required: set, chunk_size: int,
@@ -101,7 +106,7 @@ def read_native(f: IO[bytes], fields: dict, required: set, chunk_size: int,
 
     blocks = Blocks(f, chunk_size)
     plan = None
-    for first, block in blocks:
+    for first, n_lines, block in blocks:
         if plan is None:
             plan = _plan(block, fields, required)
 
@@ -120,7 +125,7 @@ def read_native(f: IO[bytes], fields: dict, required: set, chunk_size: int,
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, KeyError):
             yield NativeBlock(None, {}, exact)
             continue
-        lines = row_lines(block, first, table.num_rows)
+        lines = row_lines(block, first, n_lines, table.num_rows)
         if lines is None or any(c is None for c in cols.values()):
             yield NativeBlock(None, {}, exact)
             continue

@@ -12,6 +12,8 @@ close in time order, so within a batch they are numbered by rank)."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .. import _core
@@ -32,6 +34,7 @@ class SessionRows:
         self._collect = collect_as is not None
         self._seen: dict = {}
         self.sessions = 0
+        self._int_keys = self._str_keys = False  # which kinds of key the run has had
 
     def numbers(self, keys: np.ndarray) -> np.ndarray:
         """n of each session (int64), advancing each key's count."""
@@ -40,15 +43,41 @@ class SessionRows:
             uniques = uniques.tolist()
         else:
             codes, uniques = _core.factorize(keys)
+        self._check_spellings(keys, uniques)
         counts = np.bincount(codes, minlength=len(uniques))
         seen = self._seen
-        base = np.fromiter((seen.get(k, 0) for k in uniques), dtype=np.int64,
+        base = np.fromiter(map(seen.get, uniques, itertools.repeat(0)), dtype=np.int64,
                            count=len(uniques))
         seen.update(zip(uniques, (base + counts).tolist()))
         order = np.argsort(codes, kind="stable")
         rank = np.empty(len(codes), dtype=np.int64)
         rank[order] = np.arange(len(codes)) - np.repeat(np.cumsum(counts) - counts, counts)
         return base[codes] + rank + 1
+
+    def _check_spellings(self, keys: np.ndarray, uniques: list) -> None:
+        """Refuses an integer key and a string key of the same text (1 and
+        "1"): both sessions would be '1_session_1'.  Free while the run's
+        keys are of one kind; then each key is checked against the other
+        kind's keys numbered so far (every key is numbered by the end, so
+        the second of such a pair to close a session is caught)."""
+        has_int = keys.dtype.kind in "iu" or any(k.__class__ is not str for k in uniques)
+        has_str = keys.dtype.kind not in "iu" and any(k.__class__ is str for k in uniques)
+        self._int_keys |= has_int
+        self._str_keys |= has_str
+        if not (self._int_keys and self._str_keys):
+            return
+        seen = self._seen
+        batch = set(uniques)
+        for k in uniques:
+            twin = (str(k) if k.__class__ is not str
+                    else int(k) if k.isascii() and k.lstrip("-").isdigit() and str(int(k)) == k
+                    else None)
+            if twin is not None and (twin in seen or twin in batch):
+                i, s = (k, twin) if k.__class__ is not str else (twin, k)
+                raise SpelledAlike(
+                    f"{self.names[0]}: the integer key {i} and the string key {s!r} would "
+                    f"share the session id {s}_session_1; give the field one type "
+                    "(all strings, or all integers)")
 
     def table(self, s):
         """(pyarrow Table, int_keys): the rows of a StreamSessionTable's
@@ -73,6 +102,10 @@ class SessionRows:
             flat = _arrow_values(pa, v.flat)
             cols.append(pa.ListArray.from_arrays(pa.array(v.offsets.astype(np.int32)), flat))
         return pa.Table.from_arrays(cols, names=self.names), int_keys
+
+
+class SpelledAlike(CliError):
+    """Two keys of different types whose session ids would be the same."""
 
 
 def _arrow_keys(pa, keys: np.ndarray):

@@ -19,7 +19,7 @@ import time
 from .. import _durations
 from .._core import SessionizeError
 from .._sessionizer import Sessionizer
-from . import arrow_events, events_in, formats
+from . import arrow_events, events_in, formats, prefetch
 from .badrecords import BadRecords
 from .errors import UsageError, need
 from .progress import Progress
@@ -87,8 +87,9 @@ def run(args) -> int:
         writer = TABLE_WRITERS[out_fmt](out.file, rows.names, collect_as)
         blocks = formats.NATIVE_READERS[in_fmt](src, fields, {"key", "time"}, args.chunk_size,
                                                 OPTION_NAMES)
-        for block in blocks:
-            ev = arrow_events.events(block, args.time_unit)
+        # the next block read, parsed and converted while this one is pushed
+        for block, ev in prefetch.ahead(
+                blocks, lambda block: arrow_events.events(block, args.time_unit)):
             if ev is not None:  # every record good: Arrow columns straight in
                 push(ev.lines, ev.keys, ev.times, ev.values)
                 events += len(ev)

@@ -50,7 +50,8 @@ class Blocks:
         self.line += 1
         return head
 
-    def __iter__(self) -> Iterator[tuple[int, bytearray]]:
+    def __iter__(self) -> Iterator[tuple[int, int, bytearray]]:
+        """(first line number, number of lines, block) per block."""
         # each block is read (readinto) into its own bytearray, allocated
         # zeroed at full size (pages untouched until read into), and handed
         # out whole, truncated at its cut in place: one copy of the text
@@ -70,9 +71,9 @@ class Blocks:
             del buf[cut:]
             if not buf:
                 return
-            first = self.line
-            self.line += buf.count(b"\n")
-            yield first, buf
+            first, n = self.line, buf.count(b"\n")
+            self.line += n
+            yield first, n + (not buf.endswith(b"\n")), buf
 
     def _fill(self, buf: bytearray, filled: int) -> tuple[int, bool]:
         """Reads into buf[filled:] until full: (bytes now in buf, end of input)."""
@@ -102,12 +103,11 @@ class Blocks:
         return int(even[-1]) + 1 if len(even) else None
 
 
-def row_lines(block: bytes, first: int, rows: int) -> np.ndarray | None:
+def row_lines(block: bytes, first: int, n_lines: int, rows: int) -> np.ndarray | None:
     """The line number of each of the `rows` records Arrow read from
-    `block`, Arrow having passed over blank lines (empty or whitespace);
-    None when the count does not add up (the block then goes to the exact
-    reader)."""
-    n_lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+    `block` (`n_lines` lines from line `first`), Arrow having passed over
+    blank lines (empty or whitespace); None when the count does not add up
+    (the block then goes to the exact reader)."""
     if rows == n_lines:  # the common case: no blank line
         return np.arange(first, first + rows, dtype=np.int64)
     data = np.frombuffer(block, dtype=np.uint8)
