@@ -44,7 +44,6 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
 GAP_MS = 30 * 60 * 1000
 
 FILES = {"jsonl": "clicks.jsonl", "csv": "clicks.csv", "parquet": "clicks.parquet",
@@ -145,19 +144,21 @@ def run_measured(cmd: list, env: dict | None = None, cwd: str | None = None):
     return wall, peak
 
 
-def make_inputs(data: str, events: int, users: int) -> None:
+def make_inputs(data: str, events: int, users: int, formats: list) -> None:
+    """The input files of `formats` that DIR lacks, generated."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     os.makedirs(data, exist_ok=True)
-    for fmt in ("jsonl", "csv", "parquet"):
+    for fmt in [f for f in ("jsonl", "csv", "parquet") if f in formats
+                or (f == "parquet" and "parquet_ts" in formats)]:
         path = os.path.join(data, FILES[fmt])
         if not os.path.exists(path):
             subprocess.run([sys.executable, "-m", "sessionize", "generate", "--events",
                             str(events), "--users", str(users), "-o", path], check=True)
     ts_path = os.path.join(data, FILES["parquet_ts"])
-    if not os.path.exists(ts_path):
+    if "parquet_ts" in formats and not os.path.exists(ts_path):
         t = pq.read_table(os.path.join(data, FILES["parquet"]))
         i = t.schema.get_field_index("event_timestamp")
         typed = pc.cast(pc.cast(t["event_timestamp"], pa.int64()), pa.timestamp("ms", "UTC"))
@@ -207,8 +208,8 @@ def main() -> None:
     ap.add_argument("--before", help="PYTHONPATH of an older sessionize, measured as well")
     ap.add_argument("--json", help="write the results here")
     a = ap.parse_args()
-    make_inputs(a.data, a.events, a.users)
-    env = {**os.environ, "PYTHONPATH": ROOT}
+    make_inputs(a.data, a.events, a.users, a.formats.split(","))
+    env = dict(os.environ)  # the sessionize this interpreter imports
     tools = {
         "sessionize": lambda f, s, o: (sessionize_cmd(f, s, o), env),
         "duckdb": lambda f, s, o: ([sys.executable, "-c", DUCKDB, f, s, o, str(GAP_MS)], env),

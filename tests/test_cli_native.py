@@ -87,7 +87,7 @@ def test_blank_lines_keep_line_numbers_on_the_native_path(tmp_path):
     assert "line 6: uuid: empty key" in p.stderr.decode()
     with open(src, "rb") as f:
         block, = formats.NATIVE_READERS["jsonl"](f, FIELDS, {"key", "time"}, 100)
-    assert block.lines.tolist() == [1, 4, 6]
+    assert block.parse()[0].tolist() == [1, 4, 6]
     assert arrow_events.events(block, "ms") is None  # the empty key: the exact path
 
 

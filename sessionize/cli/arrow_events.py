@@ -23,13 +23,14 @@ _INT64_MAX = 2**63 - 1
 
 @dataclass
 class NativeBlock:
-    """What a native reader yields: `lines` (int64 line or row number of
-    each record) and `columns` (role -> Arrow array), or `lines` None when
-    Arrow could not read the block; `exact()` re-reads the block alone with
-    the Python reader, as chunks (records.Chunk) with the file's numbers."""
+    """What a native reader yields, read but not yet parsed, so that blocks
+    can be parsed on worker threads (Arrow's parsers release the GIL):
+    `parse()` gives (lines, columns), `lines` the int64 line or row number
+    of each record and `columns` role -> Arrow array, or None when Arrow
+    cannot read the block; `exact()` re-reads the block alone with the
+    Python reader, as chunks (records.Chunk) with the file's numbers."""
 
-    lines: np.ndarray | None
-    columns: dict
+    parse: Callable[[], tuple | None]
     exact: Callable[[], Iterator]
 
 
@@ -46,11 +47,12 @@ class NativeEvents:
 
 def events(block: NativeBlock, unit: str) -> NativeEvents | None:
     """The block's events, or None when a record in it needs the exact reader."""
-    if block.lines is None:
+    parsed = block.parse()
+    if parsed is None:
         return None
     import pyarrow as pa
 
-    cols = block.columns
+    lines, cols = parsed
     keys = _whole(cols["key"])
     if keys is None or not _good_keys(pa, keys):
         return None
@@ -58,7 +60,7 @@ def events(block: NativeBlock, unit: str) -> NativeEvents | None:
     if times is None:
         return None
     values = cols.get("value")
-    return NativeEvents(block.lines, keys, times,
+    return NativeEvents(lines, keys, times,
                         None if values is None else value_objects(_whole(values, nulls=True)))
 
 

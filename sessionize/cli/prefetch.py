@@ -1,56 +1,34 @@
-"""Reading ahead: the next block is read, parsed (Arrow releases the GIL)
-and converted on a second thread while the main thread sessionizes and
-writes the current one, so the two halves of the work overlap.  One block
-ahead at most: memory holds two blocks, not the file."""
+"""Reading ahead: blocks are read in order on the caller's thread and
+parsed and converted on worker threads (Arrow's parsers and kernels
+release the GIL), while the caller sessionizes and writes the block before
+them.  A few blocks ahead at most: memory holds those, not the file."""
 
 from __future__ import annotations
 
-import queue
-import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator
 
-_DONE = object()
+WORKERS = 2  # one block parsed per core of the small machines the CLI is measured on
 
 
-def ahead(items: Iterator, convert: Callable) -> Iterator[tuple]:
-    """(item, convert(item)) for each item of `items`, the next one made on
-    a worker thread while the caller handles this one.  An exception in
-    the worker is raised in the caller, at the item it stopped at; when
-    the caller stops early (an error, Ctrl-C), the worker stops at its
-    next item."""
-    q: queue.Queue = queue.Queue(maxsize=1)
-    stop = threading.Event()
-
-    def work():
+def ahead(items: Iterator, convert: Callable, workers: int = WORKERS) -> Iterator[tuple]:
+    """(item, convert(item)) for each item of `items`, in order; up to
+    `workers` conversions run on worker threads while the caller handles
+    the item before them.  A worker's exception is raised in the caller at
+    its item; when the caller stops early (an error, Ctrl-C), conversions
+    not started are cancelled and running ones finish (a block each)."""
+    pending: deque = deque()
+    with ThreadPoolExecutor(workers, thread_name_prefix="sessionize-read") as pool:
         try:
             for item in items:
-                out = (item, convert(item))
-                while not stop.is_set():
-                    try:
-                        q.put(out, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(_DONE)
-        except BaseException as e:  # handed to the caller, raised there
-            q.put(e)
-
-    t = threading.Thread(target=work, name="sessionize-read-ahead", daemon=True)
-    t.start()
-    try:
-        while True:
-            got = q.get()
-            if got is _DONE:
-                return
-            if isinstance(got, BaseException):
-                raise got
-            yield got
-    finally:
-        stop.set()
-        try:  # let a worker blocked on a full queue see the stop
-            q.get_nowait()
-        except queue.Empty:
-            pass
-        t.join(timeout=5)
+                pending.append((item, pool.submit(convert, item)))
+                if len(pending) > workers:
+                    item, done = pending.popleft()
+                    yield item, done.result()
+            while pending:
+                item, done = pending.popleft()
+                yield item, done.result()
+        finally:
+            for _, f in pending:
+                f.cancel()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from functools import partial
 from typing import IO, Iterator
 
 from .errors import UsageError
@@ -64,8 +65,8 @@ def read(f: IO[bytes], fields: dict, required: set, chunk_size: int,
 
 def read_native(f: IO[bytes], fields: dict, required: set, chunk_size: int,
                 option_names: dict | None = None) -> Iterator:
-    """Blocks of about `chunk_size` lines parsed by Arrow's CSV reader (in
-    C, on every core), only the columns asked for, every value a string as
+    """Blocks of about `chunk_size` lines, as NativeBlocks to be parsed by
+    Arrow's CSV reader (in C), only the columns asked for, every value a string as
     `read` gives it; a block Arrow refuses (a wrong number of fields, a
     quoted line end) or with a record `read` would refuse is re-read by
     `read` alone, after the header."""
@@ -74,7 +75,7 @@ def read_native(f: IO[bytes], fields: dict, required: set, chunk_size: int,
 
     from .arrow_events import NativeBlock
     from .records import shifted
-    from .text_blocks import Blocks, row_lines
+    from .text_blocks import Blocks
 
     blocks = Blocks(f, chunk_size, quotes=True)
     head = blocks.first_line()
@@ -97,18 +98,27 @@ def read_native(f: IO[bytes], fields: dict, required: set, chunk_size: int,
             return shifted(read(io.BytesIO(head + block), fields, required, 1 << 62,
                                 option_names), first - 2)
 
-        lines = None
-        if native and not (b'"' in block and _quoted_line_end(block)):
-            try:
-                table = pcsv.read_csv(pa.BufferReader(block), *options)
-                lines = row_lines(block, first, n_lines, table.num_rows)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
-                pass
-        if lines is None:
-            yield NativeBlock(None, {}, exact)
-            continue
-        yield NativeBlock(lines, {role: table.column(name) for role, name in fields.items()},
-                          exact)
+        yield NativeBlock(partial(_parse, block, first, n_lines, fields, options)
+                          if native else (lambda: None), exact)
+
+
+def _parse(block, first: int, n_lines: int, fields: dict, options: tuple):
+    """(lines, role -> column) of a block by Arrow's CSV parser, or None."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    from .text_blocks import row_lines
+
+    if b'"' in block and _quoted_line_end(block):
+        return None
+    try:
+        table = pcsv.read_csv(pa.BufferReader(block), *options)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
+        return None
+    lines = row_lines(block, first, n_lines, table.num_rows)
+    if lines is None:
+        return None
+    return lines, {role: table.column(name) for role, name in fields.items()}
 
 
 def _quoted_line_end(block: bytes) -> bool:

@@ -5,6 +5,7 @@ that exact name.  Blank lines are not records and are passed over."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import IO, Iterator
 
 from .records import Chunk, check_key
@@ -83,26 +84,19 @@ def read(f: IO[bytes], fields: dict, required: set, chunk_size: int,
 # ---- the native reader ----------------------------------------------------
 
 _PEEK_LINES = 100  # lines looked at for the fields' types
-import os as _os
-class _R:
-    pass
-
 
 
 def read_native(f: IO[bytes], fields: dict, required: set, chunk_size: int,
                 option_names: dict | None = None) -> Iterator:
-    """Blocks of about `chunk_size` lines parsed by Arrow's JSON reader (in
-    C, on every core), only the fields asked for, as NativeBlocks; a block
+    """Blocks of about `chunk_size` lines, as NativeBlocks to be parsed by
+    Arrow's JSON reader (in C), only the fields asked for; a block
     Arrow refuses, or whose records do not all fit the types the first
     good line showed, is re-read by `read` above."""
     import io
 
-    import pyarrow as pa
-    import pyarrow.json as pj
-
     from .arrow_events import NativeBlock
     from .records import shifted
-    from .text_blocks import Blocks, row_lines
+    from .text_blocks import Blocks
 
     blocks = Blocks(f, chunk_size)
     plan = None
@@ -115,21 +109,28 @@ def read_native(f: IO[bytes], fields: dict, required: set, chunk_size: int,
                            first - 1)
 
         if not plan:  # a field of a type Arrow cannot be told: every block exact
-            yield NativeBlock(None, {}, exact)
+            yield NativeBlock(lambda: None, exact)
             continue
-        schema, paths = plan
-        try:
-            table = pj.read_json(pa.BufferReader(block), parse_options=pj.ParseOptions(
-                explicit_schema=schema, unexpected_field_behavior="ignore"))
-            cols = {role: _column(table, path) for role, path in paths.items()}
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, KeyError):
-            yield NativeBlock(None, {}, exact)
-            continue
-        lines = row_lines(block, first, n_lines, table.num_rows)
-        if lines is None or any(c is None for c in cols.values()):
-            yield NativeBlock(None, {}, exact)
-            continue
-        yield NativeBlock(lines, cols, exact)
+        yield NativeBlock(partial(_parse, block, first, n_lines, *plan), exact)
+
+
+def _parse(block, first: int, n_lines: int, schema, paths: dict):
+    """(lines, role -> column) of a block by Arrow's JSON parser, or None."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    from .text_blocks import row_lines
+
+    try:
+        table = pj.read_json(pa.BufferReader(block), parse_options=pj.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="ignore"))
+        cols = {role: _column(table, path) for role, path in paths.items()}
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, KeyError):
+        return None
+    lines = row_lines(block, first, n_lines, table.num_rows)
+    if lines is None or any(c is None for c in cols.values()):
+        return None
+    return lines, cols
 
 
 def _arrow_type(v):

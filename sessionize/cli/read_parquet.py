@@ -107,7 +107,8 @@ def read_native(f: IO[bytes], fields: dict, required: set, chunk_size: int,
         if batch is None:
             return
         lines = np.arange(row + 1, row + batch.num_rows + 1, dtype=np.int64)
-        yield NativeBlock(lines, dict(zip(roles, batch.columns)),
+        parsed = (lines, dict(zip(roles, batch.columns)))
+        yield NativeBlock(lambda parsed=parsed: parsed,
                           lambda batch=batch, row=row: iter(
                               [_chunk(pa, batch, roles, fields, required, row)]))
         row += batch.num_rows
