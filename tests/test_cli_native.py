@@ -177,3 +177,23 @@ def test_integer_key_1_and_string_key_1_do_not_share_a_session_id(tmp_path):
     src.write_text('{"uuid": 1, "event_timestamp": 0}\n{"uuid": "01", "event_timestamp": 0}\n')
     rows = [json.loads(s) for s in cli("sessions", src, *SEED_ARGS).stdout.decode().splitlines()]
     assert sorted(r["session_id"] for r in rows) == ["01_session_1", "1_session_1"]
+
+
+def test_bad_rows_in_the_first_a_middle_and_the_last_parquet_batch(clicks, tmp_path):
+    import pyarrow.parquet as pq
+
+    d, (keys, times, _) = clicks
+    n = len(keys)
+    at = [3, n // 2, n]  # row numbers, 1-based: batches of 1000 rows
+    uuid = [None if i + 1 in at else k for i, k in enumerate(keys)]
+    src = tmp_path / "bad.parquet"
+    pq.write_table(pa.table({"uuid": uuid, "event_timestamp": [str(t) for t in times]}), src)
+    out = tmp_path / "s.csv"
+    p = cli("sessions", src, "-o", out, *SEED_ARGS, "--chunk-size", 1000, check_rc=2)
+    assert "row 3: uuid: missing value (null)" in p.stderr.decode()
+    assert not out.exists() and not list(tmp_path.glob("s.csv.tmp*"))
+    p = cli("sessions", src, "-o", out, *SEED_ARGS, "--chunk-size", 1000, "--skip-bad")
+    assert f"3 bad records skipped (rows {at[0]}, {at[1]}, {at[2]};" in p.stderr.decode()
+    good = [i for i in range(n) if i + 1 not in at]
+    assert canonical(read_output(out, "csv")) == seed_rows(
+        [keys[i] for i in good], [times[i] for i in good], gap="30min")
