@@ -1,7 +1,11 @@
 """The command line, `python -m sessionize COMMAND`: one module per command
 (sessions_cmd, ctr_cmd, generate_cmd, demo_cmd), the options in args,
-readers per format (read_jsonl, read_csv, read_parquet), writers, time
-fields (timefields), bad records (badrecords) and the progress bar."""
+readers per format (read_jsonl, read_csv, read_parquet: each an exact
+Python reader and a native Arrow one), text cut in blocks (text_blocks),
+Arrow blocks made into events (arrow_events), reading ahead (prefetch),
+the seed's session rows (session_rows), writers of rows (writers) and of
+Arrow tables (table_writers), time fields (timefields), bad records
+(badrecords), errors and exit codes (errors) and the progress bar."""
 
 from __future__ import annotations
 
