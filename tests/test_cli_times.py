@@ -52,3 +52,12 @@ def test_decimal_strings_are_exact_and_refusals_say_why():
     assert "finer than a nanosecond" in why[4] and "out of range" in why[5]
     assert "type list" in why[6] and "not a time" in why[7]
     assert np.all(got == 0)
+
+
+def test_iso_digits_past_the_nanosecond_are_refused_unless_zeros():
+    got, bad = timefields.parse(["2026-10-01T16:00:00.1234567890Z",
+                                 "2026-10-01 16:00:00.123456789000",
+                                 "2026-10-01T16:00:00.1234567891+02:00"], "ms")
+    assert [i for i, _ in bad] == [2] and "finer than a nanosecond" in bad[0][1]
+    assert got[0] == got[1] == int(np.datetime64("2026-10-01T16:00:00.123456789", "ns")
+                                   .astype(np.int64))

@@ -1,19 +1,53 @@
 """The command line, `python -m sessionize COMMAND`: one module per command
 (sessions_cmd, ctr_cmd, generate_cmd, demo_cmd), the options in args,
-readers per format (read_jsonl, read_csv, read_parquet), writers, time
-fields (timefields), bad records (badrecords) and the progress bar."""
+readers per format (read_jsonl, read_csv, read_parquet: each an exact
+Python reader and a native Arrow one), text cut in blocks (text_blocks),
+Arrow blocks made into events (arrow_events), reading ahead (prefetch),
+the seed's session rows (session_rows), writers of rows (writers) and of
+Arrow tables (table_writers), time fields (timefields), bad records
+(badrecords), errors and exit codes (errors) and the progress bar."""
 
 from __future__ import annotations
 
+import gzip
+import os
+import signal
 import sys
+import threading
+import zlib
 
 from .._core import SessionizeError
 from . import args as _args
-from .errors import EXIT_BAD_INPUT, CliError
+from .errors import (EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_INTERNAL, EXIT_INTERRUPTED,
+                     EXIT_TERMINATED, CliError)
+from .formats import OutputFailed
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised where the program is, so the commands' cleanup (the
+    temporary output removed) runs as it does for Ctrl-C."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
+
+
+def _quiet_stdout() -> None:
+    """Standard output failed (a closed pipe, /dev/full): point it at
+    /dev/null so the interpreter's last flush has nothing to complain of."""
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, sys.stdout.fileno())
+        os.close(fd)
+    except (OSError, ValueError):
+        pass
 
 
 def main(argv=None) -> int:
     a = _args.parser().parse_args(argv)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         if a.command == "demo":
             from .demo_cmd import run
@@ -25,10 +59,39 @@ def main(argv=None) -> int:
             from .generate_cmd import run
         return run(a)
     except CliError as e:
+        if isinstance(e, OutputFailed) and (a.__dict__.get("output") or "-") == "-":
+            _quiet_stdout()
         print(f"sessionize {a.command}: {e}", file=sys.stderr)
         return e.exit_code
     except SessionizeError as e:  # a setting the package refuses (names the option)
         print(f"sessionize {a.command}: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # `... | head`: the reader has all it wants
+        _quiet_stdout()
         return 0
+    except KeyboardInterrupt:
+        print(f"sessionize {a.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except _Terminated:
+        print(f"sessionize {a.command}: terminated (SIGTERM)", file=sys.stderr)
+        return EXIT_TERMINATED
+    except UnicodeDecodeError as e:
+        print(f"sessionize {a.command}: INPUT: not UTF-8 text ({e})", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (zlib.error, gzip.BadGzipFile, EOFError) as e:  # a .gz that is not (whole)
+        print(f"sessionize {a.command}: INPUT: not a whole gzip stream ({e})", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as e:  # reading: an I/O error
+        where = f"{e.filename}: " if getattr(e, "filename", None) else "INPUT: "
+        print(f"sessionize {a.command}: {where}{getattr(e, 'strerror', None) or e}",
+              file=sys.stderr)
+        return EXIT_ENVIRONMENT
+    except Exception as e:  # a bug: said plainly, the traceback on request
+        if os.environ.get("SESSIONIZE_TRACEBACK"):
+            raise
+        print(f"sessionize {a.command}: internal error, please report it: "
+              f"{type(e).__name__}: {e} (SESSIONIZE_TRACEBACK=1 shows where)", file=sys.stderr)
+        return EXIT_INTERNAL
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

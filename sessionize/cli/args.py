@@ -41,8 +41,9 @@ def _io(p: argparse.ArgumentParser) -> None:
     p.add_argument("--skip-bad", action="store_true",
                    help="skip bad records (and count them) instead of stopping at the first")
     p.add_argument("--chunk-size", type=_chunk, default=20_000, metavar="N",
-                   help="events read and pushed at a time (default 20000; memory grows with it, "
-                        "by about 0.7 kB an event, speed hardly)")
+                   help="lines (Parquet: rows) read and pushed at a time (default 20000; "
+                        "memory grows with it, by about 1.7 kB a line with one block read "
+                        "ahead, speed hardly)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 

@@ -68,6 +68,7 @@ def run(args) -> int:
     bad = BadRecords(args.skip_bad, "row" if in_fmt == "parquet" else "line")
     late_hint = (f"before the watermark (the newest time so far minus --delay {args.delay}); "
                  "sort the input by time or give a larger --delay")
+    formats.refuse_output_as_input(args.input, args.output)
     src = formats.open_input(args.input)
     progress = Progress(None, not args.quiet)
     out = formats.Output(args.output)

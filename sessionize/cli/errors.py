@@ -1,13 +1,22 @@
-"""The command line's errors and exit codes.
+"""The command line's errors and exit codes (README, "Command line").
 
-    0  done
-    1  the environment: a missing optional package, a file that cannot be opened
-    2  the input or the arguments: a bad record (without --skip-bad), a bad option
+    0    done
+    1    the environment: a missing optional package, a file that cannot be
+         opened or read, an output that cannot be written (a full disk,
+         standard output to /dev/full)
+    2    the input or the arguments: a bad record (without --skip-bad), a
+         bad option, -o naming the input or a directory, a file that is not
+         what its name says (a .parquet that is not Parquet, text not UTF-8)
+    3    an internal error (a bug): its type and message, no traceback
+         unless SESSIONIZE_TRACEBACK=1
+    130  interrupted (Ctrl-C, SIGINT); 143 terminated (SIGTERM): the
+         temporary output is removed either way
 """
 
 from __future__ import annotations
 
-EXIT_OK, EXIT_ENVIRONMENT, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_ENVIRONMENT, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 
 
 class CliError(Exception):

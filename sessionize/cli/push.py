@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from .. import LateEventError, SessionizeError
 from .badrecords import BadRecords
 
@@ -40,6 +42,39 @@ def push_chunk(push_many, lines, arrays: list, bad: BadRecords, late_hint: str) 
 
 
 def _drop(a, at):
-    import numpy as np
-
     return np.delete(a, at)
+
+
+def push_columns(sz, lines, keys, times, values, bad: BadRecords, late_hint: str):
+    """One chunk into a columnar Sessionizer (on_late='raise' without
+    --skip-bad, 'return' with it); returns the session table emitted.
+    keys may be an Arrow column, the rest numpy; late events and element
+    errors become bad records of their lines, as push_chunk does."""
+    while True:
+        try:
+            batch = sz.push_many(keys, times, values)
+        except LateEventError as e:  # on_late='raise': the run stops here
+            bad.add(int(lines[e.position]), f"late event: {late_hint}")
+            raise  # pragma: no cover - bad.add raises without --skip-bad
+        except SessionizeError as e:
+            m = _ELEMENT.match(str(e))
+            if m is None:
+                raise
+            at = int(m.group(1))
+            # the sessionizer applied nothing of a chunk with a bad element
+            bad.add(int(lines[at]), m.group(2))
+            keys, times, lines = _cut(keys, at), np.delete(times, at), np.delete(lines, at)
+            values = None if values is None else np.delete(values, at)
+            continue
+        for pos in batch.late.position.tolist():  # --skip-bad: late events skipped
+            bad.add(int(lines[pos]), f"late event: {late_hint}")
+        return batch.sessions
+
+
+def _cut(a, at: int):
+    """`a` without element `at` (numpy or Arrow)."""
+    if isinstance(a, np.ndarray):
+        return np.delete(a, at)
+    import pyarrow as pa
+
+    return pa.concat_arrays([a[:at], a[at + 1:]])

@@ -30,3 +30,13 @@ def check_key(v) -> str | None:
     if v == "":
         return "empty key"
     return None
+
+
+def shifted(chunks, by: int):
+    """Chunks of a block read alone, their line numbers moved by `by` to
+    the file's (the exact re-read of a block the native reader refused)."""
+    for c in chunks:
+        if by:
+            c.lines = [n + by for n in c.lines]
+            c.bad = [(n + by, why) for n, why in c.bad]
+        yield c

@@ -94,7 +94,15 @@ def _checked(ns: Fraction, original) -> int:
     return n
 
 
+_FRACTION = re.compile(r"[T ]\d\d:\d\d:\d\d[.,](\d+)")
+
+
 def _iso(s: str) -> int:
+    m = _FRACTION.search(s)
+    if m is not None and m.group(1)[9:].strip("0"):
+        # numpy would drop the digits past the nanosecond: refused, as a
+        # numeric time finer than a nanosecond is
+        raise ValueError(f"time {s!r} is finer than a nanosecond")
     offset_ns = 0
     m = _OFFSET.search(s) if len(s) > 10 else None
     if m is not None:

@@ -1,0 +1,130 @@
+"""The Spark seed's session rows, a batch of sessions at a time, as an Arrow
+table: the key under its own field name, session_id ('<key>_session_<n>'),
+session_start_time_ms, session_end_time_ms, session_duration_seconds,
+event_count, and with --collect the values in time order.  Built from the
+columnar Sessionizer's numpy columns with no Python object per session.
+
+n counts a key's sessions from 1 in time order over the whole run.  The
+Sessionizer forgets a key between its sessions (its `index` restarts), so
+the count lives here, one number per key: memory grows with keys, not
+events.  It is updated once per distinct key of a batch (a key's sessions
+close in time order, so within a batch they are numbered by rank)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from .. import _core
+from .errors import CliError
+
+NS_PER_MS = 1_000_000
+
+
+def session_columns(key_field: str, collect_as: str | None) -> list:
+    cols = [key_field, "session_id", "session_start_time_ms", "session_end_time_ms",
+            "session_duration_seconds", "event_count"]
+    return cols + [collect_as] if collect_as else cols
+
+
+class SessionRows:
+    def __init__(self, key_field: str, collect_as: str | None):
+        self.names = session_columns(key_field, collect_as)
+        self._collect = collect_as is not None
+        self._seen: dict = {}
+        self.sessions = 0
+        self._int_keys = self._str_keys = False  # which kinds of key the run has had
+
+    def numbers(self, keys: np.ndarray) -> np.ndarray:
+        """n of each session (int64), advancing each key's count."""
+        if keys.dtype.kind in "iu":
+            uniques, codes = np.unique(keys, return_inverse=True)
+            uniques = uniques.tolist()
+        else:
+            codes, uniques = _core.factorize(keys)
+        self._check_spellings(keys, uniques)
+        counts = np.bincount(codes, minlength=len(uniques))
+        seen = self._seen
+        base = np.fromiter(map(seen.get, uniques, itertools.repeat(0)), dtype=np.int64,
+                           count=len(uniques))
+        seen.update(zip(uniques, (base + counts).tolist()))
+        order = np.argsort(codes, kind="stable")
+        rank = np.empty(len(codes), dtype=np.int64)
+        rank[order] = np.arange(len(codes)) - np.repeat(np.cumsum(counts) - counts, counts)
+        return base[codes] + rank + 1
+
+    def _check_spellings(self, keys: np.ndarray, uniques: list) -> None:
+        """Refuses an integer key and a string key of the same text (1 and
+        "1"): both sessions would be '1_session_1'.  Free while the run's
+        keys are of one kind; then each key is checked against the other
+        kind's keys numbered so far (every key is numbered by the end, so
+        the second of such a pair to close a session is caught)."""
+        has_int = keys.dtype.kind in "iu" or any(k.__class__ is not str for k in uniques)
+        has_str = keys.dtype.kind not in "iu" and any(k.__class__ is str for k in uniques)
+        self._int_keys |= has_int
+        self._str_keys |= has_str
+        if not (self._int_keys and self._str_keys):
+            return
+        seen = self._seen
+        batch = set(uniques)
+        for k in uniques:
+            twin = (str(k) if k.__class__ is not str
+                    else int(k) if k.isascii() and k.lstrip("-").isdigit() and str(int(k)) == k
+                    else None)
+            if twin is not None and (twin in seen or twin in batch):
+                i, s = (k, twin) if k.__class__ is not str else (twin, k)
+                raise SpelledAlike(
+                    f"{self.names[0]}: the integer key {i} and the string key {s!r} would "
+                    f"share the session id {s}_session_1; give the field one type "
+                    "(all strings, or all integers)")
+
+    def table(self, s):
+        """(pyarrow Table, int_keys): the rows of a StreamSessionTable's
+        sessions; int_keys is None, or for a batch whose keys are both
+        strings and integers (the key column then holds their text) a bool
+        array marking the integers, for the writers that keep key types."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        n = len(s)
+        self.sessions += n
+        keys, int_keys = _arrow_keys(pa, s.key)
+        number = self.numbers(s.key)
+        spelled = keys if pa.types.is_string(keys.type) else pc.cast(keys, pa.string())
+        sid = pc.binary_join_element_wise(spelled, "_session_",
+                                          pc.cast(pa.array(number), pa.string()), "")
+        start, end = s.start.view(np.int64), s.end.view(np.int64)
+        cols = [keys, sid, pa.array(start // NS_PER_MS), pa.array(end // NS_PER_MS),
+                pa.array((end - start) / 1e9), pa.array(s.count.astype(np.int64))]
+        if self._collect:
+            v = s.values
+            flat = _arrow_values(pa, v.flat)
+            cols.append(pa.ListArray.from_arrays(pa.array(v.offsets.astype(np.int32)), flat))
+        return pa.Table.from_arrays(cols, names=self.names), int_keys
+
+
+class SpelledAlike(CliError):
+    """Two keys of different types whose session ids would be the same."""
+
+
+def _arrow_keys(pa, keys: np.ndarray):
+    """(Arrow key column, int_keys) as SessionRows.table describes them."""
+    if keys.dtype.kind in "iu":
+        return pa.array(keys), None
+    try:
+        return pa.array(keys, type=pa.string() if len(keys) and
+                        keys[0].__class__ is str else None), None
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    # a batch of string and integer keys (a Python loop: only such files)
+    int_keys = np.fromiter((k.__class__ is not str for k in keys), dtype=bool, count=len(keys))
+    return pa.array([str(k) for k in keys], type=pa.string()), int_keys
+
+
+def _arrow_values(pa, flat: np.ndarray):
+    try:
+        return pa.array(flat)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+        raise CliError(f"--collect: the values' types differ ({e}); "
+                       "the output needs one type per column") from None
