@@ -38,7 +38,7 @@ def _session_tuple(s: StreamSession) -> tuple:
             s.id, tuple(s.replaces), s.values, s.final)
 
 
-def _check_columns(batch, keys_pushed):
+def _check_columns(batch):
     """The columns' own promises: lengths agree, int64 keys exactly when
     every key of the table is an int."""
     assert isinstance(batch, StreamBatch)
@@ -59,28 +59,34 @@ def _split(items):
     return sessions, late
 
 
-def _call(obj, col, f):
-    """Runs f on both; returns (object items, batch) or both errors."""
-    err_o = err_c = None
-    got_o = got_c = None
-    try:
-        got_o = f(obj)
-    except sessionize.LateEventError as e:
-        err_o = e
-    try:
-        got_c = f(col)
-    except sessionize.LateEventError as e:
-        err_c = e
+def _run_pair(obj, col, f):
+    """f on the object-mode and the columnar stream: (result, result) or,
+    when either raises LateEventError, both must, with the same event at
+    the same position: (error, error)."""
+    out = []
+    for s in (obj, col):
+        try:
+            out.append((f(s), None))
+        except sessionize.LateEventError as e:
+            out.append((None, e))
+    (got_o, err_o), (got_c, err_c) = out
     assert (err_o is None) == (err_c is None), (err_o, err_c)
     if err_o is not None:
         assert tuple(err_c.event) == tuple(err_o.event)
         assert err_c.position == err_o.position
+    return got_o, err_o, got_c, err_c
+
+
+def _call(obj, col, f):
+    """Runs f on both; returns the batch (None when both raised)."""
+    got_o, err_o, got_c, err_c = _run_pair(obj, col, f)
+    if err_o is not None:
         want, _ = _split(err_o.sessions)
         got = [_session_tuple(s) for s in err_c.sessions.rows()]
         assert got == want
         return None
     want_s, want_l = _split(got_o)
-    _check_columns(got_c, None)
+    _check_columns(got_c)
     got_s = [_session_tuple(s) for s in got_c.sessions.rows()]
     assert got_s == want_s
     got_l = [(_key(r.key), r.time, r.value) for r in got_c.late.rows()]
@@ -262,19 +268,8 @@ def _ctr_rows(items):
 
 
 def _ctr_call(obj, col, f):
-    err_o = err_c = None
-    try:
-        got_o = f(obj)
-    except sessionize.LateEventError as e:
-        err_o = e
-    try:
-        got_c = f(col)
-    except sessionize.LateEventError as e:
-        err_c = e
-    assert (err_o is None) == (err_c is None), (err_o, err_c)
+    got_o, err_o, got_c, err_c = _run_pair(obj, col, f)
     if err_o is not None:
-        assert tuple(err_c.event) == tuple(err_o.event)
-        assert err_c.position == err_o.position
         assert [tuple(_key(v) for v in r) for r in err_c.sessions.rows()] \
             == _ctr_rows(err_o.sessions)[0]
         return
