@@ -309,6 +309,15 @@ sz_status sz_stream_push(sz_stream *stream, const uint64_t *keys,
 /* Whether the stream holds anything for key (k, ns). */
 int sz_stream_has_key(const sz_stream *stream, uint64_t key, uint32_t ns);
 
+/* How many keys of namespace ns the stream holds (a binding checks its
+ * handles against a restored snapshot with it). */
+size_t sz_stream_keys_in(const sz_stream *stream, uint32_t ns);
+
+/* With keep_values: writes the value handle of every event the stream holds
+ * to out (room for sz_stream_stats_get's open_events) and returns how many;
+ * 0 without.  A binding checks its values against a restored snapshot. */
+size_t sz_stream_value_handles(const sz_stream *stream, uint64_t *out);
+
 /* Moves the watermark to max(watermark, wm) and emits what that finishes. */
 sz_status sz_stream_advance(sz_stream *stream, int64_t wm);
 

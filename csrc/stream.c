@@ -1292,6 +1292,31 @@ int sz_stream_has_key(const sz_stream *s, uint64_t key, uint32_t ns)
     return sz__keytab_find(&s->tab, key, ns) != NIL;
 }
 
+size_t sz_stream_value_handles(const sz_stream *s, uint64_t *out)
+{
+    size_t n = 0;
+    uint32_t i, u, e;
+    if (!s->cfg.keep_values) return 0;
+    for (i = 0; i < s->n_keys_cap; i++) {
+        if (s->keys[i].heap_pos == NIL) continue;  /* a free slot */
+        for (u = s->keys[i].head; u != NIL; u = s->units[u].next) {
+            const sz__unit *x = &s->units[u];
+            for (e = 0; e < x->n_ev; e++) out[n++] = x->ev[x->off + e].h;
+        }
+    }
+    return n;
+}
+
+size_t sz_stream_keys_in(const sz_stream *s, uint32_t ns)
+{
+    size_t n = 0;
+    uint32_t i;
+    /* a free slot has heap_pos NIL (sz__key_release) */
+    for (i = 0; i < s->n_keys_cap; i++)
+        n += s->keys[i].heap_pos != NIL && s->keys[i].ns == ns;
+    return n;
+}
+
 sz_status sz_stream_advance(sz_stream *s, int64_t wm)
 {
     /* INT64_MAX is +infinity, as after a flush (every later event is late):

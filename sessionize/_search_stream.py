@@ -17,6 +17,8 @@ import numpy as np
 
 from . import _ctr_stream, events as _events
 from ._core import SessionizeError
+from ._snapshot import SEARCH_SESSIONIZER
+from ._state import Snapshots
 from ._sessionizer import (
     _INT64_MAX, _ON_LATE, LateEvent, LateEventError, _check_choice, _chunk_keys, _is_zero,
     _Kind, _Timed, Sessionizer,
@@ -54,7 +56,7 @@ def _kind_code(kind) -> int:
         raise type(e)(str(e).replace("kinds[0]", "kind", 1)) from None
 
 
-class SearchSessionizer(_Timed, _ctr_stream.CtrStream):
+class SearchSessionizer(_Timed, Snapshots, _ctr_stream.CtrStream):
     """Search rows of user sessions, from events pushed one at a time or in
     chunks (the streaming form of :func:`sessionize.search_ctr`).
 
@@ -209,8 +211,14 @@ class SearchSessionizer(_Timed, _ctr_stream.CtrStream):
                     open_searches=searches, buffered=buffered, bytes=nbytes,
                     late_count=self.late_count)
 
-    def __reduce__(self):
-        return (_restore, (self._settings, self._kind, self._getstate()))
+    _SNAPSHOT = SEARCH_SESSIONIZER
+
+    def _setstate_from(self, blob, handle_keys, next_key, values, next_value) -> None:
+        if next_value is not None:
+            raise TypeError("a next value handle")
+        kind = self._kind
+        self._setstate(blob, handle_keys, next_key, values,
+                       False if kind == _NO_TIMES else kind.out())
 
     def __repr__(self) -> str:
         s = self._settings
@@ -243,21 +251,11 @@ def _search_batch(sz: SearchSessionizer, rows, late):
     return StreamBatch(table, late_t)
 
 
-def _restore(settings: dict, kind, state) -> SearchSessionizer:
-    sz = SearchSessionizer(**settings)
-    if not isinstance(state, tuple) or len(state) != 4:
-        raise SessionizeError("state: not a SearchSessionizer state")
-    blob, handle_keys, next_key, values = state
-    if kind is None:
-        if blob is not None:
-            raise SessionizeError("state: not a SearchSessionizer state")
-        return sz
-    if not isinstance(kind, _Kind) or not isinstance(blob, bytes):
-        raise SessionizeError("state: not a SearchSessionizer state")
-    sz._configure_for(kind)
-    sz._setstate(blob, handle_keys, next_key, values,
-                 False if kind == _NO_TIMES else kind.out())
-    return sz
+def _restore(*args):
+    # sessionize 0.1.0's first snapshot format: see _sessionizer._restore
+    raise SessionizeError(
+        "state: a SearchSessionizer snapshot of an earlier format (without a checksum "
+        "over its keys and values); restore it with that version and snapshot it again")
 
 
 def search_ctr_stream(events: Iterable, *, gap=None, inclusive=True, delay=0,

@@ -17,6 +17,8 @@ import numpy as np
 
 from . import _durations, _stream, _times
 from ._core import SessionizeError
+from ._snapshot import SESSIONIZER
+from ._state import Snapshots
 
 _MODES = {"restart": 1, "fixed": 2}
 _EMIT = {"final": 0, "update": 1}
@@ -232,7 +234,7 @@ class _Timed:
 
 
 
-class Sessionizer(_Timed, _stream.Stream):
+class Sessionizer(_Timed, Snapshots, _stream.Stream):
     """Sessions from events pushed one at a time or in chunks, in any order.
 
     Each call returns the sessions it finishes (StreamSession), and, with
@@ -347,8 +349,12 @@ class Sessionizer(_Timed, _stream.Stream):
         return dict(keys=keys, open_sessions=sessions, open_events=events,
                     bytes=nbytes, late_count=self.late_count)
 
-    def __reduce__(self):
-        return (_restore, (self._settings, self._kind, self._getstate()))
+    _SNAPSHOT = SESSIONIZER
+
+    def _setstate_from(self, blob, handle_keys, next_key, values, next_value) -> None:
+        if next_value is None:
+            raise TypeError("no next value handle")
+        self._setstate(blob, handle_keys, next_key, values, next_value, self._kind.out())
 
     def __repr__(self) -> str:
         s = self._settings
@@ -468,20 +474,12 @@ def _chunk_keys(keys):
     return list(uniques), codes
 
 
-def _restore(settings: dict, kind: _Kind | None, state: tuple) -> Sessionizer:
-    sz = Sessionizer(**settings)
-    if not isinstance(state, tuple) or len(state) != 5:
-        raise SessionizeError("state: not a Sessionizer state")
-    blob, handle_keys, next_key, values, next_value = state
-    if kind is None:
-        if blob is not None:
-            raise SessionizeError("state: not a Sessionizer state")
-        return sz
-    if not isinstance(kind, _Kind) or not isinstance(blob, bytes):
-        raise SessionizeError("state: not a Sessionizer state")
-    sz._configure_for(kind)
-    sz._setstate(blob, handle_keys, next_key, values, next_value, kind.out())
-    return sz
+def _restore(*args):
+    # what pickle.loads calls for a snapshot of sessionize 0.1.0's first
+    # format, whose keys and values had no checksum: refused, not trusted
+    raise SessionizeError(
+        "state: a Sessionizer snapshot of an earlier format (without a checksum over "
+        "its keys and values); restore it with that version and snapshot it again")
 
 
 def _getter(spec, name: str) -> Callable[[Any], Any]:

@@ -862,6 +862,36 @@ static PyObject *stream_getstate(StreamObject *self, PyObject *unused)
     return r;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Whether the restored core's events and the values restored with it match
+ * one to one (each event's handle below next_value, held once, with a
+ * value): 1 or 0, or -1 with MemoryError. */
+static int values_match(const sz_stream *s, const valmap *vals, size_t n_events,
+                        uint64_t next_value)
+{
+    uint64_t *h;
+    size_t n, i;
+    int ok = 1;
+    if (n_events == 0) return 1;
+    h = PyMem_Malloc(n_events * sizeof *h);
+    if (h == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    n = sz_stream_value_handles(s, h);
+    qsort(h, n, sizeof *h, cmp_u64);
+    for (i = 0; ok && i < n; i++)
+        ok = h[i] < next_value && (i == 0 || h[i] != h[i - 1])
+             && valmap_get(vals, h[i]) != NULL;
+    PyMem_Free(h);
+    return ok && n == n_events;
+}
+
 /* _setstate(bytes, {handle: key}, next_key, {handle: value}, next_value,
  *           time_out): validates, then replaces everything or nothing. */
 static PyObject *stream_setstate(StreamObject *self, PyObject *args)
@@ -895,6 +925,14 @@ static PyObject *stream_setstate(StreamObject *self, PyObject *args)
     }
     if (vals2.n != (self->collect ? stats.open_events : 0))
         goto bad;
+    /* every handle a held key, and every held key a handle */
+    if ((size_t)PyDict_Size(hk) != sz_stream_keys_in(s, 1))
+        goto bad;
+    if (self->collect) {
+        int m = values_match(s, &vals2, stats.open_events, next_value);
+        if (m < 0) goto fail;
+        if (m == 0) goto bad;
+    }
     sz_stream_free(self->s);
     self->s = s;
     sc_install(&self->c, kh, hk2, &vals2, tout, next_key);
