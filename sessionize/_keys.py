@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _arrow, _core
+from . import _arrow, _core, _missing
+from ._core import SessionizeError
 
 KEYS_INT64, KEYS_BYTES, KEYS_DENSE = 0, 1, 2
 
@@ -65,6 +66,7 @@ def normalize(keys: object) -> Keys:
     if src is not None:
         codes, first = _core.arrow_keys(src, "keys")
         return ArrowKeys(src, codes, first)
+    keys = _missing.plain(keys, "keys")
     if not isinstance(keys, np.ndarray):
         if isinstance(keys, (list, tuple)):
             return _factorized(keys)

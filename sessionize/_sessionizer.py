@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
 
-from . import _durations, _stream, _times
+from . import _durations, _missing, _stream, _times
 from ._core import SessionizeError
 
 _MODES = {"restart": 1, "fixed": 2}
@@ -187,6 +187,7 @@ class _Timed:
             # streams as its UTC instants
             arr, tk = _times.normalize(times)
             times = arr if tk.name == "int" else tk.restore(arr)
+        times = _missing.plain(times, "times")
         if not isinstance(times, np.ndarray):
             seq = list(times)
             out = np.empty(len(seq), dtype=np.int64)
@@ -454,6 +455,7 @@ def _chunk_keys(keys):
     if src is not None:
         codes, first = _core.arrow_keys(src, "keys")
         return _arrow.to_list(_arrow.take(src, first)), codes
+    keys = _missing.plain(keys, "keys")
     if isinstance(keys, np.ndarray):
         if keys.dtype.kind in "iu" or len(keys) < _FACTORIZE_MIN:
             return keys, None

@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import _arrow, _core
+from . import _arrow, _core, _missing
 from ._core import SessionizeError
 from . import _durations
 
@@ -128,7 +128,7 @@ def normalize(times: object) -> tuple[np.ndarray, TimeKind]:
     src = _arrow.source(times)
     if src is not None:
         return _from_arrow(src)
-    arr = _as_array(times)
+    arr = _as_array(_missing.plain(times, "times"))
     k = arr.dtype.kind
     if k == "i":
         return arr, _INT

@@ -1,0 +1,147 @@
+"""Bad inputs that slipped through (issue 22), each as a regression test:
+masked arrays, keys whose hash changes while a stream holds them, the
+event limit checked before any conversion, and the errors that did not
+name their argument and position.
+"""
+import numpy as np
+import numpy.ma as ma
+import pytest
+
+import sessionize
+import sessionize.frame
+
+E = sessionize.SessionizeError
+
+
+def _batch_calls():
+    return [sessionize.assign, sessionize.sessions]
+
+
+# ---- masked arrays ---------------------------------------------------------
+
+MASKED_TIMES = ma.array([0, 5, 10**9, 12], mask=[0, 0, 1, 0])
+
+
+@pytest.mark.parametrize("call", _batch_calls())
+def test_masked_times_batch(call):
+    with pytest.raises(E, match=r"^times\[2\]: missing value \(masked\)$"):
+        call(["a"] * 4, MASKED_TIMES, gap=10)
+
+
+@pytest.mark.parametrize("call", _batch_calls())
+@pytest.mark.parametrize("keys", [
+    ma.array([1, 2, 1, 1], mask=[0, 1, 0, 0]),
+    ma.array(["a", "b", "a", "a"], mask=[0, 1, 0, 0]),
+    ma.array(np.array(["a", ("t",), "a", "a"], dtype=object), mask=[0, 1, 0, 0]),
+])
+def test_masked_keys_batch(call, keys):
+    with pytest.raises(E, match=r"^keys\[1\]: missing value \(masked\)$"):
+        call(keys, [0, 1, 2, 3], gap=10)
+
+
+def test_masked_datetime_times():
+    t = ma.array(np.array([0, 1, 2], dtype="M8[s]"), mask=[0, 0, 1])
+    with pytest.raises(E, match=r"^times\[2\]: missing value \(masked\)"):
+        sessionize.sessions(["a"] * 3, t, gap="1s")
+
+
+@pytest.mark.parametrize("call", _batch_calls())
+def test_masked_without_masked_values_is_its_data(call):
+    keys = ma.array([1, 1, 2, 1], mask=False)
+    times = ma.array([0, 5, 10**9, 12], mask=[0, 0, 0, 0])
+    got = call(keys, times, gap=10)
+    want = call(np.array([1, 1, 2, 1]), np.array([0, 5, 10**9, 12]), gap=10)
+    if call is sessionize.assign:
+        np.testing.assert_array_equal(got, want)
+    else:
+        np.testing.assert_array_equal(got.key, want.key)
+        np.testing.assert_array_equal(got.count, want.count)
+
+
+def test_masked_search_ctr():
+    keys = ma.array([1, 1, 1], mask=[0, 1, 0])
+    with pytest.raises(E, match=r"^keys\[1\]: missing value \(masked\)"):
+        sessionize.search_ctr(keys, [0, 1, 3], [0, 1, 2])
+    with pytest.raises(E, match=r"^times\[0\]: missing value \(masked\)"):
+        sessionize.search_ctr([1, 1, 1], [0, 1, 3], ma.array([0, 1, 2], mask=[1, 0, 0]))
+    with pytest.raises(E, match=r"^kinds\[2\]: missing value \(masked\)"):
+        sessionize.search_ctr([1, 1, 1], ma.array([0, 1, 3], mask=[0, 0, 1]), [0, 1, 2])
+
+
+@pytest.mark.parametrize("columnar", [False, True])
+def test_masked_sessionizer_push_many(columnar):
+    z = sessionize.Sessionizer(gap=10, columnar=columnar)
+    with pytest.raises(E, match=r"^times\[2\]: missing value \(masked\)"):
+        z.push_many(["a"] * 4, MASKED_TIMES)
+    with pytest.raises(E, match=r"^keys\[1\]: missing value \(masked\)"):
+        z.push_many(ma.array([1, 2, 1, 1], mask=[0, 1, 0, 0]), np.arange(4))
+    with pytest.raises(E, match=r"^keys\[70\]: missing value \(masked\)"):
+        keys = ma.array(np.array(["k"] * 100, dtype=object), mask=np.arange(100) == 70)
+        z.push_many(keys, np.arange(100))
+    # nothing was pushed by the refused chunks
+    assert z.stats()["open_sessions"] == 0
+    z.push_many(ma.array(["a"] * 3, mask=False), ma.array([0, 1, 2], mask=False))
+    out = z.flush()
+    sessions = list(out.sessions.rows()) if columnar else out
+    assert [(s.key, s.start, s.end, s.count) for s in sessions] == [("a", 0, 2, 3)]
+
+
+def test_masked_search_sessionizer_push_many():
+    z = sessionize.SearchSessionizer(gap=10)
+    with pytest.raises(E, match=r"^times\[1\]: missing value \(masked\)"):
+        z.push_many([1, 1], [0, 1], ma.array([0, 1], mask=[0, 1]))
+    with pytest.raises(E, match=r"^keys\[0\]: missing value \(masked\)"):
+        z.push_many(ma.array([1, 1], mask=[1, 0]), [0, 1], [0, 1])
+    with pytest.raises(E, match=r"^kinds\[1\]: missing value \(masked\)"):
+        z.push_many([1, 1], ma.array([0, 1], mask=[0, 1]), [0, 1])
+
+
+pd = pytest.importorskip("pandas")
+
+
+@pytest.mark.parametrize("call", _batch_calls())
+@pytest.mark.parametrize("keys", [
+    lambda: pd.array([1, None, 2], dtype="Int64"),
+    lambda: pd.Series([1, None, 2], dtype="Int64"),
+    lambda: pd.array([1.0, None, 2.0], dtype="Float64"),
+    lambda: pd.array([True, None, False], dtype="boolean"),
+    lambda: pd.array(["a", None, "b"], dtype="string[python]"),
+    lambda: pd.Series(pd.Categorical(["a", None, "b"])),
+])
+def test_nullable_keys_batch(call, keys):
+    with pytest.raises(E, match=r"^keys\[1\]: missing value \(null\)$"):
+        call(keys(), [0, 1, 2], gap=1)
+
+
+@pytest.mark.parametrize("call", _batch_calls())
+def test_arrow_integer_keys_with_a_null(call):
+    pa = pytest.importorskip("pyarrow")
+    for keys in (pa.array([1, None, 2]), pa.chunked_array([[1], [None, 2]]),
+                 pd.Series([1, None, 2], dtype="int64[pyarrow]")):
+        with pytest.raises(E, match=r"^keys\[1\]: missing value \(null\)$"):
+            call(keys, [0, 1, 2], gap=1)
+
+
+def test_nullable_without_na_is_plain():
+    got = sessionize.sessions(pd.array([3, 1, 3], dtype="Int64"),
+                              pd.array([0, 1, 2], dtype="Int64"), gap=5)
+    assert list(got.key) == [3, 1] and list(got.count) == [2, 1]
+
+
+@pytest.mark.parametrize("call", _batch_calls())
+def test_nullable_times_batch(call):
+    with pytest.raises(E, match=r"^times\[1\]: missing value \(null\)$"):
+        call(["a"] * 3, pd.array([1, None, 2], dtype="Int64"), gap=1)
+
+
+def test_nullable_streaming():
+    z = sessionize.Sessionizer(gap=1)
+    with pytest.raises(E, match=r"^keys\[1\]: missing value \(null\)$"):
+        z.push_many(pd.array([1, None, 2], dtype="Int64"), np.arange(3))
+    with pytest.raises(E, match=r"^times\[1\]: missing value \(null\)$"):
+        z.push_many(["a"] * 3, pd.array([1, None, 2], dtype="Int64"))
+    s = sessionize.SearchSessionizer()
+    with pytest.raises(E, match=r"^keys\[0\]: missing value \(null\)$"):
+        s.push_many(pd.array([None, 2], dtype="Int64"), [0, 1])
+
+
