@@ -149,6 +149,10 @@ static PyObject *core_batch(PyObject *module, PyObject *args)
                      (Py_ssize_t)PyArray_SIZE(keys), (Py_ssize_t)n);
         goto done;
     }
+    if ((size_t)n > SZ_MAX_EVENTS) {  /* before the ids are allocated */
+        raise_status(module, SZ_ERR_TOO_LARGE, SZ_NO_POSITION, NULL, 0, NULL);
+        goto done;
+    }
     kd.kind = kind;
     kd.data = PyArray_DATA(keys);
     kd.width = (size_t)PyArray_ITEMSIZE(keys);

@@ -96,6 +96,57 @@ def test_masked_search_sessionizer_push_many():
         z.push_many([1, 1], ma.array([0, 1], mask=[0, 1]), [0, 1])
 
 
+# ---- the event limit, before any conversion --------------------------------
+
+HUGE = 2**31 + 1
+
+
+def _huge_ints():
+    # a view of one int64: len 2**31 + 1, no memory
+    return np.broadcast_to(np.int64(0), (HUGE,))
+
+
+@pytest.mark.parametrize("call", _batch_calls())
+def test_event_limit_times_before_conversion(call):
+    with pytest.raises(E, match=r"^times: more than 2147483647 events in one call"):
+        call(np.zeros(3, np.int64), _huge_ints(), gap=1)
+
+
+@pytest.mark.parametrize("call", _batch_calls())
+def test_event_limit_keys_before_conversion(call):
+    # int64 keys would be copied to a contiguous array (16 GiB) first
+    with pytest.raises(E, match=r"^keys: more than 2147483647 events in one call"):
+        call(_huge_ints(), _huge_ints(), gap=1)
+
+
+class _Long:
+    """A sequence that says it is huge; reading it is a bug."""
+
+    def __len__(self):
+        return HUGE
+
+    def __getitem__(self, i):
+        raise AssertionError("read before the limit was checked")
+
+    def __array__(self, *a, **k):
+        raise AssertionError("converted before the limit was checked")
+
+
+def test_event_limit_any_len():
+    with pytest.raises(E, match=r"^keys: more than 2147483647 events in one call "
+                                r"\(2147483649\); split the input by key$"):
+        sessionize.sessions(_Long(), [0], gap=1)
+    with pytest.raises(E, match=r"^times: more than"):
+        sessionize.assign([0], _Long(), gap=1)
+
+
+def test_event_limit_search_ctr():
+    with pytest.raises(E, match=r"^kinds: more than 2147483647 events"):
+        sessionize.search_ctr([1], _Long(), [0])
+    with pytest.raises(E, match=r"^times: more than 2147483647 events"):
+        sessionize.search_ctr([1], [0], _huge_ints())
+
+
 pd = pytest.importorskip("pandas")
 
 
