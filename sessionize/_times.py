@@ -147,6 +147,13 @@ def normalize(times: object) -> tuple[np.ndarray, TimeKind]:
     if k == "m":
         return _unit_kind(arr, "timedelta64")
     if k == "f":
+        if arr.dtype.itemsize > 8:
+            # numpy's own cast error would not name the argument; float64
+            # holds every time.time() value, so refuse rather than round
+            raise TypeError(
+                f"times: unsupported dtype longdouble ({arr.dtype}); pass float64 "
+                "seconds, integers or datetime64"
+            )
         return _core.seconds_to_micros(arr), _SECONDS
     if k == "O":
         return _from_objects(arr)

@@ -147,6 +147,65 @@ def test_event_limit_search_ctr():
         sessionize.search_ctr([1], [0], _huge_ints())
 
 
+# ---- errors that name argument and position --------------------------------
+
+class _HashRaises:
+    def __hash__(self):
+        raise RuntimeError("no hash today")
+
+
+class _EqRaises:
+    def __hash__(self):
+        return 1
+
+    def __eq__(self, other):
+        raise RuntimeError("no eq today")
+
+
+@pytest.mark.parametrize("call", _batch_calls())
+@pytest.mark.parametrize("wrap", [list, tuple, lambda v: np.array(v, dtype=object)])
+def test_key_hash_raises_batch(call, wrap):
+    with pytest.raises(E, match=r"^keys\[1\]: hashing or comparing a key of type "
+                                r"_HashRaises raised RuntimeError: no hash today$") as e:
+        call(wrap(["a", _HashRaises(), "b"]), [0, 1, 2], gap=1)
+    assert isinstance(e.value.__cause__, RuntimeError)
+
+
+@pytest.mark.parametrize("call", _batch_calls())
+def test_key_eq_raises_batch(call):
+    with pytest.raises(E, match=r"^keys\[2\]: hashing or comparing a key of type "
+                                r"_EqRaises raised RuntimeError: no eq today$") as e:
+        call(["a", _EqRaises(), _EqRaises()], [0, 1, 2], gap=1)
+    assert isinstance(e.value.__cause__, RuntimeError)
+
+
+def test_unhashable_key_batch_keeps_pythons_reason():
+    with pytest.raises(TypeError, match=r"^keys\[1\]: unhashable type: 'list'$"):
+        sessionize.sessions(["a", ["b"]], [0, 1], gap=1)
+
+
+def test_key_hash_raises_search_ctr():
+    with pytest.raises(E, match=r"^keys\[0\]: hashing or comparing"):
+        sessionize.search_ctr([_HashRaises()], [0], [0])
+
+
+@pytest.mark.parametrize("call", _batch_calls())
+def test_longdouble_times(call):
+    t = np.array([0, 1], dtype=np.longdouble)
+    if t.dtype.itemsize <= 8:
+        pytest.skip("longdouble is float64 on this platform")
+    with pytest.raises(TypeError, match=r"^times: unsupported dtype longdouble"):
+        call(["a", "a"], t, gap=1)
+
+
+def test_longdouble_times_stream():
+    t = np.array([0, 1], dtype=np.longdouble)
+    if t.dtype.itemsize <= 8:
+        pytest.skip("longdouble is float64 on this platform")
+    with pytest.raises(TypeError, match=r"^times: unsupported dtype longdouble"):
+        sessionize.Sessionizer(gap=1).push_many(["a", "a"], t)
+
+
 pd = pytest.importorskip("pandas")
 
 
@@ -196,3 +255,57 @@ def test_nullable_streaming():
         s.push_many(pd.array([None, 2], dtype="Int64"), [0, 1])
 
 
+# ---- sessionize.frame --------------------------------------------------------
+
+@pytest.mark.parametrize("fn", ["assign", "sessions"])
+@pytest.mark.parametrize("ts", [
+    lambda: pd.to_datetime(["2020-01-01", None, "2020-01-02"]),
+    lambda: pd.to_datetime(["2020-01-01", None, "2020-01-02"]).tz_localize("UTC"),
+])
+def test_frame_missing_time_names_the_column(fn, ts):
+    df = pd.DataFrame({"u": ["a", "b", "a"], "ts": ts()})
+    with pytest.raises(E, match=r"^time\[1\]: missing time \(NaT\) in column 'ts'$"):
+        getattr(sessionize.frame, fn)(df, key="u", time="ts", gap="1h")
+
+
+def test_frame_nan_time_names_the_column():
+    df = pd.DataFrame({"u": ["a", "b", "a"], "ts": [1.0, np.nan, 2.0]})
+    with pytest.raises(E, match=r"^time\[1\]: NaN is not a time in column 'ts'$"):
+        sessionize.frame.sessions(df, key="u", time="ts", gap=1)
+
+
+def test_frame_polars_and_arrow_nan_time_names_the_column():
+    pl = pytest.importorskip("polars")
+    pa = pytest.importorskip("pyarrow")
+    for df in (pl.DataFrame({"u": ["a", "b"], "t": [1.0, float("nan")]}),
+               pa.table({"u": ["a", "b"], "t": [1.0, float("nan")]})):
+        with pytest.raises(E, match=r"^time\[1\]: NaN is not a time in column 't'$"):
+            sessionize.frame.sessions(df, key="u", time="t", gap=1)
+
+
+@pytest.mark.parametrize("fn", ["assign", "sessions"])
+def test_frame_duplicate_columns_pandas(fn):
+    df = pd.DataFrame([["a", 1, 2], ["b", 2, 3]], columns=["u", "ts", "ts"])
+    with pytest.raises(E, match=r"^time: the frame has 2 columns named 'ts'"):
+        getattr(sessionize.frame, fn)(df, key="u", time="ts", gap=1)
+    df = pd.DataFrame([["a", "x", 2], ["b", "y", 3]], columns=["u", "u", "ts"])
+    with pytest.raises(E, match=r"^key: the frame has 2 columns named 'u'"):
+        getattr(sessionize.frame, fn)(df, key="u", time="ts", gap=1)
+
+
+@pytest.mark.parametrize("fn", ["assign", "sessions"])
+def test_frame_duplicate_columns_arrow(fn):
+    pa = pytest.importorskip("pyarrow")
+    tb = pa.Table.from_arrays([pa.array(["a", "b"]), pa.array([1, 2]), pa.array([3, 4])],
+                              names=["u", "ts", "ts"])
+    with pytest.raises(E, match=r"^time: the frame has 2 columns named 'ts'"):
+        getattr(sessionize.frame, fn)(tb, key="u", time="ts", gap=1)
+    reader = pa.RecordBatchReader.from_batches(tb.schema, tb.to_batches())
+    with pytest.raises(E, match=r"^time: the frame has 2 columns named 'ts'"):
+        getattr(sessionize.frame, fn)(reader, key="u", time="ts", gap=1)
+
+
+def test_frame_duplicate_other_columns_are_fine():
+    df = pd.DataFrame([["a", 1, 2, 3], ["a", 2, 3, 4]], columns=["u", "ts", "x", "x"])
+    out = sessionize.frame.assign(df, key="u", time="ts", gap=5)
+    assert list(out["session_id"]) == [0, 0]
