@@ -241,6 +241,15 @@ class Sessionizer(_Timed, _stream.Stream):
     happened.  A session is finished once the watermark (largest time seen
     minus ``delay``, or what advance() sets) is past the last time an event
     could still join it, plus ``allowed_lateness``.  See README.md.
+
+    Keys are any hashable values, and must keep their hash while the
+    Sessionizer holds them, as a dict's keys must.  A key whose hash
+    changed after it was pushed is reported when a session or late event
+    of it is given out: that call raises SessionizeError at its end, with
+    its whole output on the error's ``.sessions`` and the key on ``.key``;
+    the call was applied in full and the Sessionizer goes on, so nothing
+    is lost (events pushed after the change are hashed as the key is now,
+    and may form sessions of their own).
     """
 
     def __init__(self, gap, *, max_duration=None, max_duration_mode="restart",

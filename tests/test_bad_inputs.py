@@ -96,6 +96,196 @@ def test_masked_search_sessionizer_push_many():
         z.push_many([1, 1], ma.array([0, 1], mask=[0, 1]), [0, 1])
 
 
+# ---- a key whose hash changes while a stream holds it ----------------------
+
+class MutableKey:
+    """A key whose hash reads a field the caller may change."""
+
+    def __init__(self, v):
+        self.v = v
+
+    def __hash__(self):
+        return hash(self.v)
+
+    def __eq__(self, other):
+        return isinstance(other, MutableKey) and other.v == self.v
+
+    def __repr__(self):
+        return f"MutableKey({self.v})"
+
+
+def _outputs(call, *args):
+    """A call's output, and the key it reported as changed (or None): the
+    output is the call's result, or the error's .sessions."""
+    try:
+        return call(*args), None
+    except E as e:
+        assert "changed after it was pushed" in str(e), e
+        return e.sessions, e.key
+
+
+HASH_CHANGED = (r"^keys: the hash of key MutableKey\(2\) changed after it was pushed; "
+                r"a key must keep its hash while a {} holds it")
+
+
+@pytest.mark.parametrize("emit", ["final", "update"])
+def test_changed_hash_reported_and_nothing_lost(emit):
+    z = sessionize.Sessionizer(gap=10, emit=emit)
+    k = MutableKey(1)
+    z.push(k, 0)
+    z.push("b", 1)
+    k.v = 2
+    with pytest.raises(E, match=HASH_CHANGED.format("Sessionizer")) as e:
+        z.advance(100)
+    assert e.value.key is k
+    assert [(s.key, s.start, s.count) for s in e.value.sessions] == [(k, 0, 1), ("b", 1, 1)]
+    # the stream goes on: nothing held; the key, pushed again, is hashed as it is now
+    assert z.stats()["keys"] == 0
+    assert z.push(k, 200) == []
+    assert [(s.key, s.start, s.count) for s in _outputs(z.flush)[0]] == [(k, 200, 1)]
+
+
+def test_changed_hash_flush_reports_with_the_sessions():
+    z = sessionize.Sessionizer(gap=10, collect=True)
+    k = MutableKey(1)
+    z.push(k, 0, "x")
+    k.v = 2
+    with pytest.raises(E, match=HASH_CHANGED.format("Sessionizer")) as e:
+        z.flush()
+    assert [(s.key, s.values) for s in e.value.sessions] == [(k, ("x",))]
+
+
+def test_changed_hash_columnar():
+    z = sessionize.Sessionizer(gap=10, columnar=True)
+    k = MutableKey(1)
+    z.push_many([k, k], [0, 1])
+    k.v = 2
+    with pytest.raises(E, match=HASH_CHANGED.format("Sessionizer")) as e:
+        z.flush()
+    batch = e.value.sessions
+    assert list(batch.sessions.key) == [k] and list(batch.sessions.count) == [2]
+
+
+def test_changed_hash_does_not_lose_the_session_of_a_swept_handle():
+    """The issue's failure: once the handles of freed keys were swept (a
+    snapshot sweeps first), a key whose hash had changed left an entry
+    pointing at a dropped handle; a later advance() raised 'state: a key
+    handle is missing (corrupted state)' and lost the session it had taken
+    out, flush() too.  Every event must come back in a session."""
+    z = sessionize.Sessionizer(gap=10)
+    k0, k1, k2 = MutableKey(0), MutableKey(1), MutableKey(2)
+    out, pushed = [], 0
+
+    def run(call, *args):
+        o, _ = _outputs(call, *args)
+        out.extend(o)
+
+    for keys, times in (([k1, k0, k2], [0, 1, 2]), ([k2], [2])):
+        run(z.push_many, keys, times)
+        pushed += len(keys)
+    z._getstate()
+    run(z.advance, 6)
+    run(z.push, k0, 10)
+    k1.v = 3
+    for key, t in ((k1, 14), (k0, 28)):
+        run(z.push, key, t)
+    pushed += 3
+    z._getstate()  # sweeps the freed handles
+    for t in (35, 42, 49):
+        run(z.push, k0, t)
+    run(z.push_many, [k2, k2, k1], [49, 50, 51])
+    pushed += 6
+    run(z.advance, 51)
+    run(z.flush)
+    assert sum(s.count for s in out) == pushed
+
+
+def test_changed_hash_random_operations_lose_nothing():
+    import random
+
+    for seed in range(300):
+        rnd = random.Random(seed)
+        z = sessionize.Sessionizer(gap=10)
+        keys = [MutableKey(i) for i in range(3)] + ["s", ("t", 1)]
+        t, out, pushed = 0, [], 0
+        for _ in range(16):
+            op = rnd.random()
+            if op < 0.4:
+                t += rnd.randint(0, 15)
+                pushed += 1
+                out += _outputs(z.push, rnd.choice(keys), t)[0]
+            elif op < 0.6:
+                rnd.choice(keys[:3]).v = rnd.randint(0, 4)
+            elif op < 0.75:
+                t += rnd.randint(0, 20)
+                out += _outputs(z.advance, t)[0]
+            elif op < 0.85:
+                z._getstate()
+            else:
+                n = rnd.choice([3, 70])
+                pushed += n
+                out += _outputs(z.push_many, [rnd.choice(keys) for _ in range(n)],
+                                list(range(t, t + n)))[0]
+                t += n
+        out += _outputs(z.flush)[0]
+        assert sum(s.count for s in out) == pushed, seed
+
+
+def test_changed_hash_search_sessionizer():
+    z = sessionize.SearchSessionizer(gap=10)
+    k = MutableKey(1)
+    z.push(k, "SEARCH", 0, "q")
+    z.push(k, "CLICK", 1)
+    k.v = 2
+    with pytest.raises(E, match=HASH_CHANGED.format("SearchSessionizer")) as e:
+        z.advance(100)
+    assert [(r.key, r.value, r.clicks) for r in e.value.sessions] == [(k, "q", 1)]
+    assert z.flush() == []
+
+
+def test_changed_hash_search_sessionizer_random_operations_lose_nothing():
+    import random
+
+    for seed in range(300):
+        rnd = random.Random(seed)
+        z = sessionize.SearchSessionizer(gap=10)
+        keys = [MutableKey(i) for i in range(3)] + ["s"]
+        t, out, searches = 0, [], 0
+        for _ in range(16):
+            op = rnd.random()
+            if op < 0.45:
+                t += rnd.randint(0, 15)
+                kind = rnd.choice([1, 1, 3, 4])
+                searches += kind == 1
+                out += _outputs(z.push, rnd.choice(keys), kind, t)[0]
+            elif op < 0.65:
+                rnd.choice(keys[:3]).v = rnd.randint(0, 4)
+            elif op < 0.8:
+                t += rnd.randint(0, 20)
+                out += _outputs(z.advance, t)[0]
+            elif op < 0.88:
+                z._getstate()
+            else:
+                n = rnd.choice([3, 70])
+                kinds = [rnd.choice([1, 3]) for _ in range(n)]
+                searches += kinds.count(1)
+                out += _outputs(z.push_many, [rnd.choice(keys) for _ in range(n)], kinds,
+                                list(range(t, t + n)))[0]
+                t += n
+        out += _outputs(z.flush)[0]
+        assert not any(isinstance(r, sessionize.LateEvent) for r in out), seed
+        assert sum(isinstance(r, sessionize.StreamSearchRow) for r in out) == searches, seed
+
+
+def test_unchanged_custom_keys_are_not_reported():
+    z = sessionize.Sessionizer(gap=10)
+    keys = [MutableKey(i % 7) for i in range(200)]
+    out = z.push_many(keys, list(range(200))) + z.advance(10**6)
+    z._getstate()
+    out += z.push_many(keys, list(range(10**6, 10**6 + 200))) + z.flush()
+    assert sum(s.count for s in out) == 400
+
+
 # ---- the event limit, before any conversion --------------------------------
 
 HUGE = 2**31 + 1
