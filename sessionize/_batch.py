@@ -18,6 +18,8 @@ def _prepare(keys, times, gap, max_duration, max_duration_mode, inclusive):
         )
     if not isinstance(inclusive, (bool, np.bool_)):
         raise TypeError(f"inclusive: expected a bool, got {type(inclusive).__name__}")
+    _keys.check_count(keys, "keys")
+    _keys.check_count(times, "times")
     k = _keys.normalize(keys)
     t, kind = _times.normalize(times)
     if len(k) != len(t):

@@ -149,6 +149,10 @@ static PyObject *core_batch(PyObject *module, PyObject *args)
                      (Py_ssize_t)PyArray_SIZE(keys), (Py_ssize_t)n);
         goto done;
     }
+    if ((size_t)n > SZ_MAX_EVENTS) {  /* before the ids are allocated */
+        raise_status(module, SZ_ERR_TOO_LARGE, SZ_NO_POSITION, NULL, 0, NULL);
+        goto done;
+    }
     kd.kind = kind;
     kd.data = PyArray_DATA(keys);
     kd.width = (size_t)PyArray_ITEMSIZE(keys);
@@ -418,6 +422,62 @@ static PyObject *const *object_items(PyObject *arg, Py_ssize_t *n)
     return (PyObject *const *)PyArray_DATA(a);
 }
 
+/*
+ * The pending error of keys[i]'s __hash__ or __eq__, reworded to name the
+ * position, the key's own exception kept as __cause__: a TypeError
+ * (unhashable) keeps Python's reason, "keys[i]: unhashable type: 'list'";
+ * another Exception becomes SessionizeError "keys[i]: hashing or comparing
+ * a key of type T raised E: message", as the stream bindings word it
+ * (_streamcommon.h, sc_key_failed).  A MemoryError, or a BaseException
+ * that is not an Exception (KeyboardInterrupt), passes as it is.
+ */
+static void key_failed(PyObject *module, PyObject *key, Py_ssize_t i)
+{
+    PyObject *type, *value, *tb, *why, *exc_t, *exc_v, *exc_tb;
+    PyErr_Fetch(&type, &value, &tb);
+    if (type == NULL) return;
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL) PyException_SetTraceback(value, tb);
+    if (!PyErr_GivenExceptionMatches(type, PyExc_Exception)
+        || PyErr_GivenExceptionMatches(type, PyExc_MemoryError)) {
+        PyErr_Restore(type, value, tb);
+        return;
+    }
+    why = PyObject_Str(value);
+    if (why == NULL) PyErr_Clear();  /* a __str__ that raises: the type alone */
+    if (PyErr_GivenExceptionMatches(type, PyExc_TypeError) && why != NULL)
+        PyErr_Format(PyExc_TypeError, "keys[%zd]: %U", i, why);
+    else if (PyErr_GivenExceptionMatches(type, PyExc_TypeError))
+        PyErr_Format(PyExc_TypeError, "keys[%zd]: unhashable key of type %s", i,
+                     Py_TYPE(key)->tp_name);
+    else if (why != NULL && PyUnicode_GET_LENGTH(why) > 0)
+        PyErr_Format(get_state(module)->SessionizeError,
+                     "keys[%zd]: hashing or comparing a key of type %s raised %s: %U",
+                     i, Py_TYPE(key)->tp_name, ((PyTypeObject *)type)->tp_name, why);
+    else
+        PyErr_Format(get_state(module)->SessionizeError,
+                     "keys[%zd]: hashing or comparing a key of type %s raised %s",
+                     i, Py_TYPE(key)->tp_name, ((PyTypeObject *)type)->tp_name);
+    Py_XDECREF(why);
+    PyErr_Fetch(&exc_t, &exc_v, &exc_tb);
+    PyErr_NormalizeException(&exc_t, &exc_v, &exc_tb);
+    if (exc_v == NULL || PyErr_GivenExceptionMatches(exc_t, PyExc_MemoryError)) {
+        /* no memory for the new error: the key's own stands */
+        Py_XDECREF(exc_t);
+        Py_XDECREF(exc_v);
+        Py_XDECREF(exc_tb);
+        PyErr_Restore(type, value, tb);
+        return;
+    }
+    /* as `raise exc from cause` in an except block of cause */
+    Py_INCREF(value);
+    PyException_SetContext(exc_v, value);  /* steals */
+    PyException_SetCause(exc_v, value);    /* steals the reference fetched */
+    Py_DECREF(type);
+    Py_XDECREF(tb);
+    PyErr_Restore(exc_t, exc_v, exc_tb);
+}
+
 static PyObject *core_factorize(PyObject *module, PyObject *arg)
 {
     PyObject *seq, *table = NULL, *uniques = NULL, *codes = NULL;
@@ -450,20 +510,9 @@ static PyObject *core_factorize(PyObject *module, PyObject *arg)
         PyObject *code;
         Py_hash_t h = PyObject_Hash(item);
         if (h == -1) {
-            /* Keep Python's own reason (it names the unhashable part, as
-             * in a tuple holding a list) and prefix the position. */
-            if (PyErr_ExceptionMatches(PyExc_TypeError)) {
-                PyObject *type, *value, *tb, *why;
-                PyErr_Fetch(&type, &value, &tb);
-                PyErr_NormalizeException(&type, &value, &tb);
-                why = value ? PyObject_Str(value) : NULL;
-                Py_XDECREF(type);
-                Py_XDECREF(value);
-                Py_XDECREF(tb);
-                if (why == NULL) goto done;
-                PyErr_Format(PyExc_TypeError, "keys[%zd]: %U", i, why);
-                Py_DECREF(why);
-            }
+            /* Python's own reason (it names the unhashable part, as in a
+             * tuple holding a list), prefixed with the position */
+            key_failed(module, item, i);
             goto done;
         }
         code = PyDict_GetItemWithError(table, item);  /* borrowed */
@@ -471,11 +520,19 @@ static PyObject *core_factorize(PyObject *module, PyObject *arg)
             out[i] = (int64_t)PyLong_AsLongLong(code);
             continue;
         }
-        if (PyErr_Occurred()) goto done;  /* a raising __eq__ */
+        if (PyErr_Occurred()) {  /* a raising __eq__ */
+            key_failed(module, item, i);
+            goto done;
+        }
         out[i] = (int64_t)PyList_GET_SIZE(uniques);
         code = PyLong_FromLongLong(out[i]);
         if (code == NULL) goto done;
-        if (PyDict_SetItem(table, item, code) < 0 || PyList_Append(uniques, item) < 0) {
+        if (PyDict_SetItem(table, item, code) < 0) {
+            key_failed(module, item, i);  /* __hash__ or __eq__ raised this time */
+            Py_DECREF(code);
+            goto done;
+        }
+        if (PyList_Append(uniques, item) < 0) {
             Py_DECREF(code);
             goto done;
         }

@@ -62,6 +62,9 @@ def search_ctr(events_or_keys, kinds=None, times=None, *, gap=None, flush=True,
 
 
 def _run(keys, kinds, times, gap, flush, inclusive) -> SearchTable:
+    for name, arg in (("keys", keys), ("kinds", kinds), ("times", times)):
+        if arg is not None:
+            _keys.check_count(arg, name)
     k = _keys.normalize(keys)
     kd = _events.normalize_kinds(kinds)
     if len(k) != len(kd):

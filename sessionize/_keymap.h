@@ -7,6 +7,17 @@
  * int64 go as themselves in namespace 0; every other hashable key gets a
  * 64-bit handle in namespace 1 through two dicts, which the binding drops
  * when the core reports the key freed.
+ *
+ * A key must keep its hash while a stream holds it, as a dict's keys must.
+ * One whose hash can change (an object of a class of the caller's, or a
+ * tuple holding one) has its hash noted when its handle is made; when a
+ * session or late event of that handle is given out and the hash differs,
+ * the key is noted in `changed` for the binding to report once the call's
+ * output is built (_streamcommon.h, sc_report_changed): the output is never
+ * lost.  Dropping a handle checks that the key still finds it, and else
+ * rebuilds the key dict without it, so that no entry is left pointing at a
+ * dropped handle (the "key handle is missing" error that a changed hash
+ * used to cause, with the session it lost).
  */
 #ifndef SESSIONIZE_KEYMAP_H
 #define SESSIONIZE_KEYMAP_H
@@ -56,8 +67,45 @@ static void err_give(PyObject *exc)
 typedef struct keymap {
     PyObject *key_handles;  /* key object -> int handle (namespace 1) */
     PyObject *handle_keys;  /* int handle -> key object */
+    PyObject *handle_hash;  /* int handle -> the key's hash when mapped, for
+                               keys whose hash can change (keymap_noted) */
+    PyObject *changed;      /* the first key given out whose hash changed
+                               since it was mapped, or NULL (a reference) */
     uint64_t next_key;      /* the next handle */
 } keymap;
+
+/* Whether key's hash can change while it is held: not for the built-in
+ * immutable types, nor for tuples of them (a key of a class of the
+ * caller's, or a tuple holding one, can). */
+static int keymap_hash_may_change(PyObject *key, int depth)
+{
+    Py_ssize_t i;
+    if (PyUnicode_CheckExact(key) || PyBytes_CheckExact(key) || PyLong_CheckExact(key)
+        || PyFloat_CheckExact(key) || key == Py_None || PyBool_Check(key)
+        || PyComplex_CheckExact(key))
+        return 0;
+    if (!PyTuple_CheckExact(key) || depth > 4) return 1;
+    for (i = 0; i < PyTuple_GET_SIZE(key); i++)
+        if (keymap_hash_may_change(PyTuple_GET_ITEM(key, i), depth + 1)) return 1;
+    return 0;
+}
+
+/* Notes key's hash under handle h when it can change.  0, or -1 with an
+ * exception set (its __hash__ raised, or no memory). */
+static int keymap_note_hash(keymap *self, PyObject *h, PyObject *key)
+{
+    Py_hash_t hash;
+    PyObject *v;
+    int r;
+    if (!keymap_hash_may_change(key, 0)) return 0;
+    hash = PyObject_Hash(key);
+    if (hash == -1) return -1;
+    v = PyLong_FromSsize_t((Py_ssize_t)hash);
+    if (v == NULL) return -1;
+    r = PyDict_SetItem(self->handle_hash, h, v);
+    Py_DECREF(v);
+    return r;
+}
 
 /* Maps a key object to (value, namespace).  *fresh is set when a new
  * namespace-1 handle was made for it. */
@@ -114,6 +162,15 @@ static int keymap_in(keymap *self, PyObject *key, uint64_t *k, uint8_t *ns,
         Py_DECREF(h);
         return -1;
     }
+    if (keymap_note_hash(self, h, key) < 0) {
+        /* its __hash__ raised this time, or no memory: taken back as above */
+        PyObject *err = err_take();
+        if (PyDict_DelItem(self->key_handles, key) < 0) PyErr_Clear();
+        if (PyDict_DelItem(self->handle_keys, h) < 0) PyErr_Clear();
+        err_give(err);
+        Py_DECREF(h);
+        return -1;
+    }
     Py_DECREF(h);
     *k = self->next_key++;
     *ns = 1;
@@ -136,26 +193,84 @@ static PyObject *keymap_out(keymap *self, PyObject *error, uint64_t k, uint32_t 
                             "state: a key handle is missing (corrupted state)");
         return NULL;
     }
+    if (self->changed == NULL && PyDict_GET_SIZE(self->handle_hash) > 0) {
+        /* its hash when mapped, against its hash now: the key is given out
+         * all the same, and noted for the binding to report */
+        PyObject *was;
+        Py_hash_t now;
+        h = PyLong_FromUnsignedLongLong(k);
+        if (h == NULL) return NULL;
+        was = PyDict_GetItemWithError(self->handle_hash, h);
+        Py_DECREF(h);
+        if (was == NULL && PyErr_Occurred()) return NULL;
+        if (was != NULL) {
+            now = PyObject_Hash(key);
+            if (now == -1) PyErr_Clear();  /* a hash that raises now: changed too */
+            if (now == -1 || (Py_ssize_t)now != PyLong_AsSsize_t(was))
+                self->changed = Py_NewRef(key);
+        }
+    }
     return Py_NewRef(key);
 }
 
+/* Makes the key dict anew without the entries of handle h: a key whose
+ * hash changed sits under its old hash, where no lookup by the key finds
+ * it (or finds another key's entry, equal to it now).  The other keys are
+ * hashed again (as they are now).  0, or -1 with an exception set (no
+ * memory, or another key's __hash__ or __eq__ raised), the dict unchanged. */
+static int keymap_rebuild_without(keymap *self, PyObject *h)
+{
+    PyObject *kh = PyDict_New(), *old = Py_NewRef(self->key_handles), *key, *v;
+    Py_ssize_t pos = 0;
+    if (kh == NULL) goto fail;
+    while (PyDict_Next(old, &pos, &key, &v)) {
+        int same = PyObject_RichCompareBool(v, h, Py_EQ);  /* two ints */
+        if (same < 0) goto fail;
+        if (same) continue;
+        if (PyDict_SetItem(kh, key, v) < 0) goto fail;
+    }
+    Py_SETREF(self->key_handles, kh);
+    Py_DECREF(old);
+    return 0;
+fail:
+    Py_XDECREF(kh);
+    Py_DECREF(old);
+    return -1;
+}
+
 /* Drops handle k and its key.  Must not be called with an exception
- * pending: deleting the key runs its __hash__ (and maybe __eq__).  When
- * that raises, its error is dropped and both entries stay, so the two
- * dicts still agree (the key keeps its handle; pushed again, it takes it
- * back).  -1 with an exception set only when the handle could not be
- * looked up (no memory). */
+ * pending: finding the key runs its __hash__ (and maybe __eq__).  When the
+ * key no longer finds its handle (its hash changed), the key dict is made
+ * anew without it (keymap_rebuild_without), so no entry is left pointing
+ * at the dropped handle.  When a hash or comparison raises, its error is
+ * dropped and both entries stay, so the two dicts still agree (the key
+ * keeps its handle; pushed again, it takes it back).  -1 with an exception set only when
+ * the handle could not be looked up (no memory). */
 static int keymap_forget(keymap *self, uint64_t k)
 {
-    PyObject *h = PyLong_FromUnsignedLongLong(k), *key;
+    PyObject *h = PyLong_FromUnsignedLongLong(k), *key, *found;
+    int mine;
     if (h == NULL) return -1;
     key = PyDict_GetItemWithError(self->handle_keys, h);
     if (key != NULL) {
         Py_INCREF(key);
-        if (PyDict_DelItem(self->key_handles, key) < 0)
+        /* The key's entry is dropped by the key only when the key still
+         * finds this very handle: after its hash changed it finds none, or
+         * the entry of another key equal to it now, which must stay. */
+        found = PyDict_GetItemWithError(self->key_handles, key);
+        mine = found != NULL ? PyObject_RichCompareBool(found, h, Py_EQ)
+                             : PyErr_Occurred() ? -1 : 0;
+        if (mine < 0 || (mine ? PyDict_DelItem(self->key_handles, key)
+                              : keymap_rebuild_without(self, h))) {
+            /* its __hash__ or __eq__ raised, or another key's did while
+             * the dict was made anew: both entries stay */
             PyErr_Clear();
-        else if (PyDict_DelItem(self->handle_keys, h) < 0)
-            PyErr_Clear();  /* cannot fail: an int key just found */
+        } else {
+            if (PyDict_DelItem(self->handle_keys, h) < 0)
+                PyErr_Clear();  /* cannot fail: an int key just found */
+            if (PyDict_DelItem(self->handle_hash, h) < 0)
+                PyErr_Clear();  /* none noted: a key whose hash cannot change */
+        }
         Py_DECREF(key);
     }
     Py_DECREF(h);

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _arrow, _core
+from . import _arrow, _core, _missing
+from ._core import SessionizeError
 
 KEYS_INT64, KEYS_BYTES, KEYS_DENSE = 0, 1, 2
 
@@ -50,6 +51,22 @@ class ArrowKeys(Keys):
         return _arrow.take(self._values, self._first[self._index[positions]])
 
 
+def check_count(obj: object, name: str) -> None:
+    """Refuses an input longer than one call takes (the core's 2**31 - 1
+    events), from its len() alone: before any conversion, copy or output
+    is made, so a huge input fails at once rather than after gigabytes
+    were allocated.  Inputs without a len() are counted where read."""
+    try:
+        n = len(obj)
+    except TypeError:
+        return
+    if n > _core.MAX_EVENTS:
+        raise SessionizeError(
+            f"{name}: more than {_core.MAX_EVENTS} events in one call ({n}); "
+            "split the input by key"
+        )
+
+
 def _object_array(values: list) -> np.ndarray:
     # fromiter keeps tuples whole, where np.array would broadcast them.
     return np.fromiter(values, dtype=object, count=len(values))
@@ -65,6 +82,7 @@ def normalize(keys: object) -> Keys:
     if src is not None:
         codes, first = _core.arrow_keys(src, "keys")
         return ArrowKeys(src, codes, first)
+    keys = _missing.plain(keys, "keys")
     if not isinstance(keys, np.ndarray):
         if isinstance(keys, (list, tuple)):
             return _factorized(keys)

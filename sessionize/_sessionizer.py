@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
 
-from . import _durations, _stream, _times
+from . import _durations, _missing, _stream, _times
 from ._core import SessionizeError
 from ._snapshot import SESSIONIZER
 from ._state import Snapshots
@@ -189,6 +189,7 @@ class _Timed:
             # streams as its UTC instants
             arr, tk = _times.normalize(times)
             times = arr if tk.name == "int" else tk.restore(arr)
+        times = _missing.plain(times, "times")
         if not isinstance(times, np.ndarray):
             seq = list(times)
             out = np.empty(len(seq), dtype=np.int64)
@@ -242,6 +243,15 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream):
     happened.  A session is finished once the watermark (largest time seen
     minus ``delay``, or what advance() sets) is past the last time an event
     could still join it, plus ``allowed_lateness``.  See README.md.
+
+    Keys are any hashable values, and must keep their hash while the
+    Sessionizer holds them, as a dict's keys must.  A key whose hash
+    changed after it was pushed is reported when a session or late event
+    of it is given out: that call raises SessionizeError at its end, with
+    its whole output on the error's ``.sessions`` and the key on ``.key``;
+    the call was applied in full and the Sessionizer goes on, so nothing
+    is lost (events pushed after the change are hashed as the key is now,
+    and may form sessions of their own).
     """
 
     def __init__(self, gap, *, max_duration=None, max_duration_mode="restart",
@@ -460,6 +470,7 @@ def _chunk_keys(keys):
     if src is not None:
         codes, first = _core.arrow_keys(src, "keys")
         return _arrow.to_list(_arrow.take(src, first)), codes
+    keys = _missing.plain(keys, "keys")
     if isinstance(keys, np.ndarray):
         if keys.dtype.kind in "iu" or len(keys) < _FACTORIZE_MIN:
             return keys, None

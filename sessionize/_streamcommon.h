@@ -88,15 +88,60 @@ static inline void sc_leave(streamcommon *c)
     }
 }
 
+/*
+ * The end of a method call: when a key given out by it had changed its hash
+ * since it was pushed (keymap_out noted it), the call's result `r` (its
+ * sessions, rows and late events: nothing is lost) goes on a
+ * SessionizeError, as .sessions, with the key as .key, and that is raised;
+ * the stream itself went on as if the hash had not changed.  Only at the
+ * outermost call (a callback may re-enter); a call that failed anyway
+ * raises its own error.  Steals r.
+ */
+static inline PyObject *sc_report_changed(streamcommon *c, PyObject *self, PyObject *r)
+{
+    PyObject *key = c->km.changed, *exc = NULL, *name;
+    if (key == NULL || c->depth != 1) return r;
+    c->km.changed = NULL;
+    if (r == NULL) {
+        Py_DECREF(key);
+        return NULL;
+    }
+    name = PyObject_Repr(key);
+    if (name == NULL) {  /* a __repr__ that raises: the type's name */
+        PyErr_Clear();
+        name = PyUnicode_FromFormat("<%s object>", Py_TYPE(key)->tp_name);
+    }
+    if (name != NULL)
+        exc = PyObject_CallFunction(
+            c->SessionizeError, "N",
+            PyUnicode_FromFormat(
+                "keys: the hash of key %U changed after it was pushed; a key must keep "
+                "its hash while a %s holds it (this call's output is on the error's "
+                ".sessions, nothing was lost)", name, Py_TYPE(self)->tp_name));
+    Py_XDECREF(name);
+    if (exc != NULL && (PyObject_SetAttrString(exc, "sessions", r) < 0
+                        || PyObject_SetAttrString(exc, "key", key) < 0))
+        Py_CLEAR(exc);
+    if (exc != NULL) {
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+    }
+    Py_DECREF(key);
+    Py_DECREF(r);
+    return NULL;
+}
+
 /* Wrappers that hold the lock around a method (TYPE *self, PyObject *arg:
  * METH_O, METH_NOARGS and METH_VARARGS alike), a METH_FASTCALL method (with
- * or without keywords) and a getter. */
+ * or without keywords) and a getter; a changed hash is reported at the end
+ * (sc_report_changed). */
 #define SC_LOCKED(fn, TYPE)                                              \
     static PyObject *fn##_locked(TYPE *self, PyObject *arg)              \
     {                                                                    \
         PyObject *r;                                                     \
         sc_enter(&self->c);                                              \
         r = fn(self, arg);                                               \
+        r = sc_report_changed(&self->c, (PyObject *)self, r);           \
         sc_leave(&self->c);                                              \
         return r;                                                        \
     }
@@ -107,6 +152,7 @@ static inline void sc_leave(streamcommon *c)
         PyObject *r;                                                     \
         sc_enter(&self->c);                                              \
         r = fn(self, args, nargs);                                       \
+        r = sc_report_changed(&self->c, (PyObject *)self, r);           \
         sc_leave(&self->c);                                              \
         return r;                                                        \
     }
@@ -117,6 +163,7 @@ static inline void sc_leave(streamcommon *c)
         PyObject *r;                                                     \
         sc_enter(&self->c);                                              \
         r = fn(self, args, nargs, kwnames);                              \
+        r = sc_report_changed(&self->c, (PyObject *)self, r);           \
         sc_leave(&self->c);                                              \
         return r;                                                        \
     }
@@ -143,13 +190,15 @@ static inline int sc_new(streamcommon *c)
     }
     c->km.key_handles = PyDict_New();
     c->km.handle_keys = PyDict_New();
+    c->km.handle_hash = PyDict_New();
     c->time_out = Py_NewRef(Py_None);
     c->lock = PyThread_allocate_lock();
     if (c->lock == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    if (!c->SessionizeError || !c->km.key_handles || !c->km.handle_keys)
+    if (!c->SessionizeError || !c->km.key_handles || !c->km.handle_keys
+        || !c->km.handle_hash)
         return -1;
     return 0;
 }
@@ -159,6 +208,8 @@ static inline int sc_traverse(streamcommon *c, visitproc visit, void *arg)
     Py_VISIT(c->SessionizeError);
     Py_VISIT(c->km.key_handles);
     Py_VISIT(c->km.handle_keys);
+    Py_VISIT(c->km.handle_hash);
+    Py_VISIT(c->km.changed);
     if (valmap_traverse(&c->values, visit, arg)) return -1;
     Py_VISIT(c->late_type);
     Py_VISIT(c->late_error);
@@ -174,6 +225,8 @@ static inline void sc_clear(streamcommon *c)
     Py_CLEAR(c->SessionizeError);
     Py_CLEAR(c->km.key_handles);
     Py_CLEAR(c->km.handle_keys);
+    Py_CLEAR(c->km.handle_hash);
+    Py_CLEAR(c->km.changed);
     valmap_free(&c->values);
     Py_CLEAR(c->late_type);
     Py_CLEAR(c->late_error);
@@ -594,6 +647,7 @@ static inline void sc_install(streamcommon *c, PyObject *kh, PyObject *hk2,
     valmap_free(&old);
     Py_XSETREF(c->km.key_handles, kh);
     Py_XSETREF(c->km.handle_keys, hk2);
+    PyDict_Clear(c->km.handle_hash);  /* the hashes noted are the old handles' */
     Py_XSETREF(c->time_out, Py_NewRef(tout));
     c->km.next_key = next_key;
 }

@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import _arrow, _core
+from . import _arrow, _core, _missing
 from ._core import SessionizeError
 from . import _durations
 
@@ -128,7 +128,7 @@ def normalize(times: object) -> tuple[np.ndarray, TimeKind]:
     src = _arrow.source(times)
     if src is not None:
         return _from_arrow(src)
-    arr = _as_array(times)
+    arr = _as_array(_missing.plain(times, "times"))
     k = arr.dtype.kind
     if k == "i":
         return arr, _INT
@@ -147,6 +147,13 @@ def normalize(times: object) -> tuple[np.ndarray, TimeKind]:
     if k == "m":
         return _unit_kind(arr, "timedelta64")
     if k == "f":
+        if arr.dtype.itemsize > 8:
+            # numpy's own cast error would not name the argument; float64
+            # holds every time.time() value, so refuse rather than round
+            raise TypeError(
+                f"times: unsupported dtype longdouble ({arr.dtype}); pass float64 "
+                "seconds, integers or datetime64"
+            )
         return _core.seconds_to_micros(arr), _SECONDS
     if k == "O":
         return _from_objects(arr)

@@ -27,7 +27,7 @@ from typing import Any, ClassVar, List, Optional
 
 import numpy as np
 
-from . import _core
+from . import _core, _missing
 from ._core import SessionizeError
 
 
@@ -179,6 +179,7 @@ def _kinds_from_strings(arr: np.ndarray) -> np.ndarray:
 
 def normalize_kinds(kinds: object) -> np.ndarray:
     """Event kinds as the uint8 codes the core takes."""
+    kinds = _missing.plain(kinds, "kinds")
     if isinstance(kinds, (list, tuple)):
         return _kinds_from_sequence(kinds)
     arr = kinds if isinstance(kinds, np.ndarray) else np.asarray(kinds)

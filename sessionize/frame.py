@@ -25,6 +25,8 @@ NaN, NaT, null) is a SessionizeError naming the column and the row.
 
 from __future__ import annotations
 
+import contextlib
+import re
 import sys
 from typing import Any
 
@@ -44,8 +46,9 @@ def assign(df, *, key: str, time: str, gap, max_duration=None, max_duration_mode
     lib = _library(df)
     frame = _arrow_table(df, None) if lib == "arrow" else df
     keys, (times, _) = _columns(lib, frame, key, time)
-    ids = _batch.assign(keys, times, gap=gap, max_duration=max_duration,
-                        max_duration_mode=max_duration_mode, inclusive=inclusive)
+    with _naming_columns(key, time):
+        ids = _batch.assign(keys, times, gap=gap, max_duration=max_duration,
+                            max_duration_mode=max_duration_mode, inclusive=inclusive)
     if lib == "pandas":
         return frame.assign(**{column: ids})
     if lib == "polars":
@@ -67,11 +70,42 @@ def sessions(df, *, key: str, time: str, gap, max_duration=None, max_duration_mo
     lib = _library(df)
     frame = _arrow_table(df, (key, time)) if lib == "arrow" else df
     keys, (times, restore) = _columns(lib, frame, key, time)
-    t = _batch.sessions(keys, times, gap=gap, max_duration=max_duration,
-                        max_duration_mode=max_duration_mode, inclusive=inclusive)
+    with _naming_columns(key, time):
+        t = _batch.sessions(keys, times, gap=gap, max_duration=max_duration,
+                            max_duration_mode=max_duration_mode, inclusive=inclusive)
     cols = {"start": restore(t.start), "end": restore(t.end), "count": t.count,
             "index": t.index, "window_end": restore(t.window_end)}
     return _build(lib, frame, key, t.key, cols)
+
+
+# An element error of the array API: keys[i] or times[i], then the reason.
+_ELEMENT = re.compile(r"^(keys|times)\[(\d+)\]: ")
+
+
+@contextlib.contextmanager
+def _naming_columns(key: str, time: str):
+    """Element errors of the array API (``times[3]: missing time (NaT)``)
+    reworded to name the frame's column, as the frame's own checks do:
+    ``time[3]: missing time (NaT) in column 'ts'``."""
+    try:
+        yield
+    except (SessionizeError, TypeError) as e:
+        m = _ELEMENT.match(str(e))
+        if m is None:
+            raise
+        role, name = ("key", key) if m.group(1) == "keys" else ("time", time)
+        msg = f"{role}[{m.group(2)}]: {str(e)[m.end():]} in column {name!r}"
+        raise type(e)(msg) from e.__cause__
+
+
+def _unique_columns(names, key: str, time: str) -> None:
+    """The key and time columns must each be one column: a frame may hold
+    two of one name (pandas, pyarrow), and which one was meant is unknown."""
+    for role, name in (("key", key), ("time", time)):
+        n = sum(1 for c in names if c == name)
+        if n > 1:
+            raise SessionizeError(
+                f"{role}: the frame has {n} columns named {name!r}; rename all but one")
 
 
 # ---- which library ------------------------------------------------------
@@ -101,11 +135,14 @@ def _arrow_table(obj, keep):
         raise ImportError("sessionize.frame: arrow streams need pyarrow: "
                           "pip install pyarrow (or 'sessionize[frame]')") from None
     if isinstance(obj, pa.Table):
+        if keep:
+            _unique_columns(obj.column_names, *keep)
         return obj.select(list(keep)) if keep else obj
     reader = pa.RecordBatchReader.from_stream(obj)
     if keep is None:
         return reader.read_all()
     names = reader.schema.names
+    _unique_columns(names, *keep)
     for role, name in zip(("key", "time"), keep):
         if name not in names:
             raise KeyError(f"{role}: no column {name!r} (columns: {', '.join(names)})")
@@ -124,6 +161,7 @@ def _columns(lib, frame, key, time):
     for role, name in (("key", key), ("time", time)):
         if name not in names:
             raise KeyError(f"{role}: no column {name!r} (columns: {', '.join(map(str, names))})")
+    _unique_columns(names, key, time)
     if lib == "pandas":
         return _pandas_key(frame[key], key), _pandas_time(frame[time])
     if lib == "polars":
