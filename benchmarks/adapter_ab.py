@@ -37,7 +37,11 @@ GAP_MS = 30 * 60 * 1000
 
 
 def load_before(engine: str, rev: str):
-    """sessionize/<engine>.py at rev, as module sessionize._<engine>_before."""
+    """sessionize/<engine>.py at rev, as module sessionize._<engine>_before
+    (the file stays in the package until this process exits: Spark's Python
+    workers import it to unpickle the functions it runs)."""
+    import atexit
+
     import sessionize
 
     src = subprocess.run(["git", "-C", HERE, "show", f"{rev}:sessionize/{engine}.py"],
@@ -46,13 +50,11 @@ def load_before(engine: str, rev: str):
     name = f"sessionize._{engine}_before"
     with open(path, "w") as f:
         f.write(src)
-    try:
-        spec = importlib.util.spec_from_file_location(name, path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    finally:
-        os.unlink(path)
+    atexit.register(os.unlink, path)
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
     return mod
 
 

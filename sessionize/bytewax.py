@@ -28,7 +28,9 @@ How it maps onto Bytewax (operators/windowing.py of 0.21):
   exceeds any time span); each key touched is advanced to its own watermark
   (``Sessionizer._advance_key``, the core's sz_stream_advance_key), so a
   session is emitted exactly when Bytewax closes the window.  Bytewax's own
-  dispatch is per key and batch; this is per shard and batch.
+  dispatch is per key and batch; this is per shard and batch, and what
+  Bytewax routes is one item per shard and batch (the list of its items),
+  not one per item.
 - A key with nothing open holds nothing in the C sessionizer; it keeps its
   clock and next window id (four numbers), so later items are judged and
   numbered as Bytewax would (Bytewax keeps its whole windower state
