@@ -1,6 +1,8 @@
 """An engine adapter before and after a change, and the engine's own peer,
-in one process, interleaved, best of K: the ratios hold on a busy machine
-where absolute figures do not.
+in one process, interleaved (the order turning each round, a gc.collect()
+before each run), best of K, wall and CPU time: the ratios hold on a busy
+machine where absolute figures do not.  A fresh process per run (run.py,
+measure.py) collects garbage differently: check a gain there too.
 
     python benchmarks/adapter_ab.py bytewax [--rev main] [--n 100000] [--reps 3]
     python benchmarks/adapter_ab.py beam [--rev main] [--n 30000]
@@ -17,6 +19,7 @@ prepare() turns them into the engine's input, untimed.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import os
 import subprocess
@@ -120,27 +123,39 @@ def main() -> int:
         "sessionize @ working tree": (ours.run, swapped(args.engine, after_mod)),
     }
     best = {k: float("inf") for k in runs}
+    cpu = dict(best)
     for rep in range(args.reps):
-        for name, (run, ctx) in runs.items():
+        # the order turns each round: no variant always runs after another
+        names = list(runs)
+        names = names[rep % len(names):] + names[:rep % len(names)]
+        for name in names:
+            run, ctx = runs[name]
             with ctx():
-                t0 = time.perf_counter()
+                gc.collect()
+                c0, t0 = time.process_time(), time.perf_counter()
                 result = run(state)
-                dt = time.perf_counter() - t0
+                dt, dc = time.perf_counter() - t0, time.process_time() - c0
             labels = ours.labels(result, n)
             wrong = compare_partitions(labels, want)
             if wrong:
                 print(f"{name}: WRONG answer: {wrong}", file=sys.stderr)
                 return 1
             best[name] = min(best[name], dt)
+            cpu[name] = min(cpu[name], dc)
     load = os.getloadavg()
     print(f"{args.engine}, {args.order} order, N = {n:,}, best of {args.reps}, "
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    base = best[label]
-    for name, t in best.items():
-        print(f"  {name:30s} {t:8.3f} s  {n / t / 1e3:9.1f} k events/s  "
-              f"{base / t:6.2f}x the engine's speed")
-    b, a = best[f"sessionize @ {args.rev}"], best["sessionize @ working tree"]
-    print(f"  after / before speed: {b / a:.2f}x")
+    print("  (CPU: this process's CPU time, all its threads; the JVM's and Spark's "
+          "Python workers' are not in it)" if args.engine == "spark" else
+          "  (CPU: this process's CPU time, all its threads: less disturbed by other "
+          "jobs than wall time)")
+    for name in runs:
+        t, c = best[name], cpu[name]
+        print(f"  {name:28s} wall {t:7.3f} s {best[label] / t:6.2f}x   "
+              f"CPU {c:7.3f} s {cpu[label] / c:6.2f}x  (x: the engine's time / this one's)")
+    r = f"sessionize @ {args.rev}", "sessionize @ working tree"
+    print(f"  after / before: wall {best[r[0]] / best[r[1]]:.2f}x, "
+          f"CPU {cpu[r[0]] / cpu[r[1]]:.2f}x")
     return 0
 
 
