@@ -62,7 +62,8 @@ except ImportError as e:  # pragma: no cover - depends on the environment
 from . import _stream
 from ._core import SessionizeError
 from ._search_stream import SearchSessionizer, StreamSearchRow
-from ._sessionizer import LateEvent, LateEventError, Sessionizer, StreamSession, _Kind
+from ._sessionizer import (LateEvent, LateEventError, Sessionizer, StreamSession, _Kind,
+                           _session_batch)
 
 __all__ = ["collect_window", "fold_window", "search_ctr", "SearchCtrOut", "LATE_WINDOW_ID"]
 
@@ -272,13 +273,26 @@ class _ShardLogic(StatefulBatchLogic):
     def on_eof(self):
         downs, metas = [], []
         on_close, ts, clocks = self.cfg.on_close, self.cfg.ts_getter, self.clocks
-        for s in self.sz.flush():  # each key's in time order
-            c = clocks[s.key]
-            values = s.values
+        down, meta = downs.append, metas.append
+        # The flush emits every open session at once (often most of a
+        # shard's keys): in columnar mode, one table of numpy columns and
+        # the values as one flat array, not a StreamSession and a tuple per
+        # session.  Set on the stream being flushed only (it is replaced
+        # below); _advance_key stays in object mode, its few sessions per
+        # call cost less as tuples than as a table.
+        sz = self.sz
+        _stream.Stream.__init__(sz, True, 0, StreamSession, LateEvent, LateEventError,
+                                _session_batch)
+        table = sz.flush().sessions
+        col = table["values"]
+        flat, off = col.flat.tolist(), col.offsets.tolist()
+        for i, key in enumerate(table["key"].tolist()):  # each key's in time order
+            c = clocks[key]
+            values = tuple(flat[off[i]:off[i + 1]])
             wid = c[2]
             c[2] = wid + 1
-            downs.append((s.key, (wid, on_close(values))))
-            metas.append((s.key, (wid, WindowMetadata(ts(values[0]), ts(values[-1]), set()))))
+            down((key, (wid, on_close(values))))
+            meta((key, (wid, WindowMetadata(ts(values[0]), ts(values[-1]), set()))))
         self.wakes = []
         for c in clocks.values():
             c[3] = None
