@@ -28,7 +28,9 @@ How it maps onto Bytewax (operators/windowing.py of 0.21):
   exceeds any time span); each key touched is advanced to its own watermark
   (``Sessionizer._advance_key``, the core's sz_stream_advance_key), so a
   session is emitted exactly when Bytewax closes the window.  Bytewax's own
-  dispatch is per key and batch; this is per shard and batch.
+  dispatch is per key and batch; this is per shard and batch, and what
+  Bytewax routes is one item per shard and batch (the list of its items),
+  not one per item.
 - A key with nothing open holds nothing in the C sessionizer; it keeps its
   clock and next window id (four numbers), so later items are judged and
   numbered as Bytewax would (Bytewax keeps its whole windower state
@@ -60,7 +62,8 @@ except ImportError as e:  # pragma: no cover - depends on the environment
 from . import _stream
 from ._core import SessionizeError
 from ._search_stream import SearchSessionizer, StreamSearchRow
-from ._sessionizer import LateEvent, LateEventError, Sessionizer, StreamSession, _Kind
+from ._sessionizer import (LateEvent, LateEventError, Sessionizer, StreamSession, _Kind,
+                           _session_batch)
 
 __all__ = ["collect_window", "fold_window", "search_ctr", "SearchCtrOut", "LATE_WINDOW_ID"]
 
@@ -159,61 +162,94 @@ class _ShardLogic(StatefulBatchLogic):
             self.now = now
         return self.now
 
-    def _close(self, key, c, now, downs, metas):
-        """Advances key to its watermark; emits what closes; schedules the
-        key's next wake-up (or forgets the key)."""
-        wm = c[0] + (now - c[1])
-        out = self.sz._advance_key(key, wm)
-        if out:
-            on_close, ts = self.cfg.on_close, self.cfg.ts_getter
-            for s in out:  # one key's sessions, in time order
-                values = s.values
-                wid = c[2]
-                c[2] = wid + 1
-                downs.append((key, (wid, on_close(values))))
-                metas.append((key, (wid, WindowMetadata(ts(values[0]), ts(values[-1]),
-                                                        set()))))
-        due = self.sz._key_due(key)
-        if due is None:
-            c[3] = None
-            if self.cfg.forget_idle_keys:
-                del self.clocks[key]
-        else:
-            # the now at which the key's watermark passes due
-            wake = now + (due - wm) + 1
-            if wake != c[3]:
-                c[3] = wake
-                heapq.heappush(self.wakes, (wake, key))
+    def _close(self, keys, now, downs, metas):
+        """Advances each key (with its clock) to its watermark; emits what
+        closes; schedules the key's next wake-up (or forgets the key).  One
+        loop over the keys, every lookup hoisted out of it."""
+        advance, key_due = self.sz._advance_key, self.sz._key_due
+        on_close, ts = self.cfg.on_close, self.cfg.ts_getter
+        forget, clocks, wakes = self.cfg.forget_idle_keys, self.clocks, self.wakes
+        push, down, meta = heapq.heappush, downs.append, metas.append
+        for key, c in keys:
+            wm = c[0] + (now - c[1])
+            out = advance(key, wm)
+            if out:
+                for s in out:  # one key's sessions, in time order
+                    values = s.values
+                    wid = c[2]
+                    c[2] = wid + 1
+                    down((key, (wid, on_close(values))))
+                    meta((key, (wid, WindowMetadata(ts(values[0]), ts(values[-1]), set()))))
+            due = key_due(key)
+            if due is None:
+                c[3] = None
+                if forget:
+                    del clocks[key]
+            else:
+                # the now at which the key's watermark passes due
+                wake = now + (due - wm) + 1
+                if wake != c[3]:
+                    c[3] = wake
+                    push(wakes, (wake, key))
 
-    def on_batch(self, items):
+    def on_batch(self, parts):
+        """parts: this shard's parts of the upstream batches (the sharder's
+        lists of (key, value) items, in arrival order).  `now` is one value
+        for the whole call, so a key's watermark within it is its watermark
+        at the call's start raised by each item's ``ts - wait``: kept in
+        ``wms`` for the call and written back to the key's clock once."""
         now = self._tick()
         clocks, wait, ts_getter = self.clocks, self.cfg.wait_us, self.cfg.ts_getter
-        lates, keys, times, keep, touched = [], [], [], [], {}
-        for key, v in items:
-            c = clocks.get(key)
-            if c is None:
-                c = clocks[key] = [_MIN_US, now, 0, None]
-            ts = ts_getter(v)
+        wms: dict = {}
+        get = wms.get
+        lates, pushed, any_late = [], [], False
+        sz = self.sz
+        for items in parts:
+            keys = [kv[0] for kv in items]
+            values = [kv[1] for kv in items]
             try:
-                t = (ts - _EPOCH_UTC) // _US  # _micros(ts), inlined
-            except TypeError:
-                t = _micros(ts)
-            wm = c[0] + (now - c[1])
-            if t - wait > wm and t - wait >= _MIN_US:
-                wm = c[0] = t - wait
-                c[1] = now
-            if t < wm:
-                lates.append((key, (LATE_WINDOW_ID, v)))
-            else:
-                keys.append(key)
-                times.append(t)
-                keep.append(v)
-                touched[key] = c
+                times = [(ts_getter(v) - _EPOCH_UTC) // _US for v in values]  # _micros
+            except TypeError:  # a naive datetime
+                times = [_micros(ts_getter(v)) for v in values]
+            late_at = None
+            for i, (key, t) in enumerate(zip(keys, times)):
+                wm = get(key)
+                if wm is None:
+                    c = clocks.get(key)
+                    if c is None:
+                        c = clocks[key] = [_MIN_US, now, 0, None]
+                    wm = c[0] + (now - c[1])
+                # Bytewax's EventClock: the item first raises the watermark
+                # (never back), then is late if behind it
+                if t - wait > wm:
+                    wms[key] = t - wait
+                else:
+                    wms[key] = wm
+                    if t < wm:
+                        if late_at is None:
+                            late_at = []
+                        late_at.append(i)
+            if late_at is not None:
+                any_late = True
+                for i in late_at:
+                    lates.append((keys[i], (LATE_WINDOW_ID, values[i])))
+                late = set(late_at)
+                keep = [i for i in range(len(keys)) if i not in late]
+                keys = [keys[i] for i in keep]
+                times = [times[i] for i in keep]
+                values = [values[i] for i in keep]
+            pushed.append(keys)
+            if keys:
+                sz._push_many(keys, times, values)
         downs, metas = [], []
-        if keep:
-            self.sz._push_many(keys, times, keep)
-            for key, c in touched.items():
-                self._close(key, c, now, downs, metas)
+        for key, wm in wms.items():
+            c = clocks[key]
+            if wm != c[0] + (now - c[1]):
+                c[0] = wm
+                c[1] = now
+        # the keys that got an item not late, in the order they first did
+        touched = wms if not any_late else dict.fromkeys(k for ks in pushed for k in ks)
+        self._close([(key, clocks[key]) for key in touched], now, downs, metas)
         return self._out(downs, lates, metas), False
 
     def _out(self, downs, lates, metas):
@@ -224,25 +260,39 @@ class _ShardLogic(StatefulBatchLogic):
     def on_notify(self):
         now = self._tick()
         wakes, clocks = self.wakes, self.clocks
-        downs, metas = [], []
+        downs, metas, due = [], [], []
         while wakes and wakes[0][0] <= now:
             wake, key = heapq.heappop(wakes)
             c = clocks.get(key)
             if c is not None and c[3] == wake:  # else a stale entry
                 c[3] = None
-                self._close(key, c, now, downs, metas)
+                due.append((key, c))
+        self._close(due, now, downs, metas)
         return self._out(downs, [], metas), False
 
     def on_eof(self):
         downs, metas = [], []
         on_close, ts, clocks = self.cfg.on_close, self.cfg.ts_getter, self.clocks
-        for s in self.sz.flush():  # each key's in time order
-            c = clocks[s.key]
-            values = s.values
+        down, meta = downs.append, metas.append
+        # The flush emits every open session at once (often most of a
+        # shard's keys): in columnar mode, one table of numpy columns and
+        # the values as one flat array, not a StreamSession and a tuple per
+        # session.  Set on the stream being flushed only (it is replaced
+        # below); _advance_key stays in object mode, its few sessions per
+        # call cost less as tuples than as a table.
+        sz = self.sz
+        _stream.Stream.__init__(sz, True, 0, StreamSession, LateEvent, LateEventError,
+                                _session_batch)
+        table = sz.flush().sessions
+        col = table["values"]
+        flat, off = col.flat.tolist(), col.offsets.tolist()
+        for i, key in enumerate(table["key"].tolist()):  # each key's in time order
+            c = clocks[key]
+            values = tuple(flat[off[i]:off[i + 1]])
             wid = c[2]
             c[2] = wid + 1
-            downs.append((s.key, (wid, on_close(values))))
-            metas.append((s.key, (wid, WindowMetadata(ts(values[0]), ts(values[-1]), set()))))
+            down((key, (wid, on_close(values))))
+            meta((key, (wid, WindowMetadata(ts(values[0]), ts(values[-1]), set()))))
         self.wakes = []
         for c in clocks.values():
             c[3] = None
@@ -284,21 +334,34 @@ def _split_keyed(index: int):
 
 
 def _sharder(shards: int):
-    """(key, value) -> (shard, (key, value)): the shard a stable hash of the
-    key (the same in every process and after a resume; Python's hash() of a
-    str is not)."""
+    """A batch of (key, value) items -> one (shard, [its (key, value) items])
+    item per shard the batch touches, in arrival order: Bytewax then routes
+    and dispatches a list per shard, not each item.  The shard is a stable
+    hash of the key (the same in every process and after a resume; Python's
+    hash() of a str is not)."""
     names = [str(i) for i in range(shards)]
-    known: dict = {}  # key -> its shard's name: a dict lookup instead of a crc32
+    known: dict = {}  # key -> its shard's number: a dict lookup instead of a crc32
 
     def shard_of(k):
         if len(known) >= 1 << 20:
             known.clear()  # bounded: a cache, not state
-        name = known[k] = names[zlib.crc32(k.encode()) % shards]
-        return name
+        i = known[k] = zlib.crc32(k.encode()) % shards
+        return i
 
     def shard(batch):
         get = known.get
-        return [(get(k) or shard_of(k), (k, v)) for k, v in batch]
+        parts = [None] * shards
+        for kv in batch:
+            k = kv[0]
+            i = get(k)
+            if i is None:
+                i = shard_of(k)
+            p = parts[i]
+            if p is None:
+                parts[i] = [kv]
+            else:
+                p.append(kv)
+        return [(names[i], p) for i, p in enumerate(parts) if p is not None]
     return shard
 
 

@@ -214,7 +214,7 @@ def test_a_key_with_nothing_open_holds_no_c_state(bw):
         cfg = _settings(timedelta(seconds=GAP), lambda e: e[2], timedelta(0), now.get,
                         None, "restart", list, forget)
         logic = _ShardLogic(cfg, None)
-        assert logic.on_batch([item(0, 0), item(1, 5)]) == ([], False)
+        assert logic.on_batch([[item(0, 0), item(1, 5)]]) == ([], False)
         assert logic.sz.stats()["keys"] == 1 and logic.notify_at() is not None
         now.advance(timedelta(seconds=GAP))  # the watermark is at 105 + GAP: not past
         assert logic.on_notify() == ([], False)
@@ -223,16 +223,43 @@ def test_a_key_with_nothing_open_holds_no_c_state(bw):
         assert [(k, w, ids_of(v)) for k, (w, v) in downs] == [("a", 0, [0, 1])]
         assert logic.sz.stats()["keys"] == 0 and logic.notify_at() is None
         assert ("a" in logic.clocks) is not forget
-        out, _ = logic.on_batch([item(2, 1)])
+        out, _ = logic.on_batch([[item(2, 1)]])
         if forget:
             assert out == []
             (downs, _, _), = logic.on_eof()[0]
             assert [(k, w, ids_of(v)) for k, (w, v) in downs] == [("a", 0, [2])]
         else:
             assert [(k, w, e[1]) for k, (w, e) in out[0][1]] == [("a", -1, 2)]  # late
-            logic.on_batch([item(3, 60)])
+            logic.on_batch([[item(3, 60)]])
             (downs, _, _), = logic.on_eof()[0]
             assert [(k, w, ids_of(v)) for k, (w, v) in downs] == [("a", 1, [3])]
+
+
+def test_a_call_with_several_parts_is_one_with_their_items(bw):
+    """Bytewax may hand a shard the parts of several upstream batches in one
+    on_batch call (several workers' sharders, or batches queued): the
+    outputs and the clocks are those of one part holding all the items, late
+    items included, whichever part they are in."""
+    from sessionize.bytewax import _settings, _ShardLogic
+
+    events = arrivals("seed44", jitter=25, seed=5)
+    items = [(e[0], e) for e in events]
+    cfg = _settings(timedelta(seconds=GAP), lambda e: e[2], timedelta(seconds=3),
+                    lambda: FROZEN_NOW, None, "restart", list, False)
+    for chunk in (7, 40):
+        whole, split = _ShardLogic(cfg, None), _ShardLogic(cfg, None)
+        outs = []
+        for i in range(0, len(items), chunk):
+            batch = items[i:i + chunk]
+            cuts = sorted({0, len(batch) // 3, len(batch) // 2, len(batch)})
+            parts = [batch[a:b] for a, b in zip(cuts, cuts[1:])]
+            out = whole.on_batch([batch])
+            assert split.on_batch(parts) == out
+            assert split.clocks == whole.clocks
+            outs += out[0]
+        assert split.on_eof() == whole.on_eof()
+        # the data exercise it: windows closed by items, and late items
+        assert any(downs for downs, _, _ in outs) and any(lates for _, lates, _ in outs)
 
 
 def test_bad_arguments(bw):
