@@ -39,8 +39,9 @@ from ._core import SessionizeError
 MAGIC = b"SZSNAP"
 VERSION = 1
 PLAIN, PICKLE = 0, 1
-SESSIONIZER, SEARCH_SESSIONIZER = 1, 2
-_WHAT_NAME = {SESSIONIZER: "Sessionizer", SEARCH_SESSIONIZER: "SearchSessionizer"}
+SESSIONIZER, SEARCH_SESSIONIZER, ADAPTER_STATE = 1, 2, 3
+_WHAT_NAME = {SESSIONIZER: "Sessionizer", SEARCH_SESSIONIZER: "SearchSessionizer",
+              ADAPTER_STATE: "engine adapter's state"}
 
 _HEAD = struct.Struct("<6sBBBQ")
 _DIGEST = 16
@@ -103,14 +104,14 @@ def unseal(data, what: int, *, allow_pickle: bool):
             f"state: a snapshot of format version {version}; this sessionize reads {VERSION}")
     if codec not in (PLAIN, PICKLE):
         raise SessionizeError(f"state: unknown snapshot codec {codec}")
+    if kind != what:
+        other = _WHAT_NAME.get(kind, f"an unknown kind ({kind})")
+        raise SessionizeError(f"state: a snapshot of {other}, not of a {name}")
     if codec == PICKLE and not allow_pickle:
         raise SessionizeError(
             "state: this snapshot holds pickled keys or values (it was made by "
             "pickle.dumps); from_bytes() never runs code: restore it with pickle.loads "
             "from storage only you can write")
-    if kind != what:
-        other = _WHAT_NAME.get(kind, f"an unknown kind ({kind})")
-        raise SessionizeError(f"state: a snapshot of {other}, not of a {name}")
     try:
         value, end = _decode(data, _HEAD.size, codec == PICKLE, 0)
     except SessionizeError:

@@ -129,3 +129,20 @@ def _restore(cls, data, *, allow_pickle: bool):
     except Exception as e:  # a duration the time kind refuses, a key that does not hash
         raise SessionizeError(f"state: not a {name} state ({e})") from None
     return sz
+
+
+def dumps_adapter_state(obj) -> bytes:
+    """An engine adapter's state (its clocks, timers and Sessionizers) as one
+    sealed snapshot: pickled, so any damage to any of it is refused."""
+    return _snapshot.seal(_snapshot.ADAPTER_STATE, _snapshot.PICKLE, (obj,),
+                          ("the adapter's state",))
+
+
+def loads_adapter_state(data):
+    """What dumps_adapter_state sealed, every byte checked first (a
+    SessionizeError otherwise); it unpickles, so trusted storage only."""
+    parts = _snapshot.unseal(data, _snapshot.ADAPTER_STATE, allow_pickle=True)
+    if type(parts) is not tuple or len(parts) != 1:
+        raise SessionizeError("state: not an engine adapter's state")
+    return parts[0]
+

@@ -40,7 +40,6 @@ How it maps onto Bytewax (operators/windowing.py of 0.21):
 from __future__ import annotations
 
 import heapq
-import pickle
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -61,6 +60,7 @@ except ImportError as e:  # pragma: no cover - depends on the environment
 
 from . import _stream
 from ._core import SessionizeError
+from ._state import dumps_adapter_state, loads_adapter_state
 from ._search_stream import SearchSessionizer, StreamSearchRow
 from ._sessionizer import (LateEvent, LateEventError, Sessionizer, StreamSession, _Kind,
                            _session_batch)
@@ -150,7 +150,7 @@ class _ShardLogic(StatefulBatchLogic):
             self.clocks: dict = {}
             self.sz = cfg.new_sessionizer()
         else:
-            self.now, self.clocks, self.sz = pickle.loads(resume_state)
+            self.now, self.clocks, self.sz = loads_adapter_state(resume_state)
         # wake-ups by the now_getter's time: (when, key); lazy, a key's
         # current one is clocks[key][3]
         self.wakes = [(c[3], k) for k, c in self.clocks.items() if c[3] is not None]
@@ -315,8 +315,9 @@ class _ShardLogic(StatefulBatchLogic):
         return _get_system_utc() + timedelta(microseconds=max(ahead, 1))
 
     def snapshot(self):
-        # immutable: everything pickled now (the Sessionizer pickles its C state)
-        return pickle.dumps((self.now, self.clocks, self.sz), pickle.HIGHEST_PROTOCOL)
+        # immutable: everything pickled now (the Sessionizer its whole
+        # state), under one checksum, so a damaged recovery store is refused
+        return dumps_adapter_state((self.now, self.clocks, self.sz))
 
 
 def _split(index: int):
@@ -471,7 +472,7 @@ class _SearchCtrLogic(StatefulBatchLogic):
     def __init__(self, settings: dict, flush: bool, resume_state):
         self.settings, self.flush = settings, flush
         self.sz = (SearchSessionizer(**settings) if resume_state is None
-                   else pickle.loads(resume_state))
+                   else loads_adapter_state(resume_state))
 
     def _out(self, out):
         if not out:
@@ -494,7 +495,7 @@ class _SearchCtrLogic(StatefulBatchLogic):
         return None  # sessions close on the key's own events, or at EOF
 
     def snapshot(self):
-        return pickle.dumps(self.sz, pickle.HIGHEST_PROTOCOL)
+        return dumps_adapter_state(self.sz)
 
 
 @_operator

@@ -29,14 +29,16 @@ How it maps onto Flink (WindowOperator, EventTimeTrigger, TimeWindow of 2.3):
   join (``last + gap``) and finalizes past that plus the lateness: both hold
   at exactly the same Flink watermarks with that offset (checked against
   PyFlink's own window operator by tests/test_flink_adapter.py).
-- The key's Sessionizer lives in keyed ``ValueState`` as bytes (its pickle:
-  the core's versioned, checksummed snapshot, with the collected values),
+- The key's Sessionizer lives in keyed ``ValueState`` as bytes (with its
+  timer and largest emitted end, one checksummed snapshot of the whole
+  state: a damaged byte is refused with SessionizeError; it holds a pickle,
+  so the state backend must be storage only the job writes),
   so Flink's checkpoints and savepoints hold it; a key with nothing left is
   cleared from state.  One event-time timer per key, at the watermark where
   the Sessionizer next has something to do (``_key_due``: a session fires
   or becomes final; or the key's memory of its last final session expires).
 - Cost: restoring a Sessionizer from bytes for every element would dominate
-  (pickle.loads runs the constructor's checks).  The function keeps the
+  (the restore runs the constructor's checks).  The function keeps the
   live Sessionizer of each key it touched next to the bytes object it last
   wrote; while the state backend hands back that same object (PyFlink's
   state cache does, within and across bundles), the live one is used, and
@@ -46,7 +48,6 @@ How it maps onto Flink (WindowOperator, EventTimeTrigger, TimeWindow of 2.3):
 
 from __future__ import annotations
 
-import pickle
 from datetime import timedelta
 from typing import Any, Callable, Optional
 
@@ -61,6 +62,7 @@ except ImportError as e:  # pragma: no cover - depends on the environment
     ) from e
 
 from ._core import SessionizeError
+from ._state import dumps_adapter_state, loads_adapter_state
 from ._sessionizer import LateEvent, Sessionizer, StreamSession, _Kind
 
 __all__ = ["SessionWindowFunction", "SESSION_TYPE"]
@@ -162,7 +164,7 @@ class SessionWindowFunction(KeyedProcessFunction):
             return live[1]
         if blob is None:
             return [None, None, None]
-        sz, max_end, timer = pickle.loads(blob)
+        sz, max_end, timer = loads_adapter_state(blob)
         return [sz, max_end, timer]
 
     def _store(self, key, entry, ctx):
@@ -187,7 +189,7 @@ class SessionWindowFunction(KeyedProcessFunction):
             self._state.clear()
             self._live.pop(key, None)
             return
-        blob = pickle.dumps((sz, max_end, new_timer), pickle.HIGHEST_PROTOCOL)
+        blob = dumps_adapter_state((sz, max_end, new_timer))
         self._state.update(blob)
         live = self._live
         if len(live) >= _LIVE_MAX and key not in live:

@@ -235,6 +235,33 @@ def test_a_key_with_nothing_open_holds_no_c_state(bw):
             assert [(k, w, ids_of(v)) for k, (w, v) in downs] == [("a", 1, [3])]
 
 
+def test_a_damaged_recovery_snapshot_is_refused(bw):
+    """A shard's snapshot (its clocks, window ids and Sessionizer) is one
+    checksummed whole: a byte changed anywhere in it, or a truncation, is a
+    SessionizeError on resume; the undamaged one resumes to the same windows."""
+    from bytewax.testing import TimeTestingGetter
+
+    from sessionize.bytewax import _settings, _ShardLogic
+
+    at = EPOCH + timedelta(seconds=100)
+    now = TimeTestingGetter(FROZEN_NOW)
+    cfg = _settings(timedelta(seconds=GAP), lambda e: e[2], timedelta(0), now.get,
+                    None, "restart", list, False)
+    logic = _ShardLogic(cfg, None)
+    logic.on_batch([[(k, (k, i, at + timedelta(seconds=3 * i))) for i, k in enumerate("abab")]])
+    snap = logic.snapshot()
+    for pos in range(0, len(snap), 7):
+        bad = bytearray(snap)
+        bad[pos] ^= 0x10
+        with pytest.raises(sessionize.SessionizeError, match="^state: "):
+            _ShardLogic(cfg, bytes(bad))
+    with pytest.raises(sessionize.SessionizeError, match="^state: "):
+        _ShardLogic(cfg, snap[:-1])
+    resumed = _ShardLogic(cfg, snap)
+    assert resumed.clocks == logic.clocks
+    assert resumed.on_eof() == logic.on_eof()
+
+
 def test_a_call_with_several_parts_is_one_with_their_items(bw):
     """Bytewax may hand a shard the parts of several upstream batches in one
     on_batch call (several workers' sharders, or batches queued): the

@@ -375,3 +375,20 @@ def test_fuzz_whole_snapshot_fixed_cases():
     counts = fuzz(cases=3000, seed=12345)
     assert counts["cases"] == 3000
     assert counts["refused"] > 0 and counts["restored"] > 0
+
+
+def test_adapter_state_is_sealed_whole():
+    """The engine adapters' state (Bytewax recovery, Flink ValueState): the
+    clocks and timers beside the Sessionizer under the same checksum."""
+    sz = _str_keys_collected()
+    blob = _state.dumps_adapter_state((1234, {"a": [1, 2]}, sz))
+    now, clocks, back = _state.loads_adapter_state(blob)
+    assert (now, clocks) == (1234, {"a": [1, 2]}) and _continue(back) == _continue(sz)
+    tried = 0
+    for bad in _damaged(blob):
+        tried += 1
+        with pytest.raises(E, match=r"^state: "):
+            _state.loads_adapter_state(bad)
+    assert tried > 3 * len(blob)
+    with pytest.raises(E, match="engine adapter's state, not of a Sessionizer"):
+        Sessionizer.from_bytes(blob)
