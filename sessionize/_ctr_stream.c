@@ -616,7 +616,7 @@ static PyObject *cs_getstate(CtrStreamObject *self, PyObject *unused)
 static PyObject *cs_setstate(CtrStreamObject *self, PyObject *args)
 {
     Py_buffer buf;
-    PyObject *hk, *vals, *tout, *kh = NULL, *hk2 = NULL, *h, *v;
+    PyObject *hk, *vals, *tout, *kh = NULL, *hk2 = NULL, *hashes = NULL, *h, *v;
     valmap vals2 = {NULL, NULL, 0, 0};
     unsigned long long next_key;
     sz_ctr_stream *s = NULL;
@@ -637,7 +637,7 @@ static PyObject *cs_setstate(CtrStreamObject *self, PyObject *args)
         if (bad) goto bad;
         goto fail;
     }
-    kh = sc_key_handles(hk, next_key, held, s, &bad);
+    kh = sc_key_handles(hk, next_key, held, s, &bad, &hashes);
     if (kh == NULL) {
         if (bad) goto bad;
         goto fail;
@@ -656,7 +656,7 @@ static PyObject *cs_setstate(CtrStreamObject *self, PyObject *args)
         goto bad;
     sz_ctr_stream_free(self->s);
     self->s = s;
-    sc_install(&self->c, kh, hk2, &vals2, tout, next_key);
+    sc_install(&self->c, kh, hk2, hashes, &vals2, tout, next_key);
     Py_RETURN_NONE;
 bad:
     PyErr_SetString(self->c.SessionizeError, "state: keys or values do not match the snapshot");
@@ -664,6 +664,7 @@ fail:
     sz_ctr_stream_free(s);
     Py_XDECREF(kh);
     Py_XDECREF(hk2);
+    Py_XDECREF(hashes);
     valmap_free(&vals2);
     return NULL;
 }

@@ -897,7 +897,7 @@ static int values_match(const sz_stream *s, const valmap *vals, size_t n_events,
 static PyObject *stream_setstate(StreamObject *self, PyObject *args)
 {
     Py_buffer buf;
-    PyObject *hk, *vals, *tout, *kh = NULL, *hk2 = NULL;
+    PyObject *hk, *vals, *tout, *kh = NULL, *hk2 = NULL, *hashes = NULL;
     valmap vals2 = {NULL, NULL, 0, 0};
     unsigned long long next_key, next_value;
     sz_stream *s = NULL;
@@ -918,7 +918,7 @@ static PyObject *stream_setstate(StreamObject *self, PyObject *args)
         if (bad) goto bad;
         goto fail;
     }
-    kh = sc_key_handles(hk, next_key, held, s, &bad);
+    kh = sc_key_handles(hk, next_key, held, s, &bad, &hashes);
     if (kh == NULL) {
         if (bad) goto bad;
         goto fail;
@@ -935,7 +935,7 @@ static PyObject *stream_setstate(StreamObject *self, PyObject *args)
     }
     sz_stream_free(self->s);
     self->s = s;
-    sc_install(&self->c, kh, hk2, &vals2, tout, next_key);
+    sc_install(&self->c, kh, hk2, hashes, &vals2, tout, next_key);
     self->next_value = next_value;
     Py_RETURN_NONE;
 bad:
@@ -945,6 +945,7 @@ fail:
     sz_stream_free(s);
     Py_XDECREF(kh);
     Py_XDECREF(hk2);
+    Py_XDECREF(hashes);
     valmap_free(&vals2);
     return NULL;
 }

@@ -602,18 +602,21 @@ static inline int sc_ensure_buf(streamcommon *c, size_t n, uint64_t **extra)
 /*
  * _setstate's key check: builds {key: handle} from {handle: key} (hk),
  * where every handle must be below next_key and held by the restored core
- * stream (held(s, handle)).  A new reference, or NULL: with the caller's
- * "do not match" error left to it when *bad is set, with an exception set
- * otherwise.
+ * stream (held(s, handle)), and *hashes, {handle: hash} of the keys whose
+ * hash can change (as keymap_note_hash).  New references, or NULL: with the
+ * caller's "do not match" error left to it when *bad is set, with an
+ * exception set otherwise.
  */
 static inline PyObject *sc_key_handles(PyObject *hk, unsigned long long next_key,
                                        int (*held)(const void *s, uint64_t k),
-                                       const void *s, int *bad)
+                                       const void *s, int *bad, PyObject **hashes)
 {
     PyObject *kh = PyDict_New(), *h, *key;
     Py_ssize_t pos = 0;
     *bad = 0;
-    if (kh == NULL) return NULL;
+    /* the restored keys' hashes, noted as keymap_in notes a new key's */
+    *hashes = PyDict_New();
+    if (kh == NULL || *hashes == NULL) goto fail;
     while (PyDict_Next(hk, &pos, &h, &key)) {
         unsigned long long hv;
         if (!PyLong_Check(h)) goto bad;
@@ -622,23 +625,31 @@ static inline PyObject *sc_key_handles(PyObject *hk, unsigned long long next_key
             PyErr_Clear();
             goto bad;
         }
-        if (PyDict_SetItem(kh, key, h) < 0) {
-            Py_DECREF(kh);
-            return NULL;
+        if (PyDict_SetItem(kh, key, h) < 0) goto fail;
+        if (keymap_hash_may_change(key, 0)) {
+            Py_hash_t hash = PyObject_Hash(key);
+            PyObject *v = hash == -1 ? NULL : PyLong_FromSsize_t((Py_ssize_t)hash);
+            if (v == NULL || PyDict_SetItem(*hashes, h, v) < 0) {
+                Py_XDECREF(v);
+                goto fail;
+            }
+            Py_DECREF(v);
         }
     }
     if (PyDict_Size(kh) != PyDict_Size(hk)) goto bad;  /* two handles, one key */
     return kh;
 bad:
     *bad = 1;
-    Py_DECREF(kh);
+fail:
+    Py_XDECREF(kh);
+    Py_CLEAR(*hashes);
     return NULL;
 }
 
 /* _setstate's last step, once everything checked: the Python side takes
- * the restored state (kh, hk2 and *vals2 taken over). */
+ * the restored state (kh, hk2, hashes and *vals2 taken over). */
 static inline void sc_install(streamcommon *c, PyObject *kh, PyObject *hk2,
-                              valmap *vals2, PyObject *tout,
+                              PyObject *hashes, valmap *vals2, PyObject *tout,
                               unsigned long long next_key)
 {
     valmap old = c->values;
@@ -647,7 +658,7 @@ static inline void sc_install(streamcommon *c, PyObject *kh, PyObject *hk2,
     valmap_free(&old);
     Py_XSETREF(c->km.key_handles, kh);
     Py_XSETREF(c->km.handle_keys, hk2);
-    PyDict_Clear(c->km.handle_hash);  /* the hashes noted are the old handles' */
+    Py_XSETREF(c->km.handle_hash, hashes);
     Py_XSETREF(c->time_out, Py_NewRef(tout));
     c->km.next_key = next_key;
 }

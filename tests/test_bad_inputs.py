@@ -3,8 +3,11 @@ masked arrays, keys whose hash changes while a stream holds them, the
 event limit checked before any conversion, and the errors that did not
 name their argument and position.
 """
+import pickle
+
 import numpy as np
 import numpy.ma as ma
+
 import pytest
 
 import sessionize
@@ -153,6 +156,19 @@ def test_changed_hash_flush_reports_with_the_sessions():
     with pytest.raises(E, match=HASH_CHANGED.format("Sessionizer")) as e:
         z.flush()
     assert [(s.key, s.values) for s in e.value.sessions] == [(k, ("x",))]
+
+
+def test_changed_hash_after_a_restore_is_reported():
+    """A restored stream notes its keys' hashes as the original did."""
+    z = sessionize.Sessionizer(gap=10, collect=True)
+    z.push(MutableKey(1), 0, "x")
+    z.push("b", 1, "y")
+    z = pickle.loads(pickle.dumps(z))
+    (k,) = [key for key in z._getstate()[1].values() if isinstance(key, MutableKey)]
+    k.v = 2
+    with pytest.raises(E, match=HASH_CHANGED.format("Sessionizer")) as e:
+        z.flush()
+    assert [(s.key, s.values) for s in e.value.sessions] == [(k, ("x",)), ("b", ("y",))]
 
 
 def test_changed_hash_columnar():
