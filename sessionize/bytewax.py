@@ -396,10 +396,12 @@ def _settings(gap, ts_getter, wait, now_getter, max_duration, max_duration_mode,
     kwargs = dict(max_duration=max_us, max_duration_mode=max_duration_mode,
                   inclusive=True, delay=_NO_DELAY_WATERMARK, collect=True,
                   on_late="return")
-    Sessionizer(gap_us, **kwargs)  # checks max_duration_mode now, not at the first item
+    # checks max_duration_mode now, not at the first item; its settings are
+    # complete, as a snapshot of the shard's Sessionizers records them
+    full = Sessionizer(gap_us, **kwargs)._settings
     return _Settings(ts_getter, wait_us,
                      now_getter if now_getter is not None else _get_system_utc,
-                     on_close, dict(gap=gap_us, **kwargs), forget_idle_keys, shards)
+                     on_close, full, forget_idle_keys, shards)
 
 
 def collect_window(step_id: str, up, *, gap: timedelta, ts_getter: Callable[[Any], datetime],
