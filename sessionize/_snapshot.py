@@ -68,13 +68,16 @@ def _digest(data) -> bytes:
 # ---- the envelope ---------------------------------------------------------
 
 def seal(what: int, codec: int, parts: tuple, labels: tuple) -> bytes:
-    """The snapshot bytes of the tuple ``parts`` (a sessionizer's state);
-    Unsupported, naming the part by its label, for a value the codec cannot
-    store."""
+    """The snapshot bytes of the tuple ``parts`` (a sessionizer's state; a
+    part may be Encoded already); Unsupported, naming the part by its label,
+    for a value the codec cannot store."""
     out = bytearray(_HEAD.size)
     out += b"t"
     out += _U32.pack(len(parts))
     for label, part in zip(labels, parts, strict=True):
+        if type(part) is Encoded:
+            out += part
+            continue
         try:
             _encode(out, part, codec == PICKLE, 1)
         except Unsupported as e:
@@ -82,6 +85,23 @@ def seal(what: int, codec: int, parts: tuple, labels: tuple) -> bytes:
     _HEAD.pack_into(out, 0, MAGIC, VERSION, codec, what, len(out) - _HEAD.size)
     out += _digest(out)
     return bytes(out)
+
+
+class Encoded(bytes):
+    """Parts already encoded (``encoded``), which seal writes as they are."""
+
+
+def encoded(parts: tuple, codec: int, labels: tuple) -> tuple:
+    """Each of ``parts`` encoded once, to be sealed again and again."""
+    out = []
+    for label, part in zip(labels, parts, strict=True):
+        b = bytearray()
+        try:
+            _encode(b, part, codec == PICKLE, 1)
+        except Unsupported as e:
+            raise Unsupported(f"{label}: {e}") from None
+        out.append(Encoded(b))
+    return tuple(out)
 
 
 def unseal(data, what: int, *, allow_pickle: bool):
@@ -112,78 +132,117 @@ def unseal(data, what: int, *, allow_pickle: bool):
             "state: this snapshot holds pickled keys or values (it was made by "
             "pickle.dumps); from_bytes() never runs code: restore it with pickle.loads "
             "from storage only you can write")
+    r = _Reader(bytes(data[:-_DIGEST]), _HEAD.size, codec == PICKLE)
     try:
-        value, end = _decode(data, _HEAD.size, codec == PICKLE, 0)
+        value = r.value()
     except SessionizeError:
         raise
-    except (ValueError, IndexError, struct.error, UnicodeDecodeError, OverflowError,
-            TypeError, RecursionError) as e:
-        raise SessionizeError(f"state: the snapshot's payload is malformed ({e})") from None
-    if end != len(data) - _DIGEST:
+    except (ValueError, IndexError, KeyError, struct.error, UnicodeDecodeError,
+            OverflowError, TypeError, RecursionError) as e:
+        raise SessionizeError(f"state: the snapshot's payload is malformed ({e!r})") from None
+    if r.at != len(r.data):
         raise SessionizeError("state: the snapshot's payload is malformed (bytes after it)")
     return value
 
 
 # ---- the tagged encoding ----------------------------------------------------
+# One byte of tag, then the value: N T F (None, True, False); q (int64), i
+# (a longer int: u32 length, two's complement); f (float64); s b P (str,
+# bytes, a pickle: u32 length, bytes); t l d (tuple, list, dict: u32 count,
+# items); S I (a list of str or int64 as one column); D Z z m n (timedelta,
+# fixed-offset zone, zoneinfo zone, numpy timedelta64, numpy scalar).
+# Writers and readers are looked up by type and by tag.
 
 def _encode(out: bytearray, v, allow_pickle: bool, depth: int) -> None:
-    t = type(v)
-    if v is None:
-        out += b"N"
-    elif t is bool:
-        out += b"T" if v else b"F"
-    elif t is int:
-        if -(1 << 63) <= v < (1 << 63):
-            out += b"q"
-            out += _I64.pack(v)
-        else:
-            raw = v.to_bytes((v.bit_length() + 8) // 8, "little", signed=True)
-            out += b"i"
-            out += _U32.pack(len(raw))
-            out += raw
-    elif t is float:
-        out += b"f"
-        out += _F64.pack(v)
-    elif t is str:
-        raw = v.encode("utf-8", "surrogatepass")
-        out += b"s"
+    w = _WRITERS.get(type(v))
+    if w is None:
+        _write_other(out, v, allow_pickle, depth)
+    else:
+        w(out, v, allow_pickle, depth)
+
+
+def _w_none(out, v, allow_pickle, depth):
+    out += b"N"
+
+
+def _w_bool(out, v, allow_pickle, depth):
+    out += b"T" if v else b"F"
+
+
+def _w_int(out, v, allow_pickle, depth):
+    if -(1 << 63) <= v < (1 << 63):
+        out += b"q"
+        out += _I64.pack(v)
+    else:
+        raw = v.to_bytes((v.bit_length() + 8) // 8, "little", signed=True)
+        out += b"i"
         out += _U32.pack(len(raw))
         out += raw
-    elif t is bytes:
-        out += b"b"
-        out += _U32.pack(len(v))
-        out += v
-    elif t is tuple or t is list:
-        if depth >= _MAX_DEPTH:
-            raise Unsupported(f"values nested deeper than {_MAX_DEPTH}")
-        if t is list and _encode_column(out, v):
-            return
-        out += b"t" if t is tuple else b"l"
-        out += _U32.pack(len(v))
-        for item in v:
-            _encode(out, item, allow_pickle, depth + 1)
-    elif t is dict:
-        if depth >= _MAX_DEPTH:
-            raise Unsupported(f"values nested deeper than {_MAX_DEPTH}")
-        out += b"d"
-        out += _U32.pack(len(v))
-        for item in v.items():
-            _encode(out, item[0], allow_pickle, depth + 1)
-            _encode(out, item[1], allow_pickle, depth + 1)
-    elif t is datetime.timedelta:
-        out += b"D"
-        out += _TD.pack(v.days, v.seconds, v.microseconds)
-    elif t is datetime.timezone:
-        off = v.utcoffset(None)
-        out += b"Z"
-        out += _TD.pack(off.days, off.seconds, off.microseconds)
-        _encode(out, v.tzname(None), False, depth + 1)
-    elif _is_zoneinfo(v) and getattr(v, "key", None):
+
+
+def _w_float(out, v, allow_pickle, depth):
+    out += b"f"
+    out += _F64.pack(v)
+
+
+def _w_str(out, v, allow_pickle, depth):
+    raw = v.encode("utf-8", "surrogatepass")
+    out += b"s"
+    out += _U32.pack(len(raw))
+    out += raw
+
+
+def _w_bytes(out, v, allow_pickle, depth):
+    out += b"b"
+    out += _U32.pack(len(v))
+    out += v
+
+
+def _w_sequence(out, v, allow_pickle, depth):
+    if depth >= _MAX_DEPTH:
+        raise Unsupported(f"values nested deeper than {_MAX_DEPTH}")
+    if type(v) is list and _encode_column(out, v):
+        return
+    out += b"t" if type(v) is tuple else b"l"
+    out += _U32.pack(len(v))
+    for item in v:
+        _encode(out, item, allow_pickle, depth + 1)
+
+
+def _w_dict(out, v, allow_pickle, depth):
+    if depth >= _MAX_DEPTH:
+        raise Unsupported(f"values nested deeper than {_MAX_DEPTH}")
+    out += b"d"
+    out += _U32.pack(len(v))
+    for k, x in v.items():
+        _encode(out, k, allow_pickle, depth + 1)
+        _encode(out, x, allow_pickle, depth + 1)
+
+
+def _w_timedelta(out, v, allow_pickle, depth):
+    out += b"D"
+    out += _TD.pack(v.days, v.seconds, v.microseconds)
+
+
+def _w_timezone(out, v, allow_pickle, depth):
+    off = v.utcoffset(None)
+    out += b"Z"
+    out += _TD.pack(off.days, off.seconds, off.microseconds)
+    _w_str(out, v.tzname(None), False, depth)
+
+
+_WRITERS = {type(None): _w_none, bool: _w_bool, int: _w_int, float: _w_float, str: _w_str,
+            bytes: _w_bytes, tuple: _w_sequence, list: _w_sequence, dict: _w_dict,
+            datetime.timedelta: _w_timedelta, datetime.timezone: _w_timezone}
+
+
+def _write_other(out, v, allow_pickle, depth):
+    if _is_zoneinfo(v) and getattr(v, "key", None):
         out += b"z"
-        _encode(out, v.key, False, depth + 1)
+        _w_str(out, v.key, False, depth)
     elif isinstance(v, np.generic) and v.dtype.kind in _NUMPY_KINDS:
         out += b"n"
-        _encode(out, v.dtype.str, False, depth + 1)
+        _w_str(out, v.dtype.str, False, depth)
         raw = v.tobytes()
         out += _U32.pack(len(raw))
         out += raw
@@ -191,7 +250,7 @@ def _encode(out: bytearray, v, allow_pickle: bool, depth: int) -> None:
         unit, count = np.datetime_data(v.dtype)
         out += b"m"
         out += _I64.pack(int(v.astype(np.int64)))
-        _encode(out, f"{count}{unit}" if count != 1 else unit, False, depth + 1)
+        _w_str(out, f"{count}{unit}" if count != 1 else unit, False, depth)
     elif allow_pickle:
         raw = pickle.dumps(v, pickle.HIGHEST_PROTOCOL)
         out += b"P"
@@ -235,126 +294,157 @@ def _is_zoneinfo(v) -> bool:
     return zi is not None and type(v) is zi.ZoneInfo
 
 
-def _take(data, at: int, n: int) -> tuple[memoryview, int]:
-    end = at + n
-    if n < 0 or end > len(data):
-        raise ValueError("a length runs past the end")
-    return data[at:end], end
+class _Reader:
+    """Reads one value at ``at`` of ``data`` (bytes), moving ``at`` past it.
+    Every length is checked against what is left; anything malformed raises
+    ValueError (or struct.error, KeyError for an unknown tag, ...), which
+    unseal reports as a malformed payload."""
 
+    __slots__ = ("data", "at", "allow_pickle", "depth")
 
-def _decode(data, at: int, allow_pickle: bool, depth: int):
-    if at >= len(data):
-        raise ValueError("ends inside a value")
-    tag = data[at]
-    at += 1
-    if tag == 0x4E:  # N
-        return None, at
-    if tag == 0x54:  # T
-        return True, at
-    if tag == 0x46:  # F
-        return False, at
-    if tag == 0x71:  # q
-        raw, at = _take(data, at, 8)
-        return _I64.unpack(raw)[0], at
-    if tag == 0x66:  # f
-        raw, at = _take(data, at, 8)
-        return _F64.unpack(raw)[0], at
-    if tag in (0x69, 0x73, 0x62, 0x50):  # i s b P: a u32 length, then bytes
-        raw, at = _take(data, at, 4)
-        raw, at = _take(data, at, _U32.unpack(raw)[0])
-        if tag == 0x69:
-            return int.from_bytes(raw, "little", signed=True), at
-        if tag == 0x73:
-            return str(raw, "utf-8", "surrogatepass"), at
-        if tag == 0x62:
-            return bytes(raw), at
-        if not allow_pickle:
-            raise SessionizeError("state: a pickled value in a plain snapshot")
-        try:
-            return pickle.loads(raw), at
-        except Exception as e:
-            raise SessionizeError(f"state: a pickled key or value does not load ({e!r})") from None
-    if tag in (0x74, 0x6C):  # t l
-        if depth >= _MAX_DEPTH:
-            raise ValueError("tuples nested too deep")
-        raw, at = _take(data, at, 4)
-        n = _U32.unpack(raw)[0]
-        if n > len(data) - at:  # each item takes a byte at least
+    def __init__(self, data: bytes, at: int, allow_pickle: bool):
+        self.data, self.at, self.allow_pickle, self.depth = data, at, allow_pickle, 0
+
+    def value(self):
+        at = self.at
+        if at >= len(self.data):
+            raise ValueError("ends inside a value")
+        self.at = at + 1
+        return _READERS[self.data[at]](self)
+
+    def fixed(self, st: struct.Struct) -> tuple:
+        v = st.unpack_from(self.data, self.at)
+        self.at += st.size
+        return v
+
+    def take(self, n: int) -> bytes:
+        at, end = self.at, self.at + n
+        if end > len(self.data):
             raise ValueError("a length runs past the end")
-        items = []
-        for _ in range(n):
-            item, at = _decode(data, at, allow_pickle, depth + 1)
-            items.append(item)
-        return (tuple(items) if tag == 0x74 else items), at
-    if tag == 0x64:  # d
-        if depth >= _MAX_DEPTH:
+        self.at = end
+        return self.data[at:end]
+
+    def sized(self) -> bytes:
+        return self.take(self.fixed(_U32)[0])
+
+    def text(self) -> str:
+        """A nested str (a zone's name, a dtype, a unit)."""
+        if self.data[self.at:self.at + 1] != b"s":
+            raise ValueError("expected a str")
+        self.at += 1
+        return str(self.sized(), "utf-8", "surrogatepass")
+
+    def items(self, per: int) -> int:
+        if self.depth >= _MAX_DEPTH:
             raise ValueError("values nested too deep")
-        raw, at = _take(data, at, 4)
-        n = _U32.unpack(raw)[0]
-        if 2 * n > len(data) - at:
+        n = self.fixed(_U32)[0]
+        if per * n > len(self.data) - self.at:  # each item takes a byte at least
             raise ValueError("a length runs past the end")
-        d = {}
-        for _ in range(n):
-            k, at = _decode(data, at, allow_pickle, depth + 1)
-            d[k], at = _decode(data, at, allow_pickle, depth + 1)
-        if len(d) != n:
-            raise ValueError("a dict with a key twice")
-        return d, at
-    if tag == 0x53:  # S: a column of str
-        raw, at = _take(data, at, 4)
-        n = _U32.unpack(raw)[0]
-        raw, at = _take(data, at, 4 * n)
-        ends = np.cumsum(np.frombuffer(raw, "<u4").astype(np.int64))
-        total = int(ends[-1]) if n else 0
-        raw, at = _take(data, at, total)
-        text = bytes(raw)
-        starts = np.concatenate(([0], ends[:-1])).tolist()
-        ends = ends.tolist()
-        return [str(text[a:b], "utf-8", "surrogatepass") for a, b in zip(starts, ends)], at
-    if tag == 0x49:  # I: a column of int64
-        raw, at = _take(data, at, 4)
-        n = _U32.unpack(raw)[0]
-        raw, at = _take(data, at, 8 * n)
-        return np.frombuffer(raw, "<i8").tolist(), at
-    if tag == 0x44:  # D
-        raw, at = _take(data, at, _TD.size)
-        d, s, us = _TD.unpack(raw)
-        return datetime.timedelta(days=d, seconds=s, microseconds=us), at
-    if tag == 0x5A:  # Z
-        raw, at = _take(data, at, _TD.size)
-        d, s, us = _TD.unpack(raw)
-        name, at = _decode(data, at, False, depth + 1)
-        if type(name) is not str:
-            raise ValueError("a time zone's name is not a str")
-        off = datetime.timedelta(days=d, seconds=s, microseconds=us)
-        if not off and name == "UTC":
-            return datetime.timezone.utc, at
-        return datetime.timezone(off, name), at
-    if tag == 0x7A:  # z
-        key, at = _decode(data, at, False, depth + 1)
-        if type(key) is not str:
-            raise ValueError("a zone key is not a str")
-        import zoneinfo
-        try:
-            return zoneinfo.ZoneInfo(key), at
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as e:
-            raise SessionizeError(f"state: the snapshot's time zone {key!r} is not known here ({e})") from None
-    if tag == 0x6E:  # n: a numpy scalar
-        dt, at = _decode(data, at, False, depth + 1)
-        if type(dt) is not str:
-            raise ValueError("a dtype is not a str")
-        dtype = np.dtype(dt)
-        if dtype.kind not in _NUMPY_KINDS or dtype.fields is not None or dtype.shape:
-            raise ValueError(f"dtype {dt!r} is not a scalar dtype a snapshot holds")
-        raw, at = _take(data, at, 4)
-        raw, at = _take(data, at, _U32.unpack(raw)[0])
-        if len(raw) != dtype.itemsize:
-            raise ValueError("a numpy scalar of the wrong size")
-        return np.frombuffer(raw, dtype)[0], at
-    if tag == 0x6D:  # m: numpy.timedelta64
-        raw, at = _take(data, at, 8)
-        unit, at = _decode(data, at, False, depth + 1)
-        if type(unit) is not str:
-            raise ValueError("a unit is not a str")
-        return np.timedelta64(_I64.unpack(raw)[0], unit), at
-    raise ValueError(f"unknown tag 0x{tag:02x}")
+        return n
+
+
+def _r_sequence(r: _Reader, make):
+    n = r.items(1)
+    r.depth += 1
+    items = [r.value() for _ in range(n)]
+    r.depth -= 1
+    return make(items)
+
+
+def _r_dict(r: _Reader):
+    n = r.items(2)
+    r.depth += 1
+    d = {}
+    for _ in range(n):
+        k = r.value()
+        d[k] = r.value()
+    r.depth -= 1
+    if len(d) != n:
+        raise ValueError("a dict with a key twice")
+    return d
+
+
+def _r_pickled(r: _Reader):
+    raw = r.sized()
+    if not r.allow_pickle:
+        raise SessionizeError("state: a pickled value in a plain snapshot")
+    try:
+        return pickle.loads(raw)
+    except Exception as e:
+        raise SessionizeError(f"state: a pickled key or value does not load ({e!r})") from None
+
+
+def _r_str_column(r: _Reader):
+    n = r.fixed(_U32)[0]
+    ends = np.cumsum(np.frombuffer(r.take(4 * n), "<u4").astype(np.int64))
+    text = r.take(int(ends[-1]) if n else 0)
+    starts = np.concatenate(([0], ends[:-1])).tolist()
+    return [str(text[a:b], "utf-8", "surrogatepass") for a, b in zip(starts, ends.tolist())]
+
+
+def _r_int_column(r: _Reader):
+    n = r.fixed(_U32)[0]
+    return np.frombuffer(r.take(8 * n), "<i8").tolist()
+
+
+def _r_timedelta(r: _Reader):
+    d, s, us = r.fixed(_TD)
+    return datetime.timedelta(days=d, seconds=s, microseconds=us)
+
+
+def _r_timezone(r: _Reader):
+    off = _r_timedelta(r)
+    name = r.text()
+    if not off and name == "UTC":
+        return datetime.timezone.utc
+    return datetime.timezone(off, name)
+
+
+def _r_zoneinfo(r: _Reader):
+    import zoneinfo
+
+    key = r.text()
+    try:
+        return zoneinfo.ZoneInfo(key)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as e:
+        raise SessionizeError(
+            f"state: the snapshot's time zone {key!r} is not known here ({e})") from None
+
+
+def _r_numpy_scalar(r: _Reader):
+    dt = r.text()
+    dtype = np.dtype(dt)
+    if dtype.kind not in _NUMPY_KINDS or dtype.fields is not None or dtype.shape:
+        raise ValueError(f"dtype {dt!r} is not a scalar dtype a snapshot holds")
+    raw = r.sized()
+    if len(raw) != dtype.itemsize:
+        raise ValueError("a numpy scalar of the wrong size")
+    return np.frombuffer(raw, dtype)[0]
+
+
+def _r_timedelta64(r: _Reader):
+    v = r.fixed(_I64)[0]
+    return np.timedelta64(v, r.text())
+
+
+_READERS = {
+    ord("N"): lambda r: None,
+    ord("T"): lambda r: True,
+    ord("F"): lambda r: False,
+    ord("q"): lambda r: r.fixed(_I64)[0],
+    ord("i"): lambda r: int.from_bytes(r.sized(), "little", signed=True),
+    ord("f"): lambda r: r.fixed(_F64)[0],
+    ord("s"): lambda r: str(r.sized(), "utf-8", "surrogatepass"),
+    ord("b"): lambda r: r.sized(),
+    ord("P"): _r_pickled,
+    ord("t"): lambda r: _r_sequence(r, tuple),
+    ord("l"): lambda r: _r_sequence(r, list),
+    ord("d"): _r_dict,
+    ord("S"): _r_str_column,
+    ord("I"): _r_int_column,
+    ord("D"): _r_timedelta,
+    ord("Z"): _r_timezone,
+    ord("z"): _r_zoneinfo,
+    ord("n"): _r_numpy_scalar,
+    ord("m"): _r_timedelta64,
+}

@@ -54,15 +54,26 @@ class Snapshots:
 
     def _sealed(self, codec: int) -> bytes:
         blob, hk, next_key, vals, *rest = self._getstate()
-        kind = self._kind
-        state = (tuple(self._settings.items()),
-                 None if kind is None else tuple(kind),
+        state = (*self._encoded_head(codec),
                  blob, list(hk), list(hk.values()), next_key,
                  list(vals), list(vals.values()), rest[0] if rest else None)
         try:
             return _snapshot.seal(self._SNAPSHOT, codec, state, _PARTS)
         except _snapshot.Unsupported as e:
             raise TypeError(f"to_bytes: {e}") from None
+
+
+    def _encoded_head(self, codec: int) -> tuple:
+        """The settings and the time kind, encoded: they do not change once
+        the kind is known, and an adapter snapshots after every event."""
+        kind = self._kind
+        cache = self.__dict__.get("_snapshot_head")
+        if cache is None or cache[0] is not kind or cache[1] != codec:
+            head = _snapshot.encoded((tuple(self._settings.items()),
+                                      None if kind is None else tuple(kind)),
+                                     codec, _PARTS[:2])
+            cache = self.__dict__["_snapshot_head"] = (kind, codec, head)
+        return cache[2]
 
 
 def _restore_pickled(cls, data):
