@@ -1,7 +1,9 @@
-"""Reading ahead: blocks are read in order on the caller's thread and
+"""Reading ahead and writing behind: blocks are read in order on the caller's thread and
 parsed and converted on worker threads (Arrow's parsers and kernels
 release the GIL), while the caller sessionizes and writes the block before
-them.  A few blocks ahead at most: memory holds those, not the file."""
+them.  A few blocks ahead at most: memory holds those, not the file.
+The sessions a block closes are made rows and written on a thread of their
+own (Behind), in order, one batch behind the pushes at most."""
 
 from __future__ import annotations
 
@@ -32,3 +34,38 @@ def ahead(items: Iterator, convert: Callable, workers: int = WORKERS) -> Iterato
         finally:
             for _, f in pending:
                 f.cancel()
+
+
+class Behind:
+    """Tasks run in order on one thread of their own, at most `depth` not
+    yet finished: submit() waits for the oldest beyond that and raises its
+    exception, if any.  finish() waits for all (raising the first error);
+    stop(), after an error of the caller's, cancels what has not started,
+    waits for what has, and returns the first exception of a task (None
+    when none failed), so the caller can say the error that came first."""
+
+    def __init__(self, depth: int = 1):
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="sessionize-write")
+        self._pending: deque = deque()
+        self._depth = depth
+
+    def submit(self, fn: Callable, *args) -> None:
+        self._pending.append(self._pool.submit(fn, *args))
+        while len(self._pending) > self._depth:
+            self._pending.popleft().result()
+
+    def finish(self) -> None:
+        while self._pending:
+            self._pending.popleft().result()
+        self._pool.shutdown()
+
+    def stop(self) -> BaseException | None:
+        first = None
+        for f in self._pending:
+            f.cancel()
+        self._pool.shutdown(wait=True)
+        for f in self._pending:
+            if first is None and not f.cancelled() and f.exception() is not None:
+                first = f.exception()
+        self._pending.clear()
+        return first

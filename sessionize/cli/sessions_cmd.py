@@ -81,15 +81,19 @@ def run(args) -> int:
     out = formats.Output(args.output)
     events = 0
 
-    def push(lines, keys, times, values):
-        table, int_keys = rows.table(push_columns(sz, lines, keys, times, values, bad, late_hint))
+    def write(sessions):
+        table, int_keys = rows.table(sessions)
         writer.write(table, int_keys)
+
+    def push(lines, keys, times, values):
+        behind.submit(write, push_columns(sz, lines, keys, times, values, bad, late_hint))
 
     # the loop makes no reference cycles (blocks, tables and arrays are
     # freed by their counts); the collector's passes over the keys and
     # values the sessionizer holds cost ~2 % of a run for nothing
     gc_was_on = gc.isenabled()
     gc.disable()
+    behind = prefetch.Behind()
     try:
         writer = TABLE_WRITERS[out_fmt](out.file, rows.names, collect_as)
         blocks = formats.NATIVE_READERS[in_fmt](src, fields, {"key", "time"}, args.chunk_size,
@@ -107,12 +111,17 @@ def run(args) -> int:
                     if stop is not None:
                         bad.add(*stop)  # raises: the run stops at its first bad record
             progress.update(events, _position(src))
-        table, int_keys = rows.table(sz.flush().sessions)
-        writer.write(table, int_keys)
+        behind.submit(write, sz.flush().sessions)
+        behind.finish()
         writer.close()
         out.commit()
-    except BaseException:
+    except BaseException as e:
+        # the rows of earlier pushes are made and written before this
+        # error is said: one of theirs, if any, came first
+        earlier = behind.stop()
         out.discard()
+        if earlier is not None and earlier is not e:
+            raise earlier from None
         raise
     finally:
         if gc_was_on:
