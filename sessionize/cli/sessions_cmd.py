@@ -93,7 +93,7 @@ def run(args) -> int:
     # values the sessionizer holds cost ~2 % of a run for nothing
     gc_was_on = gc.isenabled()
     gc.disable()
-    behind = prefetch.Behind()
+    behind = prefetch.Behind(depth=2)
     try:
         writer = TABLE_WRITERS[out_fmt](out.file, rows.names, collect_as)
         blocks = formats.NATIVE_READERS[in_fmt](src, fields, {"key", "time"}, args.chunk_size,
@@ -110,7 +110,8 @@ def run(args) -> int:
                     events += len(e)
                     if stop is not None:
                         bad.add(*stop)  # raises: the run stops at its first bad record
-            progress.update(events, _position(src))
+            if progress.on:  # (tell() is a system call, and a GIL hand-over)
+                progress.update(events, _position(src))
         behind.submit(write, sz.flush().sessions)
         behind.finish()
         writer.close()
