@@ -7,6 +7,8 @@ own (Behind), in order, one batch behind the pushes at most."""
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator
@@ -69,3 +71,53 @@ class Behind:
                 first = f.exception()
         self._pending.clear()
         return first
+
+
+_DONE = object()
+
+
+def threaded(items: Iterator, depth: int = 2) -> Iterator:
+    """The items of `items`, produced on a thread of its own (reading the
+    input: its system calls, the text cut into blocks, Parquet's pages
+    decoded), at most `depth` ahead of the caller.  An exception of the
+    producer is raised in the caller where its item would have been; when
+    the caller stops early, the producer stops at its next item."""
+    q: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            end = (_DONE, None)
+        except BaseException as e:  # said in the caller, at its place
+            end = (None, e)
+        while not stop.is_set():
+            try:
+                q.put(end, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    t = threading.Thread(target=produce, name="sessionize-input", daemon=True)
+    t.start()
+    try:
+        while True:
+            item, error = q.get()
+            if error is not None:
+                raise error
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        # the producer ends after the item it is reading; standard input
+        # that never ends is not waited for (the thread is a daemon)
+        t.join(timeout=5)

@@ -94,10 +94,12 @@ def run(args) -> int:
     gc_was_on = gc.isenabled()
     gc.disable()
     behind = prefetch.Behind(depth=2)
+    blocks = None
     try:
         writer = TABLE_WRITERS[out_fmt](out.file, rows.names, collect_as)
-        blocks = formats.NATIVE_READERS[in_fmt](src, fields, {"key", "time"}, args.chunk_size,
-                                                OPTION_NAMES)
+        # read (and Parquet decoded) on a thread of its own
+        blocks = prefetch.threaded(formats.NATIVE_READERS[in_fmt](
+            src, fields, {"key", "time"}, args.chunk_size, OPTION_NAMES))
         # the next block read, parsed and converted while this one is pushed
         for block, ev in prefetch.ahead(
                 blocks, lambda block: arrow_events.events(block, args.time_unit)):
@@ -125,6 +127,8 @@ def run(args) -> int:
             raise earlier from None
         raise
     finally:
+        if blocks is not None:
+            blocks.close()  # the reading thread stopped before the input is closed
         if gc_was_on:
             gc.enable()
         progress.close()
