@@ -25,6 +25,11 @@ class Progress:
                          leave=False, mininterval=0.5)
         self._pos = 0
 
+    @property
+    def on(self) -> bool:
+        """Whether anything is shown (callers may then skip finding the position)."""
+        return self._on
+
     def update(self, events: int, position: int | None) -> None:
         if not self._on:
             return

@@ -54,6 +54,7 @@ def run(args) -> int:
     # kept ~40 MB more at the peak, and was no faster here (2 M events of
     # JSON lines: 3.4 s, 156 MB against 3.8 s, 195 MB)
     pa.set_memory_pool(pa.system_memory_pool())
+    _keep_freed_memory()
     gap = duration_ns(args.gap, "--gap")
     cap = duration_ns(args.max_duration, "--max-duration") if args.max_duration else None
     delay = ALL_DELAY if args.delay == "all" else duration_ns(args.delay, "--delay", True)
@@ -80,19 +81,25 @@ def run(args) -> int:
     out = formats.Output(args.output)
     events = 0
 
-    def push(lines, keys, times, values):
-        table, int_keys = rows.table(push_columns(sz, lines, keys, times, values, bad, late_hint))
+    def write(sessions):
+        table, int_keys = rows.table(sessions)
         writer.write(table, int_keys)
+
+    def push(lines, keys, times, values):
+        behind.submit(write, push_columns(sz, lines, keys, times, values, bad, late_hint))
 
     # the loop makes no reference cycles (blocks, tables and arrays are
     # freed by their counts); the collector's passes over the keys and
     # values the sessionizer holds cost ~2 % of a run for nothing
     gc_was_on = gc.isenabled()
     gc.disable()
+    behind = prefetch.Behind(depth=2)
+    blocks = None
     try:
         writer = TABLE_WRITERS[out_fmt](out.file, rows.names, collect_as)
-        blocks = formats.NATIVE_READERS[in_fmt](src, fields, {"key", "time"}, args.chunk_size,
-                                                OPTION_NAMES)
+        # read (and Parquet decoded) on a thread of its own
+        blocks = prefetch.threaded(formats.NATIVE_READERS[in_fmt](
+            src, fields, {"key", "time"}, args.chunk_size, OPTION_NAMES))
         # the next block read, parsed and converted while this one is pushed
         for block, ev in prefetch.ahead(
                 blocks, lambda block: arrow_events.events(block, args.time_unit)):
@@ -105,15 +112,23 @@ def run(args) -> int:
                     events += len(e)
                     if stop is not None:
                         bad.add(*stop)  # raises: the run stops at its first bad record
-            progress.update(events, _position(src))
-        table, int_keys = rows.table(sz.flush().sessions)
-        writer.write(table, int_keys)
+            if progress.on:  # (tell() is a system call, and a GIL hand-over)
+                progress.update(events, _position(src))
+        behind.submit(write, sz.flush().sessions)
+        behind.finish()
         writer.close()
         out.commit()
-    except BaseException:
+    except BaseException as e:
+        # the rows of earlier pushes are made and written before this
+        # error is said: one of theirs, if any, came first
+        earlier = behind.stop()
         out.discard()
+        if earlier is not None and earlier is not e:
+            raise earlier from None
         raise
     finally:
+        if blocks is not None:
+            blocks.close()  # the reading thread stopped before the input is closed
         if gc_was_on:
             gc.enable()
         progress.close()
@@ -124,6 +139,29 @@ def run(args) -> int:
     print(f"sessionize: {events:,} events, {rows.sessions:,} sessions, "
           f"{bad.summary()}, {seconds:.1f} s", file=sys.stderr)
     return 0
+
+
+def _keep_freed_memory() -> None:
+    """glibc's malloc maps blocks of more than 128 KiB-32 MiB (a threshold
+    it moves) afresh each time and gives the top of the heap back when
+    more than twice that is free: the run allocates a few MB per block
+    (the text, Arrow's columns, numpy's arrays) and frees them a moment
+    later, so every page was faulted in anew: 0.1-0.3 s of system time
+    on 2 M events.  Up to 64 MiB is taken from the heap, and 256 MiB may
+    stay free in it, reused by the next blocks; the peak is unchanged
+    (the same few blocks are alive at once).  Elsewhere, nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        return
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    mallopt(M_MMAP_THRESHOLD, 64 << 20)
+    mallopt(M_TRIM_THRESHOLD, 256 << 20)
 
 
 def _position(f) -> int | None:
