@@ -162,7 +162,10 @@ def test_streaming_api_is_stable(name):
     gc.collect()
     before = _refcounts()
     sz, call = STREAMING[name]()
-    _check_stable(call, CALLS)
+    # a snapshot round trip costs ~100x a push (the codec is Python): a
+    # tenth of the calls still puts a leak of one object per call far past
+    # the 64 kB bound
+    _check_stable(call, CALLS // 10 if name == "pickle" else CALLS)
     sz.flush()
     del sz, call
     gc.collect()
