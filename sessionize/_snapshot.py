@@ -7,16 +7,16 @@ one checksum, checked before any of it is decoded::
     magic "SZSNAP" | u8 version | u8 codec | u8 what | u64 payload length
     | payload | 16-byte BLAKE2b of everything before it
 
-The payload is one value in a small tagged encoding (``_encode``) of the
-built-in types a state holds (str, bytes, int, float, bool, None, numpy
-scalars, tuples, lists and dicts of them, and the timedelta, time zone and
-numpy.timedelta64 of the settings).  Two codecs share it:
+The payload is the state tuple in one of two codecs:
 
-- ``PLAIN`` (``to_bytes()``/``from_bytes()``): nothing but those types, so
-  decoding never runs code, whoever wrote the bytes;
-- ``PICKLE`` (``pickle.dumps(sz)``): the same, plus a tagged pickle for a key
-  or value of any other type; it runs code on restore like any pickle, so it
-  is for storage only trusted code can write.
+- ``PLAIN`` (``to_bytes()``/``from_bytes()``): a small tagged encoding
+  (``_encode``) of the built-in types a state holds (str, bytes, int,
+  float, bool, None, numpy scalars, tuples, lists and dicts of them, and the
+  timedelta, time zone and numpy.timedelta64 of the settings), so decoding
+  never runs code, whoever wrote the bytes;
+- ``PICKLE`` (``pickle.dumps(sz)``, the engine adapters' state): the tuple
+  pickled, for keys and values of any type; it runs code on restore like any
+  pickle, so it is for storage only trusted code can write.
 
 The checksum is a guard against damage (a flipped byte, a truncation), not an
 authenticator: anyone can write a well-formed snapshot, so the decoder still
@@ -68,20 +68,23 @@ def _digest(data) -> bytes:
 # ---- the envelope ---------------------------------------------------------
 
 def seal(what: int, codec: int, parts: tuple, labels: tuple) -> bytes:
-    """The snapshot bytes of the tuple ``parts`` (a sessionizer's state; a
-    part may be Encoded already); Unsupported, naming the part by its label,
-    for a value the codec cannot store."""
+    """The snapshot bytes of the tuple ``parts`` (a sessionizer's state; in
+    PLAIN, a part may be Encoded already); Unsupported, naming the part by
+    its label, for a value PLAIN cannot store."""
     out = bytearray(_HEAD.size)
-    out += b"t"
-    out += _U32.pack(len(parts))
-    for label, part in zip(labels, parts, strict=True):
-        if type(part) is Encoded:
-            out += part
-            continue
-        try:
-            _encode(out, part, codec == PICKLE, 1)
-        except Unsupported as e:
-            raise Unsupported(f"{label}: {e}") from None
+    if codec == PICKLE:
+        out += pickle.dumps(parts, pickle.HIGHEST_PROTOCOL)
+    else:
+        out += b"t"
+        out += _U32.pack(len(parts))
+        for label, part in zip(labels, parts, strict=True):
+            if type(part) is Encoded:
+                out += part
+                continue
+            try:
+                _encode(out, part, 1)
+            except Unsupported as e:
+                raise Unsupported(f"{label}: {e}") from None
     _HEAD.pack_into(out, 0, MAGIC, VERSION, codec, what, len(out) - _HEAD.size)
     out += _digest(out)
     return bytes(out)
@@ -91,13 +94,13 @@ class Encoded(bytes):
     """Parts already encoded (``encoded``), which seal writes as they are."""
 
 
-def encoded(parts: tuple, codec: int, labels: tuple) -> tuple:
-    """Each of ``parts`` encoded once, to be sealed again and again."""
+def encoded(parts: tuple, labels: tuple) -> tuple:
+    """Each of ``parts`` encoded (PLAIN) once, to be sealed again and again."""
     out = []
     for label, part in zip(labels, parts, strict=True):
         b = bytearray()
         try:
-            _encode(b, part, codec == PICKLE, 1)
+            _encode(b, part, 1)
         except Unsupported as e:
             raise Unsupported(f"{label}: {e}") from None
         out.append(Encoded(b))
@@ -132,7 +135,12 @@ def unseal(data, what: int, *, allow_pickle: bool):
             "state: this snapshot holds pickled keys or values (it was made by "
             "pickle.dumps); from_bytes() never runs code: restore it with pickle.loads "
             "from storage only you can write")
-    r = _Reader(bytes(data[:-_DIGEST]), _HEAD.size, codec == PICKLE)
+    if codec == PICKLE:
+        try:
+            return pickle.loads(data[_HEAD.size:-_DIGEST])
+        except Exception as e:
+            raise SessionizeError(f"state: the snapshot's pickle does not load ({e!r})") from None
+    r = _Reader(bytes(data[:-_DIGEST]), _HEAD.size)
     try:
         value = r.value()
     except SessionizeError:
@@ -147,29 +155,29 @@ def unseal(data, what: int, *, allow_pickle: bool):
 
 # ---- the tagged encoding ----------------------------------------------------
 # One byte of tag, then the value: N T F (None, True, False); q (int64), i
-# (a longer int: u32 length, two's complement); f (float64); s b P (str,
-# bytes, a pickle: u32 length, bytes); t l d (tuple, list, dict: u32 count,
+# (a longer int: u32 length, two's complement); f (float64); s b (str,
+# bytes: u32 length, bytes); t l d (tuple, list, dict: u32 count,
 # items); S I (a list of str or int64 as one column); D Z z m n (timedelta,
 # fixed-offset zone, zoneinfo zone, numpy timedelta64, numpy scalar).
 # Writers and readers are looked up by type and by tag.
 
-def _encode(out: bytearray, v, allow_pickle: bool, depth: int) -> None:
+def _encode(out: bytearray, v, depth: int) -> None:
     w = _WRITERS.get(type(v))
     if w is None:
-        _write_other(out, v, allow_pickle, depth)
+        _write_other(out, v, depth)
     else:
-        w(out, v, allow_pickle, depth)
+        w(out, v, depth)
 
 
-def _w_none(out, v, allow_pickle, depth):
+def _w_none(out, v, depth):
     out += b"N"
 
 
-def _w_bool(out, v, allow_pickle, depth):
+def _w_bool(out, v, depth):
     out += b"T" if v else b"F"
 
 
-def _w_int(out, v, allow_pickle, depth):
+def _w_int(out, v, depth):
     if -(1 << 63) <= v < (1 << 63):
         out += b"q"
         out += _I64.pack(v)
@@ -180,25 +188,25 @@ def _w_int(out, v, allow_pickle, depth):
         out += raw
 
 
-def _w_float(out, v, allow_pickle, depth):
+def _w_float(out, v, depth):
     out += b"f"
     out += _F64.pack(v)
 
 
-def _w_str(out, v, allow_pickle, depth):
+def _w_str(out, v, depth):
     raw = v.encode("utf-8", "surrogatepass")
     out += b"s"
     out += _U32.pack(len(raw))
     out += raw
 
 
-def _w_bytes(out, v, allow_pickle, depth):
+def _w_bytes(out, v, depth):
     out += b"b"
     out += _U32.pack(len(v))
     out += v
 
 
-def _w_sequence(out, v, allow_pickle, depth):
+def _w_sequence(out, v, depth):
     if depth >= _MAX_DEPTH:
         raise Unsupported(f"values nested deeper than {_MAX_DEPTH}")
     if type(v) is list and _encode_column(out, v):
@@ -206,29 +214,29 @@ def _w_sequence(out, v, allow_pickle, depth):
     out += b"t" if type(v) is tuple else b"l"
     out += _U32.pack(len(v))
     for item in v:
-        _encode(out, item, allow_pickle, depth + 1)
+        _encode(out, item, depth + 1)
 
 
-def _w_dict(out, v, allow_pickle, depth):
+def _w_dict(out, v, depth):
     if depth >= _MAX_DEPTH:
         raise Unsupported(f"values nested deeper than {_MAX_DEPTH}")
     out += b"d"
     out += _U32.pack(len(v))
     for k, x in v.items():
-        _encode(out, k, allow_pickle, depth + 1)
-        _encode(out, x, allow_pickle, depth + 1)
+        _encode(out, k, depth + 1)
+        _encode(out, x, depth + 1)
 
 
-def _w_timedelta(out, v, allow_pickle, depth):
+def _w_timedelta(out, v, depth):
     out += b"D"
     out += _TD.pack(v.days, v.seconds, v.microseconds)
 
 
-def _w_timezone(out, v, allow_pickle, depth):
+def _w_timezone(out, v, depth):
     off = v.utcoffset(None)
     out += b"Z"
     out += _TD.pack(off.days, off.seconds, off.microseconds)
-    _w_str(out, v.tzname(None), False, depth)
+    _w_str(out, v.tzname(None), depth)
 
 
 _WRITERS = {type(None): _w_none, bool: _w_bool, int: _w_int, float: _w_float, str: _w_str,
@@ -236,13 +244,13 @@ _WRITERS = {type(None): _w_none, bool: _w_bool, int: _w_int, float: _w_float, st
             datetime.timedelta: _w_timedelta, datetime.timezone: _w_timezone}
 
 
-def _write_other(out, v, allow_pickle, depth):
+def _write_other(out, v, depth):
     if _is_zoneinfo(v) and getattr(v, "key", None):
         out += b"z"
-        _w_str(out, v.key, False, depth)
+        _w_str(out, v.key, depth)
     elif isinstance(v, np.generic) and v.dtype.kind in _NUMPY_KINDS:
         out += b"n"
-        _w_str(out, v.dtype.str, False, depth)
+        _w_str(out, v.dtype.str, depth)
         raw = v.tobytes()
         out += _U32.pack(len(raw))
         out += raw
@@ -250,12 +258,7 @@ def _write_other(out, v, allow_pickle, depth):
         unit, count = np.datetime_data(v.dtype)
         out += b"m"
         out += _I64.pack(int(v.astype(np.int64)))
-        _w_str(out, f"{count}{unit}" if count != 1 else unit, False, depth)
-    elif allow_pickle:
-        raw = pickle.dumps(v, pickle.HIGHEST_PROTOCOL)
-        out += b"P"
-        out += _U32.pack(len(raw))
-        out += raw
+        _w_str(out, f"{count}{unit}" if count != 1 else unit, depth)
     else:
         raise Unsupported(
             f"{type(v).__module__}.{type(v).__qualname__} cannot be stored without pickle "
@@ -300,10 +303,10 @@ class _Reader:
     ValueError (or struct.error, KeyError for an unknown tag, ...), which
     unseal reports as a malformed payload."""
 
-    __slots__ = ("data", "at", "allow_pickle", "depth")
+    __slots__ = ("data", "at", "depth")
 
-    def __init__(self, data: bytes, at: int, allow_pickle: bool):
-        self.data, self.at, self.allow_pickle, self.depth = data, at, allow_pickle, 0
+    def __init__(self, data: bytes, at: int):
+        self.data, self.at, self.depth = data, at, 0
 
     def value(self):
         at = self.at
@@ -362,16 +365,6 @@ def _r_dict(r: _Reader):
     if len(d) != n:
         raise ValueError("a dict with a key twice")
     return d
-
-
-def _r_pickled(r: _Reader):
-    raw = r.sized()
-    if not r.allow_pickle:
-        raise SessionizeError("state: a pickled value in a plain snapshot")
-    try:
-        return pickle.loads(raw)
-    except Exception as e:
-        raise SessionizeError(f"state: a pickled key or value does not load ({e!r})") from None
 
 
 def _r_str_column(r: _Reader):
@@ -436,7 +429,6 @@ _READERS = {
     ord("f"): lambda r: r.fixed(_F64)[0],
     ord("s"): lambda r: str(r.sized(), "utf-8", "surrogatepass"),
     ord("b"): lambda r: r.sized(),
-    ord("P"): _r_pickled,
     ord("t"): lambda r: _r_sequence(r, tuple),
     ord("l"): lambda r: _r_sequence(r, list),
     ord("d"): _r_dict,

