@@ -162,9 +162,9 @@ def test_streaming_api_is_stable(name):
     gc.collect()
     before = _refcounts()
     sz, call = STREAMING[name]()
-    # a snapshot round trip costs ~100x a push (the codec is Python): a
-    # tenth of the calls still puts a leak of one object per call far past
-    # the 64 kB bound
+    # a snapshot round trip (the checksum, a restore's checks) costs ~50x a
+    # push: a tenth of the calls still puts a leak of one object per call
+    # far past the 64 kB bound
     _check_stable(call, CALLS // 10 if name == "pickle" else CALLS)
     sz.flush()
     del sz, call
