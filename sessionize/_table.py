@@ -189,6 +189,15 @@ class SessionTable(ColumnTable):
         super().__init__(time_zone, key=key, start=start, end=end, count=count, index=index,
                          window_end=window_end)
 
+    @property
+    def plot(self):
+        """Plots of these sessions with matplotlib (``sessionize.plot``):
+        ``t.plot.durations()``, ``event_counts()``, ``sessions_per_key()``,
+        ``timeline(key, keys=..., times=...)``; each returns the Axes."""
+        from .plot import SessionPlots
+
+        return SessionPlots(self)
+
 
 # ---------------------------------------------------------------------------
 # search sessions and click-through rate
