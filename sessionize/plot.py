@@ -132,8 +132,10 @@ class SessionPlots:
         was made from: ``keys`` and ``times`` as arrays (what was passed to
         ``sessions()``), or, as seaborn takes them, column names with the
         frame in ``data`` (pandas, polars, a pyarrow Table, a dict).
-        Events get the colour of their session.  ``kwargs`` go to the
-        events' ``Axes.scatter``.
+        Events get the colour of their session.  The Axes holds, in
+        order, the sessions' ``hlines``, the squares of sessions of no
+        length and the events' points (``ax.collections``).  ``kwargs`` go
+        to the events' ``Axes.scatter``.
         """
         t = self._t
         if data is not None:
@@ -155,9 +157,11 @@ class SessionPlots:
         session = np.clip(np.searchsorted(start, ev, side="right") - 1, 0, len(rows) - 1)
         ax = _axes(ax)
         colours = [f"C{i % 10}" for i in range(len(rows))]
-        # projecting caps: a one-event session (no length) still shows
-        ax.hlines(np.ones(len(rows)), start, end, colors=colours, linewidth=10,
-                  capstyle="projecting")
+        ax.hlines(np.ones(len(rows)), start, end, colors=colours, linewidth=10)
+        # a session of no length (one event, or events at one time) as a square
+        point = np.flatnonzero(start == end)
+        ax.scatter(start[point], np.ones(len(point)), marker="s", s=60,
+                   c=[colours[i] for i in point])
         kwargs.setdefault("marker", "|")
         kwargs.setdefault("s", 200)
         ax.scatter(ev, np.zeros(len(ev)), c=[colours[i] for i in session], **kwargs)

@@ -42,6 +42,14 @@ def test_repr_of_a_small_table_is_every_row_aligned_with_types_and_size():
     assert repr(_readme_table()) == SMALL
 
 
+def test_readme_shows_the_repr_as_it_is():
+    import pathlib
+
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert ">>> t\n" + SMALL + "\n```" in readme
+    assert "](docs/images/plots.png)" in readme
+
+
 LONG = """\
 <SessionTable: 12 sessions>
      key  start  end  count  index  window_end
@@ -236,10 +244,10 @@ def test_event_counts_and_sessions_per_key_bars(mpl, tmp_path):
 def test_timeline_of_one_key(mpl, tmp_path):
     ax = _readme_table().plot.timeline("ann", keys=USERS, times=TIMES)
     _png(ax, tmp_path)
-    (points,) = ax.collections[1:]
+    sessions, squares, points = ax.collections
     assert len(points.get_offsets()) == 4  # ann's events
-    sessions = ax.collections[0]
     assert len(sessions.get_segments()) == 2  # ann's sessions
+    assert len(squares.get_offsets()) == 0  # none of them of no length
     assert [t.get_text() for t in ax.texts] == ["1.17 h"]  # 09:20 to 10:30
     assert ax.get_title() == "ann: 4 events, 2 sessions" and ax.get_xlabel() == "time"
     # events coloured by their session
@@ -253,7 +261,9 @@ def test_timeline_takes_frame_columns_as_seaborn_does(mpl):
     t = sessionize.sessions(df["user"], df["ts"], gap="30min")
     fig, ax = mpl.subplots()
     assert t.plot.timeline("bob", "user", "ts", data=df, ax=ax) is ax
-    assert len(ax.collections[1].get_offsets()) == 2
+    sessions, squares, points = ax.collections
+    assert len(points.get_offsets()) == 2
+    assert len(squares.get_offsets()) == 2  # bob's two one-event sessions
     with pytest.raises(KeyError, match="'eve'"):
         t.plot.timeline("eve", "user", "ts", data=df, ax=ax)
     with pytest.raises(TypeError, match="needs the events"):
