@@ -63,6 +63,19 @@ def python_values(values, zone: str = "", times: bool = True) -> Any:
     return values.tolist()
 
 
+# rows() convert this many rows at a time: one tolist() per column and
+# block, without holding a Python object per value of a whole long table
+ROW_BLOCK = 1 << 14
+
+
+def iter_rows(columns: list, n: int, zone: str = "", times: bool = True):
+    """The rows of ``columns`` (each ``n`` long) as tuples of Python values
+    (``python_values``), converted a block of rows at a time."""
+    for a in range(0, n, ROW_BLOCK):
+        b = min(a + ROW_BLOCK, n)
+        yield from zip(*(python_values(_part(v, a, b), zone, times) for v in columns))
+
+
 def _exact_in_python(dtype: np.dtype) -> bool:
     unit, _ = np.datetime_data(dtype)
     return unit in ("Y", "M", "W", "D", "h", "m", "s", "ms", "us")

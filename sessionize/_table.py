@@ -45,15 +45,16 @@ class ColumnTable:
         order; ``list(t.rows())`` for a list.
 
         Values are Python scalars (int, float, bool, str, bytes, the
-        caller's objects), each column converted in one ``tolist()``:
-        ``datetime64`` times as ``datetime.datetime`` (aware, in the
-        table's ``time_zone``, when it has one), down to microseconds;
-        nanosecond times stay ``numpy.datetime64``, which keeps them.
+        caller's objects), converted a block of rows at a time by one
+        ``tolist()`` per column: ``datetime64`` times as
+        ``datetime.datetime`` (aware, in the table's ``time_zone``, when it
+        has one), down to microseconds; nanosecond times stay
+        ``numpy.datetime64``, which keeps them.
         """
-        cols = self.to_dict()
-        for values in zip(*(_display.python_values(v, self.time_zone, self._python_times)
-                             for v in cols.values())):
-            yield self.row_type(*values)
+        row = self.row_type
+        for values in _display.iter_rows(list(self.to_dict().values()), len(self),
+                                         self.time_zone, self._python_times):
+            yield row(*values)
 
     def to_dict(self) -> dict[str, np.ndarray]:
         return {c: getattr(self, c) for c in self.columns}
@@ -369,10 +370,10 @@ class StreamSessionTable(ColumnTable):
         from ._sessionizer import StreamSession
 
         values = self["values"] if "values" in self.columns else [None] * len(self)
-        cols = [_display.python_values(getattr(self, c), times=False)
-                for c in StreamSessionTable.columns]
-        for row, v in zip(zip(*cols), values):
-            yield StreamSession(*row[:-1], v, row[-1])
+        cols = [getattr(self, c) for c in StreamSessionTable.columns]
+        cols.insert(-1, values)  # StreamSession's order: ..., replaces, values, final
+        for row in _display.iter_rows(cols, len(self), times=False):
+            yield StreamSession(*row)
 
 
 class CollectedSessionTable(StreamSessionTable):

@@ -291,3 +291,17 @@ def test_demo_writes_the_png_where_asked(mpl, tmp_path, capsys):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert demo(png=None) == 0
     assert "plots" not in capsys.readouterr().out
+
+
+def test_rows_across_conversion_blocks(monkeypatch):
+    from sessionize import _display
+
+    t = _long_table()
+    want = list(t.rows())
+    monkeypatch.setattr(_display, "ROW_BLOCK", 5)
+    assert list(t.rows()) == want and len(want) == 12
+    sz = sessionize.Sessionizer(10, columnar=True, collect=True)
+    b = sz.push_many(list("abcabcabca"), list(range(0, 100, 10)), list(range(10)))
+    got = list(b.sessions.rows())
+    assert [s.values for s in got] == [b.sessions.values[i] for i in range(len(got))]
+    assert [s.final for s in got] == b.sessions.final.tolist()
