@@ -303,5 +303,6 @@ def test_rows_across_conversion_blocks(monkeypatch):
     sz = sessionize.Sessionizer(10, columnar=True, collect=True)
     b = sz.push_many(list("abcabcabca"), list(range(0, 100, 10)), list(range(10)))
     got = list(b.sessions.rows())
+    assert len(got) == 8  # two blocks and a part
     assert [s.values for s in got] == [b.sessions.values[i] for i in range(len(got))]
     assert [s.final for s in got] == b.sessions.final.tolist()
