@@ -174,6 +174,14 @@ class SessionPlots:
         ax.set_ylim(-0.8, 1.8)
         ax.set_yticks([0, 1], ["events", "sessions"])
         ax.set_xlabel("time")
+        zone = getattr(t, "time_zone", "")
+        if zone and start.dtype.kind == "M":
+            from ._display import _tzinfo
+
+            tz = _tzinfo(zone)
+            if tz is not None:  # ticks in the table's zone, not UTC
+                ax.xaxis_date(tz)
+                ax.set_xlabel(f"time ({zone})")
         ax.set_title(f"{key}: {len(ev)} events, {len(rows)} sessions")
         if start.dtype.kind == "M":
             for label in ax.get_xticklabels():

@@ -306,3 +306,19 @@ def test_rows_across_conversion_blocks(monkeypatch):
     assert len(got) == 8  # two blocks and a part
     assert [s.values for s in got] == [b.sessions.values[i] for i in range(len(got))]
     assert [s.final for s in got] == b.sessions.final.tolist()
+
+
+def test_timeline_of_zoned_times_ticks_in_the_zone(mpl):
+    pa = pytest.importorskip("pyarrow")
+    pytest.importorskip("zoneinfo").ZoneInfo("Europe/Paris")
+    ts = pa.array(TIMES.astype("M8[ms]"), type=pa.timestamp("ms", tz="Europe/Paris"))
+    keys = pa.array(USERS.tolist())
+    t = sessionize.sessions(keys, ts, gap="30min")
+    fig, ax = mpl.subplots()
+    t.plot.timeline("ann", keys=keys, times=ts, ax=ax)
+    assert len(ax.collections[-1].get_offsets()) == 4
+    assert ax.get_xlabel() == "time (Europe/Paris)"
+    fig.canvas.draw()
+    labels = [x.get_text() for x in ax.get_xticklabels()]
+    # ann's events are 09:00 to 10:40 UTC: 10:00 to 11:40 in Paris
+    assert labels[0].endswith("10:00") and labels[-1].endswith("11:45"), labels
