@@ -321,4 +321,5 @@ def test_timeline_of_zoned_times_ticks_in_the_zone(mpl):
     fig.canvas.draw()
     labels = [x.get_text() for x in ax.get_xticklabels()]
     # ann's events are 09:00 to 10:40 UTC: 10:00 to 11:40 in Paris
-    assert labels[0].endswith("10:00") and labels[-1].endswith("11:45"), labels
+    # (the ticks matplotlib picks may vary; in UTC the first is before 10:00)
+    assert "10:00" <= labels[0][-5:] < "10:40" and labels[-1][-5:] >= "11:30", labels
