@@ -7,6 +7,8 @@ from typing import Any, Iterator, NamedTuple
 
 import numpy as np
 
+from . import _display
+
 
 class ColumnTable:
     """Rows held as numpy columns, one attribute each.
@@ -35,10 +37,24 @@ class ColumnTable:
             raise KeyError(f"{name!r}: not a column (columns: {', '.join(self.columns)})")
         return getattr(self, name)
 
+    # rows() give times as datetime/timedelta (False: as the columns hold them)
+    _python_times = True
+
     def rows(self) -> Iterator[Any]:
-        """Each row as a named tuple, in order."""
-        for values in zip(*(_row_values(getattr(self, c)) for c in self.columns)):
-            yield self.row_type(*values)
+        """An iterator over the rows, each a named tuple (``row_type``), in
+        order; ``list(t.rows())`` for a list.
+
+        Values are Python scalars (int, float, bool, str, bytes, the
+        caller's objects), converted a block of rows at a time by one
+        ``tolist()`` per column: ``datetime64`` times as
+        ``datetime.datetime`` (aware, in the table's ``time_zone``, when it
+        has one), down to microseconds; nanosecond times stay
+        ``numpy.datetime64``, which keeps them.
+        """
+        row = self.row_type
+        for values in _display.iter_rows(list(self.to_dict().values()), len(self),
+                                         self.time_zone, self._python_times):
+            yield row(*values)
 
     def to_dict(self) -> dict[str, np.ndarray]:
         return {c: getattr(self, c) for c in self.columns}
@@ -99,10 +115,14 @@ class ColumnTable:
             setattr(self, c, state[c])
 
     def __repr__(self) -> str:
-        n = len(self)
-        head = "\n".join(f"  {s}" for s, _ in zip(self.rows(), range(5)))
-        more = f"\n  ... {n - 5} more" if n > 5 else ""
-        return f"<{type(self).__name__}: {n} {self.noun}>" + (f"\n{head}{more}" if n else "")
+        """Pandas-like: every row of a short table, the first and last five
+        of a long one around "...", times in the table's type and zone,
+        then the column types and the size."""
+        return _display.text(self)
+
+    def _repr_html_(self) -> str:
+        """The same as HTML, for Jupyter."""
+        return _display.html_table(self)
 
 
 def _import_optional(module: str, what: str, pip_name: str):
@@ -112,15 +132,6 @@ def _import_optional(module: str, what: str, pip_name: str):
         return importlib.import_module(module)
     except ImportError as e:
         raise ImportError(f"{what} needs {module}: pip install {pip_name}") from e
-
-
-def _row_values(values):
-    """A column's values for rows(): Arrow and polars columns as Python values."""
-    if hasattr(values, "to_pylist") or hasattr(values, "to_list"):
-        from ._arrow import to_list
-
-        return to_list(values)
-    return values
 
 
 def _arrow_column(pa, values, zone: str = ""):
@@ -178,6 +189,15 @@ class SessionTable(ColumnTable):
                  time_zone: str = ""):
         super().__init__(time_zone, key=key, start=start, end=end, count=count, index=index,
                          window_end=window_end)
+
+    @property
+    def plot(self):
+        """Plots of these sessions with matplotlib (``sessionize.plot``):
+        ``t.plot.durations()``, ``event_counts()``, ``sessions_per_key()``,
+        ``timeline(key, keys=..., times=...)``; each returns the Axes."""
+        from .plot import SessionPlots
+
+        return SessionPlots(self)
 
 
 # ---------------------------------------------------------------------------
@@ -342,6 +362,7 @@ class StreamSessionTable(ColumnTable):
     columns = ("key", "start", "end", "window_end", "count", "index", "revision",
                "id", "replaces", "final")
     noun = "sessions"
+    _python_times = False  # rows() as the object mode emits them
     __slots__ = columns
 
     def rows(self):
@@ -349,11 +370,10 @@ class StreamSessionTable(ColumnTable):
         from ._sessionizer import StreamSession
 
         values = self["values"] if "values" in self.columns else [None] * len(self)
-        cols = [_row_values(getattr(self, c)) for c in self.columns if c != "values"]
-        for (key, start, end, wend, count, index, revision, id_, replaces, final), v in \
-                zip(zip(*cols), values):
-            yield StreamSession(key, start, end, wend, int(count), int(index), int(revision),
-                                int(id_), replaces, v, bool(final))
+        cols = [getattr(self, c) for c in StreamSessionTable.columns]
+        cols.insert(-1, values)  # StreamSession's order: ..., replaces, values, final
+        for row in _display.iter_rows(cols, len(self), times=False):
+            yield StreamSession(*row)
 
 
 class CollectedSessionTable(StreamSessionTable):
@@ -380,6 +400,7 @@ class LateTable(ColumnTable):
     columns = ("key", "time", "position", "value")
     row_type = LateRow
     noun = "late events"
+    _python_times = False  # rows() as the object mode emits them
     __slots__ = columns
 
 
@@ -389,6 +410,7 @@ class StreamSearchTable(ColumnTable):
 
     columns = ("key", "session", "search", "time", "clicked", "clicks", "value")
     noun = "searches"
+    _python_times = False  # rows() as the object mode emits them
     __slots__ = columns
 
     @property

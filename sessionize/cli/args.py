@@ -59,7 +59,11 @@ def parser() -> argparse.ArgumentParser:
         description="Sessionize event files; generate clickstreams; run the demo.")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("demo", help="sessionize the sample data shipped with the package")
+    d = sub.add_parser("demo", help="sessionize the sample data shipped with the package")
+    d.add_argument("--png", metavar="PATH",
+                   help="where to write the plots when matplotlib is installed "
+                        "(default: sessionize-demo.png in the temporary directory)")
+    d.add_argument("--no-png", action="store_true", help="write no plots")
 
     s = sub.add_parser("sessions", help="events in, one row per session out",
                        epilog=EPILOG_SESSIONS, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -1,13 +1,17 @@
 """`python -m sessionize demo`: the main job on the samples shipped inside
 the package, with the Spark seed's rules (30 minutes of inactivity ends a
 session, 2 hours caps it), then the Bytewax seeds' click-through rate on a
-search log.  Needs only numpy: no pandas, pyarrow or polars."""
+search log.  Needs only numpy: no pandas, pyarrow or polars.  With
+matplotlib (`pip install 'sessionize[plot]'`) it also writes the sessions'
+plots to a PNG, and says where; without it, how to get them."""
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
+import tempfile
 from importlib import resources
 
 import numpy as np
@@ -50,7 +54,27 @@ def _histogram(out, title, labels, counts, unit):
         print(f"  {label:>11} {n:5d} {unit} {_bar(n, most)}", file=out)
 
 
-def demo(out=None) -> int:
+def default_png() -> str:
+    return os.path.join(tempfile.gettempdir(), "sessionize-demo.png")
+
+
+def _plots(out, t, keys, times, png) -> None:
+    """The PNG of sessionize.plot's four plots, when matplotlib is there."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("plots: pip install 'sessionize[plot]' (matplotlib) and run the demo again "
+              "for a PNG of them", file=out)
+        return
+    from ..plot import demo_figure
+
+    demo_figure(t, keys, times, png)
+    print(f"plots (session length, events per session, sessions per user, a user's "
+          f"timeline): {png}", file=out)
+
+
+def demo(out=None, png: str | None = "") -> int:
+    """``png``: the plots' path ("" for the default, None for none)."""
     out = out or sys.stdout  # looked up at the call: pytest's capsys replaces it
     keys, times = load_clicks()
     restart = sessions(keys, times, gap="30min", max_duration="2h", max_duration_mode="restart")
@@ -85,6 +109,8 @@ def demo(out=None) -> int:
     print(f"without the cap: {len(uncapped)} sessions; the 2 h cap makes {len(t)} in fixed "
           f"mode (the seed's batch job), {len(restart)} in restart mode (its streaming job)",
           file=out)
+    if png is not None:
+        _plots(out, t, keys, times, png or default_png())
 
     users_s, kinds, stimes = load_searches()
     c = search_ctr(users_s, kinds, stimes, gap="30min")
@@ -100,4 +126,4 @@ def demo(out=None) -> int:
 
 
 def run(args) -> int:
-    return demo()
+    return demo(png=None if args.no_png else (args.png or ""))
