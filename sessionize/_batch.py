@@ -84,8 +84,20 @@ def sessions(keys, times, *, gap, max_duration=None, max_duration_mode="restart"
             as a frame's columns are named: ``values={"price": prices},
             agg={"revenue": ("price", "sum")}``.
     """
+    base, results = _sessions(keys, times, gap, max_duration, max_duration_mode, inclusive,
+                              agg, values, _reserved_names())
+    if agg is None:
+        return SessionTable(**base)
+    return AggregatedSessionTable(**base, aggregates={n: _agg.as_numpy(r)
+                                                      for n, r in results.items()})
+
+
+def _sessions(keys, times, gap, max_duration, max_duration_mode, inclusive, agg, values,
+              reserved):
+    """(the SessionTable's columns, {name: _agg.Result}): sessions() and
+    sessionize.frame.sessions() both build from these."""
     k, kind, args = _prepare(keys, times, gap, max_duration, max_duration_mode, inclusive)
-    specs = _agg.parse(agg, values, len(args[3]), _reserved_names())
+    specs = _agg.parse(agg, values, len(args[3]), reserved)
     ids, _path, cols = _core.batch(*args, True)
     start, end, window_end, count, index, first_event = cols
     base = dict(
@@ -97,11 +109,7 @@ def sessions(keys, times, *, gap, max_duration=None, max_duration_mode="restart"
         index=index,
         window_end=kind.restore(window_end),
     )
-    if agg is None:
-        return SessionTable(**base)
-    results = _agg.compute(specs, ids, args[3], count)
-    return AggregatedSessionTable(**base, aggregates={n: _agg.as_numpy(r)
-                                                      for n, r in results.items()})
+    return base, _agg.compute(specs, ids, args[3], count)
 
 
 def _reserved_names() -> set[str]:
