@@ -55,8 +55,10 @@ class Spec(NamedTuple):
 
 # ---- the specs ----------------------------------------------------------
 
-def parse(agg, values, n: int, reserved=()) -> list[Spec]:
-    """``agg`` checked, its value columns normalized (each once)."""
+def parse(agg, values, n: int, reserved: dict) -> list[Spec]:
+    """``agg`` checked, its value columns normalized (each once);
+    ``reserved`` maps the names an output cannot take to "column" or
+    "attribute"."""
     if agg is None:
         return []
     if not hasattr(agg, "items"):
@@ -71,8 +73,10 @@ def parse(agg, values, n: int, reserved=()) -> list[Spec]:
         if not isinstance(name, str):
             raise TypeError(f"{where}: the output name must be a str")
         if name in reserved:
-            raise SessionizeError(f"{where}: clashes with the sessions' own column "
-                                  f"{name!r}; choose another name")
+            what = ("the sessions' own column" if reserved[name] == "column"
+                    else "the table's own attribute")
+            raise SessionizeError(f"{where}: clashes with {what} {name!r}; "
+                                  "choose another name")
         if not isinstance(spec, tuple) or len(spec) != 2:
             raise TypeError(f"{where}: expected a (values, how) pair such as "
                             f"('price', 'sum'), got {spec!r}")
@@ -260,9 +264,10 @@ def _one(spec: Spec, v, m, offsets, counts, sid) -> Result:
         return Result(valid.astype(np.int64), None, False)
     if how == "list":
         flat = v
-        if m is not None and v.dtype.kind not in "fMm":
-            flat = v.astype(object)
-            flat[m] = None
+        if m is not None:  # nulls as the dtype holds them: NaN, NaT, else None
+            flat = v.copy() if v.dtype.kind in "fMm" else v.astype(object)
+            flat[m] = {"f": np.nan, "M": np.datetime64("NaT"),
+                       "m": np.timedelta64("NaT")}.get(v.dtype.kind)
         return Result(None, None, nullable, ListColumn(offsets, flat))
     if how == "n_unique":
         return Result(_n_unique(v, m, sid, S), None, False)

@@ -112,7 +112,7 @@ def _sessions(keys, times, gap, max_duration, max_duration_mode, inclusive, agg,
     return base, _agg.compute(specs, ids, args[3], count)
 
 
-def _reserved_names() -> set[str]:
+def _reserved_names() -> dict[str, str]:
     """Names an aggregate cannot take: the table's columns and attributes."""
-    return set(SessionTable.columns) | {n for n in dir(AggregatedSessionTable)
-                                        if not n.startswith("__")} | {"aggregates"}
+    attrs = {n: "attribute" for n in dir(AggregatedSessionTable) if not n.startswith("__")}
+    return {**attrs, "aggregates": "attribute", **dict.fromkeys(SessionTable.columns, "column")}

@@ -89,7 +89,7 @@ def sessions(df, *, key: str, time: str, gap, max_duration=None, max_duration_mo
     with _naming_columns(key, time):
         base, results = _batch._sessions(keys, times, gap, max_duration, max_duration_mode,
                                          inclusive, agg, values,
-                                         set(_SESSION_COLUMNS) | {key})
+                                         dict.fromkeys((key, *_SESSION_COLUMNS), "column"))
     cols = {"start": restore(base["start"]), "end": restore(base["end"]),
             "count": base["count"], "index": base["index"],
             "window_end": restore(base["window_end"])}
