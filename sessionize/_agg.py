@@ -255,10 +255,24 @@ def compute(specs: list[Spec], ids, times, counts: np.ndarray) -> dict[str, Resu
 
 
 def _one(spec: Spec, v, m, offsets, counts, sid) -> Result:
-    how, where = spec.how, f"agg[{spec.name!r}]"
+    return over_runs(spec.how, v, m, offsets, f"agg[{spec.name!r}]", counts, sid)
+
+
+def over_runs(how: str, v: np.ndarray, m: np.ndarray | None, offsets: np.ndarray,
+              where: str, counts: np.ndarray | None = None,
+              sid: np.ndarray | None = None) -> Result:
+    """`how` over each run ``v[offsets[i]:offsets[i + 1]]`` (every run
+    non-empty, in the order first/last/list follow), nulls where ``m``:
+    the one kernel of the array API, the frames and the command line's
+    ``--agg`` over a ListColumn of collected values.  ``where`` names the
+    aggregate in errors."""
+    if counts is None:
+        counts = np.diff(offsets).astype(np.int64)
+    S = len(counts)
+    if sid is None:
+        sid = np.repeat(np.arange(S, dtype=np.int64), counts)
     nullable = m is not None
     starts = offsets[:-1]
-    S = len(counts)
     valid = counts if m is None else counts - np.bincount(sid[m], minlength=S)
     if how == "count":
         return Result(valid.astype(np.int64), None, False)

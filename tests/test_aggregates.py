@@ -412,3 +412,96 @@ def test_spark_style_rows_in_one_call():
     s = frame.sessions(df, key="uuid", time="event_time", gap="30min",
                        agg={"pages_visited": ("page_name", "list")})
     assert s["pages_visited"].tolist() == [["home", "cart"], ["home"], ["home"]]
+
+
+# ---- the command line: --collect FIELD --agg NAME=HOW ----------------------
+
+def _cli(*args):
+    import os
+    import subprocess
+    import sys
+
+    parent = os.path.dirname(os.path.dirname(os.path.abspath(sessionize.__file__)))
+    return subprocess.run([sys.executable, "-m", "sessionize", *map(str, args)],
+                          capture_output=True, env={**os.environ, "PYTHONPATH": parent})
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_cli_agg_equals_the_array_api(tmp_path, fmt):
+    """--agg runs the array API's kernels over each closed session's collected
+    values: its rows equal sessions(agg=...) on the same events."""
+    import json
+
+    if fmt == "parquet":
+        optional("pyarrow.parquet", extra="parquet")
+    rng = np.random.default_rng(11)
+    n = 2000
+    keys = [f"u{i}" for i in rng.integers(0, 60, n)]
+    ms = np.sort(rng.integers(0, 6 * 3600 * 1000, n))  # in time order, many ties
+    ms = ms // 60000 * 60000
+    pages = [None if rng.random() < 0.2 else str(p) for p in
+             np.array(["home", "search", "cart", "pay"])[rng.integers(0, 4, n)]]
+    prices = [None if rng.random() < 0.3 else float(round(x, 2))
+              for x in rng.normal(10, 3, n)]
+    src = tmp_path / "e.jsonl"
+    src.write_text("".join(json.dumps({"uuid": k, "ts": int(t), "page": p, "price": x}) + "\n"
+                           for k, t, p, x in zip(keys, ms, pages, prices)))
+    keys_o = np.empty(n, dtype=object)
+    keys_o[:] = keys
+    times = ms.astype("datetime64[ms]")
+    page_o = np.empty(n, dtype=object)
+    page_o[:] = pages
+    price_f = np.array([np.nan if x is None else x for x in prices])
+    for field, hows in (("page", ("first", "last", "n_unique", "count", "min", "list")),
+                        ("price", ("sum", "mean", "min", "max", "count"))):
+        out = tmp_path / f"o_{field}.{fmt}"
+        args = [a for h in hows for a in ("--agg", f"{field}_{h}={h}")]
+        p = _cli("sessions", src, "-o", out, "--key", "uuid", "--time", "ts", "--gap", "10min",
+                 "--collect", field, *args, "-q")
+        assert p.returncode == 0, p.stderr.decode()
+        values = {"page": page_o, "price": price_f}
+        t = sessionize.sessions(keys_o, times, gap="10min", values=values,
+                                agg={f"{field}_{h}": (field, h) for h in hows})
+        want = {}
+        for g in range(len(t)):
+            want[(t.key[g], int(t.start[g].astype(np.int64)))] = {
+                f"{field}_{h}": _plain(t[f"{field}_{h}"][g]) for h in hows}
+        if fmt == "jsonl":
+            rows = [json.loads(line) for line in out.read_text().splitlines()]
+        elif fmt == "csv":
+            import csv
+
+            with open(out, newline="") as f:
+                rows = list(csv.DictReader(f))
+            for r in rows:
+                r["session_start_time_ms"] = int(r["session_start_time_ms"])
+                for h in hows:
+                    v = r[f"{field}_{h}"]
+                    r[f"{field}_{h}"] = (None if v == "" else json.loads(v)
+                                         if h in ("list", "count", "n_unique", "sum", "mean")
+                                         or field == "price" else v)
+        else:
+            import pyarrow.parquet as pq
+
+            rows = pq.read_table(out).to_pylist()
+        assert len(rows) == len(t)
+        for r in rows:
+            w = want[(r["uuid"], r["session_start_time_ms"])]
+            for h in hows:
+                _same([r[f"{field}_{h}"]], [w[f"{field}_{h}"]], h, f"{fmt} {field} {h}")
+
+
+def test_cli_agg_errors(tmp_path):
+    src = tmp_path / "e.jsonl"
+    src.write_text('{"u": "a", "t": 0, "p": "x"}\n')
+    base = ["sessions", src, "--key", "u", "--time", "t", "--gap", "30min", "-q"]
+    for extra, text in [
+        (["--agg", "x=first"], "--agg: aggregates the --collect field; give --collect FIELD"),
+        (["--collect", "p", "--agg", "first"], "--agg first: expected NAME=HOW"),
+        (["--collect", "p", "--agg", "x=median"], "--agg x=median: unknown aggregate 'median'"),
+        (["--collect", "p", "--agg", "event_count=count"],
+         "--agg event_count=count: the row already has a column 'event_count'"),
+        (["--collect", "p", "--agg", "s=sum"], "--agg s=sum: 'sum' needs numbers"),
+    ]:
+        p = _cli(*base, *extra)
+        assert p.returncode == 2 and text in p.stderr.decode(), (extra, p.stderr.decode())
