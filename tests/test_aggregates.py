@@ -505,3 +505,22 @@ def test_cli_agg_errors(tmp_path):
     ]:
         p = _cli(*base, *extra)
         assert p.returncode == 2 and text in p.stderr.decode(), (extra, p.stderr.decode())
+
+
+def test_readme_aggregate_example_gives_what_it_shows():
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    notebook = next(b for b in blocks if "users = np.array" in b)
+    example = next(b for b in blocks if '"pages_visited": ("page", "list")' in b)
+    ns: dict = {}
+    exec(notebook, ns)
+    exec(example, ns)
+    t = ns["t"]
+    assert t.pages_visited[0] == ("home", "cart")
+    assert repr(t["revenue"]) == "array([0. , 6. , 1.5, 3. ])"
+    assert "# array([0. , 6. , 1.5, 3. ])" in example
+    assert t.first_page.tolist() == ["home", "home", "home", None]
+    assert list(t.to_pandas().columns[-3:]) == ["pages_visited", "first_page", "revenue"]
