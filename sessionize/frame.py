@@ -276,19 +276,30 @@ def _arrow_table(obj, keep):
         if keep:
             _unique_columns(obj.column_names, *keep[:2])
             # an aggregate's missing column is reported by _value_columns
-            keep = keep[:2] + tuple(c for c in keep[2:] if c in obj.column_names)
+            keep = keep[:2] + _present_once(obj.column_names, keep[2:])
         return obj.select(list(keep)) if keep else obj
     reader = pa.RecordBatchReader.from_stream(obj)
     if keep is None:
         return reader.read_all()
     names = reader.schema.names
     _unique_columns(names, *keep[:2])
-    keep = keep[:2] + tuple(c for c in keep[2:] if c in names)
+    keep = keep[:2] + _present_once(names, keep[2:])
     for role, name in zip(("key", "time"), keep[:2]):
         if name not in names:
             raise KeyError(f"{role}: no column {name!r} (columns: {', '.join(names)})")
     schema = pa.schema([reader.schema.field(n) for n in keep])
     return pa.Table.from_batches([b.select(list(keep)) for b in reader], schema)
+
+
+def _present_once(names, wanted) -> tuple:
+    """The aggregates' columns that `names` holds; one held twice is refused
+    (which one was meant is unknown), one missing left to _value_columns."""
+    for c in wanted:
+        n = sum(1 for x in names if x == c)
+        if n > 1:
+            raise SessionizeError(f"agg: the frame has {n} columns named {c!r}; "
+                                  "rename all but one")
+    return tuple(c for c in wanted if c in names)
 
 
 # ---- columns in ---------------------------------------------------------

@@ -70,18 +70,24 @@ def _events(rng, n, key_kind, time_kind):
         keys = rng.integers(0, n_keys, n).astype(np.int64) * 7 - 3
     elif key_kind == "str":
         keys = np.array([f"user{i}" for i in range(n_keys)])[rng.integers(0, n_keys, n)]
-    else:  # object: mixed str and int keys, as lists of hashables come
+    elif key_kind == "object":  # mixed str and int keys, as lists of hashables come
         pool = np.empty(n_keys, dtype=object)
         pool[:] = [f"k{i}" if i % 2 else i for i in range(n_keys)]
         keys = pool[rng.integers(0, n_keys, n)]
+    else:  # arrow strings, read by the core through the C Data Interface
+        pa = optional("pyarrow", extra="frame")
+        keys = pa.array([f"user{i}" for i in rng.integers(0, n_keys, n)])
     # small steps on a coarse grid: many ties, and gaps either side of 10
     t = rng.integers(0, 4 * n, n) // 3 * 3
     if time_kind == "int":
         times = t
     elif time_kind == "datetime64":
         times = (np.datetime64("2026-11-21T09:00", "s") + t * np.timedelta64(1, "s"))
-    else:  # float seconds
+    elif time_kind == "float":  # float seconds
         times = 1.7e9 + t.astype(np.float64)
+    else:  # an arrow timestamp with a zone
+        pa = optional("pyarrow", extra="frame")
+        times = pa.array(t * 1000).cast(pa.timestamp("ms", "Asia/Kolkata"))
     return keys, times
 
 
@@ -111,7 +117,8 @@ def _expected(keys, times, values, gap, col, how):
     """pandas: the events sorted by (session, time, input order), grouped by
     session id."""
     ids = sessionize.assign(keys, times, gap=gap)
-    tkey = np.asarray(times)
+    tkey = np.asarray(times) if not hasattr(times, "to_numpy") else \
+        times.to_numpy(zero_copy_only=False)
     df = pd.DataFrame({"sid": ids, "t": tkey, "v": values[col]})
     df = df.iloc[np.lexsort((tkey, ids))]
     g = df.groupby("sid", sort=True)["v"]
@@ -120,15 +127,15 @@ def _expected(keys, times, values, gap, col, how):
     return g.agg(PANDAS_HOW.get(how, how)).tolist()
 
 
-@pytest.mark.parametrize("key_kind", ["int", "str", "object"])
-@pytest.mark.parametrize("time_kind", ["int", "datetime64", "float"])
+@pytest.mark.parametrize("key_kind", ["int", "str", "object", "arrow"])
+@pytest.mark.parametrize("time_kind", ["int", "datetime64", "float", "arrow"])
 @pytest.mark.parametrize("seed", [0, 1])
 def test_every_aggregate_equals_pandas_groupby(key_kind, time_kind, seed):
     rng = np.random.default_rng(seed)
     n = 400
     keys, times = _events(rng, n, key_kind, time_kind)
     values = _values(rng, n, null_rate=0.35)
-    gap = 10 if time_kind == "int" else ("10s" if time_kind == "datetime64" else 10.0)
+    gap = {"int": 10, "datetime64": "10s", "float": 10.0, "arrow": "10s"}[time_kind]
     agg = {f"{c}_{h}": (c, h) for c in values for h in HOWS if _applicable(c, h)}
     t = sessionize.sessions(keys, times, gap=gap, values=values, agg=agg)
     assert t.columns[6:] == tuple(agg)
@@ -524,3 +531,20 @@ def test_readme_aggregate_example_gives_what_it_shows():
     assert "# array([0. , 6. , 1.5, 3. ])" in example
     assert t.first_page.tolist() == ["home", "home", "home", None]
     assert list(t.to_pandas().columns[-3:]) == ["pages_visited", "first_page", "revenue"]
+
+
+def test_empty_input_and_empty_agg():
+    t = sessionize.sessions(np.array([], dtype=np.int64), np.array([], dtype=np.int64), gap=5,
+                            agg={f"v_{h}": (np.array([], dtype=np.float64), h) for h in HOWS})
+    assert len(t) == 0 and all(len(t[f"v_{h}"]) == 0 for h in HOWS)
+    e = sessionize.sessions([1, 1], [0, 1], gap=5, agg={})
+    assert isinstance(e, sessionize.AggregatedSessionTable) and e.columns == \
+        sessionize.SessionTable.columns
+
+
+def test_frame_arrow_duplicate_value_column():
+    pa = optional("pyarrow", extra="frame")
+    table = pa.table([pa.array(["a", "a"]), pa.array([0, 1]), pa.array([1, 2]),
+                      pa.array([3, 4])], names=["u", "t", "p", "p"])
+    with pytest.raises(sessionize.SessionizeError, match="2 columns named 'p'"):
+        frame.sessions(table, key="u", time="t", gap=5, agg={"x": ("p", "sum")})
