@@ -321,7 +321,8 @@ def over_runs(how: str, v: np.ndarray, m: np.ndarray | None, offsets: np.ndarray
             return Result(total.view(v.dtype) if kind == "m" else total, None, False)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = total / valid
-        return Result(mean, None, False)  # NaN where nothing was valid
+        none = valid == 0  # NaN there; the frames' polars and Arrow columns: null
+        return Result(mean, none if none.any() else None, False)
     # min, max
     ufunc = np.minimum if how == "min" else np.maximum
     empty = valid == 0

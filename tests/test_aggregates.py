@@ -43,7 +43,7 @@ def _plain(x):
     if _is_null(x):
         return None
     if isinstance(x, (pd.Timestamp, datetime.datetime)):
-        return pd.Timestamp(x).as_unit("ns").value
+        return pd.Timestamp(x).value  # nanoseconds, whatever the unit
     if isinstance(x, np.datetime64):
         return int(x.astype("M8[ns]").astype(np.int64))
     if isinstance(x, np.generic):
