@@ -411,14 +411,20 @@ def test_arrow_stream_reads_only_named_columns():
     assert out.column("pages").to_pylist() == want["pages"].tolist()
 
 
-def test_spark_style_rows_in_one_call():
-    """The Spark seed's output columns from one frame call and a rename."""
-    df = pd.DataFrame({"uuid": ["u1", "u1", "u2", "u1"],
-                       "event_time": pd.to_datetime([0, 60, 30, 7200], unit="s"),
-                       "page_name": ["home", "cart", "home", "home"]})
-    s = frame.sessions(df, key="uuid", time="event_time", gap="30min",
-                       agg={"pages_visited": ("page_name", "list")})
-    assert s["pages_visited"].tolist() == [["home", "cart"], ["home"], ["home"]]
+def test_readme_frame_example_pages_visited_in_one_call():
+    """The README's frames example: the Spark seed's pages_visited."""
+    import pathlib
+    import re
+    import textwrap
+
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = next(textwrap.dedent(b) for b in
+                 re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+                 if "pages_visited" in b and "clicks = pd.DataFrame" in textwrap.dedent(b))
+    ns: dict = {}
+    exec(block, ns)
+    assert ns["s"]["pages_visited"].tolist() == [["home", "cart"], ["home"], ["home"]]
+    assert "# [['home', 'cart'], ['home'], ['home']]" in block
 
 
 # ---- the command line: --collect FIELD --agg NAME=HOW ----------------------
