@@ -301,6 +301,9 @@ def over_runs(how: str, v: np.ndarray, m: np.ndarray | None, offsets: np.ndarray
         data = v[np.clip(idx, 0, max(len(v) - 1, 0))] if len(v) else v[:0]
         return Result(data, empty if empty.any() else None, nullable)
     kind = v.dtype.kind
+    if how in ("sum", "mean") and kind == "O":
+        v = _numbers(v, m)  # [1, None, 3]: numbers as pandas' object columns sum them
+        kind = v.dtype.kind
     if how in ("sum", "mean"):
         if kind not in "iufb" and not (how == "sum" and kind == "m"):
             raise TypeError(f"{where}: {how!r} needs numbers or bools"
@@ -348,6 +351,21 @@ def over_runs(how: str, v: np.ndarray, m: np.ndarray | None, offsets: np.ndarray
     data = uniq[np.clip(r, 0, max(len(uniq) - 1, 0))] if len(uniq) else \
         np.empty(S, dtype=v.dtype)
     return Result(data, empty if empty.any() else None, nullable)
+
+
+def _numbers(v: np.ndarray, m: np.ndarray | None) -> np.ndarray:
+    """An object array whose non-null values are all numbers (ints, floats,
+    bools) as a numeric array (nulls 0, masked anyway); else `v`."""
+    keep = ~m if m is not None else slice(None)
+    try:
+        typed = np.asarray(v[keep].tolist())
+    except (TypeError, ValueError):
+        return v
+    if typed.dtype.kind not in "iufb" or typed.ndim != 1:
+        return v
+    out = np.zeros(len(v), dtype=typed.dtype)
+    out[keep] = typed
+    return out
 
 
 def _reduce(ufunc, x, starts, S, empty_value):

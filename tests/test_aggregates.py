@@ -554,3 +554,16 @@ def test_frame_arrow_duplicate_value_column():
                       pa.array([3, 4])], names=["u", "t", "p", "p"])
     with pytest.raises(sessionize.SessionizeError, match="2 columns named 'p'"):
         frame.sessions(table, key="u", time="t", gap=5, agg={"x": ("p", "sum")})
+
+
+def test_lists_of_numbers_with_none_sum_as_pandas():
+    keys, times = [1, 1, 2, 2, 3], [0, 1, 0, 1, 0]
+    for v in ([1, None, 3, 4, None], [1.5, None, 2, True, None], [None] * 5):
+        t = sessionize.sessions(keys, times, gap=5,
+                                agg={"s": (v, "sum"), "m": (v, "mean"), "c": (v, "count")})
+        want = pd.DataFrame({"k": keys, "v": pd.Series(v, dtype=object)}).groupby("k")["v"]
+        _same(t.s, want.sum().tolist(), "sum", f"sum {v}")
+        _same(t.m, want.agg(lambda s: s.dropna().astype(float).mean()).tolist(), "mean", "m")
+        assert t.c.tolist() == want.count().tolist()
+    with pytest.raises(TypeError, match=r"agg\['s'\]: 'sum' needs numbers"):
+        sessionize.sessions(keys, times, gap=5, agg={"s": (["a", None, 1, 2, 3], "sum")})
