@@ -115,4 +115,5 @@ def _sessions(keys, times, gap, max_duration, max_duration_mode, inclusive, agg,
 def _reserved_names() -> dict[str, str]:
     """Names an aggregate cannot take: the table's columns and attributes."""
     attrs = {n: "attribute" for n in dir(AggregatedSessionTable) if not n.startswith("__")}
-    return {**attrs, "aggregates": "attribute", **dict.fromkeys(SessionTable.columns, "column")}
+    return {**attrs, "aggregates": "attribute", "__aggregates__": "attribute",
+            **dict.fromkeys(SessionTable.columns, "column")}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import functools
 import math
 from typing import Any, Iterator, NamedTuple
 
@@ -226,18 +228,11 @@ class AggregatedSessionTable(SessionTable):
         self.aggregates = {n: state[n] for n in state["__aggregates__"]}
 
 
-_ROW_TYPES: dict[tuple[str, ...], Any] = {}
-
-
+@functools.lru_cache(maxsize=64)
 def _session_row_type(names: tuple[str, ...]):
-    """A Session named tuple with the aggregates' fields after its own."""
-    t = _ROW_TYPES.get(names)
-    if t is None:
-        import collections
-
-        t = collections.namedtuple("Session", Session._fields + names, rename=True)
-        _ROW_TYPES[names] = t
-    return t
+    """A Session named tuple with the aggregates' fields after its own
+    (made once per set of names)."""
+    return collections.namedtuple("Session", Session._fields + names, rename=True)
 
 
 # ---------------------------------------------------------------------------
