@@ -31,7 +31,7 @@ except ImportError as _e:  # no built extension: say what to do, as numpy does
 from ._core import SessionizeError
 from ._batch import assign, sessions
 from ._table import (
-    CollectedSessionTable, KeyRow, LateRow, LateTable, ListColumn, SearchKeyTable, SearchRow,
+    AggregatedSessionTable, CollectedSessionTable, KeyRow, LateRow, LateTable, ListColumn, SearchKeyTable, SearchRow,
     SearchTable, Session, SessionTable, StreamBatch, StreamSearchTable, StreamSessionTable,
 )
 from . import events
@@ -82,6 +82,6 @@ __all__ = [
     "set_threads", "search_ctr", "SearchTable", "SearchRow", "SearchKeyTable", "KeyRow", "events",
     "SearchSessionizer", "StreamSearchRow", "search_ctr_stream",
     "StreamBatch", "StreamSessionTable", "CollectedSessionTable", "StreamSearchTable",
-    "LateTable", "LateRow", "ListColumn",
+    "LateTable", "LateRow", "ListColumn", "AggregatedSessionTable",
     "Kind", "APP_OPEN", "SEARCH", "RESULTS", "CLICK", "APP_CLOSE", "TIMEOUT",
 ]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _core, _keys, _times
+from . import _agg, _core, _keys, _times
 from ._core import SessionizeError
-from ._table import SessionTable
+from ._table import AggregatedSessionTable, SessionTable
 
 _MODES = {"restart": 1, "fixed": 2}
 
@@ -61,16 +61,46 @@ def assign(keys, times, *, gap, max_duration=None, max_duration_mode="restart",
 
 
 def sessions(keys, times, *, gap, max_duration=None, max_duration_mode="restart",
-             inclusive=True) -> SessionTable:
-    """One row per session: key, start, end, count, index, window_end.
+             inclusive=True, agg=None, values=None) -> SessionTable:
+    """One row per session: key, start, end, count, index, window_end, and
+    one column per named aggregate.
 
     Takes the same arguments as :func:`assign`; row ``i`` is session id ``i``.
     Times come back in the caller's type and unit (integer times as int64).
+
+    agg:    per-session aggregates, named as pandas' named aggregation names
+            them: ``{"out": (values, how)}``, ``values`` an array with one
+            value per event (numpy, a list, a pandas, polars or pyarrow
+            column) or the name of one in ``values``, and ``how`` one of
+            ``count, sum, min, max, mean, first, last, n_unique, list``.
+            ``first``, ``last`` and ``list`` follow time order, ties in
+            input order.  Nulls (None, NaN, NaT, NA, masked, Arrow nulls)
+            are skipped as pandas' ``groupby`` skips them (``count`` counts
+            the non-null values, ``sum`` of none is 0, the others are null);
+            ``list`` keeps them.  The result is then an
+            :class:`AggregatedSessionTable` with the aggregates as extra
+            columns, in ``agg``'s order.
+    values: optional ``{"name": array}`` that ``agg`` can name columns of,
+            as a frame's columns are named: ``values={"price": prices},
+            agg={"revenue": ("price", "sum")}``.
     """
+    base, results = _sessions(keys, times, gap, max_duration, max_duration_mode, inclusive,
+                              agg, values, _reserved_names())
+    if agg is None:
+        return SessionTable(**base)
+    return AggregatedSessionTable(**base, aggregates={n: _agg.as_numpy(r)
+                                                      for n, r in results.items()})
+
+
+def _sessions(keys, times, gap, max_duration, max_duration_mode, inclusive, agg, values,
+              reserved):
+    """(the SessionTable's columns, {name: _agg.Result}): sessions() and
+    sessionize.frame.sessions() both build from these."""
     k, kind, args = _prepare(keys, times, gap, max_duration, max_duration_mode, inclusive)
-    _ids, _path, cols = _core.batch(*args, True)
+    specs = _agg.parse(agg, values, len(args[3]), reserved)
+    ids, _path, cols = _core.batch(*args, True)
     start, end, window_end, count, index, first_event = cols
-    return SessionTable(
+    base = dict(
         time_zone=kind.zone,
         key=k.take(first_event),
         start=kind.restore(start),
@@ -79,3 +109,11 @@ def sessions(keys, times, *, gap, max_duration=None, max_duration_mode="restart"
         index=index,
         window_end=kind.restore(window_end),
     )
+    return base, _agg.compute(specs, ids, args[3], count)
+
+
+def _reserved_names() -> dict[str, str]:
+    """Names an aggregate cannot take: the table's columns and attributes."""
+    attrs = {n: "attribute" for n in dir(AggregatedSessionTable) if not n.startswith("__")}
+    return {**attrs, "aggregates": "attribute", "__aggregates__": "attribute",
+            **dict.fromkeys(SessionTable.columns, "column")}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import functools
 import math
 from typing import Any, Iterator, NamedTuple
 
@@ -198,6 +200,59 @@ class SessionTable(ColumnTable):
         from .plot import SessionPlots
 
         return SessionPlots(self)
+
+
+class AggregatedSessionTable(SessionTable):
+    """A SessionTable with per-session aggregate columns after its own six,
+    in the order ``agg`` named them (``sessions(..., agg={...})``):
+    ``t["revenue"]``, ``t.revenue`` (when the name is an identifier),
+    ``t.rows()`` (named tuples; a name that is not an identifier becomes a
+    positional field ``_6``, ...), ``to_pandas()``, ``to_arrow()`` and
+    ``to_polars()`` all carry them.  A ``list`` aggregate is a
+    :class:`ListColumn`."""
+
+    __slots__ = ("aggregates",)
+
+    def __init__(self, key, start, end, count, index, window_end, time_zone: str = "",
+                 aggregates: dict | None = None):
+        self.aggregates: dict[str, Any] = {}
+        super().__init__(key, start, end, count, index, window_end, time_zone)
+        self.aggregates = dict(aggregates or {})
+
+    @property  # type: ignore[override]
+    def columns(self) -> tuple[str, ...]:
+        return SessionTable.columns + tuple(self.aggregates)
+
+    @property  # type: ignore[override]
+    def row_type(self):
+        return _session_row_type(tuple(self.aggregates))
+
+    def __len__(self) -> int:
+        return len(self.count)
+
+    def __getattr__(self, name: str):
+        try:
+            aggregates = object.__getattribute__(self, "aggregates")
+        except AttributeError:
+            raise AttributeError(name) from None
+        if name in aggregates:
+            return aggregates[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __getstate__(self):
+        return {**super().__getstate__(), "__aggregates__": tuple(self.aggregates)}
+
+    def __setstate__(self, state):
+        self.aggregates = {}
+        super().__setstate__(state)
+        self.aggregates = {n: state[n] for n in state["__aggregates__"]}
+
+
+@functools.lru_cache(maxsize=64)
+def _session_row_type(names: tuple[str, ...]):
+    """A Session named tuple with the aggregates' fields after its own
+    (made once per set of names)."""
+    return collections.namedtuple("Session", Session._fields + names, rename=True)
 
 
 # ---------------------------------------------------------------------------

@@ -4,6 +4,9 @@
         the frame with a session_id column, of the same library
     sessionize.frame.sessions(df, key="user", time="ts", gap="30min")
         a frame of sessions: <key>, start, end, count, index, window_end
+    sessionize.frame.sessions(df, ..., agg={"pages": ("page", "list"),
+                                            "revenue": ("price", "sum")})
+        the same, with one column per named aggregate
 
 Frames: pandas and polars DataFrames (returned as the same), and any object
 with ``__arrow_c_stream__`` (a pyarrow Table or RecordBatchReader, a DuckDB
@@ -59,23 +62,158 @@ def assign(df, *, key: str, time: str, gap, max_duration=None, max_duration_mode
 
 
 def sessions(df, *, key: str, time: str, gap, max_duration=None, max_duration_mode="restart",
-             inclusive=True):
+             inclusive=True, agg=None):
     """A frame of sessions (same library; a pyarrow Table for arrow
     streams): the key under its own column name, then ``start``, ``end``
     (times in the time column's type, unit and zone), ``count``, ``index``
-    and ``window_end``, as :func:`sessionize.sessions` gives them."""
+    and ``window_end``, as :func:`sessionize.sessions` gives them, then one
+    column per aggregate of ``agg``.
+
+    agg: ``{"out": ("column", how)}`` as pandas' named aggregation, ``how``
+    one of ``count, sum, min, max, mean, first, last, n_unique, list``
+    (``first``, ``last`` and ``list`` in time order, ties in row order;
+    nulls as pandas' ``groupby`` treats them, see the README).  ``min``,
+    ``max``, ``first`` and ``last`` keep the column's type (nullable
+    types, zones, categoricals as their values); ``list`` is a column of
+    lists (pandas: Python lists; polars: ``List``; arrow: ``list<...>``).
+    """
     if key in _SESSION_COLUMNS:
         raise SessionizeError(f"key: a key column named {key!r} would clash with the "
                               f"sessions' own {key!r} column; rename it")
+    value_names = _agg_columns(agg)
+    extra = tuple(c for c in value_names if c not in (key, time))
     lib = _library(df)
-    frame = _arrow_table(df, (key, time)) if lib == "arrow" else df
+    frame = _arrow_table(df, (key, time) + extra) if lib == "arrow" else df
     keys, (times, restore) = _columns(lib, frame, key, time)
+    values = _value_columns(lib, frame, value_names, agg)
     with _naming_columns(key, time):
-        t = _batch.sessions(keys, times, gap=gap, max_duration=max_duration,
-                            max_duration_mode=max_duration_mode, inclusive=inclusive)
-    cols = {"start": restore(t.start), "end": restore(t.end), "count": t.count,
-            "index": t.index, "window_end": restore(t.window_end)}
-    return _build(lib, frame, key, t.key, cols)
+        base, results = _batch._sessions(keys, times, gap, max_duration, max_duration_mode,
+                                         inclusive, agg, values,
+                                         dict.fromkeys((key, *_SESSION_COLUMNS), "column"))
+    cols = {"start": restore(base["start"]), "end": restore(base["end"]),
+            "count": base["count"], "index": base["index"],
+            "window_end": restore(base["window_end"])}
+    for name, r in results.items():
+        cols[name] = _agg_out(lib, r, values[agg[name][0]], agg[name][1])
+    return _build(lib, frame, key, base["key"], cols)
+
+
+# ---- aggregates ---------------------------------------------------------
+
+def _agg_columns(agg) -> tuple:
+    """The frame columns `agg` names, each once, in order."""
+    if agg is None:
+        return ()
+    if not hasattr(agg, "items"):
+        raise TypeError(f"agg: expected a dict of name -> (column, how), got "
+                        f"{type(agg).__name__}")
+    names: dict = {}
+    for out, spec in agg.items():
+        if not isinstance(spec, tuple) or len(spec) != 2 or not isinstance(spec[0], str):
+            raise TypeError(f"agg[{out!r}]: expected a (column name, how) pair such as "
+                            f"('price', 'sum'), got {spec!r}")
+        names[spec[0]] = None
+    return tuple(names)
+
+
+def _value_columns(lib, frame, names, agg) -> dict:
+    cols = list(frame.columns) if lib != "arrow" else frame.column_names
+    for name in names:
+        n = sum(1 for c in cols if c == name)
+        if n != 1:
+            out = next(o for o, (c, _) in agg.items() if c == name)
+            if n == 0:
+                raise KeyError(f"agg[{out!r}]: no column {name!r} "
+                               f"(columns: {', '.join(map(str, cols))})")
+            raise SessionizeError(f"agg[{out!r}]: the frame has {n} columns named {name!r}; "
+                                  "rename all but one")
+    if lib == "arrow":
+        return {n: frame.column(n) for n in names}
+    return {n: frame[n] for n in names}
+
+
+def _agg_out(lib, r, src, how):
+    """One aggregate as a column of the frame's library: numpy's nulls
+    (NaN, NaT, None) for numpy-backed pandas columns, the library's own
+    nulls and the column's own type elsewhere."""
+    from . import _agg
+
+    keeps_type = how in ("min", "max", "first", "last")
+    if r.list is not None:
+        return _list_out(lib, r.list, src)
+    if lib == "pandas":
+        import pandas as pd
+
+        arr = _agg.as_numpy(r)
+        dtype = src.dtype
+        if isinstance(dtype, np.dtype) or not (keeps_type or how in ("sum", "mean")):
+            return arr
+        s = pd.Series(arr)
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            return s.dt.tz_localize("UTC").dt.tz_convert(dtype.tz).array if keeps_type else arr
+        target = dtype if keeps_type else (
+            "Float64" if how == "mean" else dtype if dtype.kind in "iuf" else None)
+        if target is None:
+            return arr
+        try:
+            return s.astype(target).array
+        except (TypeError, ValueError):
+            return arr
+    import pyarrow as pa
+
+    a = pa.array(r.data, mask=r.mask) if r.mask is not None else pa.array(r.data)
+    if lib == "polars":
+        import polars as pl
+
+        out = pl.from_arrow(a)
+        if keeps_type and out.dtype != src.dtype:
+            dt = src.dtype
+            try:
+                if isinstance(dt, pl.Datetime) and dt.time_zone:
+                    out = out.dt.replace_time_zone("UTC").dt.convert_time_zone(dt.time_zone)
+                else:
+                    out = out.cast(dt)
+            except Exception:  # noqa: BLE001 - keep the values' own type
+                pass
+        return out
+    t = src.type
+    if keeps_type:
+        if pa.types.is_dictionary(t):
+            t = t.value_type
+        if a.type != t:
+            try:
+                a = a.cast(t)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                pass
+    return a
+
+
+def _list_out(lib, lst, src):
+    """A ListColumn as a list column of the frame's library (Arrow's
+    offsets and values; pandas gets Python lists, as ``agg(list)`` does)."""
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return [list(v) for v in lst]  # pandas without pyarrow
+    flat = pa.array(lst.flat)
+    st = getattr(src, "type", None)
+    if st is not None:
+        if pa.types.is_dictionary(st):
+            st = st.value_type
+        try:
+            flat = flat.cast(st)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            pass
+    arr = pa.ListArray.from_arrays(pa.array(lst.offsets.astype(np.int32)), flat)
+    if lib == "pandas":
+        import pandas as pd
+
+        return pd.Series(arr.to_pylist(), dtype=object)
+    if lib == "polars":
+        import polars as pl
+
+        return pl.from_arrow(arr)
+    return arr
 
 
 # An element error of the array API: keys[i] or times[i], then the reason.
@@ -136,18 +274,32 @@ def _arrow_table(obj, keep):
                           "pip install pyarrow (or 'sessionize[frame]')") from None
     if isinstance(obj, pa.Table):
         if keep:
-            _unique_columns(obj.column_names, *keep)
+            _unique_columns(obj.column_names, *keep[:2])
+            # an aggregate's missing column is reported by _value_columns
+            keep = keep[:2] + _present_once(obj.column_names, keep[2:])
         return obj.select(list(keep)) if keep else obj
     reader = pa.RecordBatchReader.from_stream(obj)
     if keep is None:
         return reader.read_all()
     names = reader.schema.names
-    _unique_columns(names, *keep)
-    for role, name in zip(("key", "time"), keep):
+    _unique_columns(names, *keep[:2])
+    keep = keep[:2] + _present_once(names, keep[2:])
+    for role, name in zip(("key", "time"), keep[:2]):
         if name not in names:
             raise KeyError(f"{role}: no column {name!r} (columns: {', '.join(names)})")
     schema = pa.schema([reader.schema.field(n) for n in keep])
     return pa.Table.from_batches([b.select(list(keep)) for b in reader], schema)
+
+
+def _present_once(names, wanted) -> tuple:
+    """The aggregates' columns that `names` holds; one held twice is refused
+    (which one was meant is unknown), one missing left to _value_columns."""
+    for c in wanted:
+        n = sum(1 for x in names if x == c)
+        if n > 1:
+            raise SessionizeError(f"agg: the frame has {n} columns named {c!r}; "
+                                  "rename all but one")
+    return tuple(c for c in wanted if c in names)
 
 
 # ---- columns in ---------------------------------------------------------

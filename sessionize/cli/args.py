@@ -13,6 +13,10 @@ example (the Spark seed's job: 30 min inactivity, 2 h sessions cut in blocks):
   python -m sessionize sessions clicks.jsonl -o sessions.parquet --key uuid \\
       --time event_timestamp --gap 30min --max-duration 2h \\
       --max-duration-mode fixed --collect page_name --collect-as pages_visited
+
+per-session aggregates of the collected field (first page, distinct pages):
+  python -m sessionize sessions clicks.jsonl --key uuid --time event_timestamp \\
+      --gap 30min --collect page_name --agg first_page=first --agg pages=n_unique
 """
 
 
@@ -83,6 +87,11 @@ def parser() -> argparse.ArgumentParser:
                    help="a field whose values each session lists, in time order")
     s.add_argument("--collect-as", metavar="NAME",
                    help="the list's column name (default FIELD_list; the seed's: pages_visited)")
+    s.add_argument("--agg", metavar="NAME=HOW", action="append", default=[],
+                   help="a column NAME of the --collect field's HOW per session: count, sum, "
+                        "min, max, mean, first, last, n_unique or list (as "
+                        "sessionize.sessions(agg=...)); repeatable; with --agg the list "
+                        "column is written only when --collect-as names it")
 
     c = sub.add_parser("ctr", help="search events in, one row per search, and the click-through rate")
     _io(c)

@@ -22,16 +22,21 @@ from .errors import CliError
 NS_PER_MS = 1_000_000
 
 
-def session_columns(key_field: str, collect_as: str | None) -> list:
+def session_columns(key_field: str, collect_as: str | None, aggs=()) -> list:
     cols = [key_field, "session_id", "session_start_time_ms", "session_end_time_ms",
             "session_duration_seconds", "event_count"]
-    return cols + [collect_as] if collect_as else cols
+    return cols + ([collect_as] if collect_as else []) + [name for name, _ in aggs]
 
 
 class SessionRows:
-    def __init__(self, key_field: str, collect_as: str | None):
-        self.names = session_columns(key_field, collect_as)
+    def __init__(self, key_field: str, collect_as: str | None, aggs=()):
+        """aggs: (name, how) pairs of --agg, over the collected values."""
+        if collect_as is not None and any(name == collect_as for name, _ in aggs):
+            raise CliError(f"--agg {collect_as}: the list column (--collect-as) has that "
+                           "name; choose another")
+        self.names = session_columns(key_field, collect_as, aggs)
         self._collect = collect_as is not None
+        self._aggs = list(aggs)
         self._seen: dict = {}
         self.sessions = 0
         self._int_keys = self._str_keys = False  # which kinds of key the run has had
@@ -105,10 +110,12 @@ class SessionRows:
         start, end = s.start.view(np.int64), s.end.view(np.int64)
         cols = [keys, sid, pa.array(start // NS_PER_MS), pa.array(end // NS_PER_MS),
                 pa.array((end - start) / 1e9), pa.array(s.count.astype(np.int64))]
-        if self._collect:
+        if self._collect or self._aggs:
             v = s.values
             flat = _arrow_values(pa, v.flat)
-            cols.append(pa.ListArray.from_arrays(pa.array(v.offsets.astype(np.int32)), flat))
+            if self._collect:
+                cols.append(_list_array(pa, v.offsets, flat))
+            cols += [_aggregate(pa, name, how, v.offsets, flat) for name, how in self._aggs]
         return pa.Table.from_arrays(cols, names=self.names), int_keys
 
 
@@ -136,3 +143,36 @@ def _arrow_values(pa, flat: np.ndarray):
     except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
         raise CliError(f"--collect: the values' types differ ({e}); "
                        "the output needs one type per column") from None
+
+
+def _list_array(pa, offsets: np.ndarray, flat):
+    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), flat)
+
+
+def _aggregate(pa, name: str, how: str, offsets: np.ndarray, flat):
+    """--agg NAME=HOW over each session's collected values (time order):
+    the kernel of sessionize.sessions(agg=...), sessionize._agg.over_runs,
+    on the run of each session, so the rows equal the array API's."""
+    from .. import _agg
+
+    if how == "list":
+        return _list_array(pa, offsets, flat)
+    # a batch whose values are all null has Arrow's null type: as float64 nulls
+    src = flat.cast(pa.float64()) if pa.types.is_null(flat.type) else flat
+    data, mask, _ = _agg.column(src, f"--agg {name}={how}")
+    try:
+        r = _agg.over_runs(how, data, mask, offsets.astype(np.int64), f"--agg {name}={how}")
+    except TypeError as e:  # sum or mean of text, min of mixed types: the field's data
+        raise CliError(str(e)) from None
+    out = r.data
+    mask = r.mask
+    if out.dtype.kind == "f":  # the mean of nothing: null, not NaN, in JSON and CSV
+        nan = np.isnan(out)
+        mask = nan if mask is None else (mask | nan)
+    arr = pa.array(out, mask=mask) if mask is not None and mask.any() else pa.array(out)
+    if how in ("min", "max", "first", "last") and arr.type != flat.type:
+        try:
+            arr = arr.cast(flat.type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            pass
+    return arr

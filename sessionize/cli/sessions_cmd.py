@@ -46,6 +46,30 @@ def duration_ns(text: str, option: str, allow_zero: bool = False) -> int:
         raise UsageError(str(e)) from None
 
 
+def parse_aggs(specs: list, collect: str | None, key: str) -> list:
+    """--agg NAME=HOW options as [(NAME, HOW)], checked."""
+    from .._agg import HOWS
+    from .session_rows import session_columns
+
+    out: list = []
+    taken = set(session_columns(key, None))
+    for spec in specs:
+        name, sep, how = spec.rpartition("=")
+        if not sep or not name:
+            raise UsageError(f"--agg {spec}: expected NAME=HOW, e.g. first_page=first")
+        if how not in HOWS:
+            raise UsageError(f"--agg {spec}: unknown aggregate {how!r}; expected one of "
+                             f"{', '.join(HOWS)}")
+        if name in taken:
+            raise UsageError(f"--agg {spec}: the row already has a column {name!r}; "
+                             "choose another name")
+        taken.add(name)
+        out.append((name, how))
+    if out and not collect:
+        raise UsageError("--agg: aggregates the --collect field; give --collect FIELD")
+    return out
+
+
 def run(args) -> int:
     started = time.monotonic()
     pa = need("pyarrow", "The sessions command's Arrow readers and writers", "cli")
@@ -60,7 +84,9 @@ def run(args) -> int:
     delay = ALL_DELAY if args.delay == "all" else duration_ns(args.delay, "--delay", True)
     in_fmt = formats.format_of(args.input, args.format, "INPUT")
     out_fmt = formats.format_of(args.output or "-", args.output_format, "-o", default=in_fmt)
-    collect_as = args.collect_as or (f"{args.collect}_list" if args.collect else None)
+    aggs = parse_aggs(args.agg, args.collect, args.key)
+    collect_as = args.collect_as or (f"{args.collect}_list" if args.collect and not aggs
+                                     else None)
     fields = {"key": args.key, "time": args.time}
     if args.collect:
         fields["value"] = args.collect
@@ -70,7 +96,7 @@ def run(args) -> int:
                      inclusive=not args.exclusive, delay=delay, collect=bool(args.collect),
                      on_late="return" if args.skip_bad else "raise", columnar=True)
     bad = BadRecords(args.skip_bad, "row" if in_fmt == "parquet" else "line")
-    rows = SessionRows(args.key, collect_as)
+    rows = SessionRows(args.key, collect_as, aggs)
     late_hint = (f"before the watermark (the newest time so far minus --delay {args.delay}); "
                  "sort the input by time or give a larger --delay")
     formats.refuse_output_as_input(args.input, args.output)

@@ -70,7 +70,16 @@ def json_text(col, int_keys: np.ndarray | None = None, in_list: bool = False):
 
 
 def csv_text(col, list_column: bool = False):
-    """Each value as csv.writer writes it (quoted only when it must be)."""
+    """Each value as csv.writer writes it (quoted only when it must be; a
+    null, as csv.writer writes None, empty)."""
+    _, pc = _pa()
+    text = _csv_values(col, list_column)
+    if col.null_count:  # an --agg of a session without a value (first, min, ...)
+        text = pc.if_else(col.is_null(), "", text)
+    return text
+
+
+def _csv_values(col, list_column: bool):
     pa, pc = _pa()
     t = col.type
     if list_column:
