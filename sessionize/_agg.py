@@ -60,6 +60,9 @@ def parse(agg, values, n: int, reserved: dict) -> list[Spec]:
     ``reserved`` maps the names an output cannot take to "column" or
     "attribute"."""
     if agg is None:
+        if values is not None:  # given for nothing: a forgotten agg=, say so
+            raise TypeError("values: given without agg; name its columns in "
+                            "agg={'out': ('column', how)}")
         return []
     if not hasattr(agg, "items"):
         raise TypeError(f"agg: expected a dict of name -> (values, how), got "

@@ -567,3 +567,8 @@ def test_lists_of_numbers_with_none_sum_as_pandas():
         assert t.c.tolist() == want.count().tolist()
     with pytest.raises(TypeError, match=r"agg\['s'\]: 'sum' needs numbers"):
         sessionize.sessions(keys, times, gap=5, agg={"s": (["a", None, 1, 2, 3], "sum")})
+
+
+def test_values_without_agg_is_refused():
+    with pytest.raises(TypeError, match="values: given without agg"):
+        sessionize.sessions([1, 1], [1, 2], gap=5, values={"price": [1.0, 2.0]})
