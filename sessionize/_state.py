@@ -65,7 +65,6 @@ class Snapshots:
         except _snapshot.Unsupported as e:
             raise TypeError(f"to_bytes: {e}") from None
 
-
     def _encoded_head(self) -> tuple:
         """The settings and the time kind, encoded: they do not change once
         the kind is known, and a stream may be snapshotted after every event."""
