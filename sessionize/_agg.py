@@ -60,7 +60,7 @@ def parse(agg, values, n: int, reserved: dict) -> list[Spec]:
     ``reserved`` maps the names an output cannot take to "column" or
     "attribute"."""
     if agg is None:
-        if values is not None:  # given for nothing: a forgotten agg=, say so
+        if values:  # columns given for nothing: a forgotten agg=, say so
             raise TypeError("values: given without agg; name its columns in "
                             "agg={'out': ('column', how)}")
         return []
