@@ -122,8 +122,11 @@ def _expected(keys, times, values, gap, col, how):
     df = pd.DataFrame({"sid": ids, "t": tkey, "v": values[col]})
     df = df.iloc[np.lexsort((tkey, ids))]
     g = df.groupby("sid", sort=True)["v"]
-    if how == "count" or how == "n_unique":
-        return g.agg(PANDAS_HOW.get(how, how)).tolist()
+    if how in ("min", "max") and df["v"].dtype == object:
+        # pandas >= 3 skips an object column's nulls here; 2.x (Python 3.10's
+        # numpy 1.23 pins it) raises on them: the same rule, group by group
+        return g.agg(lambda x: getattr(x.dropna(), how)() if x.notna().any()
+                     else np.nan).tolist()
     return g.agg(PANDAS_HOW.get(how, how)).tolist()
 
 
