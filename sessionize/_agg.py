@@ -285,8 +285,10 @@ def over_runs(how: str, v: np.ndarray, m: np.ndarray | None, offsets: np.ndarray
         flat = v
         if m is not None:  # nulls as the dtype holds them: NaN, NaT, else None
             flat = v.copy() if v.dtype.kind in "fMm" else v.astype(object)
-            flat[m] = {"f": np.nan, "M": np.datetime64("NaT"),
-                       "m": np.timedelta64("NaT")}.get(v.dtype.kind)
+            kind = v.dtype.kind
+            # NaT of the column's own unit (numpy 2.5 deprecates a unitless one)
+            flat[m] = (np.array("NaT", v.dtype) if kind in "Mm"
+                       else np.nan if kind == "f" else None)
         return Result(None, None, nullable, ListColumn(offsets, flat))
     if how == "n_unique":
         return Result(_n_unique(v, m, sid, S), None, False)
@@ -456,7 +458,7 @@ def as_numpy(r: Result):
     if kind == "f":
         data[mask] = np.nan
     elif kind in "Mm":
-        data[mask] = np.datetime64("NaT") if kind == "M" else np.timedelta64("NaT")
+        data[mask] = np.array("NaT", data.dtype)  # of the column's unit
     else:
         data = data.astype(object)
         data[mask] = None
