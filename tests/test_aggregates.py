@@ -104,7 +104,7 @@ def _values(rng, n, null_rate):
     s[rng.random(n) < null_rate] = None
     b = rng.random(n) < 0.5
     d = np.datetime64("2026-01-01", "ms") + rng.integers(0, 10**6, n).astype("m8[ms]")
-    d[rng.random(n) < null_rate] = np.datetime64("NaT")
+    d[rng.random(n) < null_rate] = np.datetime64("NaT", "ms")
     u = words[rng.integers(0, len(words), n)]  # numpy str, no null
     return {"f": f, "i": i, "I": nullable, "s": s, "b": b, "d": d, "u": u}
 
