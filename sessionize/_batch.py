@@ -11,7 +11,7 @@ from ._table import AggregatedSessionTable, SessionTable
 _MODES = {"restart": 1, "fixed": 2}
 
 
-def _prepare(keys, times, gap, max_duration, max_duration_mode, inclusive):
+def _prepare(keys, times, gap, max_duration, max_duration_mode, inclusive, time_unit=None):
     if max_duration_mode not in _MODES:
         raise SessionizeError(
             f"max_duration_mode: must be 'restart' or 'fixed', got {max_duration_mode!r}"
@@ -21,7 +21,7 @@ def _prepare(keys, times, gap, max_duration, max_duration_mode, inclusive):
     _keys.check_count(keys, "keys")
     _keys.check_count(times, "times")
     k = _keys.normalize(keys)
-    t, kind = _times.normalize(times)
+    t, kind = _times.normalize(times, time_unit)
     if len(k) != len(t):
         raise SessionizeError(f"keys and times: lengths differ ({len(k)} vs {len(t)})")
     gap_i = kind.to_int(gap, "gap")
@@ -34,7 +34,7 @@ def _prepare(keys, times, gap, max_duration, max_duration_mode, inclusive):
 
 
 def assign(keys, times, *, gap, max_duration=None, max_duration_mode="restart",
-           inclusive=True) -> np.ndarray:
+           inclusive=True, time_unit=None) -> np.ndarray:
     """Each event's session id, as an int64 array in input order.
 
     Session ids are dense, ``0..S-1``, ordered by key (keys in order of first
@@ -43,8 +43,15 @@ def assign(keys, times, *, gap, max_duration=None, max_duration_mode="restart",
 
     keys:  integers, strings or bytes (numpy arrays), or any hashable values
            (object arrays, lists).
-    times: integers in any unit, ``datetime64`` of any unit, or float seconds
-           as ``time.time()`` gives.
+    times: integers in any unit, ``datetime64`` of any unit, float seconds
+           as ``time.time()`` gives, datetimes (naive or aware), zoned
+           pandas or Arrow timestamps, or ISO-8601 strings
+           (``"2026-10-01T16:00:00Z"``; with an offset they are instants,
+           without one wall-clock times).  Zoned times are sessionized as
+           their UTC instants and come back in their zone.
+    time_unit: ``"s"``, ``"ms"``, ``"us"`` or ``"ns"``: the unit of integer
+           (epoch) times, so that ``gap`` may be ``"30min"`` or a
+           ``timedelta``; the times still come back as the integers they are.
     gap:   a new session starts when an event comes more than ``gap`` after
            the previous one of its key (``>= gap`` when ``inclusive=False``,
            as Apache Beam does).  An integer in the times' unit, or a
@@ -55,13 +62,14 @@ def assign(keys, times, *, gap, max_duration=None, max_duration_mode="restart",
            ``max_duration`` after the session's start; ``"fixed"`` cuts each
            inactivity session into blocks of ``max_duration`` from its start.
     """
-    _, _, args = _prepare(keys, times, gap, max_duration, max_duration_mode, inclusive)
+    _, _, args = _prepare(keys, times, gap, max_duration, max_duration_mode, inclusive,
+                          time_unit)
     ids, _path, _ = _core.batch(*args, False)
     return ids
 
 
 def sessions(keys, times, *, gap, max_duration=None, max_duration_mode="restart",
-             inclusive=True, agg=None, values=None) -> SessionTable:
+             inclusive=True, agg=None, values=None, time_unit=None) -> SessionTable:
     """One row per session: key, start, end, count, index, window_end, and
     one column per named aggregate.
 
@@ -85,7 +93,7 @@ def sessions(keys, times, *, gap, max_duration=None, max_duration_mode="restart"
             agg={"revenue": ("price", "sum")}``.
     """
     base, results = _sessions(keys, times, gap, max_duration, max_duration_mode, inclusive,
-                              agg, values, _reserved_names())
+                              agg, values, _reserved_names(), time_unit)
     if agg is None:
         return SessionTable(**base)
     return AggregatedSessionTable(**base, aggregates={n: _agg.as_numpy(r)
@@ -93,10 +101,11 @@ def sessions(keys, times, *, gap, max_duration=None, max_duration_mode="restart"
 
 
 def _sessions(keys, times, gap, max_duration, max_duration_mode, inclusive, agg, values,
-              reserved):
+              reserved, time_unit=None):
     """(the SessionTable's columns, {name: _agg.Result}): sessions() and
     sessionize.frame.sessions() both build from these."""
-    k, kind, args = _prepare(keys, times, gap, max_duration, max_duration_mode, inclusive)
+    k, kind, args = _prepare(keys, times, gap, max_duration, max_duration_mode, inclusive,
+                             time_unit)
     specs = _agg.parse(agg, values, len(args[3]), reserved)
     ids, _path, cols = _core.batch(*args, True)
     start, end, window_end, count, index, first_event = cols

@@ -172,8 +172,19 @@ def to_integer_unit(value: object, name: str) -> int:
     if isinstance(value, (str, datetime.timedelta, np.timedelta64)):
         raise SessionizeError(
             f"{name}: {value!r} has a unit but integer times do not; give "
-            f"{name} as an integer in the times' unit, or pass datetime64 times"
+            f"{name} as an integer in the times' unit, or say the times' unit "
+            "with time_unit='s', 'ms', 'us' or 'ns'"
         )
     raise TypeError(
         f"{name}: integer times take an integer duration, not {type(value).__name__}"
     )
+
+
+def to_epoch_unit(value: object, unit: str, name: str) -> int:
+    """A duration for integer times in a unit the caller named (time_unit):
+    an integer in that unit, or a timedelta, timedelta64 or '30min' made
+    exactly that many units."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_,
+                                                                      np.timedelta64)):
+        return to_integer_unit(value, name)
+    return to_unit(value, unit, 1, name)

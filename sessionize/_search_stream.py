@@ -15,7 +15,7 @@ from typing import Any, Iterable, Iterator, NamedTuple
 
 import numpy as np
 
-from . import _ctr_stream, events as _events
+from . import _ctr_stream, _times, events as _events
 from ._core import SessionizeError
 from ._snapshot import SEARCH_SESSIONIZER
 from ._state import Snapshots
@@ -71,7 +71,8 @@ class SearchSessionizer(_Timed, Snapshots, _ctr_stream.CtrStream):
     """
 
     def __init__(self, gap=None, *, inclusive=True, delay=0, on_late="return",
-                 columnar=False):
+                 columnar=False, time_unit=None):
+        self._time_unit = _times.check_time_unit(time_unit) or ""
         late_code = _check_choice("on_late", on_late, _ON_LATE)
         for name, flag in (("inclusive", inclusive), ("columnar", columnar)):
             if not isinstance(flag, (bool, np.bool_)):
@@ -80,6 +81,8 @@ class SearchSessionizer(_Timed, Snapshots, _ctr_stream.CtrStream):
                          _search_batch if columnar else None)
         self._settings = dict(gap=gap, inclusive=bool(inclusive), delay=delay,
                               on_late=on_late, columnar=bool(columnar))
+        if time_unit is not None:  # absent otherwise: snapshots without it restore
+            self._settings["time_unit"] = time_unit
         self._kind: _Kind | None = None
         for name in ("gap", "delay"):
             v = self._settings[name]

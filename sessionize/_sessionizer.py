@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
 
-from . import _durations, _missing, _stream, _times
+from . import _durations, _iso, _missing, _stream, _times
 from ._core import SessionizeError
 from ._snapshot import SESSIONIZER
 from ._state import Snapshots
@@ -65,7 +65,10 @@ class LateEventError(SessionizeError):
 
 
 class _Kind(NamedTuple):
-    """What the stream's times are: name, datetime tz, datetime64 unit."""
+    """What the stream's times are: name, zone, unit.  tz is a datetime's
+    tzinfo, or for datetime64 the zone name of ISO strings with an offset
+    or of zoned Arrow timestamps (their UTC instants are held); unit is
+    datetime64's, or the time_unit of integer epoch times ("" for none)."""
 
     name: str  # 'int', 'seconds', 'datetime', 'datetime64'
     tz: Any = None
@@ -73,6 +76,8 @@ class _Kind(NamedTuple):
 
     def duration(self, value, name: str) -> int:
         if self.name == "int":
+            if self.unit:
+                return _durations.to_epoch_unit(value, self.unit, name)
             return _durations.to_integer_unit(value, name)
         if self.name == "seconds":
             return _durations.to_micros_from_seconds(value, name)
@@ -95,7 +100,13 @@ class _Kind(NamedTuple):
         return lambda v: np.datetime64(v, unit)
 
 
-def _kind_of(t) -> _Kind:
+def _kind_of(t, time_unit: str = "") -> _Kind:
+    if isinstance(t, str):
+        try:
+            _ns, offset = _iso.one_ns(t)
+        except ValueError as e:
+            raise SessionizeError(f"time: {e}") from None
+        return _Kind("datetime64", _iso.zone_of(offset) if offset else None, "ns")
     if isinstance(t, (bool, np.bool_)):
         raise TypeError("time: expected a time, got a bool")
     if isinstance(t, np.datetime64):
@@ -106,12 +117,12 @@ def _kind_of(t) -> _Kind:
     if isinstance(t, datetime.datetime):
         return _Kind("datetime", tz=t.tzinfo if t.utcoffset() is not None else None)
     if isinstance(t, numbers.Integral):
-        return _Kind("int")
+        return _Kind("int", unit=time_unit)
     if isinstance(t, numbers.Real):
         return _Kind("seconds")
     raise TypeError(
-        "time: expected an int, float seconds, datetime or numpy.datetime64, "
-        f"got {type(t).__name__}"
+        "time: expected an int, float seconds, datetime, numpy.datetime64 or an "
+        f"ISO-8601 string, got {type(t).__name__}"
     )
 
 
@@ -146,7 +157,8 @@ class _Timed:
         for anything but an exact int)."""
         kind = self._kind
         if kind is None:
-            kind = _kind_of(t)
+            kind = _kind_of(t, self._time_unit)
+            self._check_unit_for(kind)
             self._configure_for(kind)
         if kind.name == "int":
             if isinstance(t, numbers.Integral) and not isinstance(t, (bool, np.bool_)):
@@ -172,10 +184,42 @@ class _Timed:
             if np.isnat(t):
                 raise SessionizeError("time: missing time (NaT)")
             return int(t.astype(f"M8[{kind.unit}]").astype(np.int64))
+        elif isinstance(t, str):
+            return self._iso_in(t, kind)
         raise TypeError(
             f"time: expected {self._expected()} like the first time, "
             f"got {type(t).__name__}"
         )
+
+    def _iso_in(self, t: str, kind: _Kind) -> int:
+        """An ISO string in a datetime64 stream: an instant (with an offset)
+        in a zoned one, a wall-clock time in a naive one."""
+        try:
+            ns, offset = _iso.one_ns(t)
+        except ValueError as e:
+            raise SessionizeError(f"time: {e}") from None
+        if (offset is None) != (kind.tz is None):
+            raise SessionizeError(
+                f"time: {t!r} {'has no' if offset is None else 'has a'} UTC offset, unlike "
+                "the first time; a stream's times are all instants or all wall-clock times")
+        if kind.unit == "ns":
+            return ns
+        t64 = np.datetime64(ns, "ns").astype(f"M8[{kind.unit}]")
+        if t64.astype("M8[ns]").astype(np.int64) != ns:
+            raise SessionizeError(f"time: {t!r} does not convert exactly to the stream's "
+                                  f"unit [{kind.unit}]")
+        return int(t64.astype(np.int64))
+
+    def _check_unit_for(self, kind: _Kind) -> None:
+        if self._time_unit and kind.name != "int":
+            raise SessionizeError(
+                f"time_unit: {self._time_unit!r} is for integer epoch times; the first "
+                f"time is {self._expected_of(kind)}, which carries its own")
+
+    @staticmethod
+    def _expected_of(kind: _Kind) -> str:
+        return {"int": "an int", "seconds": "float seconds", "datetime": "a datetime",
+                "datetime64": "a numpy.datetime64 or an ISO-8601 string"}[kind.name]
 
     def _expected(self) -> str:
         return {"int": "an int", "seconds": "float seconds", "datetime": "a datetime",
@@ -184,13 +228,13 @@ class _Timed:
     def _times_array(self, times) -> np.ndarray:
         from . import _arrow
 
-        if _arrow.source(times) is not None:
-            # read in C into a numpy array of its type; a zoned timestamp
-            # streams as its UTC instants
-            arr, tk = _times.normalize(times)
-            times = arr if tk.name == "int" else tk.restore(arr)
-        times = _missing.plain(times, "times")
-        if not isinstance(times, np.ndarray):
+        if _arrow.source(times) is None:
+            times = _missing.plain(times, "times")
+        # Arrow columns, zoned pandas and arrays go to _times in one piece (a
+        # zoned timestamp streams as its UTC instants, its zone kept for the
+        # columnar output); a list or tuple is read time by time
+        if not isinstance(times, np.ndarray) and _arrow.source(times) is None \
+                and getattr(getattr(times, "dtype", None), "tz", None) is None:
             seq = list(times)
             out = np.empty(len(seq), dtype=np.int64)
             for i, t in enumerate(seq):
@@ -200,21 +244,22 @@ class _Timed:
                     msg = str(e)
                     raise type(e)(msg.replace("time:", f"times[{i}]:", 1)) from None
             return out
-        arr, tk = _times.normalize(times)
+        arr, tk = _times.normalize(times, self._time_unit or None)
         if tk.name == "int":
-            kind = _Kind("int")
+            kind = _Kind("int", unit=self._time_unit)
         elif tk.name == "seconds":
             kind = _Kind("seconds")
         elif tk.name == "datetime64":
-            unit, count = np.datetime_data(times.dtype if times.dtype.kind == "M"
-                                           else np.dtype("M8[us]"))
-            kind = _Kind("datetime64", unit=f"{count}{unit}" if count != 1 else unit)
+            times = tk.restore(arr)  # datetime64 of its unit (UTC instants if zoned)
+            unit, count = np.datetime_data(times.dtype)
+            kind = _Kind("datetime64", tk.zone or None,
+                         f"{count}{unit}" if count != 1 else unit)
         else:
             raise TypeError(f"times: {times.dtype} is not a time of day; use datetime64")
         if self._kind is None:
             self._configure_for(kind)
             return arr
-        if kind == self._kind:
+        if (kind.name, kind.unit) == (self._kind.name, self._kind.unit):
             return arr
         if self._kind.name == "seconds" and kind.name == "int":
             return arr * 1_000_000
@@ -256,7 +301,8 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream):
 
     def __init__(self, gap, *, max_duration=None, max_duration_mode="restart",
                  inclusive=True, delay=0, allowed_lateness=0, emit="final",
-                 collect=False, on_late="return", columnar=False):
+                 collect=False, on_late="return", columnar=False, time_unit=None):
+        self._time_unit = _times.check_time_unit(time_unit) or ""
         cap = 0 if max_duration is None else _check_choice(
             "max_duration_mode", max_duration_mode, _MODES)
         emit_code = _check_choice("emit", emit, _EMIT)
@@ -272,6 +318,8 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream):
             inclusive=bool(inclusive), delay=delay, allowed_lateness=allowed_lateness,
             emit=emit, collect=bool(collect), on_late=on_late, columnar=bool(columnar),
         )
+        if time_unit is not None:  # absent otherwise: snapshots without it restore
+            self._settings["time_unit"] = time_unit
         self._cap, self._emit = cap, emit_code
         self._kind: _Kind | None = None
         # durations that need no unit are checked now, not at the first event
@@ -381,22 +429,11 @@ def _time_column(kind: "_Kind | None", t: np.ndarray) -> tuple[np.ndarray, str]:
     if kind.name == "seconds":
         return t / 1e6, ""
     if kind.name == "datetime64":
-        return t.view(f"M8[{kind.unit}]"), ""
+        return t.view(f"M8[{kind.unit}]"), kind.tz or ""
     return t.view("M8[us]"), _zone_name(kind.tz)
 
 
-def _zone_name(tz) -> str:
-    """The name Arrow and pandas take for a tzinfo ("" for none)."""
-    if tz is None:
-        return ""
-    key = getattr(tz, "key", None) or getattr(tz, "zone", None)  # zoneinfo, pytz
-    if key:
-        return key
-    off = tz.utcoffset(None)
-    if off is not None:  # a fixed offset: "+05:30"
-        m = int(off.total_seconds()) // 60
-        return f"{'-' if m < 0 else '+'}{abs(m) // 60:02d}:{abs(m) % 60:02d}"
-    return str(tz)
+_zone_name = _times.zone_name
 
 
 def _late_table(kind, late) -> "LateTable":

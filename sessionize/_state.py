@@ -116,13 +116,20 @@ def _restore(cls, data, *, allow_pickle: bool):
     kname, tz, unit = kind
     if type(kname) is not str or kname not in _KIND_NAMES or type(unit) is not str:
         raise bad
-    if tz is not None and (kname != "datetime" or not isinstance(tz, datetime.tzinfo)):
+    # tz: an aware datetime's tzinfo, or the zone name of a datetime64
+    # stream of zoned instants; unit: datetime64's, or integer times' time_unit
+    if tz is not None and not (kname == "datetime" and isinstance(tz, datetime.tzinfo)
+                               or kname == "datetime64" and type(tz) is str and tz):
         raise bad
     if kname == "datetime64":
         try:
             np.dtype(f"M8[{unit}]")
         except TypeError:
             raise bad from None
+    elif kname == "int":
+        if unit != settings.get("time_unit", None) and not (unit == "" and
+                                                            "time_unit" not in settings):
+            raise bad
     elif unit:
         raise bad
     if not all(type(n) is int and 0 <= n < 1 << 63 for n in (next_key, *handles, *vhandles)):

@@ -17,7 +17,11 @@ Python object per row: a key column held by Arrow (polars, pyarrow, pandas
 Arrow C Data Interface, chunk by chunk; numpy-backed columns are viewed; a
 datetime column is read as its int64 instants (UTC), whatever its unit and
 time zone, and the result's time columns are given back in that same unit
-and zone.  An arrow stream is read batch by batch keeping only the two columns
+and zone.  A column of ISO-8601 strings is parsed in C (Arrow's parser) and
+given back as the library's datetime type, zoned by the strings' offset
+when they have one; integer epoch times take ``time_unit`` ("s", "ms",
+"us", "ns") so that ``gap="30min"`` works, and stay integers.  An arrow
+stream is read batch by batch keeping only the two columns
 (``sessions``) or every column (``assign``, which returns them all).
 
 Results are those of the array API on the same columns: ``session_id`` is
@@ -35,23 +39,24 @@ from typing import Any
 
 import numpy as np
 
-from . import _arrow, _batch
+from . import _arrow, _batch, _iso
 from ._core import SessionizeError
 
 _SESSION_COLUMNS = ("start", "end", "count", "index", "window_end")
 
 
 def assign(df, *, key: str, time: str, gap, max_duration=None, max_duration_mode="restart",
-           inclusive=True, column: str = "session_id"):
+           inclusive=True, column: str = "session_id", time_unit=None):
     """`df` with a `column` of each row's session id (int64), as the array
     API's :func:`sessionize.assign` gives it; a new frame of `df`'s library
     (a pyarrow Table for arrow streams)."""
     lib = _library(df)
     frame = _arrow_table(df, None) if lib == "arrow" else df
-    keys, (times, _) = _columns(lib, frame, key, time)
     with _naming_columns(key, time):
+        keys, (times, _) = _columns(lib, frame, key, time)
         ids = _batch.assign(keys, times, gap=gap, max_duration=max_duration,
-                            max_duration_mode=max_duration_mode, inclusive=inclusive)
+                            max_duration_mode=max_duration_mode, inclusive=inclusive,
+                            time_unit=time_unit)
     if lib == "pandas":
         return frame.assign(**{column: ids})
     if lib == "polars":
@@ -62,7 +67,7 @@ def assign(df, *, key: str, time: str, gap, max_duration=None, max_duration_mode
 
 
 def sessions(df, *, key: str, time: str, gap, max_duration=None, max_duration_mode="restart",
-             inclusive=True, agg=None):
+             inclusive=True, agg=None, time_unit=None):
     """A frame of sessions (same library; a pyarrow Table for arrow
     streams): the key under its own column name, then ``start``, ``end``
     (times in the time column's type, unit and zone), ``count``, ``index``
@@ -84,12 +89,14 @@ def sessions(df, *, key: str, time: str, gap, max_duration=None, max_duration_mo
     extra = tuple(c for c in value_names if c not in (key, time))
     lib = _library(df)
     frame = _arrow_table(df, (key, time) + extra) if lib == "arrow" else df
-    keys, (times, restore) = _columns(lib, frame, key, time)
+    with _naming_columns(key, time):
+        keys, (times, restore) = _columns(lib, frame, key, time)
     values = _value_columns(lib, frame, value_names, agg)
     with _naming_columns(key, time):
         base, results = _batch._sessions(keys, times, gap, max_duration, max_duration_mode,
                                          inclusive, agg, values,
-                                         dict.fromkeys((key, *_SESSION_COLUMNS), "column"))
+                                         dict.fromkeys((key, *_SESSION_COLUMNS), "column"),
+                                         time_unit)
     cols = {"start": restore(base["start"]), "end": restore(base["end"]),
             "count": base["count"], "index": base["index"],
             "window_end": restore(base["window_end"])}
@@ -348,6 +355,16 @@ def _pandas_time(s):
         if s.isna().any():
             values = values.copy()  # asi8 holds NaT as INT64_MIN: still NaT
         return values, lambda a: pd.Series(a).dt.tz_localize("UTC").dt.tz_convert(tz).array
+    src = _arrow.source(s)
+    if src is not None and _is_arrow_text(src.type):
+        return _iso_time("pandas", src)
+    if s.dtype.kind == "O" or (isinstance(s.dtype, np.dtype) and s.dtype.kind == "U"):
+        na = s.isna().to_numpy()
+        if na.any():
+            raise _missing("time", s.name, int(np.argmax(na)), "time")
+        values = s.to_numpy(dtype=object)
+        if _iso.is_text(values):
+            return _iso_time("pandas", values)
     if isinstance(s.dtype, np.dtype):
         return s.to_numpy(), _identity
     if s.dtype.kind in "iuf":  # nullable numbers: NA is reported as missing
@@ -356,7 +373,7 @@ def _pandas_time(s):
             raise _missing("time", s.name, int(np.argmax(na)), "time")
         return s.to_numpy(dtype=s.dtype.numpy_dtype), _identity
     raise TypeError(f"time: column {s.name!r} has dtype {s.dtype}; expected datetimes, "
-                    "integers or float seconds")
+                    "integers, float seconds or ISO-8601 strings")
 
 
 def _polars_key(s, name):
@@ -388,8 +405,10 @@ def _polars_time(s, name):
                 lambda a: pl.Series(a.view(np.int64)).cast(dtype))
     if s.dtype.is_numeric():
         return s.to_numpy(), _identity
+    if s.dtype == pl.String:
+        return _iso_time("polars", s.to_arrow())
     raise TypeError(f"time: column {name!r} has dtype {s.dtype}; expected datetimes, "
-                    "integers or float seconds")
+                    "integers, float seconds or ISO-8601 strings")
 
 
 def _arrow_key(col, name):
@@ -421,8 +440,40 @@ def _arrow_time(col, name):
     arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     if pa.types.is_floating(t):
         return arr.to_numpy(), _identity
+    if _is_arrow_text(t):
+        return _iso_time("arrow", arr)
     raise TypeError(f"time: column {name!r} has type {t}; expected timestamps, "
-                    "integers or float seconds")
+                    "integers, float seconds or ISO-8601 strings")
+
+
+def _is_arrow_text(t) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+
+
+def _iso_time(lib, values):
+    """A column of ISO-8601 strings as datetime64[ns] instants, and how the
+    results go back: the library's datetime type at ns, zoned by the
+    strings' offset (none for wall-clock strings)."""
+    ns, zone = _iso.column_ns(values, "times")
+    if lib == "pandas":
+        def restore(a):
+            if not zone:
+                return a.astype("M8[ns]")
+            import pandas as pd
+            return pd.Series(a.astype("M8[ns]")).dt.tz_localize("UTC").dt.tz_convert(zone).array
+    elif lib == "polars":
+        def restore(a):
+            import polars as pl
+            return pl.Series(a.astype("M8[ns]").view(np.int64)).cast(pl.Datetime("ns", zone))
+    else:
+        def restore(a):
+            import pyarrow as pa
+            return pa.array(a.astype("M8[ns]").view(np.int64)).cast(pa.timestamp("ns", zone))
+    return ns.view("M8[ns]"), restore
 
 
 def _first_null(col) -> int:

@@ -206,7 +206,7 @@ def test_unsupported_types_name_the_argument():
     with pytest.raises(TypeError, match=r"^keys: unsupported Arrow type \(format 'g'\)"):
         sessionize.assign(pa.array([1.5]), np.array([0]), gap=GAP)
     with pytest.raises(TypeError, match=r"^times: unsupported Arrow type"):
-        sessionize.assign(np.array([1]), pa.array(["2026-01-01"]), gap=GAP)
+        sessionize.assign(np.array([1]), pa.array([True]), gap=GAP)
 
 
 def test_length_mismatch():

@@ -161,7 +161,7 @@ CASES = [
      dict(gap=1), TypeError, r"^keys\[3\]: unhashable type: 'set'"),
     ("keys_scalar", 5, np.arange(1), dict(gap=1), (E, TypeError), r"^keys: "),
     ("times_strings", I5, np.array(list("abcde")), dict(gap=1),
-     (E, TypeError), r"^times: "),
+     E, r"^times\[0\]: time 'a' is not an ISO-8601 time"),
 ]
 
 

@@ -3,7 +3,7 @@
 readers per format (read_jsonl, read_csv, read_parquet: each an exact
 Python reader and a native Arrow one), text cut in blocks (text_blocks),
 Arrow blocks made into events (arrow_events), reading ahead (prefetch),
-the seed's session rows (session_rows), writers of rows (writers) and of
+the Spark pipeline's session rows (session_rows), writers of rows (writers) and of
 Arrow tables (table_writers), time fields (timefields), bad records
 (badrecords), errors and exit codes (errors) and the progress bar."""
 

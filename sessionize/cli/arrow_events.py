@@ -98,7 +98,7 @@ def times_ns(arr, unit: str) -> np.ndarray | None:
             # UTC instants at ns; a safe cast refuses what ns cannot hold
             return arr.cast(pa.timestamp("ns", t.tz)).cast(pa.int64()).to_numpy()
         if pa.types.is_string(t) or pa.types.is_large_string(t):
-            arr = pc.cast(arr, pa.int64())  # the Spark seed's epoch ms as strings
+            arr = pc.cast(arr, pa.int64())  # the Spark Structured Streaming pipeline's epoch ms as strings
         elif not pa.types.is_integer(t) or pa.types.is_uint64(t):
             return None
         ints = arr.cast(pa.int64()).to_numpy()

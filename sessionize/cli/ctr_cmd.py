@@ -1,10 +1,10 @@
 """`python -m sessionize ctr`: a search app's event log in, one row per
-search out (the Bytewax seeds' search sessions), and the click-through rate
+search out (the Bytewax search-session tutorial's search sessions), and the click-through rate
 in the summary; streamed through SearchSessionizer in chunks.
 
 Row: the key under its own field name, session (the search session's
 number, 0, 1, ... in the order they close), search_time_ms (with --time),
-the --query field's value, clicked (the seeds' CTR of 1.0 or 0.0 as a
+the --query field's value, clicked (the Bytewax tutorial's CTR of 1.0 or 0.0 as a
 bool) and clicks."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`python -m sessionize generate`: the benchmarks' clickstream
-(sessionize.synthetic, the same code and seeds) written in the Spark seed's
-event schema, or with --search a search app's log in the Bytewax seeds'
+(sessionize.synthetic, the same code and seeds) written in the Spark Structured Streaming pipeline's
+event schema, or with --search a search app's log in the Bytewax search-session tutorial's
 event kinds.  Written in chunks, so any size fits in memory."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ _QUERIES = np.array(["dogs", "cats", "fruit", "hotels in lisbon", "flights", "ra
 
 
 def click_columns(uid: np.ndarray, ms: np.ndarray, seed: int, part: int) -> dict:
-    """The Spark seed's event fields as numpy columns, for one chunk of the
+    """The Spark Structured Streaming pipeline's event fields as numpy columns, for one chunk of the
     clickstream's users and times (the strings are made a chunk at a time:
     20 million of them at once would take gigabytes)."""
     n = len(uid)
@@ -35,7 +35,7 @@ def click_columns(uid: np.ndarray, ms: np.ndarray, seed: int, part: int) -> dict
     return {
         "event_id": np.char.add("evt-", np.char.zfill(np.char.mod("%x", ids), 16)),
         "page_name": pages,
-        "event_timestamp": ms.astype(str),   # epoch ms as a string, as the seed sends it
+        "event_timestamp": ms.astype(str),   # epoch ms as a string, as the Spark pipeline sends it
         "booking_details": booking,
         "uuid": synthetic.user_names(uid),
         "event_name": np.char.add("user-", pages),

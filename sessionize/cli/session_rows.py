@@ -1,4 +1,4 @@
-"""The Spark seed's session rows, a batch of sessions at a time, as an Arrow
+"""The Spark Structured Streaming pipeline's session rows, a batch of sessions at a time, as an Arrow
 table: the key under its own field name, session_id ('<key>_session_<n>'),
 session_start_time_ms, session_end_time_ms, session_duration_seconds,
 event_count, and with --collect the values in time order.  Built from the

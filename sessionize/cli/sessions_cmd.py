@@ -1,8 +1,8 @@
-"""`python -m sessionize sessions`: a file of events in, the Spark seed's
+"""`python -m sessionize sessions`: a file of events in, the Spark Structured Streaming pipeline's
 session rows out, through the streaming Sessionizer in chunks, so memory
 holds the open sessions and one number per key, never the whole input.
 
-The row (the seed's schema): the key under its own field name, session_id
+The row (the Spark pipeline's schema): the key under its own field name, session_id
 ('<key>_session_<n>', n counting the key's sessions from 1 in time order),
 session_start_time_ms, session_end_time_ms, session_duration_seconds,
 event_count, and with --collect the field's values in time order.

@@ -2,7 +2,7 @@
 the epoch (UTC):
 
     numbers            epoch time in --time-unit (s, ms, us, ns; default ms)
-    numeric strings    the same: the Spark seed sends epoch ms as strings
+    numeric strings    the same: the Spark Structured Streaming pipeline sends epoch ms as strings
     ISO-8601 strings   '2026-10-01T16:00:00Z', '...+02:00', '2026-10-01 16:00:00.123',
                        '2026-10-01'; without an offset a time is UTC
 
@@ -20,9 +20,10 @@ from fractions import Fraction
 
 import numpy as np
 
+from .._iso import one_ns as iso_ns
+
 NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 _INT64_MAX = 2**63 - 1
-_OFFSET = re.compile(r"(Z|z|[+-]\d\d(?::?\d\d)?)$")
 _NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
 
 
@@ -72,7 +73,9 @@ def parse_one(v, factor: int) -> int:
     if isinstance(v, (float, np.floating)):
         if v != v or v in (float("inf"), float("-inf")):
             raise ValueError(f"time {v!r} is not a time")
-        return _checked(Fraction(float(v)) * factor, v)
+        # the shortest decimal that is this float: the digits the file had
+        # (1790000000.123 is .123 s, not the binary fraction nearest it)
+        return _checked(Fraction(repr(float(v))) * factor, v)
     if isinstance(v, (datetime.datetime, np.datetime64)):
         return _iso(str(np.datetime64(v, "ns")) if isinstance(v, np.datetime64) else v.isoformat())
     if not isinstance(v, str):
@@ -94,31 +97,10 @@ def _checked(ns: Fraction, original) -> int:
     return n
 
 
-_FRACTION = re.compile(r"[T ]\d\d:\d\d:\d\d[.,](\d+)")
-
-
 def _iso(s: str) -> int:
-    m = _FRACTION.search(s)
-    if m is not None and m.group(1)[9:].strip("0"):
-        # numpy would drop the digits past the nanosecond: refused, as a
-        # numeric time finer than a nanosecond is
-        raise ValueError(f"time {s!r} is finer than a nanosecond")
-    offset_ns = 0
-    m = _OFFSET.search(s) if len(s) > 10 else None
-    if m is not None:
-        text = m.group(1)
-        s = s[: m.start()]
-        if text not in ("Z", "z"):
-            sign = -1 if text[0] == "-" else 1
-            digits = text[1:].replace(":", "")
-            hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
-            offset_ns = sign * (hours * 60 + minutes) * 60 * 10**9
     try:
-        t = np.datetime64(s.replace(" ", "T", 1), "ns")
-    except ValueError:
-        raise ValueError(
-            f"time {s!r} is neither a number nor an ISO-8601 time "
-            "(e.g. 2026-10-01T16:00:00Z)") from None
-    if np.isnat(t):
-        raise ValueError(f"time {s!r} is not a time (NaT)")
-    return int(t.astype(np.int64)) - offset_ns
+        return iso_ns(s)[0]
+    except ValueError as e:
+        # a string that is not a number either (numbers were tried first)
+        raise ValueError(str(e).replace("is not an ISO-8601", "is neither a number nor an "
+                                        "ISO-8601")) from None

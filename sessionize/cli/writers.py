@@ -2,7 +2,7 @@
 tuples in `columns` order; the list column (collected values) is written as
 a JSON array in JSON lines, as JSON text in CSV (CSV has no lists), and as
 a Parquet list column.  Whole-number floats print as integers in text
-formats, as the seed's example prints its durations (1800, not 1800.0)."""
+formats, as the Spark pipeline's example prints its durations (1800, not 1800.0)."""
 
 from __future__ import annotations
 
