@@ -25,6 +25,7 @@ import numpy as np
 from ._core import SessionizeError
 
 _OFFSET = re.compile(r"(Z|z|[+-]\d\d(?::?\d\d)?)$")
+_OFFSET_GROUP = r"(?P<o>Z|z|[+-]\d\d(?::?\d\d)?)$"  # the same, for Arrow's extract_regex
 _FRACTION = re.compile(r"[T ]\d\d:\d\d:\d\d[.,](\d+)")
 _INT64_MIN = np.iinfo(np.int64).min
 
@@ -121,16 +122,16 @@ def _fast(strs) -> tuple[np.ndarray, str | None] | None:
     first = arr[0].as_py().strip()
     m = _OFFSET.search(first) if len(first) > 10 else None
     if m is not None and not _finer_than_ns(first):
-        # every string must end with the first one's offset for one zone;
-        # else they are still instants, shown in UTC
-        suffix = m.group(1)
+        # instants: shown in their offset's zone when they share one
+        # ('+01:00' and '+0100' are one), else in UTC
         try:
             ts = pc.cast(pc.utf8_trim_whitespace(arr), pa.timestamp("ns", "UTC"))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
-        same = pc.all(pc.ends_with(pc.utf8_rtrim_whitespace(arr), suffix)).as_py()
+        offsets = pc.extract_regex(pc.utf8_rtrim_whitespace(arr), _OFFSET_GROUP)
+        zones = {zone_of(o) for o in pc.unique(offsets.field("o")).to_pylist()}
         out = ts.cast(pa.int64()).to_numpy()
-        return out, zone_of(suffix) if same else "UTC"
+        return out, zones.pop() if len(zones) == 1 else "UTC"
     try:
         ts = pc.cast(pc.utf8_trim_whitespace(arr), pa.timestamp("ns"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

@@ -362,3 +362,27 @@ def test_differing_offsets_are_instants_shown_in_utc():
     assert t.time_zone == "UTC"
     assert len(t) == 1 and t.count.tolist() == [2]
     assert t.start[0] == np.datetime64("2026-01-01T08:00:00")
+
+
+def test_one_offset_written_two_ways_is_one_zone():
+    t = sessionize.sessions(["a", "a"], ["2026-01-01T00:00:00+01:00",
+                                         "2026-01-01T00:10:00+0100"], gap="1h")
+    assert t.time_zone == "+01:00" and t.count.tolist() == [2]
+    assert t.start[0] == np.datetime64("2025-12-31T23:00:00")
+
+
+def test_without_pyarrow_numpy_parses_wall_clock_strings():
+    """The parser used when pyarrow is not installed: naive strings in C,
+    anything else left to the one-by-one reader, which names what is bad."""
+    from sessionize import _iso
+
+    strs = np.array(["2026-01-01", "2026-01-01 10:00:00.5", "2026-01-01T10:00"])
+    ns, zone = _iso._fast_numpy(strs)
+    assert zone is None
+    assert ns.tolist() == np.array(["2026-01-01", "2026-01-01T10:00:00.5",
+                                    "2026-01-01T10:00"], "M8[ns]").view(np.int64).tolist()
+    assert _iso._fast_numpy(np.array(["2026-01-01T00:00Z"])) is None
+    assert _iso._fast_numpy(np.array(["NaT"])) is None
+    ns, zone = _iso._one_by_one(["2026-01-01T00:00+01:00"], "times")
+    assert zone == "+01:00"
+    assert ns.tolist() == [int(np.datetime64("2025-12-31T23:00", "ns").astype(np.int64))]
