@@ -236,6 +236,10 @@ def run_page(path, tmp_path, monkeypatch):
     skip_reason = None
     namespace = {"__name__": "__docs__"}
     monkeypatch.chdir(tmp_path)
+    # as in an activated venv: `python` (Spark's and Flink's Python workers
+    # start it) is this interpreter
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)
     for b in blocks(path.read_text()):
         kind = classify(b)
         where = f"{path.relative_to(ROOT)}:{b.line}"
