@@ -36,6 +36,7 @@ import os
 import pathlib
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -217,6 +218,22 @@ def run_cli(cmd, cwd):
     return r.stdout
 
 
+def run_c(code, tmp):
+    """Compiles a C example against the core's sources and runs it."""
+    src = pathlib.Path(tmp) / "example.c"
+    src.write_text(code)
+    csrc = ROOT / "csrc"
+    sources = sorted(str(p) for p in csrc.glob("*.c")) + [str(csrc / "vendor" / "nanoarrow" / "nanoarrow.c")]
+    exe = pathlib.Path(tmp) / "example"
+    r = subprocess.run(["cc", "-std=c11", "-O1", "-pthread", "-I", str(csrc), "-I",
+                        str(csrc / "vendor" / "nanoarrow"), str(src), *sources, "-o", str(exe), "-lm"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, f"the C example does not compile: {r.stderr[-3000:]}"
+    r = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, f"the C example exited {r.returncode}: {r.stderr}"
+    return r.stdout
+
+
 # ------------------------------------------------------------------- runs
 
 def classify(block):
@@ -225,6 +242,8 @@ def classify(block):
         return "not run"
     if block.lang in ("python", "py"):
         return "python"
+    if block.lang == "c" and "int main" in block.code:
+        return "c"
     if block.lang in ("sh", "bash", "console", "shell"):
         return {"cli": "cli", "setup": "setup"}.get(sh_kind(block), "unknown sh")
     return "other"
@@ -253,7 +272,10 @@ def run_page(path, tmp_path, monkeypatch):
         assert kind != "unknown sh", (
             f"{where}: an sh block is run when all its commands are `sessionize ...`; "
             "this one is not, nor a set-up command: mark it <!-- not run: reason -->")
-        if kind not in ("python", "cli"):
+        if kind == "c" and (shutil.which("cc") is None or not (ROOT / "csrc").is_dir()):
+            counts["skipped"] += 1    # no compiler, or no csrc/ beside the tests
+            continue
+        if kind not in ("python", "cli", "c"):
             continue
         if kind == "python":
             missing = missing_modules(b)
@@ -270,6 +292,8 @@ def run_page(path, tmp_path, monkeypatch):
                 except Exception as e:
                     raise AssertionError(f"{where}: the block raised {e!r}") from e
             got = buf.getvalue()
+        elif kind == "c":
+            got = run_c(b.code, tmp_path)
         else:
             got = "".join(run_cli(c, tmp_path) for c in sh_commands(b.code))
         counts["run"] += 1
