@@ -50,7 +50,9 @@ DOCS = ROOT / "docs"
 def pages():
     out = [ROOT / "README.md"]
     if DOCS.is_dir():
-        out += sorted(DOCS.rglob("*.md"))
+        # docs/benchmarks links to benchmarks/, whose results pages
+        # benchmarks/run.py writes: no examples there
+        out += sorted(p for p in DOCS.rglob("*.md") if "benchmarks" not in p.relative_to(DOCS).parts)
     return [p for p in out if p.is_file()]
 
 
