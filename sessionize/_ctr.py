@@ -33,8 +33,8 @@ def search_ctr(events_or_keys, kinds=None, times=None, *, gap=None, flush=True,
     Per key, in time order, user sessions end at an APP_CLOSE or TIMEOUT
     event (which belongs to them), by the gap rule when ``gap`` is given
     (``inclusive`` as for :func:`sessionize.sessions`), and at the end of the
-    input unless ``flush=False`` (then they are dropped, as the first Bytewax
-    seed's ``reduce`` drops them).  Each is split before every SEARCH, the
+    input unless ``flush=False`` (then they are dropped, as the first version
+    of the Bytewax search-session tutorial drops them in its ``reduce``).  Each is split before every SEARCH, the
     part before its first search dropped; each search is one row.
 
     Rows come in the order the user sessions closed, each one's searches in

@@ -262,7 +262,7 @@ def search_ctr_stream(events: Iterable, *, gap=None, inclusive=True, delay=0,
                       flush=True, on_late="return") -> Iterator:
     """Yields StreamSearchRows lazily from any iterable of sessionize.events
     objects, as their user sessions close; at the end, with ``flush``, the
-    rows of the sessions still open (without it, as the first Bytewax seed,
+    rows of the sessions still open (without it, as the Bytewax search-session tutorial's first version,
     those are never emitted).  Late events are yielded (LateEvent), dropped
     or raised per ``on_late``."""
     sz = SearchSessionizer(gap, inclusive=inclusive, delay=delay, on_late=on_late)

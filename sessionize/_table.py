@@ -395,9 +395,12 @@ class ListColumn:
             yield tuple(flat[off[i]:off[i + 1]])
 
     def tolist(self) -> list[tuple]:
+        """Every row, as a list of tuples."""
         return list(self)
 
     def to_arrow(self):
+        """A pyarrow ``ListArray``: these offsets and flat values, not copied
+        row by row."""
         pa = _import_optional("pyarrow", "to_arrow()", "pyarrow")
         return pa.ListArray.from_arrays(pa.array(self.offsets), pa.array(self.flat))
 

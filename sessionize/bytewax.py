@@ -506,7 +506,7 @@ def search_ctr(step_id: str, up, *, gap: Optional[timedelta] = None,
                flush: bool = True) -> SearchCtrOut:
     """Search rows of user sessions, from ``(key, event)`` items whose events
     are sessionize.events objects (AppOpen, Search, ..., with or without a
-    ``time``; the Bytewax seeds' own dataclasses work too).
+    ``time``; the Bytewax search-session tutorial's own dataclasses work too).
 
     Per key (user), the rule of :func:`sessionize.search_ctr`: a user session
     ends at AppClose / Timeout, by the gap rule when ``gap`` and times are

@@ -9,7 +9,7 @@ import sys
 from .formats import FORMATS
 
 EPILOG_SESSIONS = """\
-example (the Spark seed's job: 30 min inactivity, 2 h sessions cut in blocks):
+example (the Spark Structured Streaming sessionization pipeline's job: 30 min inactivity, 2 h sessions cut in blocks):
   python -m sessionize sessions clicks.jsonl -o sessions.parquet --key uuid \\
       --time event_timestamp --gap 30min --max-duration 2h \\
       --max-duration-mode fixed --collect page_name --collect-as pages_visited
@@ -36,11 +36,11 @@ def _io(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output-format", choices=FORMATS,
                    help="OUTPUT's format when its name does not say (default: INPUT's)")
     p.add_argument("--time-unit", choices=("s", "ms", "us", "ns"), default="ms",
-                   help="unit of numeric times (default ms: epoch milliseconds, as the Spark seed)")
+                   help="unit of numeric times (default ms: epoch milliseconds, as the Spark Structured Streaming sessionization pipeline)")
     p.add_argument("--delay", default="10min",
                    help="how far behind the newest time an event may arrive (e.g. 10min); "
                         "an event later than that is a bad record; default 10min, the Spark "
-                        "seed's watermark; 0 for strict time order; 'all' takes any order "
+                        "sessionization pipeline's watermark; 0 for strict time order; 'all' takes any order "
                         "(holding every session open until the end)")
     p.add_argument("--skip-bad", action="store_true",
                    help="skip bad records (and count them) instead of stopping at the first")
@@ -86,7 +86,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--collect", metavar="FIELD",
                    help="a field whose values each session lists, in time order")
     s.add_argument("--collect-as", metavar="NAME",
-                   help="the list's column name (default FIELD_list; the seed's: pages_visited)")
+                   help="the list's column name (default FIELD_list; the Spark pipeline's: pages_visited)")
     s.add_argument("--agg", metavar="NAME=HOW", action="append", default=[],
                    help="a column NAME of the --collect field's HOW per session: count, sum, "
                         "min, max, mean, first, last, n_unique or list (as "
@@ -98,15 +98,15 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--key", required=True, metavar="FIELD", help="the user field")
     c.add_argument("--kind", required=True, metavar="FIELD",
                    help="the event kind: APP_OPEN, SEARCH, RESULTS, CLICK, APP_CLOSE, TIMEOUT, "
-                        "the seeds' class names (AppOpen, Search, ClickResult, ...) or 0-5")
+                        "the Bytewax search-session tutorial's class names (AppOpen, Search, ClickResult, ...) or 0-5")
     c.add_argument("--time", metavar="FIELD",
                    help="the time field (without it, input order is time order)")
     c.add_argument("--gap", help="inactivity that ends a user session (needs --time)")
     c.add_argument("--query", metavar="FIELD", help="a field written with each search's row")
     c.add_argument("--no-flush", action="store_true",
-                   help="drop the user sessions still open at the end (the first Bytewax seed)")
+                   help="drop the user sessions still open at the end (the Bytewax search-session tutorial's first version)")
 
-    g = sub.add_parser("generate", help="write a realistic clickstream in the Spark seed's schema")
+    g = sub.add_parser("generate", help="write a realistic clickstream in the Spark Structured Streaming sessionization pipeline's schema")
     g.add_argument("-o", "--output", metavar="OUTPUT", help="file (.jsonl, .csv, .parquet); default stdout")
     g.add_argument("--output-format", choices=FORMATS)
     g.add_argument("--events", type=_chunk, default=100_000, help="how many (default 100000)")
@@ -115,6 +115,6 @@ def parser() -> argparse.ArgumentParser:
                    help="log: time order with up to 2 s of jitter (default); sorted by user "
                         "and time; shuffled")
     g.add_argument("--search", action="store_true",
-                   help="a search app's log in the Bytewax seeds' event kinds instead")
+                   help="a search app's log in the Bytewax search-session tutorial's event kinds instead")
     g.add_argument("--seed", type=int, default=0)
     return top
