@@ -98,7 +98,7 @@ def blocks(text):
     out = []
     for n, (lang, code, line, mark, end) in enumerate(raw):
         output = None
-        if n + 1 < len(raw) and raw[n + 1][0] == "text" and lang in ("python", "sh"):
+        if n + 1 < len(raw) and raw[n + 1][0] == "text" and lang in ("python", "py", "sh", "c"):
             between = lines[end + 1:raw[n + 1][2] - 1]
             if all(not s.strip() for s in between):
                 output = raw[n + 1][1]
