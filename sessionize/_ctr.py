@@ -38,7 +38,7 @@ def search_ctr(events_or_keys, kinds=None, times=None, *, gap=None, flush=True,
     part before its first search dropped; each search is one row.
 
     Rows come in the order the user sessions closed, each one's searches in
-    time order; see the README for the exact order and the edge cases.
+    time order; the documentation's search-CTR guide gives the exact order and the edge cases.
     """
     _check_bool(flush, "flush")
     _check_bool(inclusive, "inclusive")

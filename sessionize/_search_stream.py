@@ -67,7 +67,7 @@ class SearchSessionizer(_Timed, Snapshots, _ctr_stream.CtrStream):
     gap rule once the watermark is a gap past its last event, or at
     flush().  The watermark is the largest time seen minus ``delay``, or
     what advance() sets; an event before it is late (LateEvent, per
-    ``on_late`` as the Sessionizer does).  See README.md.
+    ``on_late`` as the Sessionizer does).  See the documentation's search-CTR guide.
     """
 
     def __init__(self, gap=None, *, inclusive=True, delay=0, on_late="return",

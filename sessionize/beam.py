@@ -19,7 +19,7 @@ click-through rate (``sessionize.search_ctr``) per key the same way, and
 Times are Beam's: integer microseconds (``Timestamp.micros``); durations are
 seconds (int or float, as ``window.Sessions`` takes them), ``Duration``,
 ``datetime.timedelta``, ``numpy.timedelta64`` or strings such as ``"30min"``.
-README.md, section "Apache Beam", says what this does in batch and in
+The documentation's Apache Beam page says what this does in batch and in
 streaming pipelines.
 """
 

@@ -6,8 +6,8 @@
 ``bytewax.operators.windowing.collect_window`` / ``fold_window`` with an
 ``EventClock`` and a ``SessionWindower`` (Bytewax >= 0.20, ordered=True):
 the same ``WindowOut`` with the same ``down``, ``late`` and ``meta`` items,
-window ids numbered per key as Bytewax numbers them.  See README.md,
-section "Bytewax".
+window ids numbered per key as Bytewax numbers them.  See the
+documentation's Bytewax page.
 
 How it maps onto Bytewax (operators/windowing.py of 0.21):
 

@@ -13,7 +13,7 @@
     late_visits = sessions.get_side_output(late)
 
 replaces ``.window(EventTimeSessionWindows.with_gap(...)).allowed_lateness(...)
-.side_output_late_data(late).process(...)``.  See README.md, section "Flink".
+.side_output_late_data(late).process(...)``.  See the documentation's Flink page.
 
 How it maps onto Flink (WindowOperator, EventTimeTrigger, TimeWindow of 2.3):
 
