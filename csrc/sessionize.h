@@ -395,9 +395,10 @@ sz_status sz_stream_restore(const unsigned char *buf, size_t len,
  *     followed, anywhere in the input, by a time at which an event could no
  *     longer join it (the watermark passed it) has ended too;
  *   - at the end of the input, for the sessions still open then, if flushing;
- *     without flushing they are dropped (the first Bytewax seed).
+ *     without flushing they are dropped (the Bytewax search-session
+ *     tutorial's first version).
  * SZ_APP_OPEN and SZ_RESULTS change nothing (an APP_OPEN inside an open
- * session does not start a new one; the seeds do the same).
+ * session does not start a new one; the tutorial does the same).
  * Each session is split before every SZ_SEARCH; the part before its first
  * search is dropped, CLICKs included.  Each search gives one row: its input
  * position, and how many SZ_CLICK events its part holds.

@@ -11,7 +11,8 @@ Search sessions and click-through rate (the Bytewax search-session tutorial):
     ...                        AppClose(1)], flush=False).ctr
     1.0
 
-See README.md for the engines each setting reproduces.
+The documentation (docs/, built with MkDocs) says which settings reproduce
+which engine's session windows.
 """
 
 try:

@@ -8,7 +8,11 @@ import numpy.typing as npt
 core_version: str
 MAX_EVENTS: int
 
-class SessionizeError(ValueError): ...
+class SessionizeError(ValueError):
+    """Bad data or state: a missing or bad time, mismatched lengths, a bad
+    duration, a damaged snapshot, ...  The message starts with the argument
+    it is about and, for one element, its position (``times[3]: missing time
+    (NaT)``).  Wrong types raise ``TypeError`` instead."""
 
 def batch(
     keys: npt.ArrayLike,

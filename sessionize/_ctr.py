@@ -33,12 +33,12 @@ def search_ctr(events_or_keys, kinds=None, times=None, *, gap=None, flush=True,
     Per key, in time order, user sessions end at an APP_CLOSE or TIMEOUT
     event (which belongs to them), by the gap rule when ``gap`` is given
     (``inclusive`` as for :func:`sessionize.sessions`), and at the end of the
-    input unless ``flush=False`` (then they are dropped, as the first Bytewax
-    seed's ``reduce`` drops them).  Each is split before every SEARCH, the
+    input unless ``flush=False`` (then they are dropped, as the first version
+    of the Bytewax search-session tutorial drops them in its ``reduce``).  Each is split before every SEARCH, the
     part before its first search dropped; each search is one row.
 
     Rows come in the order the user sessions closed, each one's searches in
-    time order; see the README for the exact order and the edge cases.
+    time order; the documentation's search-CTR guide gives the exact order and the edge cases.
     """
     _check_bool(flush, "flush")
     _check_bool(inclusive, "inclusive")

@@ -67,7 +67,7 @@ class SearchSessionizer(_Timed, Snapshots, _ctr_stream.CtrStream):
     gap rule once the watermark is a gap past its last event, or at
     flush().  The watermark is the largest time seen minus ``delay``, or
     what advance() sets; an event before it is late (LateEvent, per
-    ``on_late`` as the Sessionizer does).  See README.md.
+    ``on_late`` as the Sessionizer does).  See the documentation's search-CTR guide.
     """
 
     def __init__(self, gap=None, *, inclusive=True, delay=0, on_late="return",
@@ -265,7 +265,7 @@ def search_ctr_stream(events: Iterable, *, gap=None, inclusive=True, delay=0,
                       flush=True, on_late="return") -> Iterator:
     """Yields StreamSearchRows lazily from any iterable of sessionize.events
     objects, as their user sessions close; at the end, with ``flush``, the
-    rows of the sessions still open (without it, as the first Bytewax seed,
+    rows of the sessions still open (without it, as the Bytewax search-session tutorial's first version,
     those are never emitted).  Late events are yielded (LateEvent), dropped
     or raised per ``on_late``."""
     sz = SearchSessionizer(gap, inclusive=inclusive, delay=delay, on_late=on_late)

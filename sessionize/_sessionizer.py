@@ -287,7 +287,7 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream):
     on_late='return', the late events (LateEvent), in the order they
     happened.  A session is finished once the watermark (largest time seen
     minus ``delay``, or what advance() sets) is past the last time an event
-    could still join it, plus ``allowed_lateness``.  See README.md.
+    could still join it, plus ``allowed_lateness``.  See the documentation's streaming guide.
 
     Keys are any hashable values, and must keep their hash while the
     Sessionizer holds them, as a dict's keys must.  A key whose hash

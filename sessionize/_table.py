@@ -286,8 +286,8 @@ def _mean(total: float, count: int) -> float:
 
 class SearchTable(ColumnTable):
     """One row per search, in the order the user sessions closed, each
-    session's searches in time order (README, "Search sessions and
-    click-through rate").
+    session's searches in time order (the documentation's
+    search-CTR guide).
 
     ``key``      the caller's key (user) value
     ``session``  the user session's number, ``0..S-1`` in close order
@@ -395,9 +395,12 @@ class ListColumn:
             yield tuple(flat[off[i]:off[i + 1]])
 
     def tolist(self) -> list[tuple]:
+        """Every row, as a list of tuples."""
         return list(self)
 
     def to_arrow(self):
+        """A pyarrow ``ListArray``: these offsets and flat values, not copied
+        row by row."""
         pa = _import_optional("pyarrow", "to_arrow()", "pyarrow")
         return pa.ListArray.from_arrays(pa.array(self.offsets), pa.array(self.flat))
 
@@ -407,7 +410,7 @@ class ListColumn:
 
 class StreamSessionTable(ColumnTable):
     """The sessions one call of a columnar Sessionizer emitted, in emission
-    order (README, "Streaming"): a row per :class:`StreamSession`, the same
+    order (the documentation's streaming guide): a row per :class:`StreamSession`, the same
     fields as columns.  ``key`` is int64 when every key is an int, else an
     object array of the caller's keys; times are int64, float seconds or
     ``datetime64`` as the stream's times are (aware datetimes: UTC instants

@@ -19,7 +19,7 @@ click-through rate (``sessionize.search_ctr``) per key the same way, and
 Times are Beam's: integer microseconds (``Timestamp.micros``); durations are
 seconds (int or float, as ``window.Sessions`` takes them), ``Duration``,
 ``datetime.timedelta``, ``numpy.timedelta64`` or strings such as ``"30min"``.
-README.md, section "Apache Beam", says what this does in batch and in
+The documentation's Apache Beam page says what this does in batch and in
 streaming pipelines.
 """
 
@@ -270,10 +270,12 @@ class SessionWindowOf(beam_window.NonMergingWindowFn):
     ``IntervalWindow(start, window_end)``: the window Beam gives it."""
 
     def assign(self, context):
+        """Beam's hook: the element's session window, ``[start, window_end)``."""
         s = context.element[1]
         return [beam_window.IntervalWindow(s.start, s.window_end)]
 
     def get_window_coder(self):
+        """Beam's hook: the coder of the windows (``IntervalWindow``'s)."""
         return coders.coders.IntervalWindowCoder()
 
     def __eq__(self, other):
@@ -325,6 +327,7 @@ class Sessionize(beam.PTransform):
         self.collect = _check_bool(collect, "collect")
 
     def expand(self, pcoll):
+        """Beam's hook: the pipeline steps this transform stands for."""
         _check_not_merging(pcoll, "Sessionize")
         return (
             pcoll
@@ -408,7 +411,7 @@ class SearchCTR(beam.PTransform):
     flush:     end of input ends the sessions still open (True), or drops them
                (False: only sessions closed by ``AppClose``/``Timeout`` or by
                the gap before the input's latest time count, as the first
-               Bytewax seed).
+               version of the Bytewax search-session tutorial).
     inclusive: as for ``sessionize.search_ctr`` (True: an event exactly
                ``gap`` after the previous one stays in its session).
 
@@ -430,6 +433,7 @@ class SearchCTR(beam.PTransform):
         self.inclusive = _check_bool(inclusive, "inclusive")
 
     def expand(self, pcoll):
+        """Beam's hook: the pipeline steps this transform stands for."""
         _check_not_merging(pcoll, "SearchCTR")
         grouped = (pcoll
                    | "GatherKeyEvents" >> beam.ParDo(_GatherKeyTimes(True))
@@ -486,20 +490,24 @@ class CTRCombineFn(beam.CombineFn):
     """Combines `SearchCTRRow`s (or ``(key, row)`` pairs) into a `CTR`."""
 
     def create_accumulator(self):
+        """Beam's hook: an empty count (searches, clicked, clicks)."""
         return (0, 0, 0)
 
     def add_input(self, acc, row):
+        """Beam's hook: one ``SearchCTRRow`` counted in."""
         if isinstance(row, tuple) and len(row) == 2 and isinstance(row[1], SearchCTRRow):
             row = row[1]
         return (acc[0] + 1, acc[1] + bool(row.clicked), acc[2] + int(row.clicks))
 
     def merge_accumulators(self, accs):
+        """Beam's hook: partial counts added up."""
         s = c = k = 0
         for a, b, d in accs:
             s, c, k = s + a, c + b, k + d
         return (s, c, k)
 
     def extract_output(self, acc):
+        """Beam's hook: the counts as a ``CTR``."""
         s, c, k = acc
         return CTR(s, c, k, c / s if s else math.nan, k / s if s else math.nan)
 
@@ -508,4 +516,5 @@ class OverallCTR(beam.PTransform):
     """``(key, SearchCTRRow)`` rows -> one `CTR` over all of them (per window)."""
 
     def expand(self, pcoll):
+        """Beam's hook: the rows combined into one ``CTR`` globally."""
         return pcoll | "CombineCTR" >> beam.CombineGlobally(CTRCombineFn())

@@ -6,8 +6,8 @@
 ``bytewax.operators.windowing.collect_window`` / ``fold_window`` with an
 ``EventClock`` and a ``SessionWindower`` (Bytewax >= 0.20, ordered=True):
 the same ``WindowOut`` with the same ``down``, ``late`` and ``meta`` items,
-window ids numbered per key as Bytewax numbers them.  See README.md,
-section "Bytewax".
+window ids numbered per key as Bytewax numbers them.  See the
+documentation's Bytewax page.
 
 How it maps onto Bytewax (operators/windowing.py of 0.21):
 
@@ -506,7 +506,7 @@ def search_ctr(step_id: str, up, *, gap: Optional[timedelta] = None,
                flush: bool = True) -> SearchCtrOut:
     """Search rows of user sessions, from ``(key, event)`` items whose events
     are sessionize.events objects (AppOpen, Search, ..., with or without a
-    ``time``; the Bytewax seeds' own dataclasses work too).
+    ``time``; the Bytewax search-session tutorial's own dataclasses work too).
 
     Per key (user), the rule of :func:`sessionize.search_ctr`: a user session
     ends at AppClose / Timeout, by the gap rule when ``gap`` and times are

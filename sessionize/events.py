@@ -1,4 +1,4 @@
-"""The event classes of the Bytewax search-session seeds, and their kinds.
+"""The event classes of the Bytewax search-session tutorial, and their kinds.
 
     from sessionize.events import AppOpen, Search, Results, ClickResult, AppClose, Timeout
 
@@ -7,13 +7,13 @@
               AppClose(1)]
     sessionize.search_ctr(events, flush=False).ctr      # 1.0
 
-Each class takes the seed's fields in the seed's order, and an optional
+Each class takes the tutorial's fields in its order, and an optional
 ``time`` last (an int, float seconds, a ``datetime`` or ``numpy.datetime64``;
 give every event a time or none).  :func:`to_arrays` turns a list of them
 into the arrays :func:`sessionize.search_ctr` takes, in one pass per field.
 
 An event's kind is its class: these classes, or any class with the same name
-(the seeds test ``type(event).__name__``, so their own dataclasses work too).
+(the tutorial tests ``type(event).__name__``, so its own dataclasses work too).
 As arrays, kinds are the small ints of :class:`Kind`, or their names.
 """
 
@@ -55,6 +55,14 @@ _DATACLASS = dict(frozen=True, slots=True) if sys.version_info >= (3, 10) else d
 
 @dataclass(**_DATACLASS)
 class AppOpen:
+    """The user opened the app.  Changes nothing by itself: an ``AppOpen`` inside an
+    open session does not start a new one.
+
+    Fields in the Bytewax search-session tutorial's order, then ``time``
+    (optional: an int, float seconds, a ``datetime`` or a
+    ``numpy.datetime64``; every event of an input or none).
+    """
+
     user: Any
     time: Optional[Any] = None
     kind: ClassVar[Kind] = Kind.APP_OPEN
@@ -62,6 +70,14 @@ class AppOpen:
 
 @dataclass(**_DATACLASS)
 class Search:
+    """The user searched for ``query``: starts a new search (one row of the result)
+    within the user's session.
+
+    Fields in the Bytewax search-session tutorial's order, then ``time``
+    (optional: an int, float seconds, a ``datetime`` or a
+    ``numpy.datetime64``; every event of an input or none).
+    """
+
     user: Any
     query: str
     time: Optional[Any] = None
@@ -70,6 +86,14 @@ class Search:
 
 @dataclass(**_DATACLASS)
 class Results:
+    """The app showed the search's results (``items``).  Changes nothing in the
+    click-through rate.
+
+    Fields in the Bytewax search-session tutorial's order, then ``time``
+    (optional: an int, float seconds, a ``datetime`` or a
+    ``numpy.datetime64``; every event of an input or none).
+    """
+
     user: Any
     items: List[str]
     time: Optional[Any] = None
@@ -78,6 +102,14 @@ class Results:
 
 @dataclass(**_DATACLASS)
 class ClickResult:
+    """The user clicked ``item``: counts as a click of the session's current
+    search (a click before the session's first search is dropped).
+
+    Fields in the Bytewax search-session tutorial's order, then ``time``
+    (optional: an int, float seconds, a ``datetime`` or a
+    ``numpy.datetime64``; every event of an input or none).
+    """
+
     user: Any
     item: str
     time: Optional[Any] = None
@@ -86,6 +118,13 @@ class ClickResult:
 
 @dataclass(**_DATACLASS)
 class AppClose:
+    """The user closed the app: ends the user's session (the event belongs to it).
+
+    Fields in the Bytewax search-session tutorial's order, then ``time``
+    (optional: an int, float seconds, a ``datetime`` or a
+    ``numpy.datetime64``; every event of an input or none).
+    """
+
     user: Any
     time: Optional[Any] = None
     kind: ClassVar[Kind] = Kind.APP_CLOSE
@@ -93,6 +132,13 @@ class AppClose:
 
 @dataclass(**_DATACLASS)
 class Timeout:
+    """The session timed out: ends the user's session, as ``AppClose`` does.
+
+    Fields in the Bytewax search-session tutorial's order, then ``time``
+    (optional: an int, float seconds, a ``datetime`` or a
+    ``numpy.datetime64``; every event of an input or none).
+    """
+
     user: Any
     time: Optional[Any] = None
     kind: ClassVar[Kind] = Kind.TIMEOUT

@@ -13,7 +13,7 @@
     late_visits = sessions.get_side_output(late)
 
 replaces ``.window(EventTimeSessionWindows.with_gap(...)).allowed_lateness(...)
-.side_output_late_data(late).process(...)``.  See README.md, section "Flink".
+.side_output_late_data(late).process(...)``.  See the documentation's Flink page.
 
 How it maps onto Flink (WindowOperator, EventTimeTrigger, TimeWindow of 2.3):
 
@@ -147,6 +147,7 @@ class SessionWindowFunction(KeyedProcessFunction):
         self._late_counter = None
 
     def open(self, runtime_context: RuntimeContext):
+        """Flink's hook: the keyed state, the late-events metric."""
         self._state = runtime_context.get_state(
             ValueStateDescriptor(self._state_name, Types.PRIMITIVE_ARRAY(Types.BYTE())))
         self._live = {}
@@ -220,6 +221,7 @@ class SessionWindowFunction(KeyedProcessFunction):
     # ---- Flink's callbacks -----------------------------------------------
 
     def process_element(self, value, ctx: KeyedProcessFunction.Context):
+        """Flink's hook: one element into its key's Sessionizer; yields the sessions it fires."""
         t = ctx.timestamp()
         if t is None:
             raise SessionizeError(
@@ -240,6 +242,7 @@ class SessionWindowFunction(KeyedProcessFunction):
         self._store(key, entry, ctx)
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
+        """Flink's hook: the watermark passed the key's next due time; yields what that fires."""
         key = ctx.get_current_key()
         entry = self._load(key)
         if entry[0] is None:  # a timer of a key already cleared

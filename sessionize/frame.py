@@ -77,7 +77,7 @@ def sessions(df, *, key: str, time: str, gap, max_duration=None, max_duration_mo
     agg: ``{"out": ("column", how)}`` as pandas' named aggregation, ``how``
     one of ``count, sum, min, max, mean, first, last, n_unique, list``
     (``first``, ``last`` and ``list`` in time order, ties in row order;
-    nulls as pandas' ``groupby`` treats them, see the README).  ``min``,
+    nulls as pandas' ``groupby`` treats them, see the arrays guide).  ``min``,
     ``max``, ``first`` and ``last`` keep the column's type (nullable
     types, zones, categoricals as their values); ``list`` is a column of
     lists (pandas: Python lists; polars: ``List``; arrow: ``list<...>``).

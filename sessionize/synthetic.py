@@ -11,7 +11,7 @@ visits), so sessions have realistic sizes.  Three arrival orders:
     "shuffled"  random order
 
 `search_events(n_events)` gives (users, kinds, times) of a search app's log
-in the Bytewax seeds' event kinds (sessionize.events.Kind).
+in the Bytewax search-session tutorial's event kinds (sessionize.events.Kind).
 
 `page_names(n, seed)` and `event_ids(n, seed)` fill the rest of the Spark
 seed's event schema for `generate`.

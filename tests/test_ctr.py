@@ -381,15 +381,15 @@ def test_threads_give_the_same_answer():
 
 def test_readme_ctr_example_gives_what_it_shows():
     import pathlib
-    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    # the search-CTR guide (docs/guides/search-ctr.md), where the README's example went
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "guides" / "search-ctr.md").read_text()
     t = sessionize.search_ctr(seed_events_as_in_readme(), flush=False)
     assert t.clicked.tolist() == [True, True, False]
     assert t.ctr == pytest.approx(2 / 3) and t.clicks_per_search == 1.0
     df = t.by_key().to_pandas() if _has_pandas() else None
     if df is not None:
         assert df.values.tolist() == [[1, 1, 2, 2, 3, 1.0, 1.5], [2, 1, 1, 0, 0, 0.0, 0.0]]
-    assert "array([ True,  True, False])" in readme
-    assert "['dogs', 'cats', 'fruit']" in readme
+    assert "[ True  True False] ['dogs', 'cats', 'fruit']" in readme
     for name in ("APP_OPEN", "SEARCH", "RESULTS", "CLICK", "APP_CLOSE", "TIMEOUT"):
         value = int(getattr(sessionize, name))
         assert f"| `sessionize.{name}` | {value} |" in readme

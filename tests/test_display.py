@@ -45,9 +45,11 @@ def test_repr_of_a_small_table_is_every_row_aligned_with_types_and_size():
 def test_readme_shows_the_repr_as_it_is():
     import pathlib
 
-    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
-    assert ">>> t\n" + SMALL + "\n```" in readme
+    root = pathlib.Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    assert SMALL + "\n```" in readme                 # print(t)'s output, shown
     assert "](docs/images/plots.png)" in readme
+    assert SMALL + "\n```" in (root / "docs" / "getting-started.md").read_text()
 
 
 LONG = """\

@@ -9,7 +9,7 @@ import sys
 from .formats import FORMATS
 
 EPILOG_SESSIONS = """\
-example (the Spark Structured Streaming pipeline's job: 30 min inactivity, 2 h sessions cut in blocks):
+example (the Spark Structured Streaming sessionization pipeline's job: 30 min inactivity, 2 h sessions cut in blocks):
   python -m sessionize sessions clicks.jsonl -o sessions.parquet --key uuid \\
       --time event_timestamp --gap 30min --max-duration 2h \\
       --max-duration-mode fixed --collect page_name --collect-as pages_visited
@@ -36,11 +36,11 @@ def _io(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output-format", choices=FORMATS,
                    help="OUTPUT's format when its name does not say (default: INPUT's)")
     p.add_argument("--time-unit", choices=("s", "ms", "us", "ns"), default="ms",
-                   help="unit of numeric times (default ms: epoch milliseconds, as the Spark Structured Streaming pipeline sends them)")
+                   help="unit of numeric times (default ms: epoch milliseconds, as the Spark Structured Streaming sessionization pipeline)")
     p.add_argument("--delay", default="10min",
                    help="how far behind the newest time an event may arrive (e.g. 10min); "
                         "an event later than that is a bad record; default 10min, the Spark "
-                        "pipeline's watermark; 0 for strict time order; 'all' takes any order "
+                        "sessionization pipeline's watermark; 0 for strict time order; 'all' takes any order "
                         "(holding every session open until the end)")
     p.add_argument("--skip-bad", action="store_true",
                    help="skip bad records (and count them) instead of stopping at the first")
@@ -104,9 +104,9 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--gap", help="inactivity that ends a user session (needs --time)")
     c.add_argument("--query", metavar="FIELD", help="a field written with each search's row")
     c.add_argument("--no-flush", action="store_true",
-                   help="drop the user sessions still open at the end (the Bytewax search-session tutorial)")
+                   help="drop the user sessions still open at the end (the Bytewax search-session tutorial's first version)")
 
-    g = sub.add_parser("generate", help="write a realistic clickstream in the Spark Structured Streaming pipeline's schema")
+    g = sub.add_parser("generate", help="write a realistic clickstream in the Spark Structured Streaming sessionization pipeline's schema")
     g.add_argument("-o", "--output", metavar="OUTPUT", help="file (.jsonl, .csv, .parquet); default stdout")
     g.add_argument("--output-format", choices=FORMATS)
     g.add_argument("--events", type=_chunk, default=100_000, help="how many (default 100000)")

@@ -1,5 +1,5 @@
 """`python -m sessionize demo`: the main job on the samples shipped inside
-the package, with the Spark Structured Streaming pipeline's rules (30 minutes of inactivity ends a
+the package, with the Spark Structured Streaming sessionization pipeline's rules (30 minutes of inactivity ends a
 session, 2 hours caps it), then the Bytewax search-session tutorial's click-through rate on a
 search log.  Needs only numpy: no pandas, pyarrow or polars.  With
 matplotlib (`pip install 'sessionize[plot]'`) it also writes the sessions'
@@ -97,7 +97,7 @@ def demo(out=None, png: str | None = "") -> int:
     labels = [f"{lo:g} - {min(hi, 120):g}" for lo, hi in zip(edges, edges[1:])]
     _histogram(out, "session duration (minutes):", labels, hist, "sessions")
 
-    print("first sessions, as the Spark Structured Streaming pipeline writes them:", file=out)
+    print("first sessions, as the Spark sessionization pipeline writes them:", file=out)
     ms = lambda v: int(v.astype("datetime64[ms]").astype(np.int64))  # noqa: E731
     for i in range(3):
         row = {"uuid": str(t.key[i]), "session_id": f"{t.key[i]}_session_{t.index[i] + 1}",

@@ -1,4 +1,4 @@
-"""The command line's errors and exit codes (README, "Command line").
+"""The command line's errors and exit codes (the documentation's command-line guide).
 
     0    done
     1    the environment: a missing optional package, a file that cannot be
