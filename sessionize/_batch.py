@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any, Mapping, overload
+
 import numpy as np
+import numpy.typing as npt
 
 from . import _agg, _core, _keys, _times
 from ._core import SessionizeError
 from ._table import AggregatedSessionTable, SessionTable
+from ._types import AggSpec, Column, Duration, MaxDurationMode
 
 _MODES = {"restart": 1, "fixed": 2}
 
@@ -33,8 +37,10 @@ def _prepare(keys, times, gap, max_duration, max_duration_mode, inclusive):
     return k, kind, args
 
 
-def assign(keys, times, *, gap, max_duration=None, max_duration_mode="restart",
-           inclusive=True) -> np.ndarray:
+def assign(keys: Column, times: Column, *, gap: Duration,
+           max_duration: Duration | None = None,
+           max_duration_mode: MaxDurationMode = "restart",
+           inclusive: bool = True) -> npt.NDArray[np.int64]:
     """Each event's session id, as an int64 array in input order.
 
     Session ids are dense, ``0..S-1``, ordered by key (keys in order of first
@@ -60,8 +66,23 @@ def assign(keys, times, *, gap, max_duration=None, max_duration_mode="restart",
     return ids
 
 
-def sessions(keys, times, *, gap, max_duration=None, max_duration_mode="restart",
-             inclusive=True, agg=None, values=None) -> SessionTable:
+# agg= makes the result an AggregatedSessionTable: said to type checkers by
+# the overloads, so its aggregate columns need no cast
+@overload
+def sessions(keys: Column, times: Column, *, gap: Duration,
+             max_duration: Duration | None = ..., max_duration_mode: MaxDurationMode = ...,
+             inclusive: bool = ..., agg: None = ...,
+             values: Mapping[str, Column] | None = ...) -> SessionTable: ...
+@overload
+def sessions(keys: Column, times: Column, *, gap: Duration,
+             max_duration: Duration | None = ..., max_duration_mode: MaxDurationMode = ...,
+             inclusive: bool = ..., agg: AggSpec,
+             values: Mapping[str, Column] | None = ...) -> AggregatedSessionTable: ...
+def sessions(keys: Column, times: Column, *, gap: Duration,
+             max_duration: Duration | None = None,
+             max_duration_mode: MaxDurationMode = "restart", inclusive: bool = True,
+             agg: AggSpec | None = None,
+             values: Mapping[str, Column] | None = None) -> SessionTable:
     """One row per session: key, start, end, count, index, window_end, and
     one column per named aggregate.
 
@@ -92,8 +113,10 @@ def sessions(keys, times, *, gap, max_duration=None, max_duration_mode="restart"
                                                       for n, r in results.items()})
 
 
-def _sessions(keys, times, gap, max_duration, max_duration_mode, inclusive, agg, values,
-              reserved):
+def _sessions(keys: Column, times: Column, gap: Duration, max_duration: Duration | None,
+              max_duration_mode: str, inclusive: bool, agg: AggSpec | None,
+              values: Mapping[str, Column] | None,
+              reserved: dict[str, str]) -> tuple[dict[str, Any], dict[str, _agg.Result]]:
     """(the SessionTable's columns, {name: _agg.Result}): sessions() and
     sessionize.frame.sessions() both build from these."""
     k, kind, args = _prepare(keys, times, gap, max_duration, max_duration_mode, inclusive)
