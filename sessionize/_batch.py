@@ -15,7 +15,13 @@ from ._types import AggSpec, Column, Duration, MaxDurationMode
 _MODES = {"restart": 1, "fixed": 2}
 
 
-def _prepare(keys, times, gap, max_duration, max_duration_mode, inclusive):
+# the core's arguments but the last (describe): batch(*args, describe)
+_CoreArgs = tuple[npt.NDArray[Any], int, int, npt.NDArray[np.int64], int, int, int, bool, bool]
+
+
+def _prepare(keys: Column, times: Column, gap: Duration, max_duration: Duration | None,
+             max_duration_mode: str, inclusive: bool,
+             ) -> tuple[_keys.Keys, _times.TimeKind, _CoreArgs]:
     if max_duration_mode not in _MODES:
         raise SessionizeError(
             f"max_duration_mode: must be 'restart' or 'fixed', got {max_duration_mode!r}"

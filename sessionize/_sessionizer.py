@@ -351,7 +351,7 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream, Generic[SessionOutput]):
 
     if TYPE_CHECKING:
         # the C type's methods, with what they return for this Sessionizer
-        def push(self, key: Hashable, time: Any, value: Any = None) -> SessionOutput:
+        def push(self, key: Hashable, time: Any, value: Any = None, /) -> SessionOutput:
             """Pushes one event; returns what it finishes."""
         def flush(self) -> SessionOutput:
             """Ends every open session; returns them (every later event is late)."""
