@@ -13,6 +13,9 @@ import numpy.typing as npt
 from . import _display
 
 if TYPE_CHECKING:
+    import pandas  # no types without pandas-stubs: Any then
+    import polars
+
     from ._search_stream import StreamSearchRow
     from ._sessionizer import StreamSession
     from .plot import SessionPlots
@@ -73,7 +76,7 @@ class ColumnTable(Generic[RowT]):
     def to_dict(self) -> dict[str, Any]:
         return {c: getattr(self, c) for c in self.columns}
 
-    def to_pandas(self):
+    def to_pandas(self) -> pandas.DataFrame:
         """A pandas DataFrame with one column per field, in row order."""
         try:
             import pandas as pd
@@ -94,7 +97,8 @@ class ColumnTable(Generic[RowT]):
             cols[c] = v
         return pd.DataFrame(cols)
 
-    def to_arrow(self):
+    # Any: pyarrow ships no types
+    def to_arrow(self) -> Any:
         """A ``pyarrow.Table`` with one column per field, in row order.
 
         Numeric, bool and ``datetime64`` columns are handed to Arrow without
@@ -105,12 +109,12 @@ class ColumnTable(Generic[RowT]):
         return pa.table({c: _arrow_column(pa, getattr(self, c), self.time_zone)
                          for c in self.columns})
 
-    def __arrow_c_stream__(self, requested_schema=None):
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
         """The Arrow PyCapsule stream interface, so ``pyarrow.table(t)``,
         ``polars.from_arrow(t)`` and DuckDB read the table directly."""
         return self.to_arrow().__arrow_c_stream__(requested_schema)
 
-    def to_polars(self):
+    def to_polars(self) -> polars.DataFrame:
         """A ``polars.DataFrame`` with one column per field, in row order
         (numeric columns shared without a copy where polars can)."""
         pl = _import_optional("polars", "to_polars()", "polars")
@@ -436,7 +440,7 @@ class ListColumn:
     def tolist(self) -> list[tuple[Any, ...]]:
         return list(self)
 
-    def to_arrow(self):
+    def to_arrow(self) -> Any:
         pa = _import_optional("pyarrow", "to_arrow()", "pyarrow")
         return pa.ListArray.from_arrays(pa.array(self.offsets), pa.array(self.flat))
 
