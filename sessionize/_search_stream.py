@@ -102,7 +102,7 @@ class SearchSessionizer(_Timed, Snapshots, _ctr_stream.CtrStream, Generic[Search
                 raise TypeError(f"{name}: expected a bool, got {type(flag).__name__}")
         super().__init__(late_code, StreamSearchRow, LateEvent, LateEventError,
                          _search_batch if columnar else None)
-        self._settings = dict(gap=gap, inclusive=bool(inclusive), delay=delay,
+        self._settings: dict[str, Any] = dict(gap=gap, inclusive=bool(inclusive), delay=delay,
                               on_late=on_late, columnar=bool(columnar))
         self._kind: _Kind | None = None
         for name in ("gap", "delay"):

@@ -296,7 +296,7 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream, Generic[SessionOutput]):
                 raise TypeError(f"{name}: expected a bool, got {type(flag).__name__}")
         super().__init__(bool(collect), late_code, StreamSession, LateEvent,
                          LateEventError, _session_batch if columnar else None)
-        self._settings = dict(
+        self._settings: dict[str, Any] = dict(
             gap=gap, max_duration=max_duration, max_duration_mode=max_duration_mode,
             inclusive=bool(inclusive), delay=delay, allowed_lateness=allowed_lateness,
             emit=emit, collect=bool(collect), on_late=on_late, columnar=bool(columnar),
@@ -478,6 +478,7 @@ def _session_batch(sz: "Sessionizer", sess, late):
     wend, _ = _time_column(kind, wend)
     cols = dict(key=key, start=start, end=end, window_end=wend, count=count, index=index,
                 revision=revision, id=id_, replaces=ListColumn(roff, rids), final=final)
+    table: StreamSessionTable
     if vals is not None:
         table = CollectedSessionTable(zone, values=ListColumn(voff, vals), **cols)
     else:

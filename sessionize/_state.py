@@ -14,7 +14,7 @@ exists: a snapshot is restored whole or refused with SessionizeError.
 from __future__ import annotations
 
 import datetime
-from typing import TypeVar
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 
@@ -35,6 +35,9 @@ class Snapshots:
     (its _snapshot kind), _settings, _kind, _getstate() and _setstate()."""
 
     _SNAPSHOT: int
+    _settings: dict[str, Any]
+    _kind: Any  # _sessionizer._Kind or None
+    _getstate: Callable[[], tuple[Any, ...]]
 
     def to_bytes(self) -> bytes:
         """The whole state as bytes that restoring never runs code on

@@ -39,7 +39,7 @@ class ColumnTable(Generic[RowT]):
     # none); datetime64 columns hold UTC instants, exported with this zone
     __slots__ = ("time_zone",)
 
-    def __init__(self, time_zone: str = "", **cols: np.ndarray):
+    def __init__(self, time_zone: str = "", **cols: Any):
         self.time_zone = time_zone
         for c in self.columns:
             setattr(self, c, cols[c])

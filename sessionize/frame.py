@@ -61,8 +61,11 @@ def assign(df: polars.DataFrame, *, key: str, time: str, gap: Duration,
 def assign(df: pandas.DataFrame, *, key: str, time: str, gap: Duration,
            max_duration: Duration | None = ..., max_duration_mode: MaxDurationMode = ...,
            inclusive: bool = ..., column: str = ...) -> pandas.DataFrame: ...
+# without pandas-stubs, pandas.DataFrame is Any to mypy, which then finds
+# this one unreachable; with them (or for pyright) it is the arrow stream's
 @overload
-def assign(df: Any, *, key: str, time: str, gap: Duration,
+def assign(  # type: ignore[overload-cannot-match]
+           df: Any, *, key: str, time: str, gap: Duration,
            max_duration: Duration | None = ..., max_duration_mode: MaxDurationMode = ...,
            inclusive: bool = ..., column: str = ...) -> Any: ...
 def assign(df: Any, *, key: str, time: str, gap: Duration, max_duration: Duration | None = None,
@@ -94,8 +97,11 @@ def sessions(df: polars.DataFrame, *, key: str, time: str, gap: Duration,
 def sessions(df: pandas.DataFrame, *, key: str, time: str, gap: Duration,
              max_duration: Duration | None = ..., max_duration_mode: MaxDurationMode = ...,
              inclusive: bool = ..., agg: FrameAggSpec | None = ...) -> pandas.DataFrame: ...
+# without pandas-stubs, pandas.DataFrame is Any to mypy, which then finds
+# this one unreachable; with them (or for pyright) it is the arrow stream's
 @overload
-def sessions(df: Any, *, key: str, time: str, gap: Duration,
+def sessions(  # type: ignore[overload-cannot-match]
+             df: Any, *, key: str, time: str, gap: Duration,
              max_duration: Duration | None = ..., max_duration_mode: MaxDurationMode = ...,
              inclusive: bool = ..., agg: FrameAggSpec | None = ...) -> Any: ...
 def sessions(df: Any, *, key: str, time: str, gap: Duration,
@@ -132,8 +138,9 @@ def sessions(df: Any, *, key: str, time: str, gap: Duration,
     cols = {"start": restore(base["start"]), "end": restore(base["end"]),
             "count": base["count"], "index": base["index"],
             "window_end": restore(base["window_end"])}
-    for name, r in results.items():
-        cols[name] = _agg_out(lib, r, values[agg[name][0]], agg[name][1])
+    for name, r in results.items():  # (results only with an agg)
+        column, how = (agg or {})[name]
+        cols[name] = _agg_out(lib, r, values[column], how)
     return _build(lib, frame, key, base["key"], cols)
 
 

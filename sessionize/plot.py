@@ -66,7 +66,7 @@ def _seconds(delta: np.ndarray) -> np.ndarray | None:
     return None
 
 
-def _pick_unit(seconds: np.ndarray) -> str:
+def _pick_unit(seconds: np.ndarray) -> PlotUnit:
     top = float(np.max(seconds)) if len(seconds) else 0.0
     return "s" if top < 120 else "min" if top < 2 * 3600 else "h" if top < 3 * 86400 else "d"
 
