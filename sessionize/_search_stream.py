@@ -13,7 +13,7 @@ import math
 import numbers
 from typing import (
     TYPE_CHECKING, Any, Generic, Hashable, Iterable, Iterator, Literal, NamedTuple, TypeVar,
-    overload,
+    cast, overload,
 )
 
 import numpy as np
@@ -165,6 +165,7 @@ class SearchSessionizer(_Timed, Snapshots, _ctr_stream.CtrStream, Generic[Search
         # the C type's method, with what it returns for this SearchSessionizer
         def flush(self) -> SearchOutput:
             """Closes every open user session; returns their rows."""
+            ...
 
     def push(self, key: Hashable, kind: Kind | int | str, time: Any = None,
              value: Any = None) -> SearchOutput:
@@ -201,7 +202,9 @@ class SearchSessionizer(_Timed, Snapshots, _ctr_stream.CtrStream, Generic[Search
             if len(keys) != 0 or (values is not None and len(values) != 0) \
                     or (arr is not None and len(arr) != 0):
                 raise SessionizeError("keys, times, values: lengths differ from kinds' 0")
-            return _search_batch(self, None, None) if self._settings["columnar"] else []
+            # (the cast: columnar is what SearchOutput is)
+            return cast(SearchOutput, _search_batch(self, None, None)
+                        if self._settings["columnar"] else [])
         keys, codes = _chunk_keys(keys)
         return self._push_many(keys, kd, arr, values, codes)
 

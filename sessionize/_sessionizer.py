@@ -13,7 +13,7 @@ import math
 import numbers
 from typing import (
     TYPE_CHECKING, Any, Callable, Generic, Hashable, Iterable, Iterator, Literal, NamedTuple,
-    TypeVar, Union, overload,
+    TypeVar, Union, cast, overload,
 )
 
 import numpy as np
@@ -353,8 +353,10 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream, Generic[SessionOutput]):
         # the C type's methods, with what they return for this Sessionizer
         def push(self, key: Hashable, time: Any, value: Any = None, /) -> SessionOutput:
             """Pushes one event; returns what it finishes."""
+            ...
         def flush(self) -> SessionOutput:
             """Ends every open session; returns them (every later event is late)."""
+            ...
 
     def push_many(self, keys: Column, times: Column,
                   values: Column | None = None) -> SessionOutput:
@@ -366,8 +368,10 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream, Generic[SessionOutput]):
                 raise SessionizeError(f"values: length {len(values)} differs from times' 0")
             if len(keys) != 0:
                 raise SessionizeError(f"keys: length {len(keys)} differs from times' 0")
-            # nothing to learn the time type from yet
-            return _session_batch(self, None, None) if self._settings["columnar"] else []
+            # nothing to learn the time type from yet (the cast: columnar is
+            # what SessionOutput is, which a checker cannot follow here)
+            return cast(SessionOutput, _session_batch(self, None, None)
+                        if self._settings["columnar"] else [])
         if arr.ndim != 1:
             raise SessionizeError(f"times: expected a 1-D array, got {arr.ndim} dimensions")
         if isinstance(keys, np.ndarray) and keys.ndim != 1:
