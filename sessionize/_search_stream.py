@@ -93,6 +93,10 @@ class SearchSessionizer(_Timed, Snapshots, _ctr_stream.CtrStream, Generic[Search
     def __init__(self: SearchSessionizer[StreamBatch[StreamSearchTable]],
                  gap: Duration | None = ..., *, inclusive: bool = ..., delay: Duration = ...,
                  on_late: OnLate = ..., columnar: Literal[True]) -> None: ...
+    @overload  # columnar only known at run time: either
+    def __init__(self: SearchSessionizer[Any], gap: Duration | None = ..., *,
+                 inclusive: bool = ..., delay: Duration = ..., on_late: OnLate = ...,
+                 columnar: bool) -> None: ...
     def __init__(self, gap: Duration | None = None, *, inclusive: bool = True,
                  delay: Duration = 0, on_late: OnLate = "return",
                  columnar: bool = False) -> None:

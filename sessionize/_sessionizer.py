@@ -281,6 +281,12 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream, Generic[SessionOutput]):
                  delay: Duration = ..., allowed_lateness: Duration = ..., emit: Emit = ...,
                  collect: bool = ..., on_late: OnLate = ...,
                  columnar: Literal[True]) -> None: ...
+    @overload  # columnar only known at run time: either
+    def __init__(self: Sessionizer[Any], gap: Duration, *,
+                 max_duration: Duration | None = ...,
+                 max_duration_mode: MaxDurationMode = ..., inclusive: bool = ...,
+                 delay: Duration = ..., allowed_lateness: Duration = ..., emit: Emit = ...,
+                 collect: bool = ..., on_late: OnLate = ..., columnar: bool) -> None: ...
     def __init__(self, gap: Duration, *, max_duration: Duration | None = None,
                  max_duration_mode: MaxDurationMode = "restart", inclusive: bool = True,
                  delay: Duration = 0, allowed_lateness: Duration = 0, emit: Emit = "final",

@@ -98,6 +98,10 @@ assert_type(batch.sessions.start, npt.NDArray[Any])
 assert_type(batch.sessions.replaces, ListColumn)
 assert_type(columnar.flush().late.position, npt.NDArray[np.int64])
 
+flag = bool(len(ids) % 2)  # columnar known only at run time: either kind of result
+assert_type(sessionize.Sessionizer(30, columnar=flag), sessionize.Sessionizer[Any])
+assert_type(sessionize.SearchSessionizer(columnar=flag), sessionize.SearchSessionizer[Any])
+
 for s in sessionize.stream([{"user": "ann", "ts": 0.0}], key="user", time="ts", gap=1800):
     assert_type(s, StreamSession | LateEvent)
 
