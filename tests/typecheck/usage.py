@@ -61,6 +61,10 @@ agg = sessionize.sessions(users, times, gap="30min",
                                "revenue": ("price", "sum"),
                                "spent": (price, "mean")})
 assert_type(agg, AggregatedSessionTable)
+# a spec kept in a variable needs its type, or its hows widen to str
+spec: sessionize.AggSpec = {"revenue": ("price", "sum")}
+assert_type(sessionize.sessions(users, times, gap="30min", values={"price": price}, agg=spec),
+            AggregatedSessionTable)
 visited = agg.aggregates["pages_visited"]
 assert_type(visited, npt.NDArray[Any] | ListColumn)
 assert isinstance(visited, ListColumn)
