@@ -40,6 +40,7 @@ from .events import APP_CLOSE, APP_OPEN, CLICK, RESULTS, SEARCH, TIMEOUT, Kind
 from ._ctr import search_ctr
 from ._sessionizer import LateEvent, LateEventError, Sessionizer, StreamSession, stream
 from ._search_stream import SearchSessionizer, StreamSearchRow, search_ctr_stream
+from ._types import AggHow, AggSpec, Duration, Emit, MaxDurationMode, OnLate, TimeUnit
 
 __version__ = "0.1.0"
 
@@ -85,4 +86,6 @@ __all__ = [
     "StreamBatch", "StreamSessionTable", "CollectedSessionTable", "StreamSearchTable",
     "LateTable", "LateRow", "ListColumn", "AggregatedSessionTable",
     "Kind", "APP_OPEN", "SEARCH", "RESULTS", "CLICK", "APP_CLOSE", "TIMEOUT",
+    # types for annotating code that passes arguments on (sessionize/_types.py)
+    "MaxDurationMode", "OnLate", "Emit", "AggHow", "AggSpec", "Duration", "TimeUnit",
 ]

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any, Mapping, overload
+
 import numpy as np
+import numpy.typing as npt
 
 from . import _agg, _core, _keys, _times
 from ._core import SessionizeError
 from ._table import AggregatedSessionTable, SessionTable
+from ._types import AggSpec, Column, Duration, MaxDurationMode, TimeUnit
 
 _MODES = {"restart": 1, "fixed": 2}
 
 
-def _prepare(keys, times, gap, max_duration, max_duration_mode, inclusive, time_unit=None):
+# the core's arguments but the last (describe): batch(*args, describe)
+_CoreArgs = tuple[npt.NDArray[Any], int, int, npt.NDArray[np.int64], int, int, int, bool, bool]
+
+
+def _prepare(keys: Column, times: Column, gap: Duration, max_duration: Duration | None,
+             max_duration_mode: str, inclusive: bool, time_unit: TimeUnit | None = None,
+             ) -> tuple[_keys.Keys, _times.TimeKind, _CoreArgs]:
     if max_duration_mode not in _MODES:
         raise SessionizeError(
             f"max_duration_mode: must be 'restart' or 'fixed', got {max_duration_mode!r}"
@@ -33,8 +43,10 @@ def _prepare(keys, times, gap, max_duration, max_duration_mode, inclusive, time_
     return k, kind, args
 
 
-def assign(keys, times, *, gap, max_duration=None, max_duration_mode="restart",
-           inclusive=True, time_unit=None) -> np.ndarray:
+def assign(keys: Column, times: Column, *, gap: Duration,
+           max_duration: Duration | None = None,
+           max_duration_mode: MaxDurationMode = "restart",
+           inclusive: bool = True, time_unit: TimeUnit | None = None) -> npt.NDArray[np.int64]:
     """Each event's session id, as an int64 array in input order.
 
     Session ids are dense, ``0..S-1``, ordered by key (keys in order of first
@@ -68,8 +80,26 @@ def assign(keys, times, *, gap, max_duration=None, max_duration_mode="restart",
     return ids
 
 
-def sessions(keys, times, *, gap, max_duration=None, max_duration_mode="restart",
-             inclusive=True, agg=None, values=None, time_unit=None) -> SessionTable:
+# agg= makes the result an AggregatedSessionTable: said to type checkers by
+# the overloads, so its aggregate columns need no cast
+@overload
+def sessions(keys: Column, times: Column, *, gap: Duration,
+             max_duration: Duration | None = ..., max_duration_mode: MaxDurationMode = ...,
+             inclusive: bool = ..., agg: None = ...,
+             values: Mapping[str, Column] | None = ...,
+             time_unit: TimeUnit | None = ...) -> SessionTable: ...
+@overload
+def sessions(keys: Column, times: Column, *, gap: Duration,
+             max_duration: Duration | None = ..., max_duration_mode: MaxDurationMode = ...,
+             inclusive: bool = ..., agg: AggSpec,
+             values: Mapping[str, Column] | None = ...,
+             time_unit: TimeUnit | None = ...) -> AggregatedSessionTable: ...
+def sessions(keys: Column, times: Column, *, gap: Duration,
+             max_duration: Duration | None = None,
+             max_duration_mode: MaxDurationMode = "restart", inclusive: bool = True,
+             agg: AggSpec | None = None,
+             values: Mapping[str, Column] | None = None,
+             time_unit: TimeUnit | None = None) -> SessionTable:
     """One row per session: key, start, end, count, index, window_end, and
     one column per named aggregate.
 
@@ -100,8 +130,11 @@ def sessions(keys, times, *, gap, max_duration=None, max_duration_mode="restart"
                                                       for n, r in results.items()})
 
 
-def _sessions(keys, times, gap, max_duration, max_duration_mode, inclusive, agg, values,
-              reserved, time_unit=None):
+def _sessions(keys: Column, times: Column, gap: Duration, max_duration: Duration | None,
+              max_duration_mode: str, inclusive: bool, agg: AggSpec | None,
+              values: Mapping[str, Column] | None,
+              reserved: dict[str, str], time_unit: TimeUnit | None = None,
+              ) -> tuple[dict[str, Any], dict[str, _agg.Result]]:
     """(the SessionTable's columns, {name: _agg.Result}): sessions() and
     sessionize.frame.sessions() both build from these."""
     k, kind, args = _prepare(keys, times, gap, max_duration, max_duration_mode, inclusive,

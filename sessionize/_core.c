@@ -114,7 +114,8 @@ static PyObject *new_i64(npy_intp n)
 
 PyDoc_STRVAR(batch_doc,
 "batch(keys, key_kind, n_codes, times, gap, max_duration, cap_mode,\n"
-"      inclusive, min_is_nat, describe) -> (ids, path, columns)\n"
+"      inclusive, min_is_nat, describe, /)\n--\n\n"
+"-> (ids, path, columns)\n"
 "\n"
 "Session ids of n events, keys and times already normalized by the caller:\n"
 "key_kind 0 = int64 values, 1 = fixed-width bytes (an 'S'/'U'/'V' array),\n"
@@ -210,8 +211,9 @@ done:
 }
 
 PyDoc_STRVAR(ctr_doc,
-"ctr(keys, key_kind, n_codes, kinds, times, gap, inclusive, flush, min_is_nat)\n"
-"    -> (session, search, clicked, clicks, path)\n"
+"ctr(keys, key_kind, n_codes, kinds, times, gap, inclusive, flush, min_is_nat,\n"
+"    /)\n--\n\n"
+"-> (session, search, clicked, clicks, path)\n"
 "\n"
 "One row per search of n events (sessionize.h, tier 3), keys already\n"
 "normalized as for batch(); kinds a uint8 array of event kinds; times an\n"
@@ -311,7 +313,8 @@ done:
 }
 
 PyDoc_STRVAR(seconds_to_micros_doc,
-"seconds_to_micros(seconds) -> int64 array\n"
+"seconds_to_micros(seconds, /)\n--\n\n"
+"-> int64 array\n"
 "\n"
 "Float seconds to integer microseconds as Apache Beam's Timestamp does:\n"
 "int(seconds * 1000000), truncating toward zero.");
@@ -340,7 +343,8 @@ done:
 }
 
 PyDoc_STRVAR(factorize_doc,
-"factorize(values) -> (codes, uniques)\n"
+"factorize(values, /)\n--\n\n"
+"-> (codes, uniques)\n"
 "\n"
 "Dense int64 codes of any sequence of hashable values, in order of first\n"
 "appearance, and the list of distinct values (the first of each).  When\n"
@@ -548,7 +552,8 @@ done:
 }
 
 PyDoc_STRVAR(event_fields_doc,
-"event_fields(events, kind_of) -> (kinds, users, times, missing) or int\n"
+"event_fields(events, kind_of, /)\n--\n\n"
+"-> (kinds, users, times, missing) or int\n"
 "\n"
 "One pass over a sequence of event objects: kinds (uint8 array) from\n"
 "kind_of[type(event)], users (list of event.user), times (list of\n"
@@ -669,7 +674,8 @@ static PyObject *raise_arrow(PyObject *module, sz_status st, size_t pos,
 }
 
 PyDoc_STRVAR(arrow_keys_doc,
-"arrow_keys(column, arg) -> (codes, first)\n"
+"arrow_keys(column, arg, /)\n--\n\n"
+"-> (codes, first)\n"
 "\n"
 "Keys given as Arrow data (__arrow_c_array__ or __arrow_c_stream__), read\n"
 "and factorized in C: int64 codes per row in order of first appearance,\n"
@@ -712,7 +718,8 @@ done:
 }
 
 PyDoc_STRVAR(arrow_ints_doc,
-"arrow_ints(column, arg) -> (values, kind, unit, zone)\n"
+"arrow_ints(column, arg, /)\n--\n\n"
+"-> (values, kind, unit, zone)\n"
 "\n"
 "An integer, timestamp, date or duration column given as Arrow data, read\n"
 "in C into int64 values in its own unit; kind and unit as the core's\n"

@@ -9,6 +9,7 @@ import numpy as np
 from . import _core, _keys, _times, events as _events
 from ._core import SessionizeError
 from ._table import SearchTable
+from ._types import Column, Duration
 
 # Element errors found in the arrays of a list of events name the event.
 _ELEMENT = re.compile(r"^(keys|kinds|times)\[(\d+)\]")
@@ -20,8 +21,9 @@ def _check_bool(value, name):
         raise TypeError(f"{name}: expected a bool, got {type(value).__name__}")
 
 
-def search_ctr(events_or_keys, kinds=None, times=None, *, gap=None, flush=True,
-               inclusive=True) -> SearchTable:
+def search_ctr(events_or_keys: Column, kinds: Column | None = None,
+               times: Column | None = None, *, gap: Duration | None = None,
+               flush: bool = True, inclusive: bool = True) -> SearchTable:
     """One row per search, and the click-through rate.
 
     ``search_ctr(events)`` takes a list of :mod:`sessionize.events` objects

@@ -741,15 +741,23 @@ SC_LOCKED(cs_setstate, CtrStreamObject)
 SC_LOCKED_GET(cs_get_late_count, CtrStreamObject)
 
 static PyMethodDef cs_methods[] = {
-    {"_push_one", (PyCFunction)(void (*)(void))cs_push_one_locked, METH_FASTCALL, NULL},
-    {"_push_many", (PyCFunction)cs_push_many_locked, METH_VARARGS, NULL},
-    {"_advance", (PyCFunction)cs_advance_locked, METH_O, NULL},
+    /* the private methods' docs are their signatures alone (__text_signature__,
+       which mypy.stubtest checks _ctr_stream.pyi against) */
+    {"_push_one", (PyCFunction)(void (*)(void))cs_push_one_locked, METH_FASTCALL,
+     "_push_one($self, key, kind, time, value, /)\n--\n\n"},
+    {"_push_many", (PyCFunction)cs_push_many_locked, METH_VARARGS,
+     "_push_many($self, keys, kinds, times, values, codes=None, /)\n--\n\n"},
+    {"_advance", (PyCFunction)cs_advance_locked, METH_O,
+     "_advance($self, watermark, /)\n--\n\n"},
     {"flush", (PyCFunction)cs_flush_locked, METH_NOARGS,
-     "flush() -> list: end of input; the rows of every session still open."},
-    {"_configure", (PyCFunction)cs_configure_locked, METH_VARARGS, NULL},
-    {"_stats", (PyCFunction)cs_stats_locked, METH_NOARGS, NULL},
-    {"_getstate", (PyCFunction)cs_getstate_locked, METH_NOARGS, NULL},
-    {"_setstate", (PyCFunction)cs_setstate_locked, METH_VARARGS, NULL},
+     "flush($self, /)\n--\n\n-> list: end of input; the rows of every session still open."},
+    {"_configure", (PyCFunction)cs_configure_locked, METH_VARARGS,
+     "_configure($self, gap, inclusive, times, delay, min_is_nat, time_out, /)\n--\n\n"},
+    {"_stats", (PyCFunction)cs_stats_locked, METH_NOARGS, "_stats($self, /)\n--\n\n"},
+    {"_getstate", (PyCFunction)cs_getstate_locked, METH_NOARGS,
+     "_getstate($self, /)\n--\n\n"},
+    {"_setstate", (PyCFunction)cs_setstate_locked, METH_VARARGS,
+     "_setstate($self, state, handle_keys, next_key, values, time_out, /)\n--\n\n"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -767,7 +775,8 @@ static PyType_Slot cs_type_slots[] = {
     {Py_tp_clear, cs_clear},
     {Py_tp_methods, cs_methods},
     {Py_tp_getset, cs_getset},
-    {Py_tp_doc, "The core's search-CTR stream; use sessionize.SearchSessionizer."},
+    {Py_tp_doc, "CtrStream(on_late, row_type, late_type, late_error, batch=None)\n--\n\n"
+                "The core's search-CTR stream; use sessionize.SearchSessionizer."},
     {0, NULL},
 };
 

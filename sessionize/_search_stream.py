@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import (
+    TYPE_CHECKING, Any, Generic, Hashable, Iterable, Iterator, Literal, NamedTuple, TypeVar,
+    cast, overload,
+)
 
 import numpy as np
 
@@ -23,6 +26,12 @@ from ._sessionizer import (
     _INT64_MAX, _ON_LATE, LateEvent, LateEventError, _check_choice, _chunk_keys, _is_zero,
     _Kind, _Timed, Sessionizer,
 )
+
+from ._types import Column, Duration, OnLate, TimeUnit
+
+if TYPE_CHECKING:
+    from ._table import StreamBatch, StreamSearchTable
+    from .events import Kind
 
 _NO_TIMES = _Kind("none")
 
@@ -56,7 +65,13 @@ def _kind_code(kind) -> int:
         raise type(e)(str(e).replace("kinds[0]", "kind", 1)) from None
 
 
-class SearchSessionizer(_Timed, Snapshots, _ctr_stream.CtrStream):
+# What a call of a SearchSessionizer returns: a list of StreamSearchRow and
+# LateEvent, or, with columnar=True, a StreamBatch (the overloads of __init__).
+SearchOutput = TypeVar("SearchOutput", "list[StreamSearchRow | LateEvent]",
+                       "StreamBatch[StreamSearchTable]")
+
+
+class SearchSessionizer(_Timed, Snapshots, _ctr_stream.CtrStream, Generic[SearchOutput]):
     """Search rows of user sessions, from events pushed one at a time or in
     chunks (the streaming form of :func:`sessionize.search_ctr`).
 
@@ -70,8 +85,23 @@ class SearchSessionizer(_Timed, Snapshots, _ctr_stream.CtrStream):
     ``on_late`` as the Sessionizer does).  See the documentation's search-CTR guide.
     """
 
-    def __init__(self, gap=None, *, inclusive=True, delay=0, on_late="return",
-                 columnar=False, time_unit=None):
+    @overload
+    def __init__(self: SearchSessionizer[list[StreamSearchRow | LateEvent]],
+                 gap: Duration | None = ..., *, inclusive: bool = ..., delay: Duration = ...,
+                 on_late: OnLate = ..., columnar: Literal[False] = ...,
+                 time_unit: TimeUnit | None = ...) -> None: ...
+    @overload
+    def __init__(self: SearchSessionizer[StreamBatch[StreamSearchTable]],
+                 gap: Duration | None = ..., *, inclusive: bool = ..., delay: Duration = ...,
+                 on_late: OnLate = ..., columnar: Literal[True],
+                 time_unit: TimeUnit | None = ...) -> None: ...
+    @overload  # columnar only known at run time: either
+    def __init__(self: SearchSessionizer[Any], gap: Duration | None = ..., *,
+                 inclusive: bool = ..., delay: Duration = ..., on_late: OnLate = ...,
+                 columnar: bool, time_unit: TimeUnit | None = ...) -> None: ...
+    def __init__(self, gap: Duration | None = None, *, inclusive: bool = True,
+                 delay: Duration = 0, on_late: OnLate = "return",
+                 columnar: bool = False, time_unit: TimeUnit | None = None) -> None:
         self._time_unit = _times.check_time_unit(time_unit) or ""
         late_code = _check_choice("on_late", on_late, _ON_LATE)
         for name, flag in (("inclusive", inclusive), ("columnar", columnar)):
@@ -79,7 +109,7 @@ class SearchSessionizer(_Timed, Snapshots, _ctr_stream.CtrStream):
                 raise TypeError(f"{name}: expected a bool, got {type(flag).__name__}")
         super().__init__(late_code, StreamSearchRow, LateEvent, LateEventError,
                          _search_batch if columnar else None)
-        self._settings = dict(gap=gap, inclusive=bool(inclusive), delay=delay,
+        self._settings: dict[str, Any] = dict(gap=gap, inclusive=bool(inclusive), delay=delay,
                               on_late=on_late, columnar=bool(columnar))
         if time_unit is not None:  # absent otherwise: snapshots without it restore
             self._settings["time_unit"] = time_unit
@@ -140,7 +170,14 @@ class SearchSessionizer(_Timed, Snapshots, _ctr_stream.CtrStream):
 
     # ---- the API ---------------------------------------------------------
 
-    def push(self, key, kind, time=None, value=None) -> list:
+    if TYPE_CHECKING:
+        # the C type's method, with what it returns for this SearchSessionizer
+        def flush(self) -> SearchOutput:
+            """Closes every open user session; returns their rows."""
+            ...
+
+    def push(self, key: Hashable, kind: Kind | int | str, time: Any = None,
+             value: Any = None) -> SearchOutput:
         """Pushes one event: a key (user), a kind (a Kind, its int or its name),
         its time (or None: arrival order is time order), and a value kept
         with a SEARCH (its query).  Returns the rows (and late events) it
@@ -148,7 +185,8 @@ class SearchSessionizer(_Timed, Snapshots, _ctr_stream.CtrStream):
         code = _kind_code(kind)
         return self._push_one(key, code, self._time_or_none(time), value)
 
-    def push_many(self, keys, kinds, times=None, values=None) -> list:
+    def push_many(self, keys: Column, kinds: Column, times: Column | None = None,
+                  values: Column | None = None) -> SearchOutput:
         """Pushes a chunk of events (arrays or sequences); returns what they
         finish.  The core runs with the GIL released on large chunks."""
         kd = _events.normalize_kinds(kinds)
@@ -173,11 +211,13 @@ class SearchSessionizer(_Timed, Snapshots, _ctr_stream.CtrStream):
             if len(keys) != 0 or (values is not None and len(values) != 0) \
                     or (arr is not None and len(arr) != 0):
                 raise SessionizeError("keys, times, values: lengths differ from kinds' 0")
-            return _search_batch(self, None, None) if self._settings["columnar"] else []
+            # (the cast: columnar is what SearchOutput is)
+            return cast(SearchOutput, _search_batch(self, None, None)
+                        if self._settings["columnar"] else [])
         keys, codes = _chunk_keys(keys)
         return self._push_many(keys, kd, arr, values, codes)
 
-    def push_events(self, events) -> list:
+    def push_events(self, events: Iterable[Any]) -> SearchOutput:
         """Pushes a list of sessionize.events objects (their .user, their kind,
         their .time when they have one; a Search's query as its value)."""
         if not isinstance(events, (list, tuple)):
@@ -189,14 +229,14 @@ class SearchSessionizer(_Timed, Snapshots, _ctr_stream.CtrStream):
         values = [_value_of(e) for e in events]
         return self.push_many(users, kinds, times, values)
 
-    def advance(self, watermark) -> list:
+    def advance(self, watermark: Any) -> SearchOutput:
         """Moves the watermark forward (never back); returns what it closes."""
         if self._kind == _NO_TIMES:
             raise SessionizeError("watermark: this SearchSessionizer has no times")
         return self._advance(self._time_in(watermark))
 
     @property
-    def watermark(self):
+    def watermark(self) -> Any:
         """The watermark in the caller's time type; None before any time (and
         without times); math.inf after flush()."""
         wm = self._stats()[0]
@@ -207,7 +247,7 @@ class SearchSessionizer(_Timed, Snapshots, _ctr_stream.CtrStream):
         out = self._kind.out()
         return out(wm) if out else wm
 
-    def stats(self) -> dict:
+    def stats(self) -> dict[str, int]:
         """What the SearchSessionizer holds and has done."""
         _, events, sessions, keys, open_s, searches, buffered, nbytes = self._stats()
         return dict(events=events, sessions=sessions, keys=keys, open_sessions=open_s,
@@ -261,8 +301,9 @@ def _restore(*args):
         "over its keys and values); restore it with that version and snapshot it again")
 
 
-def search_ctr_stream(events: Iterable, *, gap=None, inclusive=True, delay=0,
-                      flush=True, on_late="return") -> Iterator:
+def search_ctr_stream(events: Iterable[Any], *, gap: Duration | None = None,
+                      inclusive: bool = True, delay: Duration = 0, flush: bool = True,
+                      on_late: OnLate = "return") -> Iterator[StreamSearchRow | LateEvent]:
     """Yields StreamSearchRows lazily from any iterable of sessionize.events
     objects, as their user sessions close; at the end, with ``flush``, the
     rows of the sessions still open (without it, as the Bytewax search-session tutorial's first version,

@@ -11,7 +11,10 @@ from __future__ import annotations
 import datetime
 import math
 import numbers
-from typing import Any, Callable, Iterable, Iterator, NamedTuple
+from typing import (
+    TYPE_CHECKING, Any, Callable, Generic, Hashable, Iterable, Iterator, Literal, NamedTuple,
+    TypeVar, Union, cast, overload,
+)
 
 import numpy as np
 
@@ -19,6 +22,10 @@ from . import _durations, _iso, _missing, _stream, _times
 from ._core import SessionizeError
 from ._snapshot import SESSIONIZER
 from ._state import Snapshots
+from ._types import Column, Duration, Emit, MaxDurationMode, OnLate, TimeUnit
+
+if TYPE_CHECKING:
+    from ._table import LateTable, StreamBatch, StreamSessionTable
 
 _MODES = {"restart": 1, "fixed": 2}
 _EMIT = {"final": 0, "update": 1}
@@ -40,8 +47,8 @@ class StreamSession(NamedTuple):
     index: int       # ordinal within its key since the key was last held
     revision: int    # 0, then + 1 per update-mode re-emission
     id: int          # unique within the Sessionizer, kept across revisions
-    replaces: tuple  # ids of emitted sessions this one absorbed
-    values: tuple | None  # collect=True: the values, in time order
+    replaces: tuple[int, ...]  # ids of emitted sessions this one absorbed
+    values: tuple[Any, ...] | None  # collect=True: the values, in time order
     final: bool      # no later revision can come
 
 
@@ -60,7 +67,7 @@ class LateEventError(SessionizeError):
     applied."""
 
     event: LateEvent
-    sessions: list
+    sessions: Any  # a list as push_many returns it, or a StreamSessionTable
     position: int
 
 
@@ -280,7 +287,13 @@ class _Timed:
 
 
 
-class Sessionizer(_Timed, Snapshots, _stream.Stream):
+# What a call of a Sessionizer returns: a list of StreamSession and LateEvent,
+# or, with columnar=True, a StreamBatch (the overloads of __init__ pick it).
+SessionOutput = TypeVar("SessionOutput", "list[StreamSession | LateEvent]",
+                        "StreamBatch[StreamSessionTable]")
+
+
+class Sessionizer(_Timed, Snapshots, _stream.Stream, Generic[SessionOutput]):
     """Sessions from events pushed one at a time or in chunks, in any order.
 
     Each call returns the sessions it finishes (StreamSession), and, with
@@ -299,9 +312,32 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream):
     and may form sessions of their own).
     """
 
-    def __init__(self, gap, *, max_duration=None, max_duration_mode="restart",
-                 inclusive=True, delay=0, allowed_lateness=0, emit="final",
-                 collect=False, on_late="return", columnar=False, time_unit=None):
+    @overload
+    def __init__(self: Sessionizer[list[StreamSession | LateEvent]], gap: Duration, *,
+                 max_duration: Duration | None = ...,
+                 max_duration_mode: MaxDurationMode = ..., inclusive: bool = ...,
+                 delay: Duration = ..., allowed_lateness: Duration = ..., emit: Emit = ...,
+                 collect: bool = ..., on_late: OnLate = ...,
+                 columnar: Literal[False] = ..., time_unit: TimeUnit | None = ...) -> None: ...
+    @overload
+    def __init__(self: Sessionizer[StreamBatch[StreamSessionTable]], gap: Duration, *,
+                 max_duration: Duration | None = ...,
+                 max_duration_mode: MaxDurationMode = ..., inclusive: bool = ...,
+                 delay: Duration = ..., allowed_lateness: Duration = ..., emit: Emit = ...,
+                 collect: bool = ..., on_late: OnLate = ...,
+                 columnar: Literal[True], time_unit: TimeUnit | None = ...) -> None: ...
+    @overload  # columnar only known at run time: either
+    def __init__(self: Sessionizer[Any], gap: Duration, *,
+                 max_duration: Duration | None = ...,
+                 max_duration_mode: MaxDurationMode = ..., inclusive: bool = ...,
+                 delay: Duration = ..., allowed_lateness: Duration = ..., emit: Emit = ...,
+                 collect: bool = ..., on_late: OnLate = ..., columnar: bool,
+                 time_unit: TimeUnit | None = ...) -> None: ...
+    def __init__(self, gap: Duration, *, max_duration: Duration | None = None,
+                 max_duration_mode: MaxDurationMode = "restart", inclusive: bool = True,
+                 delay: Duration = 0, allowed_lateness: Duration = 0, emit: Emit = "final",
+                 collect: bool = False, on_late: OnLate = "return",
+                 columnar: bool = False, time_unit: TimeUnit | None = None) -> None:
         self._time_unit = _times.check_time_unit(time_unit) or ""
         cap = 0 if max_duration is None else _check_choice(
             "max_duration_mode", max_duration_mode, _MODES)
@@ -313,7 +349,7 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream):
                 raise TypeError(f"{name}: expected a bool, got {type(flag).__name__}")
         super().__init__(bool(collect), late_code, StreamSession, LateEvent,
                          LateEventError, _session_batch if columnar else None)
-        self._settings = dict(
+        self._settings: dict[str, Any] = dict(
             gap=gap, max_duration=max_duration, max_duration_mode=max_duration_mode,
             inclusive=bool(inclusive), delay=delay, allowed_lateness=allowed_lateness,
             emit=emit, collect=bool(collect), on_late=on_late, columnar=bool(columnar),
@@ -368,7 +404,17 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream):
 
     # ---- the API -------------------------------------------------------
 
-    def push_many(self, keys, times, values=None) -> list:
+    if TYPE_CHECKING:
+        # the C type's methods, with what they return for this Sessionizer
+        def push(self, key: Hashable, time: Any, value: Any = None, /) -> SessionOutput:
+            """Pushes one event; returns what it finishes."""
+            ...
+        def flush(self) -> SessionOutput:
+            """Ends every open session; returns them (every later event is late)."""
+            ...
+
+    def push_many(self, keys: Column, times: Column,
+                  values: Column | None = None) -> SessionOutput:
         """Pushes a chunk of events; returns what they finish.  The core runs
         with the GIL released on large chunks."""
         arr = self._times_array(times)
@@ -377,8 +423,10 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream):
                 raise SessionizeError(f"values: length {len(values)} differs from times' 0")
             if len(keys) != 0:
                 raise SessionizeError(f"keys: length {len(keys)} differs from times' 0")
-            # nothing to learn the time type from yet
-            return _session_batch(self, None, None) if self._settings["columnar"] else []
+            # nothing to learn the time type from yet (the cast: columnar is
+            # what SessionOutput is, which a checker cannot follow here)
+            return cast(SessionOutput, _session_batch(self, None, None)
+                        if self._settings["columnar"] else [])
         if arr.ndim != 1:
             raise SessionizeError(f"times: expected a 1-D array, got {arr.ndim} dimensions")
         if isinstance(keys, np.ndarray) and keys.ndim != 1:
@@ -386,12 +434,12 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream):
         keys, codes = _chunk_keys(keys)
         return self._push_many(keys, arr, values, codes)
 
-    def advance(self, watermark) -> list:
+    def advance(self, watermark: Any) -> SessionOutput:
         """Moves the watermark forward (never back); returns what it finishes."""
         return self._advance(self._time_in(watermark))
 
     @property
-    def watermark(self):
+    def watermark(self) -> Any:
         """The watermark in the caller's time type, or None before any."""
         wm = self._stats()[0]
         if wm is None:
@@ -401,7 +449,7 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream):
         out = self._kind.out() if self._kind else None
         return out(wm) if out else wm
 
-    def stats(self) -> dict:
+    def stats(self) -> dict[str, int]:
         """What the sessionizer holds: keys, open sessions, events, bytes."""
         _, keys, sessions, events, nbytes = self._stats()
         return dict(keys=keys, open_sessions=sessions, open_events=events,
@@ -478,6 +526,7 @@ def _session_batch(sz: "Sessionizer", sess, late):
     wend, _ = _time_column(kind, wend)
     cols = dict(key=key, start=start, end=end, window_end=wend, count=count, index=index,
                 revision=revision, id=id_, replaces=ListColumn(roff, rids), final=final)
+    table: StreamSessionTable
     if vals is not None:
         table = CollectedSessionTable(zone, values=ListColumn(voff, vals), **cols)
     else:
@@ -544,7 +593,13 @@ def _getter(spec, name: str) -> Callable[[Any], Any]:
     raise TypeError(f"{name}: expected a callable, an attribute/item name or an index")
 
 
-def stream(events: Iterable, *, key, time, gap, value=None, **options) -> Iterator:
+# key=, time=, value=: where to find each in an event
+Getter = Union[Callable[[Any], Any], str, int]
+
+
+def stream(events: Iterable[Any], *, key: Getter, time: Getter, gap: Duration,
+           value: Getter | None = None,
+           **options: Any) -> Iterator[StreamSession | LateEvent]:
     """Yields finished sessions (and late events) lazily from any iterable of
     events; at its end, the sessions still open.  `key`, `time` and `value`
     say where to find each: a callable, a name (attribute or dict item) or

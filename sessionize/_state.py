@@ -14,6 +14,7 @@ exists: a snapshot is restored whole or refused with SessionizeError.
 from __future__ import annotations
 
 import datetime
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 
@@ -25,12 +26,18 @@ _PARTS = ("a setting", "the time type", "the core's state", "a key handle", "a k
           "the next value handle")
 _KIND_NAMES = frozenset(("int", "seconds", "datetime", "datetime64", "none"))
 
+# from_bytes() returns the class it is called on (typing.Self is 3.11+)
+_S = TypeVar("_S", bound="Snapshots")
+
 
 class Snapshots:
     """to_bytes/from_bytes and pickling for a class that defines _SNAPSHOT
     (its _snapshot kind), _settings, _kind, _getstate() and _setstate()."""
 
     _SNAPSHOT: int
+    _settings: dict[str, Any]
+    _kind: Any  # _sessionizer._Kind or None
+    _getstate: Callable[[], tuple[Any, ...]]
 
     def to_bytes(self) -> bytes:
         """The whole state as bytes that restoring never runs code on
@@ -42,7 +49,7 @@ class Snapshots:
         return self._sealed(_snapshot.PLAIN)
 
     @classmethod
-    def from_bytes(cls, data):
+    def from_bytes(cls: type[_S], data: bytes) -> _S:
         """The sessionizer ``to_bytes()`` gave, exactly as it was; any damage
         (a flipped byte, a truncation) or a snapshot of another kind raises
         SessionizeError, and a pickled snapshot is refused (it would run code)."""

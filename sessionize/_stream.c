@@ -967,19 +967,31 @@ SC_LOCKED_GET(stream_get_late_count, StreamObject)
 static PyMethodDef stream_methods[] = {
     {"push", (PyCFunction)(void (*)(void))stream_push_locked,
      METH_FASTCALL | METH_KEYWORDS,
-     "push(key, time, value=None) -> list of the sessions (and late events) "
-     "this event finishes."},
-    {"_push_many", (PyCFunction)stream_push_many_locked, METH_VARARGS, NULL},
-    {"_advance", (PyCFunction)stream_advance_locked, METH_O, NULL},
+     "push($self, key, time, value=None, /)\n--\n\n"
+     "-> list of the sessions (and late events) this event finishes."},
+    /* the private methods' docs are their signatures alone (__text_signature__,
+       which mypy.stubtest checks _stream.pyi against) */
+    {"_push_many", (PyCFunction)stream_push_many_locked, METH_VARARGS,
+     "_push_many($self, keys, times, values, codes=None, /)\n--\n\n"},
+    {"_advance", (PyCFunction)stream_advance_locked, METH_O,
+     "_advance($self, watermark, /)\n--\n\n"},
     {"flush", (PyCFunction)stream_flush_locked, METH_NOARGS,
-     "flush() -> list: end of input; every open session, as final."},
-    {"_configure", (PyCFunction)stream_configure_locked, METH_VARARGS, NULL},
-    {"_stats", (PyCFunction)stream_stats_locked, METH_NOARGS, NULL},
-    {"_next_due", (PyCFunction)stream_next_due_locked, METH_NOARGS, NULL},
-    {"_advance_key", (PyCFunction)stream_advance_key_locked, METH_VARARGS, NULL},
-    {"_key_due", (PyCFunction)stream_key_due_locked, METH_O, NULL},
-    {"_getstate", (PyCFunction)stream_getstate_locked, METH_NOARGS, NULL},
-    {"_setstate", (PyCFunction)stream_setstate_locked, METH_VARARGS, NULL},
+     "flush($self, /)\n--\n\n-> list: end of input; every open session, as final."},
+    {"_configure", (PyCFunction)stream_configure_locked, METH_VARARGS,
+     "_configure($self, gap, max_duration, cap_mode, inclusive, delay,\n"
+     "           allowed_lateness, emit, min_is_nat, time_out, /)\n--\n\n"},
+    {"_stats", (PyCFunction)stream_stats_locked, METH_NOARGS, "_stats($self, /)\n--\n\n"},
+    {"_next_due", (PyCFunction)stream_next_due_locked, METH_NOARGS,
+     "_next_due($self, /)\n--\n\n"},
+    {"_advance_key", (PyCFunction)stream_advance_key_locked, METH_VARARGS,
+     "_advance_key($self, key, watermark, /)\n--\n\n"},
+    {"_key_due", (PyCFunction)stream_key_due_locked, METH_O,
+     "_key_due($self, key, /)\n--\n\n"},
+    {"_getstate", (PyCFunction)stream_getstate_locked, METH_NOARGS,
+     "_getstate($self, /)\n--\n\n"},
+    {"_setstate", (PyCFunction)stream_setstate_locked, METH_VARARGS,
+     "_setstate($self, state, handle_keys, next_key, values, next_value, time_out,\n"
+     "          /)\n--\n\n"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -997,7 +1009,9 @@ static PyType_Slot stream_type_slots[] = {
     {Py_tp_clear, stream_clear},
     {Py_tp_methods, stream_methods},
     {Py_tp_getset, stream_getset},
-    {Py_tp_doc, "The core's incremental sessionizer; use sessionize.Sessionizer."},
+    {Py_tp_doc, "Stream(collect, on_late, session_type, late_type, late_error, batch=None)\n"
+                "--\n\n"
+                "The core's incremental sessionizer; use sessionize.Sessionizer."},
     {0, NULL},
 };
 

@@ -5,18 +5,31 @@ from __future__ import annotations
 import collections
 import functools
 import math
-from typing import Any, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Any, Generic, Iterator, NamedTuple, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _display
 
+if TYPE_CHECKING:
+    import pandas  # no types without pandas-stubs: Any then
+    import polars
 
-class ColumnTable:
+    from ._search_stream import StreamSearchRow
+    from ._sessionizer import StreamSession
+    from .plot import SessionPlots
+
+# the named tuple of one row of a ColumnTable (what rows() yields)
+RowT = TypeVar("RowT", covariant=True)
+
+
+class ColumnTable(Generic[RowT]):
     """Rows held as numpy columns, one attribute each.
 
     A subclass names its ``columns`` (also its ``__slots__``), the named
-    tuple of one row (``row_type``) and what a row is (``noun``).
+    tuple of one row (``row_type``) and what a row is (``noun``); the
+    columns' types are its class annotations.
     """
 
     columns: tuple[str, ...] = ()
@@ -26,7 +39,7 @@ class ColumnTable:
     # none); datetime64 columns hold UTC instants, exported with this zone
     __slots__ = ("time_zone",)
 
-    def __init__(self, time_zone: str = "", **cols: np.ndarray):
+    def __init__(self, time_zone: str = "", **cols: Any):
         self.time_zone = time_zone
         for c in self.columns:
             setattr(self, c, cols[c])
@@ -34,7 +47,9 @@ class ColumnTable:
     def __len__(self) -> int:
         return len(getattr(self, self.columns[-1]))
 
-    def __getitem__(self, name: str) -> np.ndarray:
+    # Any: the attribute of that name, typed on the class (a ListColumn, or
+    # an Arrow array for Arrow keys, as well as numpy arrays)
+    def __getitem__(self, name: str) -> Any:
         if name not in self.columns:
             raise KeyError(f"{name!r}: not a column (columns: {', '.join(self.columns)})")
         return getattr(self, name)
@@ -42,7 +57,7 @@ class ColumnTable:
     # rows() give times as datetime/timedelta (False: as the columns hold them)
     _python_times = True
 
-    def rows(self) -> Iterator[Any]:
+    def rows(self) -> Iterator[RowT]:
         """An iterator over the rows, each a named tuple (``row_type``), in
         order; ``list(t.rows())`` for a list.
 
@@ -58,10 +73,10 @@ class ColumnTable:
                                          self.time_zone, self._python_times):
             yield row(*values)
 
-    def to_dict(self) -> dict[str, np.ndarray]:
+    def to_dict(self) -> dict[str, Any]:
         return {c: getattr(self, c) for c in self.columns}
 
-    def to_pandas(self):
+    def to_pandas(self) -> pandas.DataFrame:
         """A pandas DataFrame with one column per field, in row order."""
         try:
             import pandas as pd
@@ -82,7 +97,8 @@ class ColumnTable:
             cols[c] = v
         return pd.DataFrame(cols)
 
-    def to_arrow(self):
+    # Any: pyarrow ships no types
+    def to_arrow(self) -> Any:
         """A ``pyarrow.Table`` with one column per field, in row order.
 
         Numeric, bool and ``datetime64`` columns are handed to Arrow without
@@ -93,12 +109,12 @@ class ColumnTable:
         return pa.table({c: _arrow_column(pa, getattr(self, c), self.time_zone)
                          for c in self.columns})
 
-    def __arrow_c_stream__(self, requested_schema=None):
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
         """The Arrow PyCapsule stream interface, so ``pyarrow.table(t)``,
         ``polars.from_arrow(t)`` and DuckDB read the table directly."""
         return self.to_arrow().__arrow_c_stream__(requested_schema)
 
-    def to_polars(self):
+    def to_polars(self) -> polars.DataFrame:
         """A ``polars.DataFrame`` with one column per field, in row order
         (numeric columns shared without a copy where polars can)."""
         pl = _import_optional("polars", "to_polars()", "polars")
@@ -166,7 +182,7 @@ class Session(NamedTuple):
     window_end: Any
 
 
-class SessionTable(ColumnTable):
+class SessionTable(ColumnTable[Session]):
     """Sessions as columns: row ``i`` is session id ``i``.
 
     ``key``         the caller's key value
@@ -185,15 +201,23 @@ class SessionTable(ColumnTable):
     row_type = Session
     noun = "sessions"
     __slots__ = columns
+    # key: the caller's keys (a numpy array; Arrow's type for Arrow keys);
+    # times: int64, float64 or datetime64 as the caller's times are
+    key: Any
+    start: npt.NDArray[Any]
+    end: npt.NDArray[Any]
+    count: npt.NDArray[np.int64]
+    index: npt.NDArray[np.int64]
+    window_end: npt.NDArray[Any]
 
-    def __init__(self, key: np.ndarray, start: np.ndarray, end: np.ndarray,
-                 count: np.ndarray, index: np.ndarray, window_end: np.ndarray,
-                 time_zone: str = ""):
+    def __init__(self, key: Any, start: npt.NDArray[Any], end: npt.NDArray[Any],
+                 count: npt.NDArray[np.int64], index: npt.NDArray[np.int64],
+                 window_end: npt.NDArray[Any], time_zone: str = ""):
         super().__init__(time_zone, key=key, start=start, end=end, count=count, index=index,
                          window_end=window_end)
 
     @property
-    def plot(self):
+    def plot(self) -> SessionPlots:
         """Plots of these sessions with matplotlib (``sessionize.plot``):
         ``t.plot.durations()``, ``event_counts()``, ``sessions_per_key()``,
         ``timeline(key, keys=..., times=...)``; each returns the Axes."""
@@ -213,9 +237,11 @@ class AggregatedSessionTable(SessionTable):
 
     __slots__ = ("aggregates",)
 
-    def __init__(self, key, start, end, count, index, window_end, time_zone: str = "",
-                 aggregates: dict | None = None):
-        self.aggregates: dict[str, Any] = {}
+    def __init__(self, key: Any, start: npt.NDArray[Any], end: npt.NDArray[Any],
+                 count: npt.NDArray[np.int64], index: npt.NDArray[np.int64],
+                 window_end: npt.NDArray[Any], time_zone: str = "",
+                 aggregates: dict[str, npt.NDArray[Any] | ListColumn] | None = None):
+        self.aggregates: dict[str, npt.NDArray[Any] | ListColumn] = {}
         super().__init__(key, start, end, count, index, window_end, time_zone)
         self.aggregates = dict(aggregates or {})
 
@@ -224,13 +250,18 @@ class AggregatedSessionTable(SessionTable):
         return SessionTable.columns + tuple(self.aggregates)
 
     @property  # type: ignore[override]
-    def row_type(self):
+    def row_type(self) -> Any:
         return _session_row_type(tuple(self.aggregates))
+
+    # a row is a Session named tuple with the aggregates' fields after its own,
+    # made at run time: to a type checker, a named tuple of unknown fields
+    def rows(self) -> Iterator[Any]:
+        return super().rows()
 
     def __len__(self) -> int:
         return len(self.count)
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> npt.NDArray[Any] | ListColumn:
         try:
             aggregates = object.__getattribute__(self, "aggregates")
         except AttributeError:
@@ -284,7 +315,7 @@ def _mean(total: float, count: int) -> float:
     return total / count if count else math.nan
 
 
-class SearchTable(ColumnTable):
+class SearchTable(ColumnTable[SearchRow]):
     """One row per search, in the order the user sessions closed, each
     session's searches in time order (the documentation's
     search-CTR guide).
@@ -304,6 +335,11 @@ class SearchTable(ColumnTable):
     row_type = SearchRow
     noun = "searches"
     __slots__ = columns
+    key: Any
+    session: npt.NDArray[np.int64]
+    search: npt.NDArray[np.int64]
+    clicked: npt.NDArray[np.bool_]
+    clicks: npt.NDArray[np.int64]
 
     @property
     def ctr(self) -> float:
@@ -335,7 +371,7 @@ class SearchTable(ColumnTable):
                               clicks_per_search=cps)
 
 
-class SearchKeyTable(ColumnTable):
+class SearchKeyTable(ColumnTable[KeyRow]):
     """Per-key summary of a SearchTable (see :meth:`SearchTable.by_key`)."""
 
     columns = ("key", "sessions", "searches", "clicked", "clicks", "ctr",
@@ -343,6 +379,13 @@ class SearchKeyTable(ColumnTable):
     row_type = KeyRow
     noun = "keys"
     __slots__ = columns
+    key: Any
+    sessions: npt.NDArray[np.int64]
+    searches: npt.NDArray[np.int64]
+    clicked: npt.NDArray[np.int64]
+    clicks: npt.NDArray[np.int64]
+    ctr: npt.NDArray[np.float64]
+    clicks_per_search: npt.NDArray[np.float64]
 
 
 def _first_appearance(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -375,30 +418,30 @@ class ListColumn:
 
     __slots__ = ("offsets", "flat")
 
-    def __init__(self, offsets: np.ndarray, flat: np.ndarray):
+    def __init__(self, offsets: npt.NDArray[np.int64], flat: npt.NDArray[Any]):
         self.offsets = offsets
         self.flat = flat
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
-    def __getitem__(self, i: int) -> tuple:
+    def __getitem__(self, i: int) -> tuple[Any, ...]:
         n = len(self)
         if not -n <= i < n:
             raise IndexError(f"row {i} of {n}")
         i %= n
         return tuple(self.flat[self.offsets[i]:self.offsets[i + 1]].tolist())
 
-    def __iter__(self) -> Iterator[tuple]:
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
         flat, off = self.flat.tolist(), self.offsets.tolist()
         for i in range(len(off) - 1):
             yield tuple(flat[off[i]:off[i + 1]])
 
-    def tolist(self) -> list[tuple]:
+    def tolist(self) -> list[tuple[Any, ...]]:
         """Every row, as a list of tuples."""
         return list(self)
 
-    def to_arrow(self):
+    def to_arrow(self) -> Any:
         """A pyarrow ``ListArray``: these offsets and flat values, not copied
         row by row."""
         pa = _import_optional("pyarrow", "to_arrow()", "pyarrow")
@@ -408,7 +451,7 @@ class ListColumn:
         return f"ListColumn({self.tolist()!r})"
 
 
-class StreamSessionTable(ColumnTable):
+class StreamSessionTable(ColumnTable["StreamSession"]):
     """The sessions one call of a columnar Sessionizer emitted, in emission
     order (the documentation's streaming guide): a row per :class:`StreamSession`, the same
     fields as columns.  ``key`` is int64 when every key is an int, else an
@@ -422,8 +465,18 @@ class StreamSessionTable(ColumnTable):
     noun = "sessions"
     _python_times = False  # rows() as the object mode emits them
     __slots__ = columns
+    key: npt.NDArray[Any]
+    start: npt.NDArray[Any]
+    end: npt.NDArray[Any]
+    window_end: npt.NDArray[Any]
+    count: npt.NDArray[np.int64]
+    index: npt.NDArray[np.int64]
+    revision: npt.NDArray[np.int64]
+    id: npt.NDArray[np.uint64]
+    replaces: ListColumn
+    final: npt.NDArray[np.bool_]
 
-    def rows(self):
+    def rows(self) -> Iterator[StreamSession]:
         """Each row as a StreamSession, as the object mode emits it."""
         from ._sessionizer import StreamSession
 
@@ -439,6 +492,7 @@ class CollectedSessionTable(StreamSessionTable):
 
     columns = StreamSessionTable.columns + ("values",)
     __slots__ = ("values",)
+    values: ListColumn
 
 
 class LateRow(NamedTuple):
@@ -450,7 +504,7 @@ class LateRow(NamedTuple):
     value: Any
 
 
-class LateTable(ColumnTable):
+class LateTable(ColumnTable[LateRow]):
     """The late events of one call of a columnar stream: ``key``, ``time``
     (as the stream's times), ``position`` (index in the call's input) and
     ``value`` (what was pushed with it, else None)."""
@@ -460,9 +514,13 @@ class LateTable(ColumnTable):
     noun = "late events"
     _python_times = False  # rows() as the object mode emits them
     __slots__ = columns
+    key: npt.NDArray[Any]
+    time: npt.NDArray[Any]
+    position: npt.NDArray[np.int64]
+    value: npt.NDArray[np.object_]
 
 
-class StreamSearchTable(ColumnTable):
+class StreamSearchTable(ColumnTable["StreamSearchRow"]):
     """The search rows one call of a columnar SearchSessionizer emitted, a
     row per :class:`StreamSearchRow`, in emission order."""
 
@@ -470,9 +528,16 @@ class StreamSearchTable(ColumnTable):
     noun = "searches"
     _python_times = False  # rows() as the object mode emits them
     __slots__ = columns
+    key: npt.NDArray[Any]
+    session: npt.NDArray[np.uint64]
+    search: npt.NDArray[np.uint64]
+    time: npt.NDArray[Any]
+    clicked: npt.NDArray[np.bool_]
+    clicks: npt.NDArray[np.int64]
+    value: npt.NDArray[np.object_]
 
     @property
-    def row_type(self):
+    def row_type(self) -> type[StreamSearchRow]:
         from ._search_stream import StreamSearchRow
 
         return StreamSearchRow
@@ -483,7 +548,11 @@ class StreamSearchTable(ColumnTable):
         return _mean(float(np.count_nonzero(self.clicked)), len(self))
 
 
-class StreamBatch:
+# the table of a StreamBatch's sessions: StreamSessionTable or StreamSearchTable
+TableT = TypeVar("TableT", bound="ColumnTable[Any]", covariant=True)
+
+
+class StreamBatch(Generic[TableT]):
     """What one call of a columnar stream returns: ``sessions`` (a
     StreamSessionTable, or a StreamSearchTable for a SearchSessionizer) and
     ``late`` (a LateTable).  ``sessions, late = batch`` unpacks it; it is
@@ -491,11 +560,14 @@ class StreamBatch:
 
     __slots__ = ("sessions", "late")
 
-    def __init__(self, sessions: ColumnTable, late: LateTable):
+    sessions: TableT
+    late: LateTable
+
+    def __init__(self, sessions: TableT, late: LateTable):
         self.sessions = sessions
         self.late = late
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[TableT | LateTable]:
         return iter((self.sessions, self.late))
 
     def __bool__(self) -> bool:

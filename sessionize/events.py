@@ -23,9 +23,10 @@ import datetime
 import enum
 import sys
 from dataclasses import dataclass
-from typing import Any, ClassVar, List, Optional
+from typing import Any, ClassVar, Iterable, List, Optional
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _core, _missing
 from ._core import SessionizeError
@@ -223,7 +224,7 @@ def _kinds_from_strings(arr: np.ndarray) -> np.ndarray:
     raise _bad_kind(i, arr[i].item())
 
 
-def normalize_kinds(kinds: object) -> np.ndarray:
+def normalize_kinds(kinds: object) -> npt.NDArray[np.uint8]:
     """Event kinds as the uint8 codes the core takes."""
     kinds = _missing.plain(kinds, "kinds")
     if isinstance(kinds, (list, tuple)):
@@ -323,7 +324,8 @@ def _times_of_events(times: list, missing: int):
     return arr
 
 
-def to_arrays(events) -> tuple[list, np.ndarray, np.ndarray | None]:
+def to_arrays(events: Iterable[Any],
+              ) -> tuple[list[Any], npt.NDArray[np.uint8], npt.NDArray[Any] | None]:
     """``(users, kinds, times)`` of a list of events, for
     :func:`sessionize.search_ctr`: users as a list, kinds as uint8 codes,
     times as an array (``datetime64[us]`` for datetimes, UTC when they are

@@ -35,18 +35,49 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, Mapping, overload
 
 import numpy as np
 
 from . import _arrow, _batch, _iso
 from ._core import SessionizeError
+from ._types import AggHow, Duration, MaxDurationMode, TimeUnit
+
+if TYPE_CHECKING:  # neither is needed to import this module
+    import pandas
+    import polars
+
+# The overloads: a polars or pandas DataFrame comes back as its own type;
+# any other frame (an object with __arrow_c_stream__) as a pyarrow Table,
+# typed Any here as pyarrow ships no types (nor does pandas, without
+# pandas-stubs: its overload is then Any to Any).
+# agg=: {"out": ("column", how)}
+FrameAggSpec = Mapping[str, "tuple[str, AggHow]"]
 
 _SESSION_COLUMNS = ("start", "end", "count", "index", "window_end")
 
 
-def assign(df, *, key: str, time: str, gap, max_duration=None, max_duration_mode="restart",
-           inclusive=True, column: str = "session_id", time_unit=None):
+@overload
+def assign(df: polars.DataFrame, *, key: str, time: str, gap: Duration,
+           max_duration: Duration | None = ..., max_duration_mode: MaxDurationMode = ...,
+           inclusive: bool = ..., column: str = ...,
+           time_unit: TimeUnit | None = ...) -> polars.DataFrame: ...
+@overload
+def assign(df: pandas.DataFrame, *, key: str, time: str, gap: Duration,
+           max_duration: Duration | None = ..., max_duration_mode: MaxDurationMode = ...,
+           inclusive: bool = ..., column: str = ...,
+           time_unit: TimeUnit | None = ...) -> pandas.DataFrame: ...
+# without pandas-stubs, pandas.DataFrame is Any to mypy, which then finds
+# this one unreachable; with them (or for pyright) it is the arrow stream's
+@overload
+def assign(  # type: ignore[overload-cannot-match]
+           df: Any, *, key: str, time: str, gap: Duration,
+           max_duration: Duration | None = ..., max_duration_mode: MaxDurationMode = ...,
+           inclusive: bool = ..., column: str = ...,
+           time_unit: TimeUnit | None = ...) -> Any: ...
+def assign(df: Any, *, key: str, time: str, gap: Duration, max_duration: Duration | None = None,
+           max_duration_mode: MaxDurationMode = "restart", inclusive: bool = True,
+           column: str = "session_id", time_unit: TimeUnit | None = None) -> Any:
     """`df` with a `column` of each row's session id (int64), as the array
     API's :func:`sessionize.assign` gives it; a new frame of `df`'s library
     (a pyarrow Table for arrow streams)."""
@@ -66,8 +97,28 @@ def assign(df, *, key: str, time: str, gap, max_duration=None, max_duration_mode
     return frame.append_column(column, pa.array(ids))
 
 
-def sessions(df, *, key: str, time: str, gap, max_duration=None, max_duration_mode="restart",
-             inclusive=True, agg=None, time_unit=None):
+@overload
+def sessions(df: polars.DataFrame, *, key: str, time: str, gap: Duration,
+             max_duration: Duration | None = ..., max_duration_mode: MaxDurationMode = ...,
+             inclusive: bool = ..., agg: FrameAggSpec | None = ...,
+             time_unit: TimeUnit | None = ...) -> polars.DataFrame: ...
+@overload
+def sessions(df: pandas.DataFrame, *, key: str, time: str, gap: Duration,
+             max_duration: Duration | None = ..., max_duration_mode: MaxDurationMode = ...,
+             inclusive: bool = ..., agg: FrameAggSpec | None = ...,
+             time_unit: TimeUnit | None = ...) -> pandas.DataFrame: ...
+# without pandas-stubs, pandas.DataFrame is Any to mypy, which then finds
+# this one unreachable; with them (or for pyright) it is the arrow stream's
+@overload
+def sessions(  # type: ignore[overload-cannot-match]
+             df: Any, *, key: str, time: str, gap: Duration,
+             max_duration: Duration | None = ..., max_duration_mode: MaxDurationMode = ...,
+             inclusive: bool = ..., agg: FrameAggSpec | None = ...,
+             time_unit: TimeUnit | None = ...) -> Any: ...
+def sessions(df: Any, *, key: str, time: str, gap: Duration,
+             max_duration: Duration | None = None,
+             max_duration_mode: MaxDurationMode = "restart", inclusive: bool = True,
+             agg: FrameAggSpec | None = None, time_unit: TimeUnit | None = None) -> Any:
     """A frame of sessions (same library; a pyarrow Table for arrow
     streams): the key under its own column name, then ``start``, ``end``
     (times in the time column's type, unit and zone), ``count``, ``index``
@@ -100,8 +151,9 @@ def sessions(df, *, key: str, time: str, gap, max_duration=None, max_duration_mo
     cols = {"start": restore(base["start"]), "end": restore(base["end"]),
             "count": base["count"], "index": base["index"],
             "window_end": restore(base["window_end"])}
-    for name, r in results.items():
-        cols[name] = _agg_out(lib, r, values[agg[name][0]], agg[name][1])
+    for name, r in results.items():  # (results only with an agg)
+        column, how = (agg or {})[name]
+        cols[name] = _agg_out(lib, r, values[column], how)
     return _build(lib, frame, key, base["key"], cols)
 
 

@@ -16,9 +16,16 @@ matplotlib is imported at the first call, never by ``import sessionize``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from ._types import Column, PlotUnit
+
+if TYPE_CHECKING:  # matplotlib is imported at the first call, never before
+    from matplotlib.axes import Axes
+
+    from ._table import SessionTable
 
 # a timeline writes each gap's length over it up to this many sessions
 _MAX_GAP_LABELS = 12
@@ -35,7 +42,7 @@ def _pyplot():
     return plt
 
 
-def _axes(ax):
+def _axes(ax: Axes | None) -> Axes:
     return ax if ax is not None else _pyplot().gca()
 
 
@@ -59,7 +66,7 @@ def _seconds(delta: np.ndarray) -> np.ndarray | None:
     return None
 
 
-def _pick_unit(seconds: np.ndarray) -> str:
+def _pick_unit(seconds: np.ndarray) -> PlotUnit:
     top = float(np.max(seconds)) if len(seconds) else 0.0
     return "s" if top < 120 else "min" if top < 2 * 3600 else "h" if top < 3 * 86400 else "d"
 
@@ -67,11 +74,11 @@ def _pick_unit(seconds: np.ndarray) -> str:
 class SessionPlots:
     """The plots of one SessionTable (``t.plot``)."""
 
-    def __init__(self, table):
+    def __init__(self, table: SessionTable):
         self._t = table
 
-    def durations(self, *, unit: str | None = None, bins: int = 30, ax=None,
-                  **kwargs: Any):
+    def durations(self, *, unit: PlotUnit | None = None, bins: int = 30,
+                  ax: Axes | None = None, **kwargs: Any) -> Axes:
         """Histogram of session lengths (``end - start``; a one-event
         session lasts 0).  ``unit``: "s", "min", "h" or "d" for datetime
         and float-second times (chosen from the longest session when not
@@ -97,7 +104,7 @@ class SessionPlots:
         ax.set_title(f"session length, {len(t)} sessions")
         return ax
 
-    def event_counts(self, *, ax=None, **kwargs: Any):
+    def event_counts(self, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
         """Bar chart: how many sessions have 1, 2, 3, ... events (a bar per
         event count that occurs)."""
         counts, n = np.unique(np.asarray(self._t.count), return_counts=True)
@@ -110,7 +117,7 @@ class SessionPlots:
                      if len(self._t) else "events per session")
         return ax
 
-    def sessions_per_key(self, *, ax=None, **kwargs: Any):
+    def sessions_per_key(self, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
         """Bar chart: how many keys (users) have 1, 2, 3, ... sessions (a
         bar per number that occurs)."""
         per_key = _sessions_per_key(self._t)
@@ -123,8 +130,9 @@ class SessionPlots:
         ax.set_title(f"sessions per key, {len(per_key)} keys")
         return ax
 
-    def timeline(self, key, keys=None, times=None, *, data=None, ax=None,
-                 **kwargs: Any):
+    def timeline(self, key: Any, keys: Column | str | None = None,
+                 times: Column | str | None = None, *, data: Any = None,
+                 ax: Axes | None = None, **kwargs: Any) -> Axes:
         """One key's events on a time line, under a bar per session (its
         first to last event), the gaps between sessions written over them.
 

@@ -54,3 +54,22 @@ def test_ctr_stream_stub_describes_the_type():
     built = {n for n in vars(_ctr_stream.CtrStream) if not n.startswith("__")}
     assert _stub_names(stub) == {n for n in dir(_ctr_stream) if not n.startswith("_")}
     assert described - {"__init__"} == built
+
+
+def test_every_function_of_the_bindings_has_a_signature():
+    # their docstrings open with a text signature, so inspect.signature and
+    # mypy.stubtest (tests/test_typing.py) see the argument lists the stubs
+    # must match; without one stubtest checks only the names
+    import inspect
+
+    from sessionize import _ctr_stream
+
+    callables = [getattr(_core, n) for n in dir(_core)
+                 if callable(getattr(_core, n)) and not isinstance(getattr(_core, n), type)]
+    for cls in (_stream.Stream, _ctr_stream.CtrStream):
+        callables.append(cls)
+        callables += [getattr(cls, n) for n in vars(cls)
+                      if not n.startswith("__") and callable(getattr(cls, n))]
+    assert len(callables) > 20
+    for f in callables:
+        inspect.signature(f)  # ValueError: no signature found
