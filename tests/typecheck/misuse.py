@@ -23,6 +23,7 @@ sessionize.assign(users, times, gap=[30])  # error: arg-type
 sessionize.Sessionizer(30, on_late="ignore")  # error: call-overload
 sessionize.Sessionizer(30, emit="all")  # error: call-overload
 sessionize.SearchSessionizer(on_late="skip")  # error: call-overload
+sessionize.assign(users, times, gap="30min", time_unit="min")  # error: arg-type
 sessionize.sessions(users, times, gap=30).plot.durations(unit="minutes")  # error: arg-type
 
 # results are what they are, not Any

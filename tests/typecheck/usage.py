@@ -47,6 +47,16 @@ first = next(t.rows())
 assert_type(first, Session)
 assert_type(first.count, int)
 
+# one time model: ISO strings, epoch integers with their unit
+iso = sessionize.sessions(users[:3], ["2026-10-01T09:00:00Z", "2026-10-01T09:05:00Z",
+                                      "2026-10-01T09:20:00Z"], gap="30min")
+assert_type(iso, SessionTable)
+epoch = sessionize.sessions(users[:3], np.array([0, 300_000, 1_200_000]), gap="30min",
+                            time_unit="ms")
+assert_type(epoch.start, npt.NDArray[Any])
+unit: sessionize.TimeUnit = "us"
+sessionize.Sessionizer("30min", time_unit=unit)
+
 capped = sessionize.sessions(users, times, gap=datetime.timedelta(minutes=30),
                              max_duration="2h", max_duration_mode="fixed")
 mode: sessionize.MaxDurationMode = "restart"
