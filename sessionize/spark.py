@@ -65,7 +65,7 @@ except ImportError:  # pragma: no cover - the extra is missing
 from . import _batch, _core, _keys
 from ._core import SessionizeError
 
-__all__ = ["sessions", "assign"]
+__all__ = ["sessions", "assign", "stream_sessions"]
 
 _SESSION_COLUMNS = ("start", "end", "count", "index", "window_end")
 
@@ -247,3 +247,7 @@ def _spark_interval(value):
     if isinstance(value, str):
         return _INTERVAL.sub("", value)
     return value
+
+
+# the streaming form (its own module; it uses _Plan above)
+from .spark_streaming import stream_sessions  # noqa: E402

@@ -1,0 +1,174 @@
+"""sessionize.spark.stream_sessions on Spark Structured Streaming (local[2]).
+
+The input is Spark's file source: JSON files, one per micro-batch
+(maxFilesPerTrigger=1, files dated in order), run with
+trigger(availableNow=True), whose closing no-data batch moves the watermark
+past everything but a sentinel key's event, 10 minutes of watermark delay.
+
+- Nothing late: the sessions equal sessionize.sessions() over the same
+  events (both cap modes, inclusive both ways), and, without a cap, Spark's
+  own streaming session_window in append mode with the same watermark.
+- Late events (behind the batch's watermark): each comes out once as a
+  "late" row, none is in a session, and the sessions are those of the other
+  events; Spark's session_window (allowMultiple=false: the batch's own
+  watermark) drops exactly as many.
+- Bad input: a null key or time fails the query naming the column
+  (on_bad="raise"), or is a counted "bad" row (on_bad="keep"), as is a
+  malformed JSON line (PERMISSIVE mode).
+- Exactly once into Iceberg (tests/spark_stream_job.py in a subprocess):
+  killed between two batches, and during one, then restarted from its
+  checkpoint, the table holds each session once, as an uninterrupted run.
+- The example (examples/spark_streaming_iceberg.py) runs and prints its counts.
+
+The file name holds "spark": CI's sanitizer pass runs `-k "not spark"`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engines.require import engine, optional, require_java
+
+ROOT = Path(__file__).resolve().parent.parent
+PANDAS_WARNING = "ignore:PySpark does not yet fully support pandas:FutureWarning"
+pytestmark = pytest.mark.filterwarnings(PANDAS_WARNING)
+
+MIN = 60 * 10**6  # one minute in microseconds
+ORIGIN = 1_700_000_000 * 10**6
+SENTINEL = "~end"  # a key whose far-future event moves the watermark past the rest
+SCHEMA = "user string, ts timestamp"
+
+
+@pytest.fixture(scope="module")
+def spark():
+    engine("pyspark", dist="pyspark", minversion="4.0")
+    engine("pyarrow", dist="pyarrow", minversion="14")
+    optional("pandas", extra="spark")
+    require_java(17)
+    from engines.spark_run import local_spark
+
+    session = local_spark()
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def sz(spark):
+    from sessionize import spark as sz
+
+    return sz
+
+
+def iso(us: int) -> str:
+    return (dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=us)).isoformat() + "Z"
+
+
+def generate(seed: int, n: int, n_users: int, files: int):
+    """(user, micros) events in `files` chunks, in time order from chunk to
+    chunk (nothing late), shuffled within one; steps of 0, exactly 30 min,
+    30 min +- 1 us, and spans long enough for the 2 h cap."""
+    rng = random.Random(seed)
+    now = {f"u{k}": ORIGIN + rng.randrange(60 * MIN) for k in range(n_users)}
+    steps = (0, 30 * MIN, 30 * MIN - 1, 30 * MIN + 1, 7 * MIN, 20 * MIN, 3 * 60 * MIN, MIN)
+    events = []
+    for _ in range(n):
+        u = rng.choice(list(now))
+        now[u] += rng.choice(steps)
+        events.append((u, now[u]))
+    events.sort(key=lambda e: e[1])
+    size = -(-len(events) // files)
+    chunks = [events[i:i + size] for i in range(0, len(events), size)]
+    for c in chunks:
+        rng.shuffle(c)
+    return chunks
+
+
+def write_files(folder: Path, chunks, *, extra_lines=None):
+    """One JSON-lines file per chunk, modified in order (the file source
+    takes files by modification time), then the sentinel's file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    last = max(t for c in chunks for _, t in c)
+    chunks = list(chunks) + [[(SENTINEL, last + 10 * 24 * 60 * MIN)]]
+    for i, chunk in enumerate(chunks):
+        path = folder / f"part-{i:04d}.json"
+        lines = [json.dumps({"user": u, "ts": iso(t)}) for u, t in chunk]
+        lines += (extra_lines or {}).get(i, [])
+        path.write_text("\n".join(lines) + "\n")
+        os.utime(path, (1_600_000_000 + i, 1_600_000_000 + i))
+
+
+def run_query(spark, folder: Path, checkpoint: Path, build, *, reader_options=None,
+              schema=SCHEMA):
+    """Runs build(streaming df) to the end of the files; -> (rows, progress)."""
+    reader = spark.readStream.schema(schema).option("maxFilesPerTrigger", 1)
+    for k, v in (reader_options or {}).items():
+        reader = reader.option(k, v)
+    events = reader.json(str(folder)).withWatermark("ts", "10 minutes")
+    rows = []
+    query = (build(events).writeStream.outputMode("append")
+             .foreachBatch(lambda b, _i: rows.extend(b.collect()))
+             .option("checkpointLocation", str(checkpoint))
+             .trigger(availableNow=True).start())
+    query.awaitTermination()
+    return rows, query.recentProgress
+
+
+def us_of(ts) -> int:
+    return (ts - dt.datetime(1970, 1, 1)) // dt.timedelta(microseconds=1)
+
+
+def stream_rows(rows):
+    """Sessions as (user, start, end, count, index, window_end) micros, and
+    the other rows as (kind, user, time)."""
+    sessions, others = [], []
+    for r in rows:
+        if r.kind == "session":
+            if r.user != SENTINEL:
+                sessions.append((r.user, us_of(r.start), us_of(r.end), r["count"],
+                                 r["index"], us_of(r.window_end)))
+        else:
+            others.append((r.kind, r.user, None if r.start is None else us_of(r.start)))
+    return sorted(sessions), sorted(others, key=repr)
+
+
+def reference(events, **options):
+    import sessionize
+
+    keys = np.array([u for u, _ in events], dtype=object)
+    times = np.array([t for _, t in events], dtype=np.int64)
+    table = sessionize.sessions(keys, times, gap=30 * MIN, **options)
+    return sorted((s.key, s.start, s.end, s.count, s.index, s.window_end)
+                  for s in table.rows())
+
+
+CASES = [
+    dict(max_duration=None, inclusive=True),
+    dict(max_duration="2 hours", max_duration_mode="restart", inclusive=True),
+    dict(max_duration="2 hours", max_duration_mode="fixed", inclusive=False),
+    dict(max_duration="2 hours", max_duration_mode="fixed", inclusive=True),
+    dict(max_duration="2 hours", max_duration_mode="restart", inclusive=False),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.get('max_duration_mode', 'nocap')}"
+                         f"-{'incl' if c['inclusive'] else 'excl'}")
+def test_equals_batch_sessions_when_nothing_is_late(spark, sz, tmp_path, case):
+    chunks = generate(hash(repr(case)) % 1000, 600, 15, 5)
+    write_files(tmp_path / "in", chunks)
+    rows, _ = run_query(spark, tmp_path / "in", tmp_path / "ck", lambda df: sz.stream_sessions(
+        df, key="user", time="ts", gap="30 minutes", **case))
+    sessions, others = stream_rows(rows)
+    assert others == []
+    options = {k: (v if k != "max_duration" or v is None else 2 * 60 * MIN)
+               for k, v in case.items()}
+    expected = reference([e for c in chunks for e in c], **options)
+    assert sessions == expected
+    # each session once
+    assert len({s[:2] for s in sessions}) == len(sessions)
