@@ -177,19 +177,20 @@ class _Step:
         sz = Sessionizer.from_bytes(bytes(snapshot)) if snapshot is not None else None
         late = bad = np.empty(0, np.int64)
         n_bad_null_time = 0
+        null_key = key[0] is None or bool(pd.isna(key[0]))
         if not state.hasTimedOut:
             chunks = [p[_US] for p in pdfs]
             times = pd.concat(chunks) if len(chunks) > 1 else chunks[0]
             nulls = times.isna().to_numpy()
-            if key[0] is None or nulls.any():
+            if null_key or nulls.any():
                 if self.on_bad == "raise":
-                    if key[0] is None:
+                    if null_key:
                         raise SessionizeError(f"key: null in column {self.key!r} (rows: "
                                               f"{len(times)}; on_bad='keep' counts them)")
                     raise SessionizeError(f"time: null in column {self.time!r} (key "
                                           f"{key[0]!r}; on_bad='keep' counts them)")
             t = times.to_numpy(dtype=np.int64, na_value=0)
-            if key[0] is None:
+            if null_key:
                 bad, n_bad_null_time, t = t[~nulls], int(nulls.sum()), t[:0]
             elif nulls.any():
                 n_bad_null_time, t = int(nulls.sum()), t[~nulls]
@@ -225,7 +226,7 @@ class _Step:
         self._store(state, sz, emitted, last_end)
         frames = [sessions] + others
         out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else sessions
-        out.insert(0, self.key, key[0])
+        out.insert(0, self.key, None if null_key else key[0])
         yield out
 
     def _store(self, state, sz, emitted, last_end):

@@ -172,3 +172,101 @@ def test_equals_batch_sessions_when_nothing_is_late(spark, sz, tmp_path, case):
     assert sessions == expected
     # each session once
     assert len({s[:2] for s in sessions}) == len(sessions)
+
+
+def late_chunks(seed: int):
+    """Nothing-late chunks, then, in the third and fifth files, events an
+    hour behind the watermark of their batch: -> (chunks, late events)."""
+    chunks = generate(seed, 400, 10, 6)
+    late = []
+    rng = random.Random(seed)
+    for i in (2, 4):
+        floor = max(t for c in chunks[:i - 1] for _, t in c) - 10 * MIN  # the batch's watermark
+        for _ in range(3):
+            e = (f"u{rng.randrange(10)}", floor - 60 * MIN - rng.randrange(30 * MIN))
+            chunks[i].append(e)
+            late.append(e)
+        floor_exact = (chunks[i][0][0], floor)  # exactly at the watermark: late too
+        chunks[i].append(floor_exact)
+        late.append(floor_exact)
+    return chunks, late
+
+
+def test_late_events_are_counted_available_and_in_no_session(spark, sz, tmp_path):
+    chunks, late = late_chunks(7)
+    write_files(tmp_path / "in", chunks)
+    rows, _ = run_query(spark, tmp_path / "in", tmp_path / "ck", lambda df: sz.stream_sessions(
+        df, key="user", time="ts", gap="30 minutes", max_duration="2 hours"))
+    sessions, others = stream_rows(rows)
+    assert sorted(others, key=repr) == sorted((("late", u, t) for u, t in late), key=repr)
+    on_time = [e for c in chunks for e in c if e not in late]
+    assert sessions == reference(on_time, max_duration=2 * 60 * MIN)
+    assert sum(s[3] for s in sessions) == len(on_time)
+
+
+def test_equals_spark_session_window_in_streaming(spark, sz, tmp_path):
+    """No cap: the same sessions as Spark's own streaming session_window in
+    append mode, the same watermark; with late events too, Spark judging
+    them against the batch's own watermark (allowMultiple=false)."""
+    from pyspark.sql import functions as F
+
+    chunks, late = late_chunks(11)
+    write_files(tmp_path / "in", chunks)
+    spark.conf.set("spark.sql.streaming.statefulOperator.allowMultiple", "false")
+    try:
+        ours, _ = run_query(spark, tmp_path / "in", tmp_path / "ck1",
+                            lambda df: sz.stream_sessions(df, key="user", time="ts",
+                                                          gap="30 minutes"))
+        theirs, progress = run_query(
+            spark, tmp_path / "in", tmp_path / "ck2",
+            lambda df: df.groupBy("user", F.session_window("ts", "30 minutes").alias("w"))
+            .agg(F.count("*").alias("n"), F.max("ts").alias("last")))
+    finally:
+        spark.conf.unset("spark.sql.streaming.statefulOperator.allowMultiple")
+    sessions, others = stream_rows(ours)
+    spark_sessions = sorted((r.user, us_of(r.w.start), us_of(r["last"]), r.n,
+                             us_of(r.w.end)) for r in theirs if r.user != SENTINEL)
+    assert [(u, s, e, n, w) for u, s, e, n, _i, w in sessions] == spark_sessions
+    dropped = sum(op.get("numRowsDroppedByWatermark", 0)
+                  for p in progress for op in p["stateOperators"])
+    assert dropped == len(late) == len([o for o in others if o[0] == "late"])
+
+
+def test_null_key_or_time_fails_naming_the_column(spark, sz, tmp_path):
+    from pyspark.errors import StreamingQueryException
+
+    write_files(tmp_path / "in", [[("u1", ORIGIN)]],
+                extra_lines={0: [json.dumps({"user": "u2", "ts": None})]})
+    with pytest.raises(StreamingQueryException, match="time: null in column 'ts'"):
+        run_query(spark, tmp_path / "in", tmp_path / "ck", lambda df: sz.stream_sessions(
+            df, key="user", time="ts", gap="30 minutes"))
+
+
+def test_bad_rows_and_malformed_json_are_counted(spark, sz, tmp_path):
+    chunks = generate(3, 100, 5, 2)
+    write_files(tmp_path / "in", chunks, extra_lines={
+        0: [json.dumps({"user": None, "ts": iso(ORIGIN)}), "{not json"],
+        1: [json.dumps({"user": "u1", "ts": "not a time"}), json.dumps({"user": "u2"})]})
+    rows, _ = run_query(spark, tmp_path / "in", tmp_path / "ck", lambda df: sz.stream_sessions(
+        df, key="user", time="ts", gap="30 minutes", on_bad="keep"),
+        schema=SCHEMA + ", _corrupt_record string",
+        reader_options={"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt_record"})
+    sessions, others = stream_rows(rows)
+    assert sorted(others, key=repr) == sorted(
+        [("bad", None, ORIGIN), ("bad", None, None), ("bad", "u1", None), ("bad", "u2", None)],
+        key=repr)
+    assert sessions == reference([e for c in chunks for e in c])
+
+
+def test_stream_sessions_refuses_what_it_cannot_run(spark, sz, tmp_path):
+    from sessionize import SessionizeError
+
+    batch = spark.createDataFrame([("a", 1)], "user string, n long")
+    with pytest.raises(SessionizeError, match="not a streaming DataFrame"):
+        sz.stream_sessions(batch, key="user", time="n", gap=5)
+    stream = spark.readStream.schema(SCHEMA).json(str(tmp_path))
+    with pytest.raises(SessionizeError, match="time: column 'ts' has no watermark"):
+        sz.stream_sessions(stream, key="user", time="ts", gap="30 minutes")
+    with pytest.raises(SessionizeError, match="on_bad"):
+        sz.stream_sessions(stream.withWatermark("ts", "1 minute"), key="user", time="ts",
+                           gap="30 minutes", on_bad="drop")
