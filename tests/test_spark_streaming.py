@@ -270,3 +270,84 @@ def test_stream_sessions_refuses_what_it_cannot_run(spark, sz, tmp_path):
     with pytest.raises(SessionizeError, match="on_bad"):
         sz.stream_sessions(stream.withWatermark("ts", "1 minute"), key="user", time="ts",
                            gap="30 minutes", on_bad="drop")
+
+
+def _job(args, **kw):
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, str(ROOT / "tests" / "spark_stream_job.py"),
+                             *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, **kw)
+
+
+def _commits(checkpoint: Path) -> int:
+    folder = checkpoint / "commits"
+    return len([p for p in folder.iterdir() if p.name.isdigit()]) if folder.exists() else 0
+
+
+def _table_rows(sink, which):
+    t = sink.read(which)
+    return [] if t is None else sorted(map(repr, t.to_pylist()))
+
+
+def test_exactly_once_into_iceberg_across_kills(spark, sz, tmp_path):
+    """Killed during a batch (after its sessions' Iceberg commit, before
+    Spark's) and between two batches (SIGKILL once the checkpoint recorded
+    two more), restarted from the checkpoint each time: the tables hold
+    what an uninterrupted run writes, each session once."""
+    import signal
+    import time
+
+    from sessionize.spark_iceberg import IcebergSink
+
+    chunks, late = late_chunks(5)
+    write_files(tmp_path / "in", chunks, extra_lines={3: ["{malformed", "{}"]})
+    # the uninterrupted run, in this process
+    ref = IcebergSink(tmp_path / "wh-ref", job="test-job")
+    events = (spark.readStream.schema(SCHEMA + ", _corrupt_record string")
+              .option("maxFilesPerTrigger", 1).option("mode", "PERMISSIVE")
+              .option("columnNameOfCorruptRecord", "_corrupt_record")
+              .json(str(tmp_path / "in")).withWatermark("ts", "10 minutes"))
+    (sz.stream_sessions(events, key="user", time="ts", gap="30 minutes",
+                        max_duration="2 hours", on_bad="keep")
+     .writeStream.outputMode("append").foreachBatch(ref)
+     .option("checkpointLocation", str(tmp_path / "ck-ref"))
+     .trigger(availableNow=True).start().awaitTermination())
+
+    ck, wh = tmp_path / "ck", tmp_path / "wh"
+    sink = IcebergSink(wh, job="test-job")
+    # 1. dies inside batch 2, between its two tables' commits
+    p = _job([tmp_path / "in", ck, wh, "--die-in-batch", 2])
+    out, _ = p.communicate(timeout=300)
+    assert p.returncode == 17, out
+    died_in = int(out.split("dying in batch ")[1].split()[0])
+    assert sink.last_batch(sink.catalog.load_table(sink.table)) == died_in
+    assert _commits(ck) == died_in  # Spark had not recorded it
+    # 2. restarted; SIGKILLed between two batches once two more are recorded
+    start = _commits(ck)
+    p = _job([tmp_path / "in", ck, wh, "--pause", 3])
+    deadline = time.monotonic() + 240
+    while _commits(ck) < start + 2 and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    p.send_signal(signal.SIGKILL)
+    p.communicate(timeout=60)
+    assert p.returncode == -signal.SIGKILL
+    # 3. restarted to the end
+    p = _job([tmp_path / "in", ck, wh])
+    out, _ = p.communicate(timeout=300)
+    assert p.returncode == 0, out
+
+    sessions = _table_rows(sink, "sessions")
+    assert sessions == _table_rows(ref, "sessions")
+    assert len(set(sessions)) == len(sessions)
+    counts = sink.counts()
+    assert counts == ref.counts()
+    assert counts["late"] == len(late) and counts["bad"] == 2
+    assert _table_rows(sink, "rejects") == _table_rows(ref, "rejects")
+    # and the sessions are the batch function's over the events in time
+    got = sorted((r["user"], us_of(r["start"].replace(tzinfo=None)), r["count"])
+                 for r in sink.read("sessions").to_pylist() if r["user"] != SENTINEL)
+    on_time = [e for c in chunks for e in c if e not in late]
+    assert got == sorted((u, s, n) for u, s, _e, n, _i, _w
+                         in reference(on_time, max_duration=2 * 60 * MIN))
