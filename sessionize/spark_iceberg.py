@@ -79,6 +79,15 @@ class IcebergSink:
         return self._catalog
 
     def __call__(self, batch_df, batch_id: int) -> None:
+        """foreachBatch's function: the batch's sessions and rejects, each
+        table once per batch id."""
+        sessions, rejects = self.split(batch_df)
+        self.append("sessions", sessions, batch_id)
+        self.append("rejects", rejects, batch_id)
+
+    def split(self, batch_df):
+        """A micro-batch of stream_sessions' output as two Arrow tables: the
+        sessions, and the late and bad rows (``<key>, time, kind``)."""
         data = batch_df.toArrow()
         if "kind" not in data.column_names:
             raise SessionizeError("batch_df: no 'kind' column; pass the output of "
@@ -87,12 +96,16 @@ class IcebergSink:
         is_session = pc.equal(data.column("kind"), "session")
         sessions = _utc(data.filter(is_session).drop_columns(["kind"]))
         other = data.filter(pc.invert(is_session))
-        rejected = _utc(pa.table({key: other.column(key), "time": other.column("start"),
-                                  "kind": other.column("kind")}))
-        self._append(self.table, sessions, batch_id)
-        self._append(self.rejects, rejected, batch_id)
+        rejects = _utc(pa.table({key: other.column(key), "time": other.column("start"),
+                                 "kind": other.column("kind")}))
+        return sessions, rejects
 
-    def _append(self, name: str, data, batch_id: int) -> None:
+    def append(self, which: str, data, batch_id: int) -> None:
+        """Appends `data` to the "sessions" or "rejects" table as one Iceberg
+        snapshot recording `batch_id`, unless this job recorded that batch
+        (or a later one) there already.  The table is created from the
+        first batch's schema."""
+        name = self._name(which)
         catalog = self.catalog
         catalog.create_namespace_if_not_exists(name.rsplit(".", 1)[0])
         table = catalog.create_table_if_not_exists(name, schema=data.schema)
@@ -100,6 +113,12 @@ class IcebergSink:
             return  # nothing to write, or written before a restart
         table.append(data, snapshot_properties={JOB_PROPERTY: self.job,
                                                 BATCH_PROPERTY: str(batch_id)})
+
+    def _name(self, which: str) -> str:
+        name = {"sessions": self.table, "rejects": self.rejects}.get(which)
+        if name is None:
+            raise SessionizeError(f"which: 'sessions' or 'rejects', got {which!r}")
+        return name
 
     def last_batch(self, table) -> int:
         """The largest batch id this job wrote to `table` (-1 for none)."""
@@ -113,9 +132,7 @@ class IcebergSink:
     def read(self, which: str = "sessions"):
         """The whole table as Arrow: "sessions" or "rejects" (empty before
         anything was written)."""
-        name = {"sessions": self.table, "rejects": self.rejects}.get(which)
-        if name is None:
-            raise SessionizeError(f"which: 'sessions' or 'rejects', got {which!r}")
+        name = self._name(which)
         if not self.catalog.table_exists(name):
             return None
         return self.catalog.load_table(name).scan().to_arrow()

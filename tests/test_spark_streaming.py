@@ -15,10 +15,10 @@ past everything but a sentinel key's event, 10 minutes of watermark delay.
 - Bad input: a null key or time fails the query naming the column
   (on_bad="raise"), or is a counted "bad" row (on_bad="keep"), as is a
   malformed JSON line (PERMISSIVE mode).
-- Exactly once into Iceberg (tests/spark_stream_job.py in a subprocess):
-  killed between two batches, and during one, then restarted from its
-  checkpoint, the table holds each session once, as an uninterrupted run.
-- The example (examples/spark_streaming_iceberg.py) runs and prints its counts.
+- Exactly once into Iceberg: the example (examples/spark_streaming_iceberg.py)
+  in a subprocess, killed during a batch and between two, restarted from its
+  checkpoint each time, ends with the tables of an uninterrupted run, each
+  session once, and prints their counts.
 
 The file name holds "spark": CI's sanitizer pass runs `-k "not spark"`.
 """
@@ -29,6 +29,7 @@ import datetime as dt
 import json
 import os
 import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ import pytest
 from engines.require import engine, optional, require_java
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "spark_streaming_iceberg.py"
 PANDAS_WARNING = "ignore:PySpark does not yet fully support pandas:FutureWarning"
 pytestmark = pytest.mark.filterwarnings(PANDAS_WARNING)
 
@@ -272,13 +274,12 @@ def test_stream_sessions_refuses_what_it_cannot_run(spark, sz, tmp_path):
                            gap="30 minutes", on_bad="drop")
 
 
-def _job(args, **kw):
+def _example(args):
     import subprocess
     import sys
 
-    return subprocess.Popen([sys.executable, str(ROOT / "tests" / "spark_stream_job.py"),
-                             *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, **kw)
+    return subprocess.Popen([sys.executable, str(EXAMPLE), *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
 
 def _commits(checkpoint: Path) -> int:
@@ -291,63 +292,75 @@ def _table_rows(sink, which):
     return [] if t is None else sorted(map(repr, t.to_pylist()))
 
 
-def test_exactly_once_into_iceberg_across_kills(spark, sz, tmp_path):
-    """Killed during a batch (after its sessions' Iceberg commit, before
-    Spark's) and between two batches (SIGKILL once the checkpoint recorded
-    two more), restarted from the checkpoint each time: the tables hold
-    what an uninterrupted run writes, each session once."""
+def test_exactly_once_into_iceberg_across_kills(spark, tmp_path):
+    """The example (examples/spark_streaming_iceberg.py), killed inside a
+    batch (after its sessions' Iceberg commit, before its rejects' and
+    Spark's) and between two batches (SIGKILL as soon as the checkpoint
+    recorded two more), restarted from its checkpoint each time: the tables
+    hold what an uninterrupted run writes, each session once, and the
+    sessions are sessionize.sessions() over the events not rejected."""
+    import importlib.util
     import signal
     import time
 
     from sessionize.spark_iceberg import IcebergSink
 
-    chunks, late = late_chunks(5)
-    write_files(tmp_path / "in", chunks, extra_lines={3: ["{malformed", "{}"]})
-    # the uninterrupted run, in this process
-    ref = IcebergSink(tmp_path / "wh-ref", job="test-job")
-    events = (spark.readStream.schema(SCHEMA + ", _corrupt_record string")
-              .option("maxFilesPerTrigger", 1).option("mode", "PERMISSIVE")
-              .option("columnNameOfCorruptRecord", "_corrupt_record")
-              .json(str(tmp_path / "in")).withWatermark("ts", "10 minutes"))
-    (sz.stream_sessions(events, key="user", time="ts", gap="30 minutes",
-                        max_duration="2 hours", on_bad="keep")
-     .writeStream.outputMode("append").foreachBatch(ref)
-     .option("checkpointLocation", str(tmp_path / "ck-ref"))
-     .trigger(availableNow=True).start().awaitTermination())
+    spec = importlib.util.spec_from_file_location("spark_streaming_example", EXAMPLE)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    work = tmp_path / "killed"
+    example.generate(work / "input", users=20, events=800, files=6)
+    first = _example(["--workdir", work, "--crash-in-batch", 2])
+    # meanwhile, the uninterrupted run, in this process
+    ref = example.run(spark, work / "input", tmp_path / "ck-ref", tmp_path / "wh-ref")
 
-    ck, wh = tmp_path / "ck", tmp_path / "wh"
-    sink = IcebergSink(wh, job="test-job")
-    # 1. dies inside batch 2, between its two tables' commits
-    p = _job([tmp_path / "in", ck, wh, "--die-in-batch", 2])
-    out, _ = p.communicate(timeout=300)
-    assert p.returncode == 17, out
-    died_in = int(out.split("dying in batch ")[1].split()[0])
+    out, _ = first.communicate(timeout=300)
+    assert first.returncode == 17, out
+    sink = IcebergSink(work / "warehouse", table="clicks.sessions", rejects="clicks.rejects",
+                       job=f"sessions@{work / 'checkpoint'}")
+    died_in = int(re.search(r"crashing in micro-batch (\d+)", out).group(1))
     assert sink.last_batch(sink.catalog.load_table(sink.table)) == died_in
-    assert _commits(ck) == died_in  # Spark had not recorded it
-    # 2. restarted; SIGKILLed between two batches once two more are recorded
-    start = _commits(ck)
-    p = _job([tmp_path / "in", ck, wh, "--pause", 3])
+    assert _commits(work / "checkpoint") == died_in  # Spark had not recorded it
+    # restarted; SIGKILLed between two batches once two more are recorded
+    start = _commits(work / "checkpoint")
+    second = _example(["--workdir", work])
     deadline = time.monotonic() + 240
-    while _commits(ck) < start + 2 and p.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    p.send_signal(signal.SIGKILL)
-    p.communicate(timeout=60)
-    assert p.returncode == -signal.SIGKILL
-    # 3. restarted to the end
-    p = _job([tmp_path / "in", ck, wh])
-    out, _ = p.communicate(timeout=300)
-    assert p.returncode == 0, out
+    while (_commits(work / "checkpoint") < start + 2 and second.poll() is None
+           and time.monotonic() < deadline):
+        time.sleep(0.05)
+    second.send_signal(signal.SIGKILL)
+    second.communicate(timeout=60)
+    assert second.returncode == -signal.SIGKILL
+    assert _commits(work / "checkpoint") < 7  # killed before the end
+    # restarted to the end: it prints the table's counts
+    third = _example(["--workdir", work])
+    out, _ = third.communicate(timeout=300)
+    assert third.returncode == 0, out
+    counts = ref.counts()
+    assert (f"sessions: {counts['session']}  late events: {counts['late']}  "
+            f"bad records: {counts['bad']}") in out
 
     sessions = _table_rows(sink, "sessions")
     assert sessions == _table_rows(ref, "sessions")
     assert len(set(sessions)) == len(sessions)
-    counts = sink.counts()
-    assert counts == ref.counts()
-    assert counts["late"] == len(late) and counts["bad"] == 2
     assert _table_rows(sink, "rejects") == _table_rows(ref, "rejects")
-    # and the sessions are the batch function's over the events in time
-    got = sorted((r["user"], us_of(r["start"].replace(tzinfo=None)), r["count"])
-                 for r in sink.read("sessions").to_pylist() if r["user"] != SENTINEL)
-    on_time = [e for c in chunks for e in c if e not in late]
-    assert got == sorted((u, s, n) for u, s, _e, n, _i, _w
-                         in reference(on_time, max_duration=2 * 60 * MIN))
+    assert sink.counts() == counts
+    assert counts["late"] == 4 and counts["bad"] == 1  # what generate() put in
+
+    # the sessions: sessionize.sessions() over the events not rejected
+    rejected = {(r["user"], r["time"]) for r in sink.read("rejects").to_pylist()}
+    events = []
+    for f in sorted((work / "input").iterdir()):
+        for line in f.read_text().splitlines():
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            t = dt.datetime.fromisoformat(e["ts"])
+            if (e["user"], t) not in rejected and e["user"] != "~watermark":
+                events.append((e["user"], us_of(t.replace(tzinfo=None))))
+    got = sorted((r["user"], us_of(r["start"].replace(tzinfo=None)),
+                  us_of(r["end"].replace(tzinfo=None)), r["count"], r["index"],
+                  us_of(r["window_end"].replace(tzinfo=None)))
+                 for r in sink.read("sessions").to_pylist())
+    assert got == reference(events, max_duration=2 * 60 * MIN)
