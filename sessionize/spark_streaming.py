@@ -66,6 +66,8 @@ Times: a TimestampType or TimestampNTZType column with a watermark
 
 from __future__ import annotations
 
+import uuid
+
 import numpy as np
 
 from pyspark.sql import DataFrame
@@ -82,15 +84,23 @@ KINDS = ("session", "late", "bad")
 _WATERMARK_KEY = "spark.watermarkDelayMs"
 _CLOCK = "__sessionize_clock"
 _US = "__sessionize_us"
+_BUCKET = "__sessionize_bucket"
+_STREAM_KEY_TYPES = (T.StringType, T.BinaryType, T.ByteType, T.ShortType, T.IntegerType,
+                     T.LongType, T.BooleanType)
 _NEVER = 2**62  # the Sessionizer's own delay: its watermark moves only by advance()
 _KEY = 0        # each key's Sessionizer holds one key; the user's key is Spark's
 _MICROS = _Kind("int")
 _ON_BAD = ("raise", "keep")
+# Per Python worker: (query token, key) -> (the snapshot bytes last stored,
+# the live Sessionizer they are of); taken out while a call runs, so a call
+# that fails leaves nothing behind.
+_LIVE: dict = {}
+_LIVE_MAX = 1 << 16
 
 
 def stream_sessions(df: DataFrame, *, key: str, time: str, gap, max_duration=None,
                     max_duration_mode: str = "restart", inclusive: bool = True,
-                    on_bad: str = "raise") -> DataFrame:
+                    on_bad: str = "raise", buckets: int | str | None = "auto") -> DataFrame:
     """The sessions of a streaming DataFrame (with a watermark on `time`), as
     a streaming DataFrame for append mode: ``<key>, start, end, count,
     index, window_end, kind``; see the module docstring for ``kind``
@@ -109,7 +119,13 @@ def stream_sessions(df: DataFrame, *, key: str, time: str, gap, max_duration=Non
     if key in _spark._SESSION_COLUMNS + ("kind",):
         raise SessionizeError(f"key: a key column named {key!r} would clash with the "
                               f"sessions' own {key!r} column; rename it")
-    plan = _spark._Plan(df, key, time, gap, max_duration, max_duration_mode, inclusive, None)
+    plan = _spark._Plan(df, key, time, gap, max_duration, max_duration_mode, inclusive,
+                        buckets)
+    key_type = df.schema[key].dataType
+    if not isinstance(key_type, _STREAM_KEY_TYPES):
+        raise TypeError(f"key: column {key!r} has type {key_type.simpleString()}; a "
+                        "streaming key is a string, binary, integer or boolean (the "
+                        "state's snapshot format holds those)")
     if plan.time_kind != "micros":
         raise TypeError(f"time: column {time!r} must be a timestamp (a watermark needs "
                         f"one), got {df.schema[time].dataType.simpleString()}")
@@ -120,11 +136,13 @@ def stream_sessions(df: DataFrame, *, key: str, time: str, gap, max_duration=Non
                  max_duration_mode, bool(inclusive), on_bad)
     time_type = plan.out_time_type
     delay = df.schema[time].metadata[_WATERMARK_KEY]
-    grouped_input = df.select(
-        F.col(key), F.unix_micros(F.col(time).cast(T.TimestampType())).alias(_US),
-        # the operator's watermark column: null in every row, so Spark's own
-        # late-row filter (time <= watermark) drops none; the function judges
-        F.lit(None).cast(T.TimestampType()).alias(_CLOCK, metadata={_WATERMARK_KEY: delay}))
+    columns = [F.col(key), F.unix_micros(F.col(time).cast(T.TimestampType())).alias(_US),
+               # the operator's watermark column: null in every row, so Spark's
+               # own late-row filter (time <= watermark) drops none
+               F.lit(None).cast(T.TimestampType()).alias(_CLOCK,
+                                                         metadata={_WATERMARK_KEY: delay})]
+    if plan.buckets is not None:
+        columns.append(F.pmod(F.xxhash64(key), F.lit(plan.buckets)).alias(_BUCKET))
     key_field = df.schema[key]
     out_schema = T.StructType([
         T.StructField(key, key_field.dataType, True),
@@ -137,11 +155,12 @@ def stream_sessions(df: DataFrame, *, key: str, time: str, gap, max_duration=Non
     ])
     state_schema = T.StructType([
         T.StructField("snapshot", T.BinaryType(), True),
-        T.StructField("emitted", T.LongType(), False),
         T.StructField("last_end", T.LongType(), True),
     ])
-    out = grouped_input.groupBy(key).applyInPandasWithState(
-        step, out_schema, state_schema, "append", "EventTimeTimeout")
+    rows = df.select(*columns)
+    grouped = rows.groupBy(key if plan.buckets is None else _BUCKET)
+    out = grouped.applyInPandasWithState(step, out_schema, state_schema, "append",
+                                         "EventTimeTimeout")
 
     def as_time(c):
         return F.timestamp_micros(F.col(c)).cast(time_type).alias(c)
@@ -156,9 +175,11 @@ class _Step:
 
     def __init__(self, key, time, gap, max_duration, mode, inclusive, on_bad):
         self.key, self.time, self.on_bad = key, time, on_bad
+        self.columns = (key, "start", "end", "count", "index", "window_end", "kind")
         self.settings = dict(max_duration=max_duration, max_duration_mode=mode,
                              inclusive=inclusive, delay=_NEVER, on_late="return")
         self.gap = gap
+        self.token = uuid.uuid4().hex  # this query's entries in the live cache
         Sessionizer(gap, **self.settings)  # bad settings fail on the driver
 
     def _new(self):
@@ -166,98 +187,91 @@ class _Step:
         sz._configure_for(_MICROS)  # int microseconds: advance() may come first
         return sz
 
-    def __call__(self, key, pdfs, state):
+    def __call__(self, group, pdfs, state):
         import pandas as pd
 
         wm = state.getCurrentWatermarkMs() * 1000
-        if state.exists:
-            snapshot, emitted, last_end = state.get
-        else:
-            snapshot, emitted, last_end = None, 0, None
-        sz = Sessionizer.from_bytes(bytes(snapshot)) if snapshot is not None else None
-        late = bad = np.empty(0, np.int64)
-        n_bad_null_time = 0
-        null_key = key[0] is None or bool(pd.isna(key[0]))
+        snapshot, last_end = state.get if state.exists else (None, None)
+        sz = self._restore(group, snapshot)
+        rows = []  # (key, start, end, count, index, window_end, kind)
+        found = []
         if not state.hasTimedOut:
-            chunks = [p[_US] for p in pdfs]
-            times = pd.concat(chunks) if len(chunks) > 1 else chunks[0]
-            nulls = times.isna().to_numpy()
-            if null_key or nulls.any():
-                if self.on_bad == "raise":
-                    if null_key:
-                        raise SessionizeError(f"key: null in column {self.key!r} (rows: "
-                                              f"{len(times)}; on_bad='keep' counts them)")
-                    raise SessionizeError(f"time: null in column {self.time!r} (key "
-                                          f"{key[0]!r}; on_bad='keep' counts them)")
+            pdf = pd.concat(list(pdfs), ignore_index=True)
+            keys = pdf[self.key].to_numpy(dtype=object)
+            times = pdf[_US]
+            bad = pd.isna(keys) | times.isna().to_numpy()
             t = times.to_numpy(dtype=np.int64, na_value=0)
-            if null_key:
-                bad, n_bad_null_time, t = t[~nulls], int(nulls.sum()), t[:0]
-            elif nulls.any():
-                n_bad_null_time, t = int(nulls.sum()), t[~nulls]
+            if bad.any():
+                i = int(np.argmax(bad))
+                if self.on_bad == "raise":
+                    if pd.isna(keys[i]):
+                        raise SessionizeError(f"key: null in column {self.key!r} (a row "
+                                              f"with {self.time} = {times.iloc[i]!r} us; "
+                                              "on_bad='keep' counts them)")
+                    raise SessionizeError(f"time: null in column {self.time!r} (key "
+                                          f"{keys[i]!r}; on_bad='keep' counts them)")
+                rows += [(None if pd.isna(k) else k, None if pd.isna(x) else int(x),
+                          None if pd.isna(x) else int(x), 1, None, None, "bad")
+                         for k, x in zip(keys[bad], times[bad])]
+                keys, t = keys[~bad], t[~bad]
             is_late = t <= wm
             if is_late.any():
-                late, t = t[is_late], t[~is_late]
+                rows += [(k, x, x, 1, None, None, "late")
+                         for k, x in zip(keys[is_late], t[is_late].tolist())]
+                keys, t = keys[~is_late], t[~is_late]
             if len(t):
                 if sz is None:
                     sz = self._new()
-                out = sz.push_many(np.zeros(len(t), np.int64), t)
-                late = np.concatenate([late, _late_times(out)])
-                rows = [s for s in out if hasattr(s, "window_end")]
-            else:
-                rows = []
-        else:
-            rows = []
+                out = sz.push_many(keys, t)
+                found = [s for s in out if hasattr(s, "window_end")]
+                rows += [(e.key, e.time, e.time, 1, None, None, "late")
+                         for e in out if not hasattr(e, "window_end")]
         if sz is not None:
-            rows += [s for s in sz.advance(wm + 1) if hasattr(s, "window_end")]
-        sessions = pd.DataFrame({
-            "start": [s.start for s in rows], "end": [s.end for s in rows],
-            "count": [s.count for s in rows],
-            "index": list(range(emitted, emitted + len(rows))),
-            "window_end": [s.window_end for s in rows]}, dtype="Int64")
-        sessions["kind"] = "session"
+            found += [s for s in sz.advance(wm + 1) if hasattr(s, "window_end")]
+        if found:
+            rows += [(s.key, s.start, s.end, s.count, s.index, s.window_end, "session")
+                     for s in found]
+            end = max(s.end for s in found)
+            last_end = end if last_end is None else max(last_end, end)
+        self._store(state, group, sz, last_end)
         if rows:
-            emitted += len(rows)
-            last_end = max(s.end for s in rows)
-        others = _rejected(late, "late", key[0]) + _rejected(bad, "bad", None)
-        if n_bad_null_time:
-            none = pd.array([None] * n_bad_null_time, dtype="Int64")
-            others.append(pd.DataFrame({"start": none, "end": none, "count": 1,
-                                        "index": none, "window_end": none, "kind": "bad"}))
-        self._store(state, sz, emitted, last_end)
-        frames = [sessions] + others
-        out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else sessions
-        out.insert(0, self.key, None if null_key else key[0])
-        yield out
+            yield pd.DataFrame(rows, columns=self.columns, dtype=object)
 
-    def _store(self, state, sz, emitted, last_end):
-        """The key's state back, and its timeout at the Spark watermark (ms)
+    def _restore(self, k, snapshot):
+        """The key's Sessionizer: the live one this worker left, if the
+        state's bytes are those it wrote (restoring costs more than the rest
+        of a call), else restored from the bytes."""
+        if snapshot is None:
+            return None
+        try:
+            entry = _LIVE.pop((self.token, k), None)
+        except TypeError:  # an unhashable key value (bytearray)
+            entry = None
+        if entry is not None and entry[0] == snapshot:
+            return entry[1]
+        return Sessionizer.from_bytes(bytes(snapshot))
+
+    def _store(self, state, k, sz, last_end):
+        """The group's state back, and its timeout at the Spark watermark (ms)
         past which its Sessionizer next has something to do."""
-        due = None if sz is None else sz._key_due(_KEY)
+        due = None if sz is None else sz._next_due()
         if due is None and sz is not None and sz._stats()[1]:
-            # nothing open, but the key remembers its last final session (a
-            # fixed-mode block continues from it); the core forgets it past
-            # its end + 2 gaps
+            # nothing open, but keys remember their last final session (a
+            # fixed-mode block continues from it); the core forgets them past
+            # their end + 2 gaps
             due = last_end + 2 * self.gap if last_end is not None else None
         if due is None:
-            state.update((None, emitted, last_end))
+            state.remove()
             return
-        state.update((sz.to_bytes(), emitted, last_end))
+        snapshot = sz.to_bytes()
+        state.update((snapshot, last_end))
         # the Sessionizer emits once its watermark (Spark's + 1 us) is past
-        # `due`; Spark times out a key once its watermark (ms) is past the
+        # `due`; Spark times out a group once its watermark (ms) is past the
         # timeout: wm_ms * 1000 >= due  <=>  wm_ms > ceil(due / 1000) - 1
         state.setTimeoutTimestamp(max(-(-due // 1000) - 1, state.getCurrentWatermarkMs()))
-
-
-def _late_times(out) -> np.ndarray:
-    return np.array([e.time for e in out if not hasattr(e, "window_end")], dtype=np.int64)
-
-
-def _rejected(times, kind, key):
-    import pandas as pd
-
-    if len(times) == 0:
-        return []
-    times = pd.array(times, dtype="Int64")
-    none = pd.array([None] * len(times), dtype="Int64")
-    return [pd.DataFrame({"start": times, "end": times, "count": 1, "index": none,
-                          "window_end": none, "kind": kind})]
+        if len(_LIVE) >= _LIVE_MAX:
+            _LIVE.clear()  # a cache: the bytes in Spark's state are the truth
+        try:
+            _LIVE[(self.token, k)] = (snapshot, sz)
+        except TypeError:
+            pass

@@ -106,9 +106,9 @@ def write_files(folder: Path, chunks, *, extra_lines=None):
         os.utime(path, (1_600_000_000 + i, 1_600_000_000 + i))
 
 
-def run_query(spark, folder: Path, checkpoint: Path, build, *, reader_options=None,
-              schema=SCHEMA):
-    """Runs build(streaming df) to the end of the files; -> (rows, progress)."""
+def start_query(spark, folder: Path, checkpoint: Path, build, *, reader_options=None,
+                schema=SCHEMA):
+    """Starts build(streaming df) over the files; -> (query, its rows so far)."""
     reader = spark.readStream.schema(schema).option("maxFilesPerTrigger", 1)
     for k, v in (reader_options or {}).items():
         reader = reader.option(k, v)
@@ -118,6 +118,12 @@ def run_query(spark, folder: Path, checkpoint: Path, build, *, reader_options=No
              .foreachBatch(lambda b, _i: rows.extend(b.collect()))
              .option("checkpointLocation", str(checkpoint))
              .trigger(availableNow=True).start())
+    return query, rows
+
+
+def run_query(spark, folder: Path, checkpoint: Path, build, **options):
+    """Runs build(streaming df) to the end of the files; -> (rows, progress)."""
+    query, rows = start_query(spark, folder, checkpoint, build, **options)
     query.awaitTermination()
     return rows, query.recentProgress
 
@@ -127,17 +133,24 @@ def us_of(ts) -> int:
 
 
 def stream_rows(rows):
-    """Sessions as (user, start, end, count, index, window_end) micros, and
-    the other rows as (kind, user, time)."""
-    sessions, others = [], []
+    """Sessions as (user, start, end, count, window_end) micros, and the
+    other rows as (kind, user, time).  Checks each key's `index`: 0, 1, ...
+    in time order, from 0 again after the key was released (a Sessionizer's
+    index counts since the key was last held)."""
+    sessions, others, index = [], [], {}
     for r in rows:
         if r.kind == "session":
             if r.user != SENTINEL:
                 sessions.append((r.user, us_of(r.start), us_of(r.end), r["count"],
-                                 r["index"], us_of(r.window_end)))
+                                 us_of(r.window_end)))
+                index[(r.user, us_of(r.start))] = r["index"]
         else:
             others.append((r.kind, r.user, None if r.start is None else us_of(r.start)))
-    return sorted(sessions), sorted(others, key=repr)
+    sessions.sort()
+    for prev, s in zip([None] + sessions, sessions):
+        i = index[s[:2]]
+        assert i == 0 or (prev is not None and prev[0] == s[0] and i == index[prev[:2]] + 1)
+    return sessions, sorted(others, key=repr)
 
 
 def reference(events, **options):
@@ -146,8 +159,7 @@ def reference(events, **options):
     keys = np.array([u for u, _ in events], dtype=object)
     times = np.array([t for _, t in events], dtype=np.int64)
     table = sessionize.sessions(keys, times, gap=30 * MIN, **options)
-    return sorted((s.key, s.start, s.end, s.count, s.index, s.window_end)
-                  for s in table.rows())
+    return sorted((s.key, s.start, s.end, s.count, s.window_end) for s in table.rows())
 
 
 CASES = [
@@ -156,24 +168,31 @@ CASES = [
     dict(max_duration="2 hours", max_duration_mode="fixed", inclusive=False),
     dict(max_duration="2 hours", max_duration_mode="fixed", inclusive=True),
     dict(max_duration="2 hours", max_duration_mode="restart", inclusive=False),
+    dict(max_duration="2 hours", max_duration_mode="restart", inclusive=True, buckets=None),
+    dict(max_duration=None, inclusive=True, buckets=7),
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.get('max_duration_mode', 'nocap')}"
-                         f"-{'incl' if c['inclusive'] else 'excl'}")
-def test_equals_batch_sessions_when_nothing_is_late(spark, sz, tmp_path, case):
-    chunks = generate(hash(repr(case)) % 1000, 600, 15, 5)
-    write_files(tmp_path / "in", chunks)
-    rows, _ = run_query(spark, tmp_path / "in", tmp_path / "ck", lambda df: sz.stream_sessions(
-        df, key="user", time="ts", gap="30 minutes", **case))
-    sessions, others = stream_rows(rows)
-    assert others == []
-    options = {k: (v if k != "max_duration" or v is None else 2 * 60 * MIN)
-               for k, v in case.items()}
-    expected = reference([e for c in chunks for e in c], **options)
-    assert sessions == expected
-    # each session once
-    assert len({s[:2] for s in sessions}) == len(sessions)
+def test_equals_batch_sessions_when_nothing_is_late(spark, sz, tmp_path):
+    """Each case's own events and query, the queries running side by side."""
+    runs = []
+    for i, case in enumerate(CASES):
+        chunks = generate(100 + i, 600, 15, 5)
+        write_files(tmp_path / f"in{i}", chunks)
+        query, rows = start_query(
+            spark, tmp_path / f"in{i}", tmp_path / f"ck{i}",
+            lambda df, case=case: sz.stream_sessions(df, key="user", time="ts",
+                                                     gap="30 minutes", **case))
+        runs.append((case, chunks, query, rows))
+    for case, chunks, query, rows in runs:
+        query.awaitTermination()
+        sessions, others = stream_rows(rows)
+        assert others == [], case
+        options = {k: (v if k != "max_duration" or v is None else 2 * 60 * MIN)
+                   for k, v in case.items() if k != "buckets"}
+        expected = reference([e for c in chunks for e in c], **options)
+        assert sessions == expected, case
+        assert len({s[:2] for s in sessions}) == len(sessions), case  # each session once
 
 
 def late_chunks(seed: int):
@@ -215,20 +234,23 @@ def test_equals_spark_session_window_in_streaming(spark, sz, tmp_path):
     chunks, late = late_chunks(11)
     write_files(tmp_path / "in", chunks)
     spark.conf.set("spark.sql.streaming.statefulOperator.allowMultiple", "false")
-    try:
-        ours, _ = run_query(spark, tmp_path / "in", tmp_path / "ck1",
-                            lambda df: sz.stream_sessions(df, key="user", time="ts",
-                                                          gap="30 minutes"))
-        theirs, progress = run_query(
+    try:  # side by side
+        q1, ours = start_query(spark, tmp_path / "in", tmp_path / "ck1",
+                               lambda df: sz.stream_sessions(df, key="user", time="ts",
+                                                             gap="30 minutes"))
+        q2, theirs = start_query(
             spark, tmp_path / "in", tmp_path / "ck2",
             lambda df: df.groupBy("user", F.session_window("ts", "30 minutes").alias("w"))
             .agg(F.count("*").alias("n"), F.max("ts").alias("last")))
+        q1.awaitTermination()
+        q2.awaitTermination()
+        progress = q2.recentProgress
     finally:
         spark.conf.unset("spark.sql.streaming.statefulOperator.allowMultiple")
     sessions, others = stream_rows(ours)
     spark_sessions = sorted((r.user, us_of(r.w.start), us_of(r["last"]), r.n,
                              us_of(r.w.end)) for r in theirs if r.user != SENTINEL)
-    assert [(u, s, e, n, w) for u, s, e, n, _i, w in sessions] == spark_sessions
+    assert sessions == spark_sessions
     dropped = sum(op.get("numRowsDroppedByWatermark", 0)
                   for p in progress for op in p["stateOperators"])
     assert dropped == len(late) == len([o for o in others if o[0] == "late"])
@@ -360,7 +382,7 @@ def test_exactly_once_into_iceberg_across_kills(spark, tmp_path):
             if (e["user"], t) not in rejected and e["user"] != "~watermark":
                 events.append((e["user"], us_of(t.replace(tzinfo=None))))
     got = sorted((r["user"], us_of(r["start"].replace(tzinfo=None)),
-                  us_of(r["end"].replace(tzinfo=None)), r["count"], r["index"],
+                  us_of(r["end"].replace(tzinfo=None)), r["count"],
                   us_of(r["window_end"].replace(tzinfo=None)))
                  for r in sink.read("sessions").to_pylist())
     assert got == reference(events, max_duration=2 * 60 * MIN)
