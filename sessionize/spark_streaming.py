@@ -30,23 +30,33 @@ sessionize) fails the query instead, with a SessionizeError naming the
 column.
 
 How it runs, on Spark's arbitrary stateful processing
-(``groupBy(key).applyInPandasWithState``, event-time timeouts):
+(``groupBy(...).applyInPandasWithState``, event-time timeouts):
 
-- Per key, one ``sessionize.Sessionizer`` (times as int microseconds, the
+- Keys are grouped as :func:`sessionize.spark.sessions` groups them
+  (``buckets``): by default ``pmod(xxhash64(key), P)``, P being
+  ``spark.sql.shuffle.partitions``, so each call runs the C core over a
+  whole bucket of keys; ``buckets=None`` groups by the key itself (one
+  Python call per key and batch: far slower with many keys).  Keep
+  ``buckets`` (and the shuffle partitions) as they are for one checkpoint.
+- Per group, one ``sessionize.Sessionizer`` (times as int microseconds, the
   unit of Spark's timestamps) lives in Spark's state as its ``to_bytes()``
   snapshot: the code-free, versioned, checksummed format; restoring it runs
-  no code, and a damaged one is refused.  Beside it, the number of sessions
-  the key has emitted (``index`` goes on across batches and restarts) and
-  the end of the last one.  Spark's checkpoint holds all of it.
+  no code, and a damaged one is refused.  Spark's checkpoint holds it.  A
+  Python worker keeps the live Sessionizer it last stored and uses it again
+  when the state hands back exactly those bytes (anything else, a restart
+  from the checkpoint included, restores from the bytes).  A group with
+  nothing open has no state: ``index`` counts a key's sessions since the
+  key was last held (SPEC section 3), from 0 again after a key was idle
+  for two gaps past its last session.
 - The Sessionizer's own watermark never moves by itself (its ``delay`` is
   larger than any time span); each call advances it to Spark's watermark
   of the batch (``GroupState.getCurrentWatermarkMs()``) + 1 us, so it emits
   exactly the sessions whose ``window_end`` the watermark has reached, the
   moment Spark's ``session_window`` evicts its own in append mode.
-- The key's event-time timeout is set to the watermark at which its
-  Sessionizer next has something to emit (``_key_due``), so an idle key's
+- The group's event-time timeout is set to the watermark at which its
+  Sessionizer next has something to emit (``_next_due``), so an idle key's
   open session is emitted by the batch whose watermark passes it, with no
-  event of that key.  A key with nothing open keeps only its counters.
+  event of that key.
 - Lateness: Spark drops rows behind the watermark before a stateful
   operator sees them (counting them only in ``numRowsDroppedByWatermark``).
   To keep them, the rows go to the operator with their time as a plain
@@ -106,7 +116,8 @@ def stream_sessions(df: DataFrame, *, key: str, time: str, gap, max_duration=Non
     index, window_end, kind``; see the module docstring for ``kind``
     ("session", "late", "bad").  Each session comes once, when final, and
     equals the row :func:`sessionize.spark.sessions` gives for it over the
-    same events when none is late."""
+    same events when none is late (``index`` aside: it counts since the key
+    was last held).  ``buckets`` groups keys as ``sessions()`` does."""
     from . import spark as _spark  # not at import: the executors unpickle _Step alone
 
     if not isinstance(df, DataFrame):
@@ -170,8 +181,9 @@ def stream_sessions(df: DataFrame, *, key: str, time: str, gap, max_duration=Non
 
 
 class _Step:
-    """The function Spark calls per key and micro-batch (pickled to the
-    executors): restore the key's Sessionizer, push, advance, store."""
+    """The function Spark calls per group (a bucket of keys, or one key) and
+    micro-batch (pickled to the executors): restore the group's
+    Sessionizer, push, advance, store."""
 
     def __init__(self, key, time, gap, max_duration, mode, inclusive, on_bad):
         self.key, self.time, self.on_bad = key, time, on_bad
