@@ -189,7 +189,8 @@ class _Step:
         self.key, self.time, self.on_bad = key, time, on_bad
         self.columns = (key, "start", "end", "count", "index", "window_end", "kind")
         self.settings = dict(max_duration=max_duration, max_duration_mode=mode,
-                             inclusive=inclusive, delay=_NEVER, on_late="return")
+                             inclusive=inclusive, delay=_NEVER, on_late="return",
+                             columnar=True)
         self.gap = gap
         self.token = uuid.uuid4().hex  # this query's entries in the live cache
         Sessionizer(gap, **self.settings)  # bad settings fail on the driver
@@ -234,20 +235,27 @@ class _Step:
             if len(t):
                 if sz is None:
                     sz = self._new()
-                out = sz.push_many(keys, t)
-                found = [s for s in out if hasattr(s, "window_end")]
-                rows += [(e.key, e.time, e.time, 1, None, None, "late")
-                         for e in out if not hasattr(e, "window_end")]
+                found.append(sz.push_many(keys, t))
         if sz is not None:
-            found += [s for s in sz.advance(wm + 1) if hasattr(s, "window_end")]
-        if found:
-            rows += [(s.key, s.start, s.end, s.count, s.index, s.window_end, "session")
-                     for s in found]
-            end = max(s.end for s in found)
-            last_end = end if last_end is None else max(last_end, end)
-        self._store(state, group, sz, last_end)
+            found.append(sz.advance(wm + 1))
+        frames = []
+        for batch in found:  # columnar batches: numpy columns, no object per session
+            late, st = batch.late, batch.sessions
+            if len(late):
+                rows += [(k, x, x, 1, None, None, "late")
+                         for k, x in zip(late["key"], late["time"].tolist())]
+            if len(st):
+                frames.append(pd.DataFrame({
+                    self.key: st["key"], "start": st["start"], "end": st["end"],
+                    "count": st["count"], "index": st["index"],
+                    "window_end": st["window_end"], "kind": "session"}))
+                end = int(st["end"].max())
+                last_end = end if last_end is None else max(last_end, end)
         if rows:
-            yield pd.DataFrame(rows, columns=self.columns, dtype=object)
+            frames.append(pd.DataFrame(rows, columns=self.columns, dtype=object))
+        self._store(state, group, sz, last_end)
+        if frames:
+            yield frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     def _restore(self, k, snapshot):
         """The key's Sessionizer: the live one this worker left, if the
