@@ -70,7 +70,11 @@ class IcebergSink:
     @property
     def catalog(self):
         if self._catalog is None:
-            from pyiceberg.catalog.sql import SqlCatalog
+            try:
+                from pyiceberg.catalog.sql import SqlCatalog
+            except ImportError as e:
+                raise ImportError(f"IcebergSink needs pyiceberg with its SQLite catalog ({e}): "
+                                  "pip install 'sessionize[iceberg]'") from None
 
             os.makedirs(self.warehouse, exist_ok=True)
             self._catalog = SqlCatalog(

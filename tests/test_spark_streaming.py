@@ -325,6 +325,8 @@ def test_exactly_once_into_iceberg_across_kills(spark, tmp_path):
     import signal
     import time
 
+    optional("pyiceberg", extra="iceberg")
+    optional("sqlalchemy", extra="iceberg")
     from sessionize.spark_iceberg import IcebergSink
 
     spec = importlib.util.spec_from_file_location("spark_streaming_example", EXAMPLE)
