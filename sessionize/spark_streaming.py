@@ -98,10 +98,9 @@ _BUCKET = "__sessionize_bucket"
 _STREAM_KEY_TYPES = (T.StringType, T.BinaryType, T.ByteType, T.ShortType, T.IntegerType,
                      T.LongType, T.BooleanType)
 _NEVER = 2**62  # the Sessionizer's own delay: its watermark moves only by advance()
-_KEY = 0        # each key's Sessionizer holds one key; the user's key is Spark's
 _MICROS = _Kind("int")
 _ON_BAD = ("raise", "keep")
-# Per Python worker: (query token, key) -> (the snapshot bytes last stored,
+# Per Python worker: (query token, group) -> (the snapshot bytes last stored,
 # the live Sessionizer they are of); taken out while a call runs, so a call
 # that fails leaves nothing behind.
 _LIVE: dict = {}
