@@ -6,6 +6,12 @@
         a DataFrame of sessions: <key>, start, end, count, index, window_end
     sz.assign(df, key="uuid", time="event_time", gap="30 minutes")
         df's rows with a session_id column
+    sz.stream_sessions(events, key="uuid", time="event_time", gap="30 minutes",
+                       max_duration="2 hours")
+        a streaming DataFrame (events with a watermark) of the sessions, each
+        once when final, and the late events: append mode, Spark's
+        arbitrary stateful processing (sessionize/spark_streaming.py,
+        docs/spark-streaming.md)
 
 Both group the DataFrame with ``groupBy(...).applyInArrow`` (Spark >= 4.0):
 Spark shuffles all of a key's rows to one Python worker, which hands
@@ -65,7 +71,7 @@ except ImportError:  # pragma: no cover - the extra is missing
 from . import _batch, _core, _keys
 from ._core import SessionizeError
 
-__all__ = ["sessions", "assign"]
+__all__ = ["sessions", "assign", "stream_sessions"]
 
 _SESSION_COLUMNS = ("start", "end", "count", "index", "window_end")
 
@@ -247,3 +253,7 @@ def _spark_interval(value):
     if isinstance(value, str):
         return _INTERVAL.sub("", value)
     return value
+
+
+# the streaming form (its own module; it uses _Plan above)
+from .spark_streaming import stream_sessions  # noqa: E402
