@@ -57,7 +57,7 @@ except ImportError as e:  # pragma: no cover - depends on the environment
     ) from e
 
 from . import _stream
-from ._types import MaxDurationMode
+from ._types import Duration, MaxDurationMode
 from ._core import SessionizeError
 from ._state import dumps_adapter_state, loads_adapter_state
 from ._search_stream import SearchSessionizer, StreamSearchRow
@@ -543,8 +543,8 @@ class _SearchCtrLogic(StatefulBatchLogic[Any, tuple[list[StreamSearchRow], list[
 
 
 @_operator
-def search_ctr(step_id: str, up: KeyedStream[Any], *, gap: Optional[timedelta] = None,
-               wait: timedelta = timedelta(0), inclusive: bool = True,
+def search_ctr(step_id: str, up: KeyedStream[Any], *, gap: Optional[Duration] = None,
+               wait: Duration = timedelta(0), inclusive: bool = True,
                flush: bool = True) -> SearchCtrOut:
     """Search rows of user sessions, from ``(key, event)`` items whose events
     are sessionize.events objects (AppOpen, Search, ..., with or without a
