@@ -47,7 +47,6 @@ from typing import Any, Callable, Iterable, NamedTuple, Optional, TypeVar, overl
 
 try:
     import bytewax.operators as _op
-    from bytewax.dataflow import Stream
     from bytewax.dataflow import operator as _operator
     from bytewax.operators import KeyedStream, StatefulBatchLogic, _get_system_utc
     from bytewax.operators.windowing import UTC_MIN, WindowMetadata, WindowOut
