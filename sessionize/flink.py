@@ -73,7 +73,7 @@ __all__ = ["SessionWindowFunction", "SESSION_TYPE"]
 
 # What the function emits: StreamSession tuples (Python objects; Flink
 # carries them pickled).  Pass it as the output_type of .process().
-SESSION_TYPE = Types.PICKLED_BYTE_ARRAY()
+SESSION_TYPE: Any = Types.PICKLED_BYTE_ARRAY()  # a pyflink TypeInformation
 
 _LONG_MAX = 2**63 - 1
 # The Sessionizer's own watermark (largest time - delay) must never move:

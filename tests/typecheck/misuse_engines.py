@@ -2,7 +2,8 @@
 """Misuses of the engine adapters that type checkers must catch: every line
 marked ``# error: <mypy code>`` is an error for mypy --strict (with that
 code) and for pyright, and no other line is (tests/test_typing.py, where
-Apache Beam and Bytewax are installed).
+Apache Beam and Bytewax are installed; PyFlink need not be, its adapter is
+typed without it).
 
 Never run: some of these calls would raise.
 """
@@ -15,6 +16,7 @@ from bytewax.dataflow import Stream
 
 import sessionize.bytewax as szb
 from sessionize.beam import CTRCombineFn, SearchCTR, Sessionize
+from sessionize.flink import SessionWindowFunction  # checked without PyFlink too
 
 
 def ts_of(visit: tuple[str, datetime]) -> datetime:
@@ -36,3 +38,5 @@ def misuses(keyed: Stream[tuple[str, tuple[str, datetime]]]) -> None:
                     shards=16, max_duration_mode="restarts")  # error: arg-type
     szb.search_ctr("ctr", keyed).rows.sessions  # error: attr-defined
     CTRCombineFn().extract_output((1, 0, 0)).rate  # error: attr-defined
+    SessionWindowFunction(gap=timedelta(minutes=10), emit="all")  # error: arg-type
+    SessionWindowFunction(gap=0.5)  # error: arg-type

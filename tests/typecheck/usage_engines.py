@@ -118,3 +118,17 @@ op.output("ctr_out", ctr.rows, TestingSink(ctr_rows))
 run_main(flow)
 assert [window_id for _user, (window_id, _visits) in sorted(out)] == [0, 0]
 assert [row.clicked for _user, row in ctr_rows] == [True]
+
+# ---- PyFlink (typed without it; run where it is installed) -------------------
+
+try:
+    from sessionize.flink import SESSION_TYPE, SessionWindowFunction
+except ImportError:  # PyFlink lives in its own venv (it pins an older Beam)
+    pass
+else:
+    function = SessionWindowFunction(gap=timedelta(minutes=10),
+                                     allowed_lateness=timedelta(minutes=15),
+                                     emit="final", max_duration_mode="fixed",
+                                     max_duration=3_600_000)
+    assert_type(function, SessionWindowFunction)
+    print(SESSION_TYPE)
