@@ -157,14 +157,14 @@ def _restore(cls, data, *, allow_pickle: bool):
     return sz
 
 
-def dumps_adapter_state(obj) -> bytes:
+def dumps_adapter_state(obj: object) -> bytes:
     """An engine adapter's state (its clocks, timers and Sessionizers) as one
     sealed snapshot: pickled, so any damage to any of it is refused."""
     return _snapshot.seal(_snapshot.ADAPTER_STATE, _snapshot.PICKLE, (obj,),
                           ("the adapter's state",))
 
 
-def loads_adapter_state(data):
+def loads_adapter_state(data: bytes) -> Any:
     """What dumps_adapter_state sealed, every byte checked first (a
     SessionizeError otherwise); it unpickles, so trusted storage only."""
     parts = _snapshot.unseal(data, _snapshot.ADAPTER_STATE, allow_pickle=True)

@@ -4,7 +4,7 @@ mypy.stubtest checks these against the built module (.ci/run): the methods'
 argument lists are their __text_signature__ (their docstrings in _stream.c).
 """
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -24,8 +24,9 @@ class Stream:
     # a list of sessions and late events, or with a batch maker what it makes
     def push(self, key: Any, time: Any, value: Any = None, /) -> Any: ...
     def flush(self) -> Any: ...
-    # codes: an int64 code per event into keys, the distinct keys
-    def _push_many(self, keys: Any, times: npt.NDArray[np.int64], values: Any,
+    # times: int64 (an array, or any sequence numpy converts); codes: an int64
+    # code per event into keys, the distinct keys
+    def _push_many(self, keys: Any, times: npt.NDArray[np.int64] | Sequence[int], values: Any,
                    codes: npt.NDArray[np.int64] | None = None, /) -> Any: ...
     def _advance(self, watermark: int, /) -> Any: ...
     def _configure(self, gap: int, max_duration: int, cap_mode: int, inclusive: bool,

@@ -28,26 +28,39 @@ from __future__ import annotations
 import math
 import pickle
 import re
-from typing import Any, NamedTuple, Optional
+from typing import Any, Callable, Iterable, Iterator, Literal, NamedTuple, Optional, TypeVar, Union, cast
 
 import apache_beam as beam
 import numpy as np
-from apache_beam import coders
+from apache_beam.coders.coders import IntervalWindowCoder
+from apache_beam.pvalue import AsSingleton, PCollection
 from apache_beam.transforms import window as beam_window
+from apache_beam.typehints.decorators import no_annotations
 from apache_beam.utils.timestamp import Duration, Timestamp
 from apache_beam.utils.windowed_value import WindowedValue
 from apache_beam.utils.windowed_value import create as _windowed  # (value, micros, windows)
 
 from . import _durations
+from ._types import Duration as _Duration, MaxDurationMode
 from ._batch import sessions as _sessions
 from ._core import SessionizeError
 from ._search_stream import SearchSessionizer
+from ._sessionizer import LateEvent
 from . import events as _events
 
 __all__ = ["Sessionize", "BeamSession", "SessionWindowOf", "SearchCTR", "SearchCTRRow",
            "OverallCTR", "CTRCombineFn", "CTR"]
 
 _MODES = ("restart", "fixed")
+
+# gap, max_duration: seconds (int or float, as window.Sessions takes them),
+# a Beam Duration, a timedelta, a numpy.timedelta64 or a string like "30min"
+BeamDuration = Union[_Duration, Duration]
+# (searches, clicked, clicks): CTRCombineFn's accumulator
+_Counts = tuple[int, int, int]
+# a key's events gathered by _GatherKeyTimes: (int64 times as bytes, values or None)
+_Gathered = tuple[bytes, Optional[list[Any]]]
+
 
 
 class BeamSession(NamedTuple):
@@ -65,9 +78,20 @@ class BeamSession(NamedTuple):
     start: Timestamp
     end: Timestamp
     window_end: Timestamp
-    count: int
-    index: int
-    values: Optional[list]
+    count: int  # type: ignore[assignment]  # a field, as in every session tuple
+    index: int  # type: ignore[assignment]
+    values: Optional[list[Any]]
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _hints_for_checkers_only(fn: _F) -> _F:
+    """Beam reads the annotations of a DoFn's process(), a PTransform's
+    expand() and a Map's or CombineGlobally's function as its own type hints,
+    and checks the pipeline against them when it is built: these are for
+    type checkers, and Beam keeps inferring what it did without them."""
+    return cast(_F, no_annotations(fn))
 
 
 # ------------------------------------------------------------------ arguments
@@ -89,7 +113,7 @@ def _check_bool(value: object, name: str) -> bool:
     return bool(value)
 
 
-def _check_not_merging(pcoll, transform: str) -> None:
+def _check_not_merging(pcoll: PCollection[Any], transform: str) -> None:
     # A merging WindowFn upstream would make our GroupByKey merge windows
     # itself: the sessions would be Beam's, computed twice.
     if pcoll.windowing.windowfn.is_merging():
@@ -102,11 +126,13 @@ def _check_not_merging(pcoll, transform: str) -> None:
 
 # ---------------------------------------------------------------- time order
 
-def _tie_key(value):
+def _tie_key(value: object) -> bytes:
     return pickle.dumps(value, protocol=4)
 
 
-def _time_order(times: np.ndarray, values: Optional[list], rank=None, group=None) -> np.ndarray:
+def _time_order(times: np.ndarray, values: Optional[list[Any]],
+                rank: Optional[np.ndarray] = None,
+                group: Optional[np.ndarray] = None) -> np.ndarray:
     """The positions of the events sorted by `group` (optional), then time,
     then `rank` (optional).
 
@@ -148,11 +174,13 @@ class _GatherKeyTimes(beam.DoFn):
     element at a time.
     """
 
-    def __init__(self, collect: bool):
+    def __init__(self, collect: bool) -> None:
         self._collect = collect
-        self._buf: dict = {}
+        self._buf: dict[Any, dict[Any, Any]] = {}
+        self._last: Any = None
+        self._keys: Optional[dict[Any, Any]] = None
 
-    def start_bundle(self):
+    def start_bundle(self) -> None:
         # {windows: {key: (micros, values, windows list)}}; the last window
         # seen and its dict are kept, so a run of elements in one window (the
         # global window: all of them) costs one key lookup each
@@ -163,7 +191,9 @@ class _GatherKeyTimes(beam.DoFn):
     # read as the integer it is held as (timestamp_micros) instead of being
     # made a Timestamp object per element.  Returns None (no output) for all
     # but unhashable keys: no generator per element.
-    def process(self, kv, wv=beam.DoFn.WindowedValueParam):
+    @_hints_for_checkers_only
+    def process(self, kv: tuple[Any, Any],  # pyright: ignore[reportIncompatibleMethodOverride]
+                wv: Any = beam.DoFn.WindowedValueParam) -> Optional[list[WindowedValue]]:
         key, value = kv
         windows = wv.windows  # a list: one window, or several (sliding windows)
         w = windows[0] if len(windows) == 1 else tuple(windows)
@@ -172,8 +202,9 @@ class _GatherKeyTimes(beam.DoFn):
             if self._keys is None:
                 self._keys = self._buf[w] = {}
             self._last = w
+        assert self._keys is not None
         try:
-            got = self._keys.get(key)
+            got: Any = self._keys.get(key)
         except TypeError:  # an unhashable key: its own group of one
             return [WindowedValue(
                 (key, (np.array([wv.timestamp_micros], dtype=np.int64).tobytes(),
@@ -185,7 +216,7 @@ class _GatherKeyTimes(beam.DoFn):
             got[1].append(value)
         return None
 
-    def finish_bundle(self):
+    def finish_bundle(self) -> Iterator[WindowedValue]:  # pyright: ignore[reportIncompatibleMethodOverride]
         buf, self._buf, self._last, self._keys = self._buf, {}, None, None
         for keys in buf.values():
             for key, (times, values, windows) in keys.items():
@@ -206,34 +237,37 @@ class _SessionizeKeys(beam.DoFn):
 
     _BATCH = 1 << 16
 
-    def __init__(self, gap, max_duration, mode, inclusive, collect):
-        self._args = dict(gap=gap, max_duration=max_duration, max_duration_mode=mode,
-                          inclusive=inclusive)
+    def __init__(self, gap: int, max_duration: Optional[int], mode: MaxDurationMode,
+                 inclusive: bool, collect: bool) -> None:
+        self._args: dict[str, Any] = dict(gap=gap, max_duration=max_duration,
+                                          max_duration_mode=mode, inclusive=inclusive)
         self._collect = collect
-        self._groups: list = []
+        self._groups: list[tuple[Any, Any, np.ndarray, Optional[list[Any]]]] = []
         self._events = 0
 
-    def start_bundle(self):
+    def start_bundle(self) -> None:
         self._groups, self._events = [], 0
 
-    def process(self, kv, w=beam.DoFn.WindowParam):
+    @_hints_for_checkers_only
+    def process(self, kv: tuple[Any, Iterable[_Gathered]],  # pyright: ignore[reportIncompatibleMethodOverride]
+                w: Any = beam.DoFn.WindowParam) -> Iterator[WindowedValue]:
         key, (times, values) = _joined(kv)
         self._groups.append((key, w, times, values))
         self._events += len(times)
         if self._events >= self._BATCH:
             yield from self._flush()
 
-    def finish_bundle(self):
+    def finish_bundle(self) -> Iterator[WindowedValue]:  # pyright: ignore[reportIncompatibleMethodOverride]
         yield from self._flush()
 
-    def _flush(self):
+    def _flush(self) -> Iterator[WindowedValue]:
         groups, self._groups, self._events = self._groups, [], 0
         if not groups:
             return
         times = np.concatenate([g[2] for g in groups])
         codes = np.repeat(np.arange(len(groups), dtype=np.int64),
                           [len(g[2]) for g in groups])
-        values = ([v for g in groups for v in g[3]] if self._collect else None)
+        values = ([v for g in groups for v in g[3] or ()] if self._collect else None)
         order = _time_order(times, values, group=codes)
         codes, times = codes[order], times[order]
         try:
@@ -269,23 +303,26 @@ class SessionWindowOf(beam_window.NonMergingWindowFn):
     """Puts a ``(key, BeamSession)`` element in its session's window,
     ``IntervalWindow(start, window_end)``: the window Beam gives it."""
 
-    def assign(self, context):
+    def assign(self, context: beam_window.WindowFn.AssignContext  # pyright: ignore[reportIncompatibleMethodOverride]
+               ) -> list[beam_window.IntervalWindow]:
         """Beam's hook: the element's session window, ``[start, window_end)``."""
-        s = context.element[1]
+        element: Any = context.element
+        s: BeamSession = element[1]
         return [beam_window.IntervalWindow(s.start, s.window_end)]
 
-    def get_window_coder(self):
+    def get_window_coder(self) -> IntervalWindowCoder:
         """Beam's hook: the coder of the windows (``IntervalWindow``'s)."""
-        return coders.coders.IntervalWindowCoder()
+        return IntervalWindowCoder()
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(self) is type(other)
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(type(self))
 
 
-class Sessionize(beam.PTransform):
+class Sessionize(beam.PTransform[PCollection[tuple[Any, Any]],
+                                 PCollection[tuple[Any, BeamSession]]]):
     """Session windows for ``(key, value)`` elements: replaces
     ``WindowInto(Sessions(gap)) | GroupByKey()``.
 
@@ -313,8 +350,9 @@ class Sessionize(beam.PTransform):
     sessionized together by one call to the C core.
     """
 
-    def __init__(self, gap, *, max_duration=None, max_duration_mode="restart",
-                 inclusive=False, collect=True, label=None):
+    def __init__(self, gap: BeamDuration, *, max_duration: Optional[BeamDuration] = None,
+                 max_duration_mode: MaxDurationMode = "restart", inclusive: bool = False,
+                 collect: bool = True, label: Optional[str] = None) -> None:
         super().__init__(label)
         self.gap = _micros(gap, "gap")
         if max_duration_mode not in _MODES:
@@ -322,14 +360,16 @@ class Sessionize(beam.PTransform):
                 f"max_duration_mode: must be 'restart' or 'fixed', got {max_duration_mode!r}")
         self.max_duration = None if max_duration is None else _micros(max_duration,
                                                                       "max_duration")
-        self.max_duration_mode = max_duration_mode
+        self.max_duration_mode: MaxDurationMode = max_duration_mode
         self.inclusive = _check_bool(inclusive, "inclusive")
         self.collect = _check_bool(collect, "collect")
 
-    def expand(self, pcoll):
+    @_hints_for_checkers_only
+    def expand(self, pcoll: PCollection[tuple[Any, Any]]  # pyright: ignore[reportIncompatibleMethodOverride]
+               ) -> PCollection[tuple[Any, BeamSession]]:
         """Beam's hook: the pipeline steps this transform stands for."""
         _check_not_merging(pcoll, "Sessionize")
-        return (
+        sessions = cast("PCollection[tuple[Any, BeamSession]]", (
             pcoll
             | "GatherKeyTimes" >> beam.ParDo(_GatherKeyTimes(self.collect))
             | "GroupByKey" >> beam.GroupByKey()
@@ -337,7 +377,8 @@ class Sessionize(beam.PTransform):
                 self.gap, self.max_duration, self.max_duration_mode, self.inclusive,
                 self.collect))
             | "SessionWindows" >> beam.WindowInto(SessionWindowOf())
-        )
+        ))
+        return sessions
 
 
 # ------------------------------------------------------------------- SearchCTR
@@ -364,12 +405,15 @@ class _SearchCTRKey(beam.DoFn):
     """(key, [(times, events) per bundle...]) -> its searches, one core call
     per key."""
 
-    def __init__(self, gap, inclusive, flush, use_event_time):
+    def __init__(self, gap: Any, inclusive: bool, flush: bool, use_event_time: bool) -> None:
         self._gap, self._inclusive, self._flush = gap, inclusive, flush
         self._event_time = use_event_time
 
-    def process(self, kv, watermark=None):
+    @_hints_for_checkers_only
+    def process(self, kv: tuple[Any, Iterable[_Gathered]],  # pyright: ignore[reportIncompatibleMethodOverride]
+                watermark: Any = None) -> Iterator[tuple[Any, SearchCTRRow]]:
         key, (stamps, events) = _joined(kv)
+        assert events is not None  # gathered with collect=True
         try:
             _users, kinds, event_times = _events.to_arrays(events)
         except (TypeError, ValueError) as e:  # name the key: positions are within its group
@@ -391,12 +435,14 @@ class _SearchCTRKey(beam.DoFn):
         if self._flush:
             rows += sz.flush()
         for r in rows:
+            assert not isinstance(r, LateEvent)  # on_late="return" with no delay: none
             t = r.time if self._event_time else Timestamp(micros=int(r.time))
             yield (key, SearchCTRRow(key, r.session, r.value, t, bool(r.clicked),
                                      int(r.clicks)))
 
 
-class SearchCTR(beam.PTransform):
+class SearchCTR(beam.PTransform[PCollection[tuple[Any, Any]],
+                                PCollection[tuple[Any, SearchCTRRow]]]):
     """The search-session click-through rate (``sessionize.search_ctr``) over
     ``(key, event)`` elements, events being ``sessionize.events`` objects
     (``AppOpen``, ``Search``, ``Results``, ``ClickResult``, ``AppClose``,
@@ -420,19 +466,22 @@ class SearchCTR(beam.PTransform):
     timeout), then by value as `Sessionize` does.
     """
 
-    def __init__(self, *, gap=None, time="timestamp", flush=True, inclusive=True,
-                 label=None):
+    def __init__(self, *, gap: Optional[BeamDuration] = None,
+                 time: Literal["timestamp", "event"] = "timestamp", flush: bool = True,
+                 inclusive: bool = True, label: Optional[str] = None) -> None:
         super().__init__(label)
         if time not in ("timestamp", "event"):
             raise ValueError(f"time: must be 'timestamp' or 'event', got {time!r}")
-        self.time = time
+        self.time: Literal["timestamp", "event"] = time
+        self.gap: Any = gap  # micros with time="timestamp"; else as given
         if gap is not None and time == "timestamp":
-            gap = _micros(gap, "gap")
-        self.gap = gap
+            self.gap = _micros(gap, "gap")
         self.flush = _check_bool(flush, "flush")
         self.inclusive = _check_bool(inclusive, "inclusive")
 
-    def expand(self, pcoll):
+    @_hints_for_checkers_only
+    def expand(self, pcoll: PCollection[tuple[Any, Any]]  # pyright: ignore[reportIncompatibleMethodOverride]
+               ) -> PCollection[tuple[Any, SearchCTRRow]]:
         """Beam's hook: the pipeline steps this transform stands for."""
         _check_not_merging(pcoll, "SearchCTR")
         grouped = (pcoll
@@ -440,37 +489,43 @@ class SearchCTR(beam.PTransform):
                    | "GroupByKey" >> beam.GroupByKey())
         fn = _SearchCTRKey(self.gap, self.inclusive, self.flush, self.time == "event")
         if self.flush or self.gap is None:
-            return grouped | "SearchCTRKey" >> beam.ParDo(fn)
+            return cast("PCollection[tuple[Any, SearchCTRRow]]",
+                        grouped | "SearchCTRKey" >> beam.ParDo(fn))
         # flush=False with a gap: a session whose gap ran out before the
         # input's latest time has closed, even if its user sent nothing more
         # (sessionize.search_ctr's rule), so each key needs that latest time.
-        latest = (grouped
-                  | "LatestPerKey" >> beam.Map(_latest, self.time == "event")
-                  | "Latest" >> beam.CombineGlobally(_max_or_none))
-        return grouped | "SearchCTRKey" >> beam.ParDo(fn, beam.pvalue.AsSingleton(latest))
+        latest = cast("PCollection[Any]", grouped
+                            | "LatestPerKey" >> beam.Map(_latest, self.time == "event")
+                            | "Latest" >> beam.CombineGlobally(_max_or_none))
+        return cast("PCollection[tuple[Any, SearchCTRRow]]",
+                    grouped | "SearchCTRKey" >> beam.ParDo(fn, AsSingleton(latest)))
 
 
-def _latest(kv, event_time):
+@_hints_for_checkers_only
+def _latest(kv: tuple[Any, Iterable[_Gathered]], event_time: bool) -> Any:
     """A key's latest event time, as the sessionizer takes it."""
     _key, (stamps, events) = _joined(kv)
     if event_time:
+        assert events is not None  # gathered with collect=True
         times = _events.to_arrays(events)[2]
         return None if times is None else times.max()
     return int(stamps.max())
 
 
-def _joined(kv):
+def _joined(kv: tuple[Any, Iterable[_Gathered]]
+            ) -> tuple[Any, tuple[np.ndarray, Optional[list[Any]]]]:
     """(key, [(times bytes, values) per bundle...]) from _GatherKeyTimes
     through a GroupByKey -> (key, (int64 times, values))."""
     key, parts = kv
     parts = parts if isinstance(parts, list) else list(parts)
     if len(parts) == 1:
         return key, (np.frombuffer(parts[0][0], dtype=np.int64), parts[0][1])
-    values = None if parts[0][1] is None else [v for _, vs in parts for v in vs]
+    values = None if parts[0][1] is None else [v for _, vs in parts for v in cast(list[Any], vs)]
     return key, (np.concatenate([np.frombuffer(t, dtype=np.int64) for t, _ in parts]), values)
 
 
-def _max_or_none(values):
+@_hints_for_checkers_only
+def _max_or_none(values: Iterable[Any]) -> Any:
     values = [v for v in values if v is not None]
     return max(values) if values else None
 
@@ -486,35 +541,51 @@ class CTR(NamedTuple):
     clicks_per_search: float
 
 
+def _ctr_row(row: Any) -> SearchCTRRow:
+    """A SearchCTRRow, or the row of a (key, SearchCTRRow) pair."""
+    if isinstance(row, tuple) and len(row) == 2 and isinstance(row[1], SearchCTRRow):
+        return row[1]
+    return cast(SearchCTRRow, row)
+
+
 class CTRCombineFn(beam.CombineFn):
     """Combines `SearchCTRRow`s (or ``(key, row)`` pairs) into a `CTR`."""
 
-    def create_accumulator(self):
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+
+    def create_accumulator(self) -> _Counts:
         """Beam's hook: an empty count (searches, clicked, clicks)."""
         return (0, 0, 0)
 
-    def add_input(self, acc, row):
+    def add_input(self, acc: _Counts,
+                  row: SearchCTRRow | tuple[Any, SearchCTRRow]) -> _Counts:
         """Beam's hook: one ``SearchCTRRow`` counted in."""
-        if isinstance(row, tuple) and len(row) == 2 and isinstance(row[1], SearchCTRRow):
-            row = row[1]
-        return (acc[0] + 1, acc[1] + bool(row.clicked), acc[2] + int(row.clicks))
+        r = _ctr_row(row)
+        return (acc[0] + 1, acc[1] + bool(r.clicked), acc[2] + int(r.clicks))
 
-    def merge_accumulators(self, accs):
+    def merge_accumulators(self, accs: Iterable[_Counts]) -> _Counts:
         """Beam's hook: partial counts added up."""
         s = c = k = 0
         for a, b, d in accs:
             s, c, k = s + a, c + b, k + d
         return (s, c, k)
 
-    def extract_output(self, acc):
+    def extract_output(self, acc: _Counts) -> CTR:
         """Beam's hook: the counts as a ``CTR``."""
         s, c, k = acc
         return CTR(s, c, k, c / s if s else math.nan, k / s if s else math.nan)
 
 
-class OverallCTR(beam.PTransform):
+class OverallCTR(beam.PTransform[PCollection[Any], PCollection[CTR]]):
     """``(key, SearchCTRRow)`` rows -> one `CTR` over all of them (per window)."""
 
-    def expand(self, pcoll):
+    def __init__(self, label: Optional[str] = None) -> None:
+        super().__init__(label)
+
+    @_hints_for_checkers_only
+    def expand(self, pcoll: PCollection[Any]  # pyright: ignore[reportIncompatibleMethodOverride]
+               ) -> PCollection[CTR]:
         """Beam's hook: the rows combined into one ``CTR`` globally."""
-        return pcoll | "CombineCTR" >> beam.CombineGlobally(CTRCombineFn())
+        return cast("PCollection[CTR]",
+                    pcoll | "CombineCTR" >> beam.CombineGlobally(CTRCombineFn()))

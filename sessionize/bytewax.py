@@ -43,22 +43,20 @@ import heapq
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, NamedTuple, Optional
-
+from typing import Any, Callable, Iterable, NamedTuple, Optional, TypeVar, overload
 
 try:
     import bytewax.operators as _op
     from bytewax.dataflow import operator as _operator
-    from bytewax.operators import StatefulBatchLogic
-    from bytewax.operators.windowing import (
-        UTC_MIN, WindowMetadata, WindowOut, _get_system_utc,
-    )
+    from bytewax.operators import KeyedStream, StatefulBatchLogic, _get_system_utc
+    from bytewax.operators.windowing import UTC_MIN, WindowMetadata, WindowOut
 except ImportError as e:  # pragma: no cover - depends on the environment
     raise ImportError(
         "sessionize.bytewax needs bytewax>=0.21.1,<0.22: pip install 'sessionize[bytewax]'"
     ) from e
 
 from . import _stream
+from ._types import Duration, MaxDurationMode
 from ._core import SessionizeError
 from ._state import dumps_adapter_state, loads_adapter_state
 from ._search_stream import SearchSessionizer, StreamSearchRow
@@ -68,6 +66,12 @@ from ._sessionizer import (LateEvent, LateEventError, Sessionizer, StreamSession
 __all__ = ["collect_window", "fold_window", "search_ctr", "SearchCtrOut", "LATE_WINDOW_ID"]
 
 LATE_WINDOW_ID = -1  # Bytewax's window id for late items (LATE_SESSION_ID)
+
+_V = TypeVar("_V")  # the values of the keyed stream
+_W = TypeVar("_W")  # what a window becomes: into(values), or the fold
+_S = TypeVar("_S")  # fold_window's accumulator
+# what a shard's logic emits per activation: (down, late, meta) items
+_ShardOut = tuple[list[tuple[str, Any]], list[tuple[str, Any]], list[tuple[str, Any]]]
 
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
@@ -86,7 +90,7 @@ def _micros(ts: datetime) -> int:
         return (ts - _EPOCH_NAIVE) // _US
 
 
-def _duration_micros(value, name: str, *, positive: bool = True) -> int:
+def _duration_micros(value: object, name: str, *, positive: bool = True) -> int:
     if not isinstance(value, timedelta):
         raise TypeError(f"{name}: expected a datetime.timedelta, got {type(value).__name__}")
     us = value // _US
@@ -102,12 +106,12 @@ class _Settings:
     ts_getter: Callable[[Any], datetime]
     wait_us: int
     now_getter: Callable[[], datetime]
-    on_close: Callable[[tuple], Any]  # a window's values, in time order -> its value
-    sessionizer: dict                 # Sessionizer keyword arguments (int micros)
+    on_close: Callable[[tuple[Any, ...]], Any]  # a window's values, in time order -> its value
+    sessionizer: dict[str, Any]       # Sessionizer keyword arguments (int micros)
     forget_idle_keys: bool
     shards: int
 
-    def new_sessionizer(self) -> Sessionizer:
+    def new_sessionizer(self) -> Sessionizer[Any]:
         """Sessionizer(**self.sessionizer), configured for int micros, without
         the argument checks and conversions _settings() did once: a key
         opens one per window it opens after holding nothing, and the checked
@@ -128,7 +132,7 @@ class _Settings:
             kw["max_duration_mode"]]
 
 
-class _ShardLogic(StatefulBatchLogic):
+class _ShardLogic(StatefulBatchLogic[list[tuple[str, Any]], _ShardOut, bytes]):
     """The session windows of the keys of one shard: one C Sessionizer for
     all of them, and per key Bytewax's clock (as ints: micros), next window
     id and wake-up time.
@@ -143,11 +147,14 @@ class _ShardLogic(StatefulBatchLogic):
 
     __slots__ = ("cfg", "now", "clocks", "sz", "wakes")
 
-    def __init__(self, cfg: _Settings, resume_state):
+    def __init__(self, cfg: _Settings, resume_state: Optional[bytes]) -> None:
         self.cfg = cfg
+        self.now: int
+        self.clocks: dict[str, list[Any]]
+        self.sz: Sessionizer[Any]
         if resume_state is None:
             self.now = _micros(cfg.now_getter())
-            self.clocks: dict = {}
+            self.clocks = {}
             self.sz = cfg.new_sessionizer()
         else:
             self.now, self.clocks, self.sz = loads_adapter_state(resume_state)
@@ -162,7 +169,8 @@ class _ShardLogic(StatefulBatchLogic):
             self.now = now
         return self.now
 
-    def _close(self, keys, now, downs, metas):
+    def _close(self, keys: Iterable[tuple[str, list[Any]]], now: int,
+               downs: list[tuple[str, Any]], metas: list[tuple[str, Any]]) -> None:
         """Advances each key (with its clock) to its watermark; emits what
         closes; schedules the key's next wake-up (or forgets the key).  One
         loop over the keys, every lookup hoisted out of it."""
@@ -192,7 +200,8 @@ class _ShardLogic(StatefulBatchLogic):
                     c[3] = wake
                     push(wakes, (wake, key))
 
-    def on_batch(self, parts):
+    def on_batch(self, parts: list[list[tuple[str, Any]]]  # pyright: ignore[reportIncompatibleMethodOverride]
+                 ) -> tuple[list[_ShardOut], bool]:
         """parts: this shard's parts of the upstream batches (the sharder's
         lists of (key, value) items, in arrival order).  `now` is one value
         for the whole call, so a key's watermark within it is its watermark
@@ -200,9 +209,11 @@ class _ShardLogic(StatefulBatchLogic):
         ``wms`` for the call and written back to the key's clock once."""
         now = self._tick()
         clocks, wait, ts_getter = self.clocks, self.cfg.wait_us, self.cfg.ts_getter
-        wms: dict = {}
+        wms: dict[str, int] = {}
         get = wms.get
-        lates, pushed, any_late = [], [], False
+        lates: list[tuple[str, Any]] = []
+        pushed: list[list[str]] = []
+        any_late = False
         sz = self.sz
         for items in parts:
             keys = [kv[0] for kv in items]
@@ -211,7 +222,7 @@ class _ShardLogic(StatefulBatchLogic):
                 times = [(ts_getter(v) - _EPOCH_UTC) // _US for v in values]  # _micros
             except TypeError:  # a naive datetime
                 times = [_micros(ts_getter(v)) for v in values]
-            late_at = None
+            late_at: Optional[list[int]] = None
             for i, (key, t) in enumerate(zip(keys, times)):
                 wm = get(key)
                 if wm is None:
@@ -241,26 +252,30 @@ class _ShardLogic(StatefulBatchLogic):
             pushed.append(keys)
             if keys:
                 sz._push_many(keys, times, values)
-        downs, metas = [], []
+        downs: list[tuple[str, Any]] = []
+        metas: list[tuple[str, Any]] = []
         for key, wm in wms.items():
             c = clocks[key]
             if wm != c[0] + (now - c[1]):
                 c[0] = wm
                 c[1] = now
         # the keys that got an item not late, in the order they first did
-        touched = wms if not any_late else dict.fromkeys(k for ks in pushed for k in ks)
+        touched: Iterable[str] = wms if not any_late else dict.fromkeys(k for ks in pushed for k in ks)
         self._close([(key, clocks[key]) for key in touched], now, downs, metas)
         return self._out(downs, lates, metas), False
 
-    def _out(self, downs, lates, metas):
+    def _out(self, downs: list[tuple[str, Any]], lates: list[tuple[str, Any]],
+             metas: list[tuple[str, Any]]) -> list[_ShardOut]:
         if downs or lates:
             return [(downs, lates, metas)]
         return []
 
-    def on_notify(self):
+    def on_notify(self) -> tuple[list[_ShardOut], bool]:
         now = self._tick()
         wakes, clocks = self.wakes, self.clocks
-        downs, metas, due = [], [], []
+        downs: list[tuple[str, Any]] = []
+        metas: list[tuple[str, Any]] = []
+        due: list[tuple[str, list[Any]]] = []
         while wakes and wakes[0][0] <= now:
             wake, key = heapq.heappop(wakes)
             c = clocks.get(key)
@@ -270,8 +285,9 @@ class _ShardLogic(StatefulBatchLogic):
         self._close(due, now, downs, metas)
         return self._out(downs, [], metas), False
 
-    def on_eof(self):
-        downs, metas = [], []
+    def on_eof(self) -> tuple[list[_ShardOut], bool]:
+        downs: list[tuple[str, Any]] = []
+        metas: list[tuple[str, Any]] = []
         on_close, ts, clocks = self.cfg.on_close, self.cfg.ts_getter, self.clocks
         down, meta = downs.append, metas.append
         # The flush emits every open session at once (often most of a
@@ -301,7 +317,7 @@ class _ShardLogic(StatefulBatchLogic):
         self.sz = self.cfg.new_sessionizer()  # a flushed stream takes no more events
         return self._out(downs, [], metas), False
 
-    def notify_at(self):
+    def notify_at(self) -> Optional[datetime]:
         if not self.wakes:
             return None
         # The system time at which the first key's watermark passes its
@@ -314,44 +330,45 @@ class _ShardLogic(StatefulBatchLogic):
         ahead = self.wakes[0][0] - self._tick()
         return _get_system_utc() + timedelta(microseconds=max(ahead, 1))
 
-    def snapshot(self):
+    def snapshot(self) -> bytes:
         # immutable: everything pickled now (the Sessionizer its whole
         # state), under one checksum, so a damaged recovery store is refused
         return dumps_adapter_state((self.now, self.clocks, self.sz))
 
 
-def _split(index: int):
+def _split(index: int) -> Callable[[list[tuple[str, Any]]], list[Any]]:
     """A shard's outputs (items already keyed by the user's key) -> one stream."""
-    def split(batch):
+    def split(batch: list[tuple[str, Any]]) -> list[Any]:
         return [item for _shard, out in batch for item in out[index]]
     return split
 
 
-def _split_keyed(index: int):
+def _split_keyed(index: int) -> Callable[[list[tuple[str, Any]]], list[tuple[str, Any]]]:
     """A key's outputs -> (key, item) items of one stream."""
-    def split(batch):
+    def split(batch: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
         return [(key, item) for key, out in batch for item in out[index]]
     return split
 
 
-def _sharder(shards: int):
+def _sharder(shards: int
+             ) -> Callable[[list[tuple[str, Any]]], list[tuple[str, list[tuple[str, Any]]]]]:
     """A batch of (key, value) items -> one (shard, [its (key, value) items])
     item per shard the batch touches, in arrival order: Bytewax then routes
     and dispatches a list per shard, not each item.  The shard is a stable
     hash of the key (the same in every process and after a resume; Python's
     hash() of a str is not)."""
     names = [str(i) for i in range(shards)]
-    known: dict = {}  # key -> its shard's number: a dict lookup instead of a crc32
+    known: dict[str, int] = {}  # key -> its shard's number: a dict lookup instead of a crc32
 
-    def shard_of(k):
+    def shard_of(k: str) -> int:
         if len(known) >= 1 << 20:
             known.clear()  # bounded: a cache, not state
         i = known[k] = zlib.crc32(k.encode()) % shards
         return i
 
-    def shard(batch):
+    def shard(batch: list[tuple[str, Any]]) -> list[tuple[str, list[tuple[str, Any]]]]:
         get = known.get
-        parts = [None] * shards
+        parts: list[Optional[list[tuple[str, Any]]]] = [None] * shards
         for kv in batch:
             k = kv[0]
             i = get(k)
@@ -367,7 +384,7 @@ def _sharder(shards: int):
 
 
 @_operator
-def _session_window(step_id: str, up, cfg: _Settings) -> WindowOut:
+def _session_window(step_id: str, up: KeyedStream[Any], cfg: _Settings) -> WindowOut[Any, Any]:
     sharded = _op.flat_map_batch("shard", up, _sharder(cfg.shards))
     events = _op.stateful_batch("sessionize", sharded,
                                 lambda resume: _ShardLogic(cfg, resume))
@@ -378,8 +395,10 @@ def _session_window(step_id: str, up, cfg: _Settings) -> WindowOut:
     )
 
 
-def _settings(gap, ts_getter, wait, now_getter, max_duration, max_duration_mode,
-              on_close, forget_idle_keys, shards=16) -> _Settings:
+def _settings(gap: timedelta, ts_getter: Callable[[Any], datetime], wait: timedelta,
+              now_getter: Optional[Callable[[], datetime]], max_duration: Optional[timedelta],
+              max_duration_mode: MaxDurationMode, on_close: Callable[[tuple[Any, ...]], Any],
+              forget_idle_keys: bool, shards: int = 16) -> _Settings:
     if not callable(ts_getter):
         raise TypeError(f"ts_getter: expected a callable, got {type(ts_getter).__name__}")
     gap_us = _duration_micros(gap, "gap")
@@ -393,9 +412,9 @@ def _settings(gap, ts_getter, wait, now_getter, max_duration, max_duration_mode,
         raise SessionizeError(f"shards: must be >= 1, got {shards}")
     if now_getter is not None and not callable(now_getter):
         raise TypeError(f"now_getter: expected a callable, got {type(now_getter).__name__}")
-    kwargs = dict(max_duration=max_us, max_duration_mode=max_duration_mode,
-                  inclusive=True, delay=_NO_DELAY_WATERMARK, collect=True,
-                  on_late="return")
+    kwargs: dict[str, Any] = dict(max_duration=max_us, max_duration_mode=max_duration_mode,
+                                  inclusive=True, delay=_NO_DELAY_WATERMARK, collect=True,
+                                  on_late="return")
     # checks max_duration_mode now, not at the first item; its settings are
     # complete, as a snapshot of the shard's Sessionizers records them
     full = Sessionizer(gap_us, **kwargs)._settings
@@ -404,12 +423,29 @@ def _settings(gap, ts_getter, wait, now_getter, max_duration, max_duration_mode,
                      on_close, full, forget_idle_keys, shards)
 
 
-def collect_window(step_id: str, up, *, gap: timedelta, ts_getter: Callable[[Any], datetime],
-                   wait: timedelta = timedelta(0), into: Callable = list,
+@overload
+def collect_window(step_id: str, up: KeyedStream[_V], *, gap: timedelta,
+                   ts_getter: Callable[[_V], datetime], wait: timedelta = ...,
+                   max_duration: Optional[timedelta] = ...,
+                   max_duration_mode: MaxDurationMode = ...,
+                   now_getter: Optional[Callable[[], datetime]] = ...,
+                   forget_idle_keys: bool = ..., shards: int = ...) -> WindowOut[_V, list[_V]]: ...
+@overload
+def collect_window(step_id: str, up: KeyedStream[_V], *, gap: timedelta,
+                   ts_getter: Callable[[_V], datetime], wait: timedelta = ...,
+                   into: Callable[[tuple[_V, ...]], _W],
+                   max_duration: Optional[timedelta] = ...,
+                   max_duration_mode: MaxDurationMode = ...,
+                   now_getter: Optional[Callable[[], datetime]] = ...,
+                   forget_idle_keys: bool = ..., shards: int = ...) -> WindowOut[_V, _W]: ...
+def collect_window(step_id: str, up: KeyedStream[Any], *, gap: timedelta,
+                   ts_getter: Callable[[Any], datetime],
+                   wait: timedelta = timedelta(0),
+                   into: Callable[[tuple[Any, ...]], Any] = list,
                    max_duration: Optional[timedelta] = None,
-                   max_duration_mode: str = "restart",
+                   max_duration_mode: MaxDurationMode = "restart",
                    now_getter: Optional[Callable[[], datetime]] = None,
-                   forget_idle_keys: bool = False, shards: int = 16) -> WindowOut:
+                   forget_idle_keys: bool = False, shards: int = 16) -> WindowOut[Any, Any]:
     """Session windows of a keyed stream, each collected with ``into``.
 
     The same as Bytewax's ``collect_window(step_id, up, EventClock(ts_getter,
@@ -430,12 +466,13 @@ def collect_window(step_id: str, up, *, gap: timedelta, ts_getter: Callable[[Any
     return _session_window(step_id, up, cfg)
 
 
-def fold_window(step_id: str, up, *, gap: timedelta, ts_getter: Callable[[Any], datetime],
-                builder: Callable[[], Any], folder: Callable[[Any, Any], Any],
+def fold_window(step_id: str, up: KeyedStream[_V], *, gap: timedelta,
+                ts_getter: Callable[[_V], datetime],
+                builder: Callable[[], _S], folder: Callable[[_S, _V], _S],
                 wait: timedelta = timedelta(0), max_duration: Optional[timedelta] = None,
-                max_duration_mode: str = "restart",
+                max_duration_mode: MaxDurationMode = "restart",
                 now_getter: Optional[Callable[[], datetime]] = None,
-                forget_idle_keys: bool = False, shards: int = 16) -> WindowOut:
+                forget_idle_keys: bool = False, shards: int = 16) -> WindowOut[_V, _S]:
     """Session windows of a keyed stream, each folded from ``builder()`` with
     ``folder(acc, value)`` over its values in time order when it closes.
 
@@ -446,7 +483,7 @@ def fold_window(step_id: str, up, *, gap: timedelta, ts_getter: Callable[[Any], 
     if not callable(builder) or not callable(folder):
         raise TypeError("builder, folder: expected callables")
 
-    def fold(values):
+    def fold(values: tuple[_V, ...]) -> _S:
         acc = builder()
         for v in values:
             acc = folder(acc, v)
@@ -462,21 +499,24 @@ def fold_window(step_id: str, up, *, gap: timedelta, ts_getter: Callable[[Any], 
 class SearchCtrOut(NamedTuple):
     """Streams returned by :func:`search_ctr`."""
 
-    rows: Any  # (key, sessionize.StreamSearchRow): one per search
-    late: Any  # (key, sessionize.LateEvent): events behind the key's watermark
+    rows: KeyedStream[StreamSearchRow]  # (key, row): one per search
+    late: KeyedStream[LateEvent]  # (key, event): events behind the key's watermark
 
 
-class _SearchCtrLogic(StatefulBatchLogic):
+class _SearchCtrLogic(StatefulBatchLogic[Any, tuple[list[StreamSearchRow], list[LateEvent]],
+                                          bytes]):
     """One key's search sessions in a SearchSessionizer."""
 
     __slots__ = ("settings", "flush", "sz")
 
-    def __init__(self, settings: dict, flush: bool, resume_state):
+    def __init__(self, settings: dict[str, Any], flush: bool,
+                 resume_state: Optional[bytes]) -> None:
         self.settings, self.flush = settings, flush
-        self.sz = (SearchSessionizer(**settings) if resume_state is None
+        self.sz: SearchSessionizer[Any] = (SearchSessionizer(**settings) if resume_state is None
                    else loads_adapter_state(resume_state))
 
-    def _out(self, out):
+    def _out(self, out: list[StreamSearchRow | LateEvent]
+             ) -> tuple[list[tuple[list[StreamSearchRow], list[LateEvent]]], bool]:
         if not out:
             return [], self._idle()
         rows = [r for r in out if isinstance(r, StreamSearchRow)]
@@ -487,22 +527,23 @@ class _SearchCtrLogic(StatefulBatchLogic):
         st = self.sz.stats()
         return st["keys"] == 0 and st["buffered"] == 0
 
-    def on_batch(self, values):
+    def on_batch(self, values: list[Any]  # pyright: ignore[reportIncompatibleMethodOverride]
+                 ) -> tuple[list[tuple[list[StreamSearchRow], list[LateEvent]]], bool]:
         return self._out(self.sz.push_events(values))
 
-    def on_eof(self):
+    def on_eof(self) -> tuple[list[tuple[list[StreamSearchRow], list[LateEvent]]], bool]:
         return self._out(self.sz.flush() if self.flush else [])
 
-    def notify_at(self):
+    def notify_at(self) -> Optional[datetime]:
         return None  # sessions close on the key's own events, or at EOF
 
-    def snapshot(self):
+    def snapshot(self) -> bytes:
         return dumps_adapter_state(self.sz)
 
 
 @_operator
-def search_ctr(step_id: str, up, *, gap: Optional[timedelta] = None,
-               wait: timedelta = timedelta(0), inclusive: bool = True,
+def search_ctr(step_id: str, up: KeyedStream[Any], *, gap: Optional[Duration] = None,
+               wait: Duration = timedelta(0), inclusive: bool = True,
                flush: bool = True) -> SearchCtrOut:
     """Search rows of user sessions, from ``(key, event)`` items whose events
     are sessionize.events objects (AppOpen, Search, ..., with or without a
@@ -517,7 +558,7 @@ def search_ctr(step_id: str, up, *, gap: Optional[timedelta] = None,
     carries events older than the key's watermark (its largest time minus
     ``wait``).  A key's state is dropped when it holds nothing.
     """
-    settings = dict(gap=gap, inclusive=inclusive, delay=wait, on_late="return")
+    settings: dict[str, Any] = dict(gap=gap, inclusive=inclusive, delay=wait, on_late="return")
     SearchSessionizer(**settings)  # bad settings fail now, not at the first item
     if not isinstance(flush, bool):
         raise TypeError(f"flush: expected a bool, got {type(flush).__name__}")

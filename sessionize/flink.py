@@ -49,12 +49,15 @@ How it maps onto Flink (WindowOperator, EventTimeTrigger, TimeWindow of 2.3):
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional, Union
 
 try:
-    from pyflink.common import Types
-    from pyflink.datastream import KeyedProcessFunction, OutputTag, RuntimeContext
-    from pyflink.datastream.state import ValueStateDescriptor
+    # pyflink ships no type information, and a checker may not have it
+    from pyflink.common import Types  # pyright: ignore[reportMissingImports]
+    from pyflink.datastream import (  # pyright: ignore[reportMissingImports]
+        KeyedProcessFunction, OutputTag, RuntimeContext)
+    from pyflink.datastream.state import (  # pyright: ignore[reportMissingImports]
+        ValueStateDescriptor)
 except ImportError as e:  # pragma: no cover - depends on the environment
     raise ImportError(
         "sessionize.flink needs apache-flink>=2.3,<3: pip install 'sessionize[flink]' "
@@ -64,12 +67,13 @@ except ImportError as e:  # pragma: no cover - depends on the environment
 from ._core import SessionizeError
 from ._state import dumps_adapter_state, loads_adapter_state
 from ._sessionizer import LateEvent, Sessionizer, StreamSession, _Kind
+from ._types import Emit, MaxDurationMode
 
 __all__ = ["SessionWindowFunction", "SESSION_TYPE"]
 
 # What the function emits: StreamSession tuples (Python objects; Flink
 # carries them pickled).  Pass it as the output_type of .process().
-SESSION_TYPE = Types.PICKLED_BYTE_ARRAY()
+SESSION_TYPE: Any = Types.PICKLED_BYTE_ARRAY()  # a pyflink TypeInformation
 
 _LONG_MAX = 2**63 - 1
 # The Sessionizer's own watermark (largest time - delay) must never move:
@@ -81,8 +85,14 @@ _KEY = 0  # each key's Sessionizer holds one key; the user's key is Flink's
 _MILLIS = _Kind("int")
 _LIVE_MAX = 1 << 16  # live Sessionizers kept per function instance (a cache)
 
+# gap, allowed_lateness, max_duration: a timedelta of whole milliseconds, or
+# int milliseconds (Flink's unit)
+FlinkDuration = Union[timedelta, int]
+# a key's entry: [Sessionizer or None, largest session end emitted, timer]
+_Entry = list[Any]
 
-def _millis(value, name: str, *, positive: bool) -> int:
+
+def _millis(value: object, name: str, *, positive: bool) -> int:
     if isinstance(value, timedelta):
         ms = value // timedelta(milliseconds=1)
         if value % timedelta(milliseconds=1):
@@ -97,7 +107,7 @@ def _millis(value, name: str, *, positive: bool) -> int:
     return ms
 
 
-class SessionWindowFunction(KeyedProcessFunction):
+class SessionWindowFunction(KeyedProcessFunction):  # type: ignore[misc]  # pyflink is untyped
     """Event-time session windows of a keyed stream, as Flink's
     ``EventTimeSessionWindows.with_gap(gap)`` + ``allowed_lateness`` +
     ``side_output_late_data(late_tag)`` + a window function collecting the
@@ -122,11 +132,13 @@ class SessionWindowFunction(KeyedProcessFunction):
     ``sessionize.Sessionizer`` does (Flink has no such rule built in).
     """
 
-    def __init__(self, gap, *, allowed_lateness=0, late_tag: Optional[OutputTag] = None,
-                 emit: str = "update", collect: bool = True,
+    def __init__(self, gap: FlinkDuration, *, allowed_lateness: FlinkDuration = 0,
+                 late_tag: Optional[OutputTag] = None,
+                 emit: Emit = "update", collect: bool = True,
                  value: Optional[Callable[[Any], Any]] = None,
-                 max_duration=None, max_duration_mode: str = "restart",
-                 state_name: str = "sessionize"):
+                 max_duration: Optional[FlinkDuration] = None,
+                 max_duration_mode: MaxDurationMode = "restart",
+                 state_name: str = "sessionize") -> None:
         self._gap = _millis(gap, "gap", positive=True)
         self._lateness = _millis(allowed_lateness, "allowed_lateness", positive=False)
         max_ms = None if max_duration is None else _millis(max_duration, "max_duration",
@@ -138,15 +150,16 @@ class SessionWindowFunction(KeyedProcessFunction):
         if not isinstance(state_name, str):
             raise TypeError(f"state_name: expected a str, got {type(state_name).__name__}")
         self._late_tag, self._value, self._state_name = late_tag, value, state_name
-        self._settings = dict(max_duration=max_ms, max_duration_mode=max_duration_mode,
-                              inclusive=True, delay=_NEVER, allowed_lateness=self._lateness,
-                              emit=emit, collect=collect, on_late="return")
+        self._settings: dict[str, Any] = dict(max_duration=max_ms, max_duration_mode=max_duration_mode,
+                                              inclusive=True, delay=_NEVER,
+                                              allowed_lateness=self._lateness,
+                                              emit=emit, collect=collect, on_late="return")
         Sessionizer(self._gap, **self._settings)  # bad settings fail here, not in the job
-        self._state = None
-        self._live: dict = {}
-        self._late_counter = None
+        self._state: Any = None  # the key's ValueState, once open()
+        self._live: dict[Any, tuple[Any, _Entry]] = {}
+        self._late_counter: Any = None
 
-    def open(self, runtime_context: RuntimeContext):
+    def open(self, runtime_context: RuntimeContext) -> None:
         """Flink's hook: the keyed state, the late-events metric."""
         self._state = runtime_context.get_state(
             ValueStateDescriptor(self._state_name, Types.PRIMITIVE_ARRAY(Types.BYTE())))
@@ -157,7 +170,7 @@ class SessionWindowFunction(KeyedProcessFunction):
 
     # ---- the key's state -------------------------------------------------
 
-    def _load(self, key):
+    def _load(self, key: Any) -> _Entry:
         """-> [Sessionizer or None, largest session end emitted, timer]."""
         blob = self._state.value()
         live = self._live.get(key)
@@ -168,7 +181,7 @@ class SessionWindowFunction(KeyedProcessFunction):
         sz, max_end, timer = loads_adapter_state(blob)
         return [sz, max_end, timer]
 
-    def _store(self, key, entry, ctx):
+    def _store(self, key: Any, entry: _Entry, ctx: Any) -> None:
         """Writes the key's Sessionizer back (or clears the key) and moves its
         timer to the watermark where it next has something to do."""
         sz, max_end, timer = entry
@@ -197,7 +210,8 @@ class SessionWindowFunction(KeyedProcessFunction):
             live.clear()  # a cache: the bytes in state are the truth
         live[key] = (blob, entry)
 
-    def _emit(self, key, out, entry):
+    def _emit(self, key: Any, out: list[Any], entry: _Entry
+              ) -> Iterator[Union[StreamSession, tuple[OutputTag, Any]]]:
         tag, pairs = self._late_tag, self._value is not None
         for x in out:
             if isinstance(x, StreamSession):
@@ -214,13 +228,14 @@ class SessionWindowFunction(KeyedProcessFunction):
                     self._late_counter.inc()
 
     @staticmethod
-    def _watermark(ctx) -> int:
-        wm = ctx.timer_service().current_watermark()
+    def _watermark(ctx: Any) -> int:
+        wm: int = ctx.timer_service().current_watermark()
         return wm + _OFFSET if wm < _LONG_MAX - _OFFSET else _LONG_MAX
 
     # ---- Flink's callbacks -----------------------------------------------
 
-    def process_element(self, value, ctx: KeyedProcessFunction.Context):
+    def process_element(self, value: Any, ctx: KeyedProcessFunction.Context  # pyright: ignore[reportIncompatibleMethodOverride]
+                        ) -> Iterator[Union[StreamSession, tuple[OutputTag, Any]]]:
         """Flink's hook: one element into its key's Sessionizer; yields the sessions it fires."""
         t = ctx.timestamp()
         if t is None:
@@ -241,7 +256,8 @@ class SessionWindowFunction(KeyedProcessFunction):
         yield from self._emit(key, out, entry)
         self._store(key, entry, ctx)
 
-    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
+    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext  # pyright: ignore[reportIncompatibleMethodOverride]
+                 ) -> Iterator[Union[StreamSession, tuple[OutputTag, Any]]]:
         """Flink's hook: the watermark passed the key's next due time; yields what that fires."""
         key = ctx.get_current_key()
         entry = self._load(key)

@@ -15,6 +15,8 @@ import signal
 import sys
 import threading
 import zlib
+from types import FrameType
+from typing import NoReturn, Sequence
 
 from .._core import SessionizeError
 from . import args as _args
@@ -28,7 +30,7 @@ class _Terminated(BaseException):
     temporary output removed) runs as it does for Ctrl-C."""
 
 
-def _on_sigterm(signum, frame):
+def _on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
     raise _Terminated()
 
 
@@ -46,7 +48,7 @@ def _quiet_stdout() -> None:
 class _NoPandas:
     """An import hook that refuses pandas (see _pyarrow_without_pandas)."""
 
-    def find_spec(self, name, path=None, target=None):
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
         if name == "pandas" or name.startswith("pandas."):
             raise ImportError("pandas is not used by the sessions command")
         return None
@@ -65,7 +67,7 @@ def _pyarrow_without_pandas() -> None:
         sys.meta_path.insert(0, _NoPandas())
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     a = _args.parser().parse_args(argv)
     if argv is None and a.command == "sessions":
         _pyarrow_without_pandas()

@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 EXIT_OK, EXIT_ENVIRONMENT, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 
@@ -41,7 +43,7 @@ class MissingPackage(CliError):
     exit_code = EXIT_ENVIRONMENT
 
 
-def need(module: str, what: str, extra: str):
+def need(module: str, what: str, extra: str) -> ModuleType:
     """Imports an optional package, or says which one to install for `what`."""
     import importlib
 

@@ -5,21 +5,22 @@ read, with the reason."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
 
 
 @dataclass
 class Chunk:
-    lines: list            # line (row) number of each record in `columns`
-    columns: dict          # role ('key', 'time', 'value', ...) -> list of raw values
-    bad: list = field(default_factory=list)  # (line, reason) of unreadable records
-    time_units: dict = field(default_factory=dict)  # role -> unit its numbers are in,
+    lines: list[int]       # line (row) number of each record in `columns`
+    columns: dict[str, Any]  # role ('key', 'time', 'value', ...) -> list of raw values
+    bad: list[tuple[int, str]] = field(default_factory=list)  # (line, reason) of unreadable records
+    time_units: dict[str, str] = field(default_factory=dict)  # role -> unit its numbers are in,
     #                                                  when the format says (Parquet)
 
     def __len__(self) -> int:
         return len(self.lines)
 
 
-def check_key(v) -> str | None:
+def check_key(v: object) -> str | None:
     """Why `v` cannot be a key, or None.  Keys are strings or integers: the
     session id is '<key>_session_<n>', and a float or a list has no single
     spelling there."""
@@ -32,7 +33,7 @@ def check_key(v) -> str | None:
     return None
 
 
-def shifted(chunks, by: int):
+def shifted(chunks: Iterable[Chunk], by: int) -> Iterator[Chunk]:
     """Chunks of a block read alone, their line numbers moved by `by` to
     the file's (the exact re-read of a block the native reader refused)."""
     for c in chunks:
