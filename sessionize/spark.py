@@ -70,6 +70,7 @@ except ImportError:  # pragma: no cover - the extra is missing
 
 from . import _batch, _core, _keys
 from ._core import SessionizeError
+from ._types import Duration, MaxDurationMode
 
 __all__ = ["sessions", "assign", "stream_sessions"]
 
@@ -83,8 +84,9 @@ _INTEGER_TYPES = (T.ByteType, T.ShortType, T.IntegerType, T.LongType)
 _INTERVAL = re.compile(r"^\s*interval\s+", re.IGNORECASE)
 
 
-def sessions(df: DataFrame, *, key: str, time: str, gap, max_duration=None,
-             max_duration_mode: str = "restart", inclusive: bool = True,
+def sessions(df: DataFrame, *, key: str, time: str, gap: Duration,
+             max_duration: Duration | None = None,
+             max_duration_mode: MaxDurationMode = "restart", inclusive: bool = True,
              buckets: int | str | None = "auto") -> DataFrame:
     """One row per session: the key under its own column name, then
     ``start``, ``end`` (first and last event times), ``count``, ``index``
@@ -114,8 +116,9 @@ def sessions(df: DataFrame, *, key: str, time: str, gap, max_duration=None,
         lambda table: plan.sessions_of(table), schema)  # pyspark counts a method's self
 
 
-def assign(df: DataFrame, *, key: str, time: str, gap, max_duration=None,
-           max_duration_mode: str = "restart", inclusive: bool = True,
+def assign(df: DataFrame, *, key: str, time: str, gap: Duration,
+           max_duration: Duration | None = None,
+           max_duration_mode: MaxDurationMode = "restart", inclusive: bool = True,
            column: str = "session_id", buckets: int | str | None = "auto") -> DataFrame:
     """`df`'s rows (every column) with a `column` (LongType) holding each
     row's session id: the session's ``index`` within its key, in time order

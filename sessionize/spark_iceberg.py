@@ -32,6 +32,7 @@ batch ids start at 0 again) needs a new ``job``.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 try:
     import pyarrow as pa
@@ -52,9 +53,9 @@ class IcebergSink:
     """A ``foreachBatch`` function writing stream_sessions' output to Iceberg
     tables, each batch once (module docstring)."""
 
-    def __init__(self, warehouse=None, *, table: str = "sessionize.sessions",
-                 rejects: str = "sessionize.rejects", job: str = "sessionize",
-                 catalog=None):
+    def __init__(self, warehouse: str | os.PathLike[str] | None = None, *,
+                 table: str = "sessionize.sessions", rejects: str = "sessionize.rejects",
+                 job: str = "sessionize", catalog: Any = None) -> None:
         if catalog is None and warehouse is None:
             raise TypeError("warehouse: a folder for the SQLite catalog and the data, "
                             "or pass catalog= (a pyiceberg Catalog)")
@@ -82,7 +83,7 @@ class IcebergSink:
                 warehouse=f"file://{self.warehouse}")
         return self._catalog
 
-    def __call__(self, batch_df, batch_id: int) -> None:
+    def __call__(self, batch_df: Any, batch_id: int) -> None:
         """foreachBatch's function: the batch's sessions and rejects, each
         table once per batch id."""
         sessions, rejects = self.split(batch_df)

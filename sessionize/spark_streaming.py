@@ -77,6 +77,7 @@ Times: a TimestampType or TimestampNTZType column with a watermark
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 import numpy as np
 
@@ -85,6 +86,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from ._core import SessionizeError
+from ._types import Duration, MaxDurationMode
 from ._sessionizer import Sessionizer, _Kind
 
 __all__ = ["stream_sessions", "KINDS"]
@@ -107,9 +109,11 @@ _LIVE: dict = {}
 _LIVE_MAX = 1 << 16
 
 
-def stream_sessions(df: DataFrame, *, key: str, time: str, gap, max_duration=None,
-                    max_duration_mode: str = "restart", inclusive: bool = True,
-                    on_bad: str = "raise", buckets: int | str | None = "auto") -> DataFrame:
+def stream_sessions(df: DataFrame, *, key: str, time: str, gap: Duration,
+                    max_duration: Duration | None = None,
+                    max_duration_mode: MaxDurationMode = "restart", inclusive: bool = True,
+                    on_bad: Literal["raise", "keep"] = "raise",
+                    buckets: int | str | None = "auto") -> DataFrame:
     """The sessions of a streaming DataFrame (with a watermark on `time`), as
     a streaming DataFrame for append mode: ``<key>, start, end, count,
     index, window_end, kind``; see the module docstring for ``kind``

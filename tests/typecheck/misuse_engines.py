@@ -13,10 +13,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bytewax.dataflow import Stream
+from pyspark.sql import DataFrame
 
 import sessionize.bytewax as szb
 from sessionize.beam import CTRCombineFn, SearchCTR, Sessionize
 from sessionize.flink import SessionWindowFunction  # checked without PyFlink too
+from sessionize.spark import stream_sessions
 
 
 def ts_of(visit: tuple[str, datetime]) -> datetime:
@@ -30,7 +32,8 @@ def add_one(n: int, _visit: object) -> int:
 gap = timedelta(minutes=30)
 
 
-def misuses(keyed: Stream[tuple[str, tuple[str, datetime]]]) -> None:
+def misuses(keyed: Stream[tuple[str, tuple[str, datetime]]], live: DataFrame) -> None:
+    stream_sessions(live, key="u", time="t", gap="30min", on_bad="skip")  # error: arg-type
     Sessionize(gap=1800, max_duration=3600, max_duration_mode="fixd")  # error: arg-type
     SearchCTR(gap=5, time="events")  # error: arg-type
     szb.collect_window("w", keyed, gap=1800, ts_getter=ts_of)  # error: call-overload

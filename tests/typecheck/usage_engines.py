@@ -132,3 +132,24 @@ else:
                                      max_duration=3_600_000)
     assert_type(function, SessionWindowFunction)
     print(SESSION_TYPE)
+
+# ---- Spark (typed; not started here: the Spark page's examples run a job) -----
+
+from pyspark.sql import DataFrame  # noqa: E402
+
+import sessionize.spark as szs  # noqa: E402
+from sessionize.spark_iceberg import IcebergSink  # noqa: E402
+
+
+def spark_job(events: DataFrame, live: DataFrame) -> None:
+    """The batch and streaming calls of the Spark pages, typed (never called
+    here: they would start a JVM)."""
+    batch = szs.sessions(events, key="uuid", time="event_time", gap="30 minutes",
+                         max_duration="2 hours", max_duration_mode="fixed")
+    assert_type(batch, DataFrame)
+    assert_type(szs.assign(events, key="uuid", time="event_time", gap="30min"), DataFrame)
+    stream = szs.stream_sessions(live, key="user", time="ts", gap="30 minutes",
+                                 max_duration="2 hours", on_bad="keep")
+    assert_type(stream, DataFrame)
+    sink = IcebergSink("/tmp/warehouse", table="clicks.sessions", job="clicks")
+    sink(stream, 0)
