@@ -8,7 +8,7 @@ generates a day of clickstream events as JSON files in a temporary folder
 (one file a micro-batch, a few events an hour late, one malformed line),
 runs the streaming query over them to the end (trigger availableNow), and
 prints the Iceberg table's counts and first sessions.  The source is Spark's
-file source; with a Kafka broker, one line changes (docs/spark-streaming.md):
+file source; with a Kafka broker, one line changes (docs/engines/spark-streaming.md):
 
     raw = spark.readStream.format("kafka").option("kafka.bootstrap.servers", "host:9092") \\
                .option("subscribe", "clicks").load() \\

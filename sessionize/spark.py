@@ -11,7 +11,7 @@
         a streaming DataFrame (events with a watermark) of the sessions, each
         once when final, and the late events: append mode, Spark's
         arbitrary stateful processing (sessionize/spark_streaming.py,
-        docs/spark-streaming.md)
+        docs/engines/spark-streaming.md)
 
 Both group the DataFrame with ``groupBy(...).applyInArrow`` (Spark >= 4.0):
 Spark shuffles all of a key's rows to one Python worker, which hands

@@ -9,7 +9,7 @@
     out.writeStream.outputMode("append").foreachBatch(sink).start()
 
 ``stream_sessions`` is the streaming form of :func:`sessionize.spark.sessions`
-(docs/spark-streaming.md has the whole job).  Its result is a streaming
+(docs/engines/spark-streaming.md has the whole job).  Its result is a streaming
 DataFrame in append mode with the batch function's columns, ``<key>, start,
 end, count, index, window_end``, and one more, ``kind``:
 

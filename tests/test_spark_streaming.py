@@ -318,8 +318,9 @@ def test_exactly_once_into_iceberg_across_kills(spark, tmp_path):
     """The example (examples/spark_streaming_iceberg.py), killed inside a
     batch (after its sessions' Iceberg commit, before its rejects' and
     Spark's) and between two batches (SIGKILL as soon as the checkpoint
-    recorded two more), restarted from its checkpoint each time: the tables
-    hold what an uninterrupted run writes, each session once, and the
+    recorded two more), restarted from its checkpoint each time: each
+    session once, every event in exactly one place, the late events those
+    of an uninterrupted run or fewer (see below), and the
     sessions are sessionize.sessions() over the events not rejected."""
     import importlib.util
     import signal
@@ -360,16 +361,33 @@ def test_exactly_once_into_iceberg_across_kills(spark, tmp_path):
     third = _example(["--workdir", work])
     out, _ = third.communicate(timeout=300)
     assert third.returncode == 0, out
-    counts = ref.counts()
+    counts, ref_counts = sink.counts(), ref.counts()
     assert (f"sessions: {counts['session']}  late events: {counts['late']}  "
             f"bad records: {counts['bad']}") in out
+    assert ref_counts["late"] == 4 and ref_counts["bad"] == 1  # what generate() put in
 
+    # Each session once, and every event in exactly one place: a session or
+    # a reject, as many in all as the uninterrupted run placed
     sessions = _table_rows(sink, "sessions")
-    assert sessions == _table_rows(ref, "sessions")
     assert len(set(sessions)) == len(sessions)
-    assert _table_rows(sink, "rejects") == _table_rows(ref, "rejects")
-    assert sink.counts() == counts
-    assert counts["late"] == 4 and counts["bad"] == 1  # what generate() put in
+    placed = sum(r["count"] for r in sink.read("sessions").to_pylist()) + \
+        counts["late"] + counts["bad"]
+    ref_placed = sum(r["count"] for r in ref.read("sessions").to_pylist()) + \
+        ref_counts["late"] + ref_counts["bad"]
+    assert placed == ref_placed
+    # The bad records are the same.  Late events can be fewer, never more or
+    # others: Spark restores its watermark from the offset log, which holds
+    # the watermark a batch ran with, not the event times seen in the last
+    # batch before the kill, so after a restart the next batch's watermark
+    # can lag the uninterrupted run's (Spark's own session_window drops
+    # fewer rows then too); an event judged late there may join a session
+    # here.  When the kill left the watermark where it was, all is equal.
+    rejects, ref_rejects = _table_rows(sink, "rejects"), _table_rows(ref, "rejects")
+    assert counts["bad"] == ref_counts["bad"]
+    assert set(rejects) <= set(ref_rejects) and len(set(rejects)) == len(rejects)
+    if counts == ref_counts:
+        assert sessions == _table_rows(ref, "sessions")
+        assert rejects == ref_rejects
 
     # the sessions: sessionize.sessions() over the events not rejected
     rejected = {(r["user"], r["time"]) for r in sink.read("rejects").to_pylist()}
