@@ -65,7 +65,8 @@ typedef enum sz_status {
     SZ_ERR_ARROW_TYPE = 11,    /* an Arrow type this call does not take */
     SZ_ERR_ARROW_INVALID = 12, /* a malformed Arrow array (buffer count,
                                   offsets, lengths, dictionary indices) */
-    SZ_ERR_NULL = 13           /* an Arrow element is null */
+    SZ_ERR_NULL = 13,          /* an Arrow element is null */
+    SZ_ERR_GAP = 14            /* gaps[i] is zero or negative */
 } sz_status;
 
 /* The most threads one call may use: 1 runs everything on the caller's
@@ -215,6 +216,45 @@ sz_status sz_batch_fill(const sz_batch *batch, const int64_t *times,
 
 /* Releases an assignment; accepts NULL. */
 void sz_batch_free(sz_batch *batch);
+
+/*
+ * Tier 1 with a gap per event (Flink's withDynamicGap, Spark's
+ * session_window over a gap column).  Event i opens the window
+ * [times[i], times[i] + gaps[i]); a key's windows that overlap merge, and
+ * with params->inclusive those that touch too (an event at exactly a
+ * session's reach joins it; without inclusive it opens a new session, as
+ * Beam's windows do).  A session's window_end is the largest times[i] +
+ * gaps[i] of its events.  A cap cuts the inactivity sessions (the gap rule
+ * alone) as in tier 1; an inactivity session's reach runs on across its
+ * cuts, and a capped session's window_end is that reach as of its last
+ * event, no later than the cap's limit.  With gaps[i] == gap for every i the
+ * result is sz_batch_assign()'s with that gap.
+ *
+ * Arguments as sz_batch_assign()'s, plus gaps (n values > 0); params->gap
+ * is not used.  Sessions are numbered as there (by key, then start).
+ * Returns SZ_OK, SZ_ERR_PARAM, SZ_ERR_TOO_LARGE, SZ_ERR_TIME_NAT,
+ * SZ_ERR_GAP (gaps[*err_pos] <= 0), SZ_ERR_TIME_OVERFLOW (times[i] +
+ * gaps[i] exceeds INT64_MAX), SZ_ERR_KEY_RANGE or SZ_ERR_NOMEM.
+ * Cost: sz_batch_assign()'s, then a counting sort of the events by
+ * session and a scan; sessions whose events are out of time order in the
+ * input are sorted.  Extra memory: 48 bytes per event.
+ */
+typedef struct sz_gapped sz_gapped;
+
+sz_status sz_gapped_assign(sz_gapped **out, const sz_keys *keys,
+                           const int64_t *times, const int64_t *gaps, size_t n,
+                           const sz_params *params, int64_t *ids,
+                           size_t *n_sessions, size_t *err_pos);
+
+/* Number of sessions of a gapped assignment. */
+size_t sz_gapped_sessions(const sz_gapped *gapped);
+
+/* Writes its session columns, as sz_batch_fill() does.  SZ_OK or
+ * SZ_ERR_PARAM (a NULL column). */
+sz_status sz_gapped_fill(const sz_gapped *gapped, const sz_session_columns *columns);
+
+/* Releases a gapped assignment; accepts NULL. */
+void sz_gapped_free(sz_gapped *gapped);
 
 /* ---------------------------------------------------------------------------
  * Tier 2: the incremental sessionizer (SPEC.md section 3)

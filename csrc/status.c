@@ -20,6 +20,7 @@ const char *sz_strerror(sz_status status)
     case SZ_ERR_ARROW_TYPE: return "unsupported Arrow type";
     case SZ_ERR_ARROW_INVALID: return "malformed Arrow array";
     case SZ_ERR_NULL: return "null element";
+    case SZ_ERR_GAP: return "gap is zero or negative";
     }
     return "unknown status";
 }
