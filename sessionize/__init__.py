@@ -30,6 +30,7 @@ except ImportError as _e:  # no built extension: say what to do, as numpy does
         ) from _e
     raise
 from ._core import SessionizeError
+from ._gaps import SessionizeWarning
 from ._batch import assign, sessions
 from ._table import (
     AggregatedSessionTable, CollectedSessionTable, KeyRow, LateRow, LateTable, ListColumn, SearchKeyTable, SearchRow,
@@ -40,7 +41,7 @@ from .events import APP_CLOSE, APP_OPEN, CLICK, RESULTS, SEARCH, TIMEOUT, Kind
 from ._ctr import search_ctr
 from ._sessionizer import LateEvent, LateEventError, Sessionizer, StreamSession, stream
 from ._search_stream import SearchSessionizer, StreamSearchRow, search_ctr_stream
-from ._types import AggHow, AggSpec, Duration, Emit, MaxDurationMode, OnLate, TimeUnit
+from ._types import AggHow, AggSpec, Duration, Emit, MaxDurationMode, OnBadGap, OnLate, TimeUnit
 
 __version__ = "0.1.0"
 
@@ -79,7 +80,7 @@ def _threads_from_env() -> None:
 _threads_from_env()
 
 __all__ = [
-    "assign", "sessions", "SessionTable", "Session", "SessionizeError",
+    "assign", "sessions", "SessionTable", "Session", "SessionizeError", "SessionizeWarning",
     "Sessionizer", "stream", "StreamSession", "LateEvent", "LateEventError", "__version__",
     "set_threads", "search_ctr", "SearchTable", "SearchRow", "SearchKeyTable", "KeyRow", "events",
     "SearchSessionizer", "StreamSearchRow", "search_ctr_stream",
@@ -88,4 +89,5 @@ __all__ = [
     "Kind", "APP_OPEN", "SEARCH", "RESULTS", "CLICK", "APP_CLOSE", "TIMEOUT",
     # types for annotating code that passes arguments on (sessionize/_types.py)
     "MaxDurationMode", "OnLate", "Emit", "AggHow", "AggSpec", "Duration", "TimeUnit",
+    "OnBadGap",
 ]

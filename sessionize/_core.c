@@ -65,6 +65,8 @@ static PyObject *raise_status(PyObject *module, sz_status st, size_t pos,
                             "int64 microseconds)", pos);
     case SZ_ERR_KEY_RANGE:
         return PyErr_Format(exc, "keys[%zu]: key code out of range", pos);
+    case SZ_ERR_GAP:
+        return PyErr_Format(exc, "gap[%zu]: must be > 0", pos);
     case SZ_ERR_KIND:
         return PyErr_Format(exc,
                             "kinds[%zu]: unknown event kind %d (expected 0-5 "
@@ -205,6 +207,95 @@ done:
     sz_batch_free(b);
     Py_XDECREF(keys);
     Py_XDECREF(times);
+    Py_XDECREF(ids);
+    for (i = 0; i < 6; i++) Py_XDECREF(cols[i]);
+    return result;
+}
+
+PyDoc_STRVAR(gapped_doc,
+"gapped(keys, key_kind, n_codes, times, gaps, max_duration, cap_mode,\n"
+"       inclusive, min_is_nat, /)\n--\n\n"
+"-> (ids, (start, end, window_end, count, index, first_event))\n"
+"\n"
+"batch() with a gap per event (sz_gapped_assign): gaps an int64 array of\n"
+"the times' length, each > 0, in the times' unit.");
+
+static PyObject *core_gapped(PyObject *module, PyObject *args)
+{
+    PyObject *keys_obj, *times_obj, *gaps_obj, *result = NULL;
+    PyArrayObject *keys = NULL, *times = NULL, *gaps = NULL;
+    PyObject *ids = NULL, *cols[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
+    int kind, cap_mode, inclusive, min_is_nat, i;
+    Py_ssize_t n_codes;
+    long long max_duration;
+    sz_gapped *g = NULL;
+    sz_keys kd;
+    sz_params p;
+    sz_session_columns c;
+    sz_status st;
+    size_t pos = SZ_NO_POSITION, n_sessions = 0;
+    npy_intp n;
+
+    if (!PyArg_ParseTuple(args, "OinOOLipp:gapped", &keys_obj, &kind, &n_codes,
+                          &times_obj, &gaps_obj, &max_duration, &cap_mode,
+                          &inclusive, &min_is_nat))
+        return NULL;
+    if ((keys = keys_as_1d(module, keys_obj, kind)) == NULL) goto done;
+    if ((times = as_1d(module, times_obj, NPY_INT64, "times")) == NULL) goto done;
+    if ((gaps = as_1d(module, gaps_obj, NPY_INT64, "gap")) == NULL) goto done;
+    n = PyArray_SIZE(times);
+    if (PyArray_SIZE(keys) != n || PyArray_SIZE(gaps) != n) {
+        PyErr_Format(get_state(module)->SessionizeError,
+                     "keys, times and gap: lengths differ (%zd, %zd, %zd)",
+                     (Py_ssize_t)PyArray_SIZE(keys), (Py_ssize_t)n,
+                     (Py_ssize_t)PyArray_SIZE(gaps));
+        goto done;
+    }
+    if ((size_t)n > SZ_MAX_EVENTS) {
+        raise_status(module, SZ_ERR_TOO_LARGE, SZ_NO_POSITION, NULL, 0, NULL);
+        goto done;
+    }
+    kd.kind = kind;
+    kd.data = PyArray_DATA(keys);
+    kd.width = (size_t)PyArray_ITEMSIZE(keys);
+    kd.n_codes = n_codes < 0 ? 0 : (size_t)n_codes;
+    p.gap = 0;
+    p.max_duration = (int64_t)max_duration;
+    p.cap_mode = cap_mode;
+    p.inclusive = inclusive;
+    p.min_is_nat = min_is_nat;
+
+    if ((ids = new_i64(n)) == NULL) goto done;
+    Py_BEGIN_ALLOW_THREADS
+    st = sz_gapped_assign(&g, &kd, I64(times), I64(gaps), (size_t)n, &p, I64(ids),
+                          &n_sessions, &pos);
+    Py_END_ALLOW_THREADS
+    if (st != SZ_OK) {
+        int64_t gap = pos != SZ_NO_POSITION && pos < (size_t)n ? I64(gaps)[pos] : 0;
+        raise_status(module, st, pos, times, gap, NULL);
+        goto done;
+    }
+    for (i = 0; i < 6; i++) {
+        if ((cols[i] = new_i64((npy_intp)n_sessions)) == NULL) goto done;
+    }
+    c.start = I64(cols[0]);
+    c.end = I64(cols[1]);
+    c.window_end = I64(cols[2]);
+    c.count = I64(cols[3]);
+    c.index = I64(cols[4]);
+    c.first_event = I64(cols[5]);
+    st = sz_gapped_fill(g, &c);
+    if (st != SZ_OK) {
+        raise_status(module, st, SZ_NO_POSITION, NULL, 0, NULL);
+        goto done;
+    }
+    result = Py_BuildValue("O(OOOOOO)", ids, cols[0], cols[1], cols[2], cols[3],
+                           cols[4], cols[5]);
+done:
+    sz_gapped_free(g);
+    Py_XDECREF(keys);
+    Py_XDECREF(times);
+    Py_XDECREF(gaps);
     Py_XDECREF(ids);
     for (i = 0; i < 6; i++) Py_XDECREF(cols[i]);
     return result;
@@ -773,6 +864,7 @@ static PyObject *core_set_threads(PyObject *module, PyObject *arg)
 static PyMethodDef core_methods[] = {
     {"set_threads", core_set_threads, METH_O, set_threads_doc},
     {"batch", core_batch, METH_VARARGS, batch_doc},
+    {"gapped", core_gapped, METH_VARARGS, gapped_doc},
     {"ctr", core_ctr, METH_VARARGS, ctr_doc},
     {"seconds_to_micros", core_seconds_to_micros, METH_O, seconds_to_micros_doc},
     {"factorize", core_factorize, METH_O, factorize_doc},

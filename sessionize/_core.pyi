@@ -33,6 +33,11 @@ def batch(
     max_duration: int, cap_mode: int, inclusive: bool, min_is_nat: bool,
     describe: Literal[False], /,
 ) -> tuple[npt.NDArray[np.int64], int, None]: ...
+def gapped(
+    keys: npt.ArrayLike, key_kind: int, n_codes: int, times: npt.ArrayLike,
+    gaps: npt.ArrayLike, max_duration: int, cap_mode: int, inclusive: bool,
+    min_is_nat: bool, /,
+) -> tuple[npt.NDArray[np.int64], tuple[npt.NDArray[np.int64], ...]]: ...
 def ctr(
     keys: npt.ArrayLike,
     key_kind: int,

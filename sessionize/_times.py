@@ -43,6 +43,8 @@ class TimeKind:
     duration: Callable[[object, str], int]
     restore: Callable[[np.ndarray], np.ndarray]
     zone: str = ""                  # Arrow timestamps' time zone, kept for the results
+    unit: str = ""                  # the int64's unit as numpy names it ('ms', '10us'),
+                                    # '' for integers of no stated unit
 
     def to_int(self, value: object, name: str) -> int:
         return self.duration(value, name)
@@ -104,6 +106,7 @@ def _unit_kind(arr: np.ndarray, kind_name: str) -> tuple[np.ndarray, TimeKind]:
         True,
         lambda v, name: _durations.to_unit(v, unit, count, name),
         lambda a: a.view(dtype),
+        unit=f"{count}{unit}" if count != 1 else unit,
     )
     return _native_i8_view(arr), kind
 
@@ -116,16 +119,17 @@ def _int_kind(time_unit: "str | None") -> TimeKind:
         return _INT
     return TimeKind("int", False,
                     lambda v, name: _durations.to_epoch_unit(v, time_unit, name),
-                    lambda a: a)
+                    lambda a: a, unit=time_unit)
 
 
 def _with_zone(tk: TimeKind, zone: str) -> TimeKind:
-    return TimeKind(tk.name, tk.nat, tk.duration, tk.restore, zone)
+    return TimeKind(tk.name, tk.nat, tk.duration, tk.restore, zone, tk.unit)
 _SECONDS = TimeKind(
     "seconds",
     False,
     _durations.to_micros_from_seconds,
     lambda a: a / 1e6,  # Beam: float(Timestamp) == micros / 1000000
+    unit="us",
 )
 
 

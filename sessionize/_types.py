@@ -24,6 +24,8 @@ AggHow: TypeAlias = Literal["count", "sum", "min", "max", "mean", "first", "last
                             "n_unique", "list"]
 # time_unit=: the unit of integer epoch times
 TimeUnit: TypeAlias = Literal["s", "ms", "us", "ns"]
+#: what to do with a missing, zero or negative per-event gap
+OnBadGap: TypeAlias = Literal["raise", "drop"]
 # the units of t.plot.durations(unit=...)
 PlotUnit: TypeAlias = Literal["s", "min", "h", "d"]
 

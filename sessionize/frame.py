@@ -41,7 +41,7 @@ import numpy as np
 
 from . import _arrow, _batch, _iso
 from ._core import SessionizeError
-from ._types import AggHow, Duration, MaxDurationMode, TimeUnit
+from ._types import AggHow, Duration, MaxDurationMode, OnBadGap, TimeUnit
 
 if TYPE_CHECKING:  # neither is needed to import this module
     import pandas
@@ -61,12 +61,14 @@ _SESSION_COLUMNS = ("start", "end", "count", "index", "window_end")
 def assign(df: polars.DataFrame, *, key: str, time: str, gap: Duration,
            max_duration: Duration | None = ..., max_duration_mode: MaxDurationMode = ...,
            inclusive: bool = ..., column: str = ...,
-           time_unit: TimeUnit | None = ...) -> polars.DataFrame: ...
+           time_unit: TimeUnit | None = ...,
+           on_bad_gap: OnBadGap = ...) -> polars.DataFrame: ...
 @overload
 def assign(df: pandas.DataFrame, *, key: str, time: str, gap: Duration,
            max_duration: Duration | None = ..., max_duration_mode: MaxDurationMode = ...,
            inclusive: bool = ..., column: str = ...,
-           time_unit: TimeUnit | None = ...) -> pandas.DataFrame: ...
+           time_unit: TimeUnit | None = ...,
+           on_bad_gap: OnBadGap = ...) -> pandas.DataFrame: ...
 # without pandas-stubs, pandas.DataFrame is Any to mypy, which then finds
 # this one unreachable; with them (or for pyright) it is the arrow stream's
 @overload
@@ -74,20 +76,29 @@ def assign(  # type: ignore[overload-cannot-match]
            df: Any, *, key: str, time: str, gap: Duration,
            max_duration: Duration | None = ..., max_duration_mode: MaxDurationMode = ...,
            inclusive: bool = ..., column: str = ...,
-           time_unit: TimeUnit | None = ...) -> Any: ...
+           time_unit: TimeUnit | None = ...,
+           on_bad_gap: OnBadGap = ...) -> Any: ...
 def assign(df: Any, *, key: str, time: str, gap: Duration, max_duration: Duration | None = None,
            max_duration_mode: MaxDurationMode = "restart", inclusive: bool = True,
-           column: str = "session_id", time_unit: TimeUnit | None = None) -> Any:
+           column: str = "session_id", time_unit: TimeUnit | None = None,
+           on_bad_gap: OnBadGap = "raise") -> Any:
     """`df` with a `column` of each row's session id (int64), as the array
     API's :func:`sessionize.assign` gives it; a new frame of `df`'s library
-    (a pyarrow Table for arrow streams)."""
+    (a pyarrow Table for arrow streams).
+
+    gap: a duration, or the name of a column holding each row's own gap
+    (Flink's ``withDynamicGap``, Spark's ``session_window`` over a gap
+    column); a column of that name wins over reading the name as a
+    duration such as ``"30min"``.  ``on_bad_gap="drop"`` drops rows whose
+    gap is missing, zero or negative (their id is -1), as Spark does."""
     lib = _library(df)
     frame = _arrow_table(df, None) if lib == "arrow" else df
     with _naming_columns(key, time):
         keys, (times, _) = _columns(lib, frame, key, time)
-        ids = _batch.assign(keys, times, gap=gap, max_duration=max_duration,
+        ids = _batch.assign(keys, times, gap=_gap_of(lib, frame, gap),
+                            max_duration=max_duration,
                             max_duration_mode=max_duration_mode, inclusive=inclusive,
-                            time_unit=time_unit)
+                            time_unit=time_unit, on_bad_gap=on_bad_gap)
     if lib == "pandas":
         return frame.assign(**{column: ids})
     if lib == "polars":
@@ -101,12 +112,14 @@ def assign(df: Any, *, key: str, time: str, gap: Duration, max_duration: Duratio
 def sessions(df: polars.DataFrame, *, key: str, time: str, gap: Duration,
              max_duration: Duration | None = ..., max_duration_mode: MaxDurationMode = ...,
              inclusive: bool = ..., agg: FrameAggSpec | None = ...,
-             time_unit: TimeUnit | None = ...) -> polars.DataFrame: ...
+             time_unit: TimeUnit | None = ...,
+           on_bad_gap: OnBadGap = ...) -> polars.DataFrame: ...
 @overload
 def sessions(df: pandas.DataFrame, *, key: str, time: str, gap: Duration,
              max_duration: Duration | None = ..., max_duration_mode: MaxDurationMode = ...,
              inclusive: bool = ..., agg: FrameAggSpec | None = ...,
-             time_unit: TimeUnit | None = ...) -> pandas.DataFrame: ...
+             time_unit: TimeUnit | None = ...,
+           on_bad_gap: OnBadGap = ...) -> pandas.DataFrame: ...
 # without pandas-stubs, pandas.DataFrame is Any to mypy, which then finds
 # this one unreachable; with them (or for pyright) it is the arrow stream's
 @overload
@@ -114,11 +127,13 @@ def sessions(  # type: ignore[overload-cannot-match]
              df: Any, *, key: str, time: str, gap: Duration,
              max_duration: Duration | None = ..., max_duration_mode: MaxDurationMode = ...,
              inclusive: bool = ..., agg: FrameAggSpec | None = ...,
-             time_unit: TimeUnit | None = ...) -> Any: ...
+             time_unit: TimeUnit | None = ...,
+           on_bad_gap: OnBadGap = ...) -> Any: ...
 def sessions(df: Any, *, key: str, time: str, gap: Duration,
              max_duration: Duration | None = None,
              max_duration_mode: MaxDurationMode = "restart", inclusive: bool = True,
-             agg: FrameAggSpec | None = None, time_unit: TimeUnit | None = None) -> Any:
+             agg: FrameAggSpec | None = None, time_unit: TimeUnit | None = None,
+             on_bad_gap: OnBadGap = "raise") -> Any:
     """A frame of sessions (same library; a pyarrow Table for arrow
     streams): the key under its own column name, then ``start``, ``end``
     (times in the time column's type, unit and zone), ``count``, ``index``
@@ -132,22 +147,28 @@ def sessions(df: Any, *, key: str, time: str, gap: Duration,
     ``max``, ``first`` and ``last`` keep the column's type (nullable
     types, zones, categoricals as their values); ``list`` is a column of
     lists (pandas: Python lists; polars: ``List``; arrow: ``list<...>``).
+
+    gap: a duration, or the name of a column of per-row gaps, as in
+    :func:`assign`; ``on_bad_gap`` as there (dropped rows are in no
+    session and no aggregate).
     """
     if key in _SESSION_COLUMNS:
         raise SessionizeError(f"key: a key column named {key!r} would clash with the "
                               f"sessions' own {key!r} column; rename it")
     value_names = _agg_columns(agg)
     extra = tuple(c for c in value_names if c not in (key, time))
+    if isinstance(gap, str) and gap not in (key, time) + extra:
+        extra += (gap,)  # kept only if the stream has such a column
     lib = _library(df)
     frame = _arrow_table(df, (key, time) + extra) if lib == "arrow" else df
     with _naming_columns(key, time):
         keys, (times, restore) = _columns(lib, frame, key, time)
     values = _value_columns(lib, frame, value_names, agg)
     with _naming_columns(key, time):
-        base, results = _batch._sessions(keys, times, gap, max_duration, max_duration_mode,
-                                         inclusive, agg, values,
+        base, results = _batch._sessions(keys, times, _gap_of(lib, frame, gap), max_duration,
+                                         max_duration_mode, inclusive, agg, values,
                                          dict.fromkeys((key, *_SESSION_COLUMNS), "column"),
-                                         time_unit)
+                                         time_unit, on_bad_gap)
     cols = {"start": restore(base["start"]), "end": restore(base["end"]),
             "count": base["count"], "index": base["index"],
             "window_end": restore(base["window_end"])}
@@ -155,6 +176,21 @@ def sessions(df: Any, *, key: str, time: str, gap: Duration,
         column, how = (agg or {})[name]
         cols[name] = _agg_out(lib, r, values[column], how)
     return _build(lib, frame, key, base["key"], cols)
+
+
+def _gap_of(lib, frame, gap):
+    """The column `gap` names, when it names one (a name wins over reading
+    it as a duration string such as '30min'); else `gap` as given."""
+    if not isinstance(gap, str):
+        return gap
+    cols = list(frame.columns) if lib != "arrow" else frame.column_names
+    n = sum(1 for c in cols if c == gap)
+    if n == 0:
+        return gap
+    if n > 1:
+        raise SessionizeError(f"gap: the frame has {n} columns named {gap!r}; "
+                              "rename all but one")
+    return frame.column(gap) if lib == "arrow" else frame[gap]
 
 
 # ---- aggregates ---------------------------------------------------------
