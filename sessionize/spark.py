@@ -68,7 +68,7 @@ except ImportError:  # pragma: no cover - the extra is missing
     raise ImportError("sessionize.spark needs pyspark >= 4.0 (applyInArrow): "
                       "pip install 'sessionize[spark]'") from None
 
-from . import _batch, _core, _keys
+from . import _batch, _core, _gaps, _keys
 from ._core import SessionizeError
 from ._types import Duration, MaxDurationMode
 
@@ -180,7 +180,11 @@ class _Plan:
         # inclusive) on empty columns of the same kind: the same messages, and
         # the durations as integers in the unit the core will see.
         gap, max_duration = _spark_interval(gap), _spark_interval(max_duration)
-        _, _, args = _batch._prepare(np.empty(0, np.int64), np.empty(0, empty), gap,
+        if _gaps.is_per_event(gap):
+            raise SessionizeError("gap: sessionize.spark takes one gap for all rows; a gap "
+                                  "per row is for sessionize.sessions and sessionize.frame "
+                                  "for now")
+        _, _, args, _ = _batch._prepare(np.empty(0, np.int64), np.empty(0, empty), gap,
                                      max_duration, max_duration_mode, inclusive)
         self.gap_i, self.max_i, self.cap_mode, self.inclusive = args[4:8]
         self.key, self.time, self.buckets = key, time, buckets

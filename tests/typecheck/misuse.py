@@ -19,7 +19,7 @@ sessionize.assign(users, times, gap=30, max_duration=60, max_duration_mode="fixd
 sessionize.sessions(users, times, gap=30, max_duration=60, max_duration_mode="fixd")  # error: call-overload
 sessionize.sessions(users, times, gap=30, agg={"n": (times, "median")})  # error: dict-item
 sessionize.assign(users, times)  # error: call-arg
-sessionize.assign(users, times, gap=[30])  # error: arg-type
+sessionize.assign(users, times, gap=30, on_bad_gap="skip")  # error: arg-type
 sessionize.Sessionizer(30, on_late="ignore")  # error: call-overload
 sessionize.Sessionizer(30, emit="all")  # error: call-overload
 sessionize.SearchSessionizer(on_late="skip")  # error: call-overload

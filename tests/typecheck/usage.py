@@ -54,6 +54,11 @@ assert_type(iso, SessionTable)
 epoch = sessionize.sessions(users[:3], np.array([0, 300_000, 1_200_000]), gap="30min",
                             time_unit="ms")
 assert_type(epoch.start, npt.NDArray[Any])
+# a gap per event (Flink's withDynamicGap), bad ones dropped as Spark does
+dyn = sessionize.sessions(users[:3], np.array([0, 300, 1_200]), gap=np.array([600, 60, 60]),
+                          on_bad_gap="drop")
+assert_type(dyn, SessionTable)
+bad_gaps: sessionize.OnBadGap = "raise"
 unit: sessionize.TimeUnit = "us"
 sessionize.Sessionizer("30min", time_unit=unit)
 
