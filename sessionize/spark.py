@@ -61,7 +61,7 @@ import re
 import numpy as np
 
 try:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import Column, DataFrame
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 except ImportError:  # pragma: no cover - the extra is missing
@@ -70,7 +70,7 @@ except ImportError:  # pragma: no cover - the extra is missing
 
 from . import _batch, _core, _gaps, _keys
 from ._core import SessionizeError
-from ._types import Duration, MaxDurationMode
+from ._types import Duration, MaxDurationMode, OnBadGap
 
 __all__ = ["sessions", "assign", "stream_sessions"]
 
@@ -84,10 +84,10 @@ _INTEGER_TYPES = (T.ByteType, T.ShortType, T.IntegerType, T.LongType)
 _INTERVAL = re.compile(r"^\s*interval\s+", re.IGNORECASE)
 
 
-def sessions(df: DataFrame, *, key: str, time: str, gap: Duration,
+def sessions(df: DataFrame, *, key: str, time: str, gap: Duration | Column,
              max_duration: Duration | None = None,
              max_duration_mode: MaxDurationMode = "restart", inclusive: bool = True,
-             buckets: int | str | None = "auto") -> DataFrame:
+             buckets: int | str | None = "auto", on_bad_gap: OnBadGap = "raise") -> DataFrame:
     """One row per session: the key under its own column name, then
     ``start``, ``end`` (first and last event times), ``count``, ``index``
     (the session's ordinal within its key, in time order) and
@@ -97,11 +97,25 @@ def sessions(df: DataFrame, *, key: str, time: str, gap: Duration,
     DoubleType for float seconds).  With the defaults, each row is a group
     of ``groupBy(key, F.session_window(time, gap))``: ``start`` and
     ``window_end`` are its ``window.start`` and ``window.end``, ``count``
-    its ``count(*)``."""
+    its ``count(*)``.
+
+    ``gap`` may also be a gap per row, as ``F.session_window(time,
+    gap_column)`` takes it: a Column (``F.col("timeout")``, an expression)
+    or the name of a column of ``df``.  With timestamps it holds interval
+    strings (``"10 minutes"``) or intervals, and each row's window end is
+    Spark's own ``time + gap``; with integer times, integers in their unit;
+    with double times, seconds.  A session ends at the largest ``time +
+    gap`` of its rows (its ``window_end``).  A null, zero or negative gap
+    (or a string Spark cannot read as an interval) fails the job with a
+    SessionizeError naming the key and time; ``on_bad_gap="drop"`` leaves
+    such rows out, as ``session_window`` does silently (``assign`` then gives
+    them a null ``session_id``, so ``filter(col("session_id").isNull())``
+    counts them)."""
     if key in _SESSION_COLUMNS:
         raise SessionizeError(f"key: a key column named {key!r} would clash with the "
                               f"sessions' own {key!r} column; rename it")
-    plan = _Plan(df, key, time, gap, max_duration, max_duration_mode, inclusive, buckets)
+    plan = _Plan(df, key, time, gap, max_duration, max_duration_mode, inclusive, buckets,
+                 on_bad_gap)
     key_field = df.schema[key]
     out_time = plan.out_time_type
     schema = T.StructType([
@@ -112,14 +126,15 @@ def sessions(df: DataFrame, *, key: str, time: str, gap: Duration,
         T.StructField("index", T.LongType(), False),
         T.StructField("window_end", out_time, False),
     ])
-    return plan.grouped(df.select(key, time)).applyInArrow(
+    return plan.grouped(df.select(key, time, *plan.gap_columns)).applyInArrow(
         lambda table: plan.sessions_of(table), schema)  # pyspark counts a method's self
 
 
-def assign(df: DataFrame, *, key: str, time: str, gap: Duration,
+def assign(df: DataFrame, *, key: str, time: str, gap: Duration | Column,
            max_duration: Duration | None = None,
            max_duration_mode: MaxDurationMode = "restart", inclusive: bool = True,
-           column: str = "session_id", buckets: int | str | None = "auto") -> DataFrame:
+           column: str = "session_id", buckets: int | str | None = "auto",
+           on_bad_gap: OnBadGap = "raise") -> DataFrame:
     """`df`'s rows (every column) with a `column` (LongType) holding each
     row's session id: the session's ``index`` within its key, in time order
     (0, 1, 2, ... per key).  It is what ``sessionize.assign`` gives on that
@@ -128,16 +143,21 @@ def assign(df: DataFrame, *, key: str, time: str, gap: Duration,
     first appearance across keys to number sessions densely by, as the
     array API does; ``F.dense_rank`` over (key, session_id) gives such
     numbers when needed.  Rows come back in Spark's order, as any grouped
-    result does."""
+    result does.  ``gap`` and ``on_bad_gap`` as in :func:`sessions`; a
+    row dropped for its gap keeps a null `column`."""
     if not isinstance(column, str) or not column:
         raise TypeError(f"column: expected a column name (str), got {column!r}")
     if isinstance(df, DataFrame) and column in df.columns:
         raise SessionizeError(f"column: {column!r} is already a column of df; "
                               "pass another name as column=")
-    plan = _Plan(df, key, time, gap, max_duration, max_duration_mode, inclusive, buckets)
+    plan = _Plan(df, key, time, gap, max_duration, max_duration_mode, inclusive, buckets,
+                 on_bad_gap)
     plan.column = column
-    schema = T.StructType(list(df.schema.fields) + [T.StructField(column, T.LongType(), False)])
-    return plan.grouped(df).applyInArrow(lambda table: plan.assign_of(table), schema)
+    plan.n_columns = len(df.columns)
+    schema = T.StructType(list(df.schema.fields) + [
+        T.StructField(column, T.LongType(), plan.gap_columns != [] and on_bad_gap == "drop")])
+    return plan.grouped(df.select("*", *plan.gap_columns)).applyInArrow(
+        lambda table: plan.assign_of(table), schema)
 
 
 class _Plan:
@@ -145,7 +165,7 @@ class _Plan:
     executors run per group (pickled with this object)."""
 
     def __init__(self, df, key, time, gap, max_duration, max_duration_mode, inclusive,
-                 buckets):
+                 buckets, on_bad_gap="raise"):
         if not isinstance(df, DataFrame):
             raise TypeError(f"df: expected a pyspark.sql.DataFrame, got {type(df).__name__}")
         for role, name in (("key", key), ("time", time)):
@@ -179,16 +199,29 @@ class _Plan:
         # The array API's own checks and conversions (gap, max_duration, mode,
         # inclusive) on empty columns of the same kind: the same messages, and
         # the durations as integers in the unit the core will see.
+        self.on_bad_gap = _gaps.check_on_bad_gap(on_bad_gap)
+        self.gap_columns = []  # the per-row gap, as one more column of the grouped rows
+        if isinstance(gap, Column) or (isinstance(gap, str) and gap in df.columns):
+            self.gap_columns = [_gap_column(df, time, self.time_kind, gap)]
+            gap = 1  # the checks below on the rest; the rows carry their gaps
+        elif _gaps.is_per_event(gap):
+            raise TypeError("gap: a gap per row is a Column or a column name; got "
+                            f"{type(gap).__name__}")
         gap, max_duration = _spark_interval(gap), _spark_interval(max_duration)
-        if _gaps.is_per_event(gap):
-            raise SessionizeError("gap: sessionize.spark takes one gap for all rows; a gap "
-                                  "per row is for sessionize.sessions and sessionize.frame "
-                                  "for now")
-        _, _, args, _ = _batch._prepare(np.empty(0, np.int64), np.empty(0, empty), gap,
-                                     max_duration, max_duration_mode, inclusive)
+        _, _, args, _ = _batch._prepare(np.empty(0, np.int64), np.empty(0, empty),
+                                        gap if not self.gap_columns or self.time_kind == "int"
+                                        else "1us",
+                                        max_duration, max_duration_mode, inclusive)
         self.gap_i, self.max_i, self.cap_mode, self.inclusive = args[4:8]
         self.key, self.time, self.buckets = key, time, buckets
         self.column = "session_id"
+
+    def __getstate__(self):
+        """What the executors get: not the driver's gap Column (a JVM
+        handle), only whether there is one."""
+        state = dict(self.__dict__)
+        state["gap_columns"] = [_GAP] if self.gap_columns else []
+        return state
 
     def grouped(self, df):
         if self.buckets is None:
@@ -220,9 +253,48 @@ class _Plan:
             times = _core.seconds_to_micros(tcol.cast(pa.float64()).to_numpy())
         else:  # timestamps: their int64 microseconds (UTC instants)
             times = tcol.cast(pa.int64()).to_numpy()
-        ids, _path, cols = _core.batch(codes, _keys.KEYS_DENSE, n_codes, times, self.gap_i,
-                                       self.max_i, self.cap_mode, self.inclusive, False, True)
-        return kcol, tcol, ids, cols
+        if not self.gap_columns:
+            ids, _path, cols = _core.batch(codes, _keys.KEYS_DENSE, n_codes, times,
+                                           self.gap_i, self.max_i, self.cap_mode,
+                                           self.inclusive, False, True)
+            return kcol, tcol, ids, cols, None
+        gaps, keep = self._gaps(table.column(_GAP).combine_chunks(), kcol, tcol)
+        if keep is not None:
+            codes, times, gaps = codes[keep], times[keep], gaps[keep]
+        ids, cols = _core.gapped(codes, _keys.KEYS_DENSE, n_codes, times, gaps, self.max_i,
+                                 self.cap_mode, self.inclusive, False)
+        if keep is not None:
+            start, end, window_end, count, index, first_event = cols
+            cols = (start, end, window_end, count, index, keep[first_event])
+        return kcol, tcol, ids, cols, keep
+
+    def _gaps(self, gcol, kcol, tcol):
+        """The rows' gaps as int64 in the core's unit, and the rows kept
+        (None: all); a bad gap raises unless on_bad_gap='drop'."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        missing = gcol.is_null().to_numpy(zero_copy_only=False)
+        if self.time_kind == "seconds":
+            secs = pc.fill_null(gcol.cast(pa.float64()), 0.0).to_numpy()
+            with np.errstate(invalid="ignore", over="ignore"):
+                micros = np.trunc(secs * 1e6)
+                missing = missing | ~(np.abs(micros) < 2.0**63)
+            gaps = np.where(missing, 0, micros).astype(np.int64)
+        else:
+            gaps = pc.fill_null(gcol.cast(pa.int64()), 0).to_numpy()
+        bad = missing | (gaps <= 0)
+        if not bad.any():
+            return gaps, None
+        if self.on_bad_gap == "raise":
+            i = int(np.argmax(bad))
+            unit = " µs" if self.time_kind == "micros" else ""
+            what = "null (or not an interval)" if missing[i] else f"{gcol[i].as_py()!r}{unit}"
+            raise SessionizeError(
+                f"gap: {what} for key {kcol[i].as_py()!r} at {self.time} = "
+                f"{tcol[i].as_py()}; gaps must be > 0 (on_bad_gap='drop' leaves such rows "
+                "out, as session_window does)")
+        return gaps, np.flatnonzero(~bad)
 
     def _times_out(self, values, tcol):
         import pyarrow as pa
@@ -236,7 +308,7 @@ class _Plan:
     def sessions_of(self, table):
         import pyarrow as pa
 
-        kcol, tcol, _ids, cols = self._run(table)
+        kcol, tcol, _ids, cols, _keep = self._run(table)
         start, end, window_end, count, index, first_event = cols
         return pa.table([kcol.take(pa.array(first_event)), self._times_out(start, tcol),
                          self._times_out(end, tcol), pa.array(count), pa.array(index),
@@ -246,9 +318,47 @@ class _Plan:
     def assign_of(self, table):
         import pyarrow as pa
 
-        _kcol, _tcol, ids, cols = self._run(table)
+        _kcol, _tcol, ids, cols, keep = self._run(table)
         index = cols[4]
-        return table.append_column(self.column, pa.array(index[ids]))
+        if self.gap_columns:
+            table = table.select(list(range(self.n_columns)))  # without the gap column
+        if keep is None:
+            return table.append_column(self.column, pa.array(index[ids]))
+        mask = np.ones(table.num_rows, dtype=bool)
+        mask[keep] = False
+        out = np.zeros(table.num_rows, dtype=np.int64)
+        out[keep] = index[ids]
+        return table.append_column(self.column, pa.array(out, mask=mask))
+
+
+_GAP = "__sessionize_gap"
+
+
+def _gap_column(df, time, time_kind, gap):
+    """The per-row gap as a column the executors read: for timestamps,
+    Spark's own ``time + gap`` less ``time`` in microseconds (intervals,
+    or strings cast to intervals; null where Spark cannot read one); for
+    integer and double times, the numbers as they are."""
+    col = F.col(gap) if isinstance(gap, str) else gap
+    gtype = df.select(col.alias(_GAP)).schema[_GAP].dataType
+    if time_kind == "micros":
+        if isinstance(gtype, T.StringType):
+            # null where Spark cannot read an interval, as session_window
+            # takes it (a cast would fail the job under ANSI mode)
+            col = col.try_cast("interval")
+        elif not isinstance(gtype, (T.CalendarIntervalType, T.DayTimeIntervalType)):
+            raise TypeError(f"gap: a per-row gap for timestamps is an interval or a string "
+                            f"such as '10 minutes', not {gtype.simpleString()}")
+        t = F.col(time).cast("timestamp")
+        return (F.unix_micros((F.col(time) + col).cast("timestamp"))
+                - F.unix_micros(t)).alias(_GAP)
+    if time_kind == "int":
+        if not isinstance(gtype, _INTEGER_TYPES):
+            raise TypeError(f"gap: integer times take integer gaps, not {gtype.simpleString()}")
+        return col.cast("long").alias(_GAP)
+    if not isinstance(gtype, (T.DoubleType, T.FloatType, *_INTEGER_TYPES)):
+        raise TypeError(f"gap: double times take gaps in seconds, not {gtype.simpleString()}")
+    return col.cast("double").alias(_GAP)
 
 
 def _first_null(col) -> int:

@@ -140,6 +140,9 @@ def stream_sessions(df: DataFrame, *, key: str, time: str, gap: Duration,
         raise TypeError(f"key: column {key!r} has type {key_type.simpleString()}; a "
                         "streaming key is a string, binary, integer or boolean (the "
                         "state's snapshot format holds those)")
+    if plan.gap_columns:
+        raise SessionizeError("gap: stream_sessions takes one gap for all rows for now; a "
+                              "gap per row is in sessionize.spark.sessions and assign")
     if plan.time_kind != "micros":
         raise TypeError(f"time: column {time!r} must be a timestamp (a watermark needs "
                         f"one), got {df.schema[time].dataType.simpleString()}")

@@ -621,3 +621,78 @@ def test_spark_bad_gaps_sessionize_raises_and_matches_without_them(spark):
     assert rows[named][3] is None or rows[named][3] <= 0
     # ... and on the rows Spark keeps gives Spark's sessions
     assert got == sessionize_spark_rows(_good(rows), inclusive=True)
+
+
+# --------------------------------------------------------------------------
+# sessionize.spark with a gap column: the same rows through the adapter,
+# inside Spark, against Spark's own session_window
+
+def adapter_rows(spark, rows, gap="string", on_bad_gap="raise"):
+    """sessionize.spark.sessions over (key, id, sec, gap_s) rows, as
+    spark_dynamic's tuples, with each session's ids from assign()."""
+    from pyspark.sql import functions as F
+
+    import sessionize.spark as szs
+
+    data = [(k, i, s, None if g is None else f"{g} seconds", g) for k, i, s, g in rows]
+    df = spark.createDataFrame(data, "key string, id long, sec long, g string, gs long")
+    df = df.withColumn("ts", F.timestamp_seconds("sec"))
+    gap_col = "g" if gap == "string" else F.expr("make_interval(0, 0, 0, 0, 0, 0, gs)")
+    t = szs.sessions(df, key="key", time="ts", gap=gap_col, on_bad_gap=on_bad_gap).collect()
+    a = szs.assign(df, key="key", time="ts", gap=gap_col, on_bad_gap=on_bad_gap).collect()
+    members = {}
+    for r in a:
+        if r.session_id is not None:
+            members.setdefault((r.key, r.session_id), []).append(r.id)
+    return sorted((r.key, int(r.start.timestamp()), int(r.window_end.timestamp()), r["count"],
+                   tuple(sorted(members[r.key, r["index"]]))) for r in t)
+
+
+@pytest.mark.filterwarnings(SPARK_PANDAS_WARNING)
+@pytest.mark.parametrize("gap", ["string", "interval"])
+def test_spark_adapter_gap_column_is_session_window(spark, gap):
+    rows = spark_events(seed=11)
+    assert adapter_rows(spark, rows, gap) == spark_dynamic(spark, rows, gap)
+
+
+@pytest.mark.filterwarnings(SPARK_PANDAS_WARNING)
+def test_spark_adapter_bad_gaps(spark):
+    rows = [(k, i, S_ORIGIN + s, g) for k, i, s, g in SPARK_BAD_ROWS]
+    # drop: what session_window does, and the dropped rows' session_id is null
+    assert adapter_rows(spark, rows, on_bad_gap="drop") == _spark_run(spark, "bad", rows)
+    # the default fails the job, naming the key and time of a bad gap
+    with pytest.raises(Exception, match=r"gap: .* for key '(a|b|c|d)' at ts = "):
+        adapter_rows(spark, rows)
+
+
+@pytest.mark.filterwarnings(SPARK_PANDAS_WARNING)
+def test_spark_adapter_gap_column_integer_times(spark):
+    """Integer times take integer gaps (in their unit), per row; the
+    adapter gives what the array API gives on the same events."""
+    import sessionize.spark as szs
+
+    keys, ticks, gaps = touching_dense(3, n_keys=4, per_key=50)
+    df = spark.createDataFrame([(k, int(t), int(g)) for k, t, g in zip(keys, ticks, gaps)],
+                               "key string, t long, g long")
+    got = sorted(tuple(r) for r in szs.sessions(df, key="key", time="t", gap="g").collect())
+    t = sessionize.sessions(keys, np.asarray(ticks, dtype=np.int64),
+                            gap=np.asarray(gaps, dtype=np.int64))
+    want = sorted(zip(t["key"].tolist(), t["start"].tolist(), t["end"].tolist(),
+                      t["count"].tolist(), t["index"].tolist(), t["window_end"].tolist()))
+    assert got == want
+    with pytest.raises(TypeError, match="integer times take integer gaps"):
+        szs.sessions(df.withColumn("g", df.g.cast("string")), key="key", time="t", gap="g")
+
+
+@pytest.mark.filterwarnings(SPARK_PANDAS_WARNING)
+def test_spark_stream_sessions_says_a_gap_column_is_not_streamed_yet(spark):
+    from pyspark.sql import functions as F
+
+    import sessionize.spark as szs
+
+    events = (spark.readStream.format("rate").option("rowsPerSecond", 1).load()
+              .withColumn("g", F.lit("10 seconds")).withWatermark("timestamp", "1 minute"))
+    with pytest.raises(sessionize.SessionizeError, match="stream_sessions takes one gap"):
+        szs.stream_sessions(events, key="value", time="timestamp", gap="g")
+    # one gap for all rows is still fine
+    assert szs.stream_sessions(events, key="value", time="timestamp", gap="10 seconds").isStreaming
