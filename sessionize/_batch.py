@@ -71,6 +71,12 @@ def _run(args: _CoreArgs, gaps: _Gaps | None, describe: bool,
         return ids, cols, None
     data, kind, n_codes, t, _gap, max_i, cap_mode, inclusive, nat = args
     keep, g = gaps.keep, gaps.gaps
+    if keep is None and len(g) and g.min() == g.max():
+        # one gap for all: the scalar core, which gives the same sessions
+        # (test_dynamic_gaps proves it) faster
+        ids, _path, cols = _core.batch(data, kind, n_codes, t, int(g[0]), max_i, cap_mode,
+                                       inclusive, nat, describe)
+        return ids, cols, None
     if keep is not None:
         data, t, g = data[keep], t[keep], g[keep]
     sub_ids, cols = _core.gapped(data, kind, n_codes, t, g, max_i, cap_mode, inclusive, nat)

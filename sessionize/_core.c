@@ -270,9 +270,14 @@ static PyObject *core_gapped(PyObject *module, PyObject *args)
     st = sz_gapped_assign(&g, &kd, I64(times), I64(gaps), (size_t)n, &p, I64(ids),
                           &n_sessions, &pos);
     Py_END_ALLOW_THREADS
+    if (st == SZ_ERR_TIME_OVERFLOW && pos < (size_t)n) {  /* the row's own gap */
+        PyErr_Format(get_state(module)->SessionizeError,
+                     "gap[%zu]: time + gap overflows int64 (time %lld, gap %lld)", pos,
+                     (long long)I64(times)[pos], (long long)I64(gaps)[pos]);
+        goto done;
+    }
     if (st != SZ_OK) {
-        int64_t gap = pos != SZ_NO_POSITION && pos < (size_t)n ? I64(gaps)[pos] : 0;
-        raise_status(module, st, pos, times, gap, NULL);
+        raise_status(module, st, pos, times, 0, NULL);
         goto done;
     }
     for (i = 0; i < 6; i++) {

@@ -56,6 +56,13 @@ def check_on_bad_gap(on_bad_gap: object) -> str:
     return on_bad_gap
 
 
+def _show(value: object) -> str:
+    """A value as the user wrote it: 4e-07, not np.float64(4e-07)."""
+    if isinstance(value, np.generic) and value.dtype.kind not in "mM":
+        value = value.item()
+    return repr(value)
+
+
 def _bad(i: int, what: str, name: str) -> SessionizeError:
     return SessionizeError(f"{name}[{i}]: {what}")
 
@@ -65,14 +72,14 @@ def _ints(data: np.ndarray, missing: np.ndarray, name: str) -> np.ndarray:
     if data.dtype.kind in "iu":
         if data.dtype.kind == "u" and data.size and int(data.max()) > 2**63 - 1:
             i = int(np.argmax(data > 2**63 - 1))
-            raise _bad(i, f"{data[i]!r} does not fit int64", name)
+            raise _bad(i, f"{_show(data[i])} does not fit int64", name)
         return data.astype(np.int64, copy=False)
     if data.dtype.kind == "f":
         with np.errstate(invalid="ignore"):
             wrong = ~missing & ((data != np.floor(data)) | (np.abs(data) >= 2.0**63))
         if wrong.any():
             i = int(np.argmax(wrong))
-            raise _bad(i, f"{data[i]!r} is not a whole number of the times' unit "
+            raise _bad(i, f"{_show(data[i])} is not a whole number of the times' unit "
                        "(integer times take integer gaps)", name)
         return np.where(missing, 0, data).astype(np.int64)
     raise TypeError(f"{name}: integer times take integer gaps, not {data.dtype}")
@@ -87,7 +94,7 @@ def _timedeltas(data: np.ndarray, missing: np.ndarray, unit: str, name: str) -> 
         wrong = conv.astype(src.dtype) != src
     if wrong.any():
         i = int(np.argmax(wrong))
-        raise _bad(i, f"{data[i]!r} is not a whole number of the times' unit [{unit}] "
+        raise _bad(i, f"{_show(data[i])} is not a whole number of the times' unit [{unit}] "
                    "(or does not fit int64 in it)", name)
     return conv.view(np.int64)
 
@@ -142,8 +149,13 @@ def per_event(gap: object, kind: TimeKind, n: int, name: str = "gap",
             wrong = ~missing & ~(np.abs(micros) < 2.0**63)
         if wrong.any():
             i = int(np.argmax(wrong))
-            raise _bad(i, f"{data[i]!r} s does not fit int64 microseconds", name)
+            raise _bad(i, f"{_show(data[i])} s does not fit int64 microseconds", name)
         ints = micros.astype(np.int64)
+        tiny = ~missing & (data > 0) & (ints < 1)
+        if tiny.any():
+            i = int(np.argmax(tiny))
+            raise _bad(i, f"{_show(data[i])} s is less than one microsecond (float-second times "
+                       "are held in whole microseconds, as Beam holds them)", name)
     elif kind.name == "int":
         ints = _ints(data, missing, name)
     else:

@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sessionize
+from sessionize import _batch, _core
 from dynamic_gap_reference import flink_merge, merge_windows, sessions_with_gaps
 from engines.require import engine, optional, require_java
 
@@ -393,6 +394,18 @@ def test_constant_gap_array_equals_scalar_gap(ev, gap, cap, inclusive, kind):
     for col in want.columns:
         assert got[col].dtype == want[col].dtype, col
         assert got[col].tolist() == want[col].tolist(), col
+    # the API gives a constant column to the scalar core; the per-event core
+    # must agree on it too
+    if ticks:
+        cap_kw = _cap_kwargs(kind, cap)
+        _, _, args, g = _batch._prepare(keys, times, array["gap"], cap_kw.get("max_duration"),
+                                        cap_kw.get("max_duration_mode", "restart"), inclusive)
+        data, key_kind, n_codes, t, _gap, max_i, cap_mode, incl, nat = args
+        ids, cols = _core.gapped(data, key_kind, n_codes, t, g.gaps, max_i, cap_mode, incl, nat)
+        sids, _path, scols = _core.batch(data, key_kind, n_codes, t, int(g.gaps[0]), max_i,
+                                         cap_mode, incl, nat, True)
+        assert ids.tolist() == sids.tolist()
+        assert [c.tolist() for c in cols] == [c.tolist() for c in scols]
 
 
 @settings(max_examples=examples(400), **SETTINGS)
@@ -696,3 +709,41 @@ def test_spark_stream_sessions_says_a_gap_column_is_not_streamed_yet(spark):
         szs.stream_sessions(events, key="value", time="timestamp", gap="g")
     # one gap for all rows is still fine
     assert szs.stream_sessions(events, key="value", time="timestamp", gap="10 seconds").isStreaming
+
+
+def test_gap_messages_name_the_row():
+    with pytest.raises(sessionize.SessionizeError,
+                       match=r"gap\[0\]: 4e-07 s is less than one microsecond"):
+        sessionize.sessions([1, 1], [0.0, 1.0], gap=np.array([4e-7, 1.0]))
+    with pytest.raises(sessionize.SessionizeError,
+                       match=r"gap\[1\]: time \+ gap overflows int64"):
+        sessionize.sessions([1, 1], np.array([0, 2**62]), gap=np.array([1, 2**62]))
+    with pytest.raises(sessionize.SessionizeError,
+                       match=r"gap\[0\]: 1.5 is not a whole number"):
+        sessionize.sessions([1, 1], [0, 1], gap=np.array([1.5, 1.0]))
+    with pytest.raises(sessionize.SessionizeError, match="on_bad_gap: must be 'raise' or 'drop'"):
+        sessionize.sessions([1], [0], gap=np.array([1]), on_bad_gap="skip")
+
+
+def test_drop_counts_and_leaves_out_bad_gaps():
+    keys, times = ["a", "a", "a", "b"], np.array([0, 3, 4, 1])
+    gaps = np.array([4, 0, 2, -1])
+    with pytest.warns(sessionize.SessionizeWarning, match=r"dropped 2 of 4 events .* gap\[1\]"):
+        ids = sessionize.assign(keys, times, gap=gaps, on_bad_gap="drop")
+    assert ids.tolist() == [0, -1, 0, -1]
+    with pytest.warns(sessionize.SessionizeWarning):
+        t = sessionize.sessions(keys, times, gap=gaps, on_bad_gap="drop",
+                                agg={"n": (np.array([1, 10, 100, 1000]), "sum")})
+    assert t["start"].tolist() == [0] and t["window_end"].tolist() == [6]  # 4 + 2
+    assert t["count"].tolist() == [2] and t["n"].tolist() == [101]
+
+
+def test_frame_gap_column_name_wins_over_a_duration():
+    pd = pytest.importorskip("pandas")
+    import sessionize.frame as sf
+
+    df = pd.DataFrame({"k": ["a"] * 3, "t": [0, 5, 20], "30": [10, 10, 10]})
+    # "30" names a column: per-row gaps of 10, so 20 starts a second session
+    assert sf.sessions(df, key="k", time="t", gap="30")["count"].tolist() == [2, 1]
+    with pytest.raises(sessionize.SessionizeError, match=r"gap\[1\]: missing gap"):
+        sf.sessions(df.assign(g=[1.0, None, 3.0]), key="k", time="t", gap="g")
