@@ -51,7 +51,6 @@ import argparse
 import json
 import os
 import sys
-import time
 
 import numpy as np
 
@@ -60,21 +59,13 @@ sys.path.insert(0, HERE)
 
 import sessionize  # noqa: E402
 from clickstream import clickstream  # noqa: E402
+from stream_case import best_of  # noqa: E402
 
 MIN_MS = 60 * 1000
 GAP_MS = 30 * MIN_MS
 CHECKOUT_MS = 60 * MIN_MS  # ~10% of events
 PAGE_VIEW_MS = 10 * MIN_MS  # ~30% of events
 COLS = ("key", "start", "end", "count", "window_end")
-
-
-def best_of(reps: int, f):
-    best, out = float("inf"), None
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        out = f()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def _data(n: int, users: int):

@@ -114,6 +114,35 @@ static PyObject *new_i64(npy_intp n)
 
 #define I64(a) ((int64_t *)PyArray_DATA((PyArrayObject *)(a)))
 
+/* The core's view of keys_as_1d()'s array. */
+static sz_keys keys_view(PyArrayObject *keys, int kind, Py_ssize_t n_codes)
+{
+    sz_keys kd;
+    kd.kind = kind;
+    kd.data = PyArray_DATA(keys);
+    kd.width = (size_t)PyArray_ITEMSIZE(keys);
+    kd.n_codes = n_codes < 0 ? 0 : (size_t)n_codes;
+    return kd;
+}
+
+/* Six new int64 arrays of n sessions (start, end, window_end, count, index,
+ * first_event) and the core's pointers into them.  0, or -1 with an
+ * exception set (the arrays made so far are the caller's to release). */
+static int new_columns(npy_intp n, PyObject *cols[6], sz_session_columns *c)
+{
+    int i;
+    for (i = 0; i < 6; i++) {
+        if ((cols[i] = new_i64(n)) == NULL) return -1;
+    }
+    c->start = I64(cols[0]);
+    c->end = I64(cols[1]);
+    c->window_end = I64(cols[2]);
+    c->count = I64(cols[3]);
+    c->index = I64(cols[4]);
+    c->first_event = I64(cols[5]);
+    return 0;
+}
+
 PyDoc_STRVAR(batch_doc,
 "batch(keys, key_kind, n_codes, times, gap, max_duration, cap_mode,\n"
 "      inclusive, min_is_nat, describe, /)\n--\n\n"
@@ -156,10 +185,7 @@ static PyObject *core_batch(PyObject *module, PyObject *args)
         raise_status(module, SZ_ERR_TOO_LARGE, SZ_NO_POSITION, NULL, 0, NULL);
         goto done;
     }
-    kd.kind = kind;
-    kd.data = PyArray_DATA(keys);
-    kd.width = (size_t)PyArray_ITEMSIZE(keys);
-    kd.n_codes = n_codes < 0 ? 0 : (size_t)n_codes;
+    kd = keys_view(keys, kind, n_codes);
     p.gap = (int64_t)gap;
     p.max_duration = (int64_t)max_duration;
     p.cap_mode = cap_mode;
@@ -177,15 +203,7 @@ static PyObject *core_batch(PyObject *module, PyObject *args)
     }
     if (describe) {
         sz_session_columns c;
-        for (i = 0; i < 6; i++) {
-            if ((cols[i] = new_i64((npy_intp)n_sessions)) == NULL) goto done;
-        }
-        c.start = I64(cols[0]);
-        c.end = I64(cols[1]);
-        c.window_end = I64(cols[2]);
-        c.count = I64(cols[3]);
-        c.index = I64(cols[4]);
-        c.first_event = I64(cols[5]);
+        if (new_columns((npy_intp)n_sessions, cols, &c) < 0) goto done;
         if (n >= GIL_RELEASE_MIN) {
             Py_BEGIN_ALLOW_THREADS
             st = sz_batch_fill(b, I64(times), I64(ids), (size_t)n, &c);
@@ -255,10 +273,7 @@ static PyObject *core_gapped(PyObject *module, PyObject *args)
         raise_status(module, SZ_ERR_TOO_LARGE, SZ_NO_POSITION, NULL, 0, NULL);
         goto done;
     }
-    kd.kind = kind;
-    kd.data = PyArray_DATA(keys);
-    kd.width = (size_t)PyArray_ITEMSIZE(keys);
-    kd.n_codes = n_codes < 0 ? 0 : (size_t)n_codes;
+    kd = keys_view(keys, kind, n_codes);
     p.gap = 0;
     p.max_duration = (int64_t)max_duration;
     p.cap_mode = cap_mode;
@@ -280,15 +295,7 @@ static PyObject *core_gapped(PyObject *module, PyObject *args)
         raise_status(module, st, pos, times, 0, NULL);
         goto done;
     }
-    for (i = 0; i < 6; i++) {
-        if ((cols[i] = new_i64((npy_intp)n_sessions)) == NULL) goto done;
-    }
-    c.start = I64(cols[0]);
-    c.end = I64(cols[1]);
-    c.window_end = I64(cols[2]);
-    c.count = I64(cols[3]);
-    c.index = I64(cols[4]);
-    c.first_event = I64(cols[5]);
+    if (new_columns((npy_intp)n_sessions, cols, &c) < 0) goto done;
     st = sz_gapped_fill(g, &c);
     if (st != SZ_OK) {
         raise_status(module, st, SZ_NO_POSITION, NULL, 0, NULL);
@@ -355,10 +362,7 @@ static PyObject *core_ctr(PyObject *module, PyObject *args)
             goto done;
         }
     }
-    kd.kind = kind;
-    kd.data = PyArray_DATA(keys);
-    kd.width = (size_t)PyArray_ITEMSIZE(keys);
-    kd.n_codes = n_codes < 0 ? 0 : (size_t)n_codes;
+    kd = keys_view(keys, kind, n_codes);
     p.gap = (int64_t)gap;
     p.inclusive = inclusive;
     p.flush = flush;

@@ -10,25 +10,10 @@
  * valgrind in CI).
  */
 #include "../sessionize.h"
+#define SZ_TEST_SIMPLE_CHECK
 #include "harness.h"
 
 #define RNG_SEED 0x9E3779B97F4A7C15ULL
-#define MAX_REPORTS 10
-
-static int check_(int ok, int line, const char *what)
-{
-    if (ok) {
-        n_pass++;
-        grp_pass++;
-        return 1;
-    }
-    n_fail++;
-    grp_fail++;
-    if (grp_fail <= MAX_REPORTS)
-        printf("  FAIL [%s] line %d: %s  {%s}\n", grp_name, line, what, ctx);
-    return 0;
-}
-#define CHECK(cond) check_((cond) != 0, __LINE__, #cond)
 
 typedef struct run {
     size_t S;
