@@ -402,6 +402,11 @@ static int64_t sz__unit_due(const sz_stream *s, const sz__unit *u)
     sz__cs cs;
     int64_t due;
     uint32_t first = 0, r = 0;
+    if (s->rule.mode == SZ_CAP_NONE && !s->keep_events && s->cfg.emit == SZ_EMIT_FINAL)
+        /* the unit is one session, final once its last joining time is
+         * past: sz__cut's answer without filling a record (this runs for
+         * every event pushed) */
+        return sz__sat_add(sz__gap_reach(s, u->end), s->cfg.allowed_lateness);
     if (!sz__cut(s, u, 0, &cs)) return INT64_MAX;  /* never: open units hold events */
     due = sz__sat_add(cs.lastjoin, s->cfg.allowed_lateness);
     if (s->cfg.emit == SZ_EMIT_UPDATE) {
