@@ -18,7 +18,7 @@ from typing import (
 
 import numpy as np
 
-from . import _ctr_stream, _times, events as _events
+from . import _ctr_stream, _gaps, _times, events as _events
 from ._core import SessionizeError
 from ._snapshot import SEARCH_SESSIONIZER
 from ._state import Snapshots
@@ -103,6 +103,8 @@ class SearchSessionizer(_Timed, Snapshots, _ctr_stream.CtrStream, Generic[Search
                  delay: Duration = 0, on_late: OnLate = "return",
                  columnar: bool = False, time_unit: TimeUnit | None = None) -> None:
         self._time_unit = _times.check_time_unit(time_unit) or ""
+        if _gaps.is_per_event(gap):
+            raise TypeError("gap: SearchSessionizer takes one gap, not one per event")
         late_code = _check_choice("on_late", on_late, _ON_LATE)
         for name, flag in (("inclusive", inclusive), ("columnar", columnar)):
             if not isinstance(flag, (bool, np.bool_)):

@@ -18,7 +18,7 @@ from typing import (
 
 import numpy as np
 
-from . import _durations, _iso, _missing, _stream, _times
+from . import _durations, _gaps, _iso, _missing, _stream, _times
 from ._core import SessionizeError
 from ._snapshot import SESSIONIZER
 from ._state import Snapshots
@@ -339,6 +339,10 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream, Generic[SessionOutput]):
                  collect: bool = False, on_late: OnLate = "return",
                  columnar: bool = False, time_unit: TimeUnit | None = None) -> None:
         self._time_unit = _times.check_time_unit(time_unit) or ""
+        if _gaps.is_per_event(gap):
+            raise TypeError("gap: the streaming Sessionizer takes one gap for now; a gap per "
+                            "event is in sessionize.sessions, assign, sessionize.frame and "
+                            "sessionize.spark.sessions")
         cap = 0 if max_duration is None else _check_choice(
             "max_duration_mode", max_duration_mode, _MODES)
         emit_code = _check_choice("emit", emit, _EMIT)

@@ -747,3 +747,11 @@ def test_frame_gap_column_name_wins_over_a_duration():
     assert sf.sessions(df, key="k", time="t", gap="30")["count"].tolist() == [2, 1]
     with pytest.raises(sessionize.SessionizeError, match=r"gap\[1\]: missing gap"):
         sf.sessions(df.assign(g=[1.0, None, 3.0]), key="k", time="t", gap="g")
+
+
+def test_streams_say_they_take_one_gap():
+    for gap in (np.array([1, 2]), [1, 2]):
+        with pytest.raises(TypeError, match="streaming Sessionizer takes one gap for now"):
+            sessionize.Sessionizer(gap)
+        with pytest.raises(TypeError, match="SearchSessionizer takes one gap"):
+            sessionize.SearchSessionizer(gap)
