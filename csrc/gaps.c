@@ -124,8 +124,10 @@ sz_status sz_gapped_assign(sz_gapped **out, const sz_keys *keys,
         if (t > tmax) tmax = t;
     }
     /* t + coarse gap must not overflow for any event (each has t + its own
-     * gap <= INT64_MAX, so INT64_MAX - tmax >= 1) */
-    p.gap = n == 0 || gmax <= INT64_MAX - tmax ? gmax : INT64_MAX - tmax;
+     * gap <= INT64_MAX, so INT64_MAX - tmax >= 1); with every time
+     * negative there is room for any gap, and INT64_MAX - tmax would
+     * overflow (found by fuzz_gaps) */
+    p.gap = n == 0 || tmax < 0 || gmax <= INT64_MAX - tmax ? gmax : INT64_MAX - tmax;
     p.inclusive = 1;
     {
         sz_params q = *params;  /* the caller's cap, and its inclusive */

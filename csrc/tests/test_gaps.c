@@ -323,6 +323,18 @@ static void test_errors(void)
     CHECK(sz_gapped_assign(NULL, &k, t, NULL, 4, &p, keys, NULL, NULL) == SZ_ERR_PARAM);
     CHECK(sz_gapped_fill(NULL, NULL) == SZ_ERR_PARAM);
     sz_gapped_free(NULL);
+    /* every time negative: room for any gap (fuzz_gaps found INT64_MAX -
+     * the largest time overflowing here) */
+    {
+        int64_t nt[2] = {-12, -5}, ng[2] = {6, 3};
+        CHECK(run_gapped(&k, nt, ng, 2, &p, &r, &pos) == SZ_OK && r.S == 2
+              && r.c[2][0] == -6 && r.c[2][1] == -2);
+        run_free(&r);
+        nt[0] = INT64_MIN + 1;  /* and the most negative time (not NaT here) */
+        p.min_is_nat = 0;
+        CHECK(run_gapped(&k, nt, ng, 2, &p, &r, &pos) == SZ_OK && r.S == 2);
+        run_free(&r);
+    }
     /* empty input */
     CHECK(run_gapped(&k, t, g, 0, &p, &r, &pos) == SZ_OK && r.S == 0);
     run_free(&r);
