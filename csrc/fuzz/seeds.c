@@ -62,6 +62,75 @@ static void batch_seeds(void)
     }
 }
 
+/* fuzz_gaps: (key, time step, gap selector) triples after a header of
+ * flags, flags2, gap (ignored) and max; selectors mostly tiny gaps and
+ * gaps to another event's time (windows that touch), now and then one
+ * reaching INT64_MAX. */
+static size_t gap_events(unsigned char *p, size_t at, int n, unsigned seed, int keys, int back)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        unsigned r;
+        seed = seed * 1103515245u + 12345u;
+        r = seed >> 8;
+        p[at++] = (unsigned char)(r % (unsigned)keys);
+        p[at++] = (unsigned char)(12 + (r >> 4) % 20 - (i % 7 == 6 ? back : 0));
+        p[at++] = (unsigned char)((r >> 12) % 4 == 0 ? 0x80 + (r >> 14) % 96 : (r >> 14) % 24);
+    }
+    return at;
+}
+
+static void gaps_seeds(void)
+{
+    /* flags: cap mode, inclusive, key kind, two threads, one gap for all */
+    static const unsigned char flags[] = {0x03, 0x07, 0x01, 0x06, 0x12, 0x23, 0x47, 0x85, 0xA7};
+    unsigned char p[1024];
+    size_t i, n;
+    for (i = 0; i < sizeof flags; i++) {
+        char name[32];
+        n = 0;
+        p[n++] = flags[i];
+        p[n++] = (unsigned char)(i % 2);  /* flags2: the estimate off */
+        p[n++] = (unsigned char)(i % 3);  /* gap: ignored */
+        p[n++] = 20;                      /* max */
+        n = gap_events(p, n, 30 + (int)i * 8, (unsigned)i + 100, 6, 10);
+        snprintf(name, sizeof name, "seed%zu", i);
+        put("gaps", name, p, n);
+    }
+    /* one key's 80 events, every seventh a step back, in one long session
+     * (gaps of 2^12): over 32 out of order, so radix sorted */
+    n = 0;
+    p[n++] = 0x07;
+    p[n++] = 0;
+    p[n++] = 0;
+    p[n++] = 100;
+    n = gap_events(p, n, 80, 7u, 1, 12);
+    for (i = 6; i < n; i += 3) p[i] = 0xF2;
+    put("gaps", "sorted", p, n);
+    {  /* the first bad element: a zero gap (event 1) before a NaT (event 2) */
+        unsigned char q[] = {0x0B, 0, 1, 0, 0, 20, 3, 0, 12, 0xFE, 0, 0xF0, 0, 0, 0, 0, 0, 0,
+                             0, 0x80, 5};
+        put("gaps", "bad-gap", q, sizeof q);
+    }
+    {  /* event 1 a NaT with a zero gap: the NaT is its error */
+        unsigned char q[] = {0x0B, 0, 1, 0, 0, 20, 3, 0, 0xF0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0xFE,
+                             0, 20, 5};
+        put("gaps", "nat-and-gap", q, sizeof q);
+    }
+    {  /* windows up to INT64_MAX exactly (the coarse gap lowered); then
+        * the last one past it: an overflow */
+        unsigned char q[] = {0x03, 0, 5, 0, 0, 0xF0, 0xF0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                             0x7F, 0xE0, 0, 12, 0xE1, 1, 14, 0x83, 1, 20, 4};
+        put("gaps", "reach-max", q, sizeof q);
+        q[sizeof q - 1] = 0xEF;
+        put("gaps", "overflow", q, sizeof q);
+    }
+    {  /* dense codes, n_codes 4: key 5 out of range */
+        unsigned char q[] = {0x21, 0x12, 1, 30, 0, 20, 3, 2, 20, 4, 5, 20, 5, 1, 20, 6};
+        put("gaps", "key-range", q, sizeof q);
+    }
+}
+
 static void stream_seeds(void)
 {
     static const unsigned char flags[] = {0x03, 0x13, 0x21, 0x36, 0x42, 0x97};
@@ -190,6 +259,7 @@ int main(int argc, char **argv)
     }
     dir = argv[1];
     batch_seeds();
+    gaps_seeds();
     stream_seeds();
     ctr_stream_seeds();
     snapshot_seeds();
