@@ -755,3 +755,13 @@ def test_streams_say_they_take_one_gap():
             sessionize.Sessionizer(gap)
         with pytest.raises(TypeError, match="SearchSessionizer takes one gap"):
             sessionize.SearchSessionizer(gap)
+
+
+def test_times_before_the_epoch():
+    # every time negative: the core's coarse grouping once overflowed here
+    keys, ticks, gaps = touching_dense(7)
+    neg = np.asarray(ticks, dtype=np.int64) - 10**6
+    ids, ss = sessions_with_gaps(keys, neg.tolist(), gaps)
+    t = sessionize.sessions(keys, neg, gap=np.asarray(gaps, dtype=np.int64))
+    assert sessionize.assign(keys, neg, gap=np.asarray(gaps, dtype=np.int64)).tolist() == ids
+    assert t["window_end"].tolist() == [s["window_end"] for s in ss]
