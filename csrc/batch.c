@@ -47,21 +47,6 @@ struct sz_batch {
 #define SZ_DIRTY 0x80000000u
 #define SZ_PREFETCH_DIST 32  /* events looked ahead; a power of two */
 
-/* ---- key access -------------------------------------------------------- */
-
-/* Compares the keys of events i and j (i > j) for the SORTED path: < 0
- * means the run order is broken. */
-SZ_INLINE int sz__key_cmp(const sz_keys *keys, int kind, size_t i, size_t j)
-{
-    if (kind == SZ_KEYS_BYTES) {
-        const unsigned char *d = (const unsigned char *)keys->data;
-        return memcmp(d + i * keys->width, d + j * keys->width, keys->width);
-    } else {
-        const int64_t *d = (const int64_t *)keys->data;
-        return (d[i] > d[j]) - (d[i] < d[j]);
-    }
-}
-
 /* ---- growable key_first for the SORTED path ---------------------------- */
 
 typedef struct sz_i64vec {

@@ -84,11 +84,10 @@ sz_status sz_gapped_assign(sz_gapped **out, const sz_keys *keys,
     sz_params p;
     sz_rule r;
     sz_batch *coarse = NULL;
-    sz_session_columns cc;
-    int64_t *ccols = NULL, *cols = NULL, *tt = NULL, *tmp_t = NULL;
+    int64_t *cols = NULL, *tt = NULL, *tmp_t = NULL;
     int64_t gmax = 1, tmax = INT64_MIN, next_sid = 0, key_first = 0;
     uint32_t *perm = NULL, *tmp_p = NULL;
-    size_t S0 = 0, i, c, big = 0;
+    size_t S0 = 0, i, c, big = 0, prev_lo = 0, *at = NULL;
     sz__dyn d;
     sz_gapped *g = NULL;
     sz_status st;
@@ -137,30 +136,20 @@ sz_status sz_gapped_assign(sz_gapped **out, const sz_keys *keys,
 
     st = sz_batch_assign(&coarse, keys, times, n, &p, ids, &S0, err_pos);
     if (st != SZ_OK) goto done;
-    ccols = (int64_t *)SZ_MALLOC(sz__mul_size(S0 ? 6 * S0 : 1, sizeof *ccols));
-    if (ccols == NULL) goto nomem;
-    cc.start = ccols;
-    cc.end = ccols + S0;
-    cc.window_end = ccols + 2 * S0;
-    cc.count = ccols + 3 * S0;
-    cc.index = ccols + 4 * S0;
-    cc.first_event = ccols + 5 * S0;
-    st = sz_batch_fill(coarse, times, ids, n, &cc);
-    if (st != SZ_OK) goto done;
 
-    /* the events by coarse session, input order within one: cc.start is
-     * reused as each session's next free slot */
+    /* the events by coarse session, input order within one: a counting
+     * sort of the ids, `at` each session's first slot (then next free) */
+    at = (size_t *)SZ_MALLOC(sz__mul_size(S0 + 1, sizeof *at));
     perm = (uint32_t *)SZ_MALLOC(sz__mul_size(n ? n : 1, sizeof *perm));
-    if (perm == NULL) goto nomem;
-    {
-        int64_t at = 0;
-        for (c = 0; c < S0; c++) {
-            cc.start[c] = at;
-            at += cc.count[c];
-            if ((size_t)cc.count[c] > big) big = (size_t)cc.count[c];
-        }
-        for (i = 0; i < n; i++) perm[cc.start[ids[i]]++] = (uint32_t)i;
+    if (at == NULL || perm == NULL) goto nomem;
+    memset(at, 0, (S0 + 1) * sizeof *at);
+    for (i = 0; i < n; i++) at[ids[i] + 1]++;
+    for (c = 0; c < S0; c++) {
+        if (at[c + 1] > big) big = at[c + 1];
+        at[c + 1] += at[c];
     }
+    for (i = 0; i < n; i++) perm[at[ids[i]]++] = (uint32_t)i;
+    /* at[c] is now session c's end, the next one's start */
     if (big > 32) {
         tt = (int64_t *)SZ_MALLOC(sz__mul_size(big, sizeof *tt));
         tmp_t = (int64_t *)SZ_MALLOC(sz__mul_size(big, sizeof *tmp_t));
@@ -179,10 +168,13 @@ sz_status sz_gapped_assign(sz_gapped **out, const sz_keys *keys,
         d.sid = -1;
         d.reach = d.anchor = 0;
         for (c = 0; c < S0; c++) {
-            size_t m = (size_t)cc.count[c], j;
+            size_t m = at[c] - lo, j;
             uint32_t *seg = perm + lo;
+            /* a new key: a key's coarse sessions are numbered together */
+            int new_key = c == 0 || sz__key_cmp(keys, keys->kind, seg[0], perm[prev_lo]) != 0;
+            prev_lo = lo;
             sz__time_order(times, seg, m, tt, tmp_t, tmp_p);
-            if (cc.index[c] == 0) {  /* a new key */
+            if (new_key) {
                 if (d.sid >= 0) sz__dyn_close(&r, we, &d);
                 d.sid = -1;
                 key_first = next_sid;
@@ -241,7 +233,7 @@ nomem:
 done:
     sz_gapped_free(g);
     sz_batch_free(coarse);
-    SZ_FREE(ccols);
+    SZ_FREE(at);
     SZ_FREE(cols);
     SZ_FREE(perm);
     SZ_FREE(tt);

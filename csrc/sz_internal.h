@@ -177,6 +177,22 @@ SZ_INLINE void sz__part_range(size_t n, int parts, int part, size_t *lo, size_t 
 void sz_test_parallel_min(size_t n);
 #endif
 
+/* ---- key access -------------------------------------------------------- */
+
+/* Compares the keys of events i and j: 0 when they are one key; for the
+ * SORTED path (i > j), < 0 means the run order is broken.  SZ_KEYS_INT64
+ * and SZ_KEYS_DENSE keys compare as int64 values. */
+SZ_INLINE int sz__key_cmp(const sz_keys *keys, int kind, size_t i, size_t j)
+{
+    if (kind == SZ_KEYS_BYTES) {
+        const unsigned char *d = (const unsigned char *)keys->data;
+        return memcmp(d + i * keys->width, d + j * keys->width, keys->width);
+    } else {
+        const int64_t *d = (const int64_t *)keys->data;
+        return (d[i] > d[j]) - (d[i] < d[j]);
+    }
+}
+
 /* ---- the session rule -------------------------------------------------- */
 
 /*
