@@ -116,6 +116,20 @@ static void cols_free(cols6 *o)
     for (k = 0; k < 6; k++) free(o->c[k]);
 }
 
+/* A closed session's window end: the reach as of its last event, no later
+ * than the cap's limit (start + max; or the end of start's block, blocks
+ * counted from the inactivity session's first event s). */
+static int64_t window_end_of(const sz_params *p, i128 reach, i128 start, i128 s, i128 max)
+{
+    i128 we = reach;
+    if (p->cap_mode == SZ_CAP_RESTART && start + max < we) we = start + max;
+    if (p->cap_mode == SZ_CAP_FIXED) {
+        i128 be = s + ((start - s) / max + 1) * max;
+        if (be < we) we = be;
+    }
+    return (int64_t)we;
+}
+
 /* The oracle: ids and the six columns (o, sized n), keys in order of first
  * appearance (by code for dense keys), each key's sessions in time order.
  * Returns the number of sessions. */
@@ -155,15 +169,8 @@ static size_t oracle(const uint8_t *key, const int64_t *t, const int64_t *g, siz
             else if (!fresh && p->cap_mode == SZ_CAP_FIXED)
                 opens = (ti - s) / max != (last - s) / max;
             if (opens) {
-                if (j > 0) { /* close the session before: reach as of its last event */
-                    i128 we = reach;
-                    if (p->cap_mode == SZ_CAP_RESTART && start + max < we) we = start + max;
-                    if (p->cap_mode == SZ_CAP_FIXED) {
-                        i128 be = s + ((start - s) / max + 1) * max;
-                        if (be < we) we = be;
-                    }
-                    o->c[2][S - 1] = (int64_t)we;
-                }
+                if (j > 0) /* close the session before: reach as of its last event */
+                    o->c[2][S - 1] = window_end_of(p, reach, start, s, max);
                 if (fresh) {
                     s = ti;
                     reach = ti + g[e[j].pos];
@@ -181,15 +188,7 @@ static size_t oracle(const uint8_t *key, const int64_t *t, const int64_t *g, siz
             last = ti;
             ids[e[j].pos] = (int64_t)S - 1;
         }
-        if (m > 0) {
-            i128 we = reach;
-            if (p->cap_mode == SZ_CAP_RESTART && start + max < we) we = start + max;
-            if (p->cap_mode == SZ_CAP_FIXED) {
-                i128 be = s + ((start - s) / max + 1) * max;
-                if (be < we) we = be;
-            }
-            o->c[2][S - 1] = (int64_t)we;
-        }
+        if (m > 0) o->c[2][S - 1] = window_end_of(p, reach, start, s, max);
     }
     free(e);
     return S;
