@@ -961,7 +961,7 @@ static void coll_compare(const coll *c, const ref_t *r)
     frec *f = (frec *)xmalloc((c->n_fin ? c->n_fin : 1) * sizeof *f);
     size_t i, j, m;
     int ok = 1, hok = 1;
-    memcpy(f, c->fin, c->n_fin * sizeof *f);
+    if (c->n_fin > 0) memcpy(f, c->fin, c->n_fin * sizeof *f);
     qsort(f, c->n_fin, sizeof *f, cmp_frec_ks);
     CHECK(c->n_fin == r->S);
     m = c->n_fin < r->S ? c->n_fin : r->S;
@@ -1011,7 +1011,7 @@ static void coll_prompt(const coll *c, const sz_stream *s, size_t fin_before,
     sz_stream_stats_get(s, &st);
     w = st.watermark;
     ref_compute(sc, c->accepted, &cur);
-    memcpy(f, c->fin, c->n_fin * sizeof *f);
+    if (c->n_fin > 0) memcpy(f, c->fin, c->n_fin * sizeof *f);
     qsort(f, c->n_fin, sizeof *f, cmp_frec_ks);
     memset(&key, 0, sizeof key);
     for (i = 0; i < cur.S; i++) {
