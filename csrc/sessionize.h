@@ -294,6 +294,8 @@ typedef struct sz_stream_config {
                                   a session still accepts events */
     int emit;                  /* an sz_emit_mode */
     int keep_values;           /* nonzero: report each session's handles */
+    int per_event_gaps;        /* nonzero: each event brings its own gap, at
+                                  most session.gap (sz_stream_push_gaps) */
 } sz_stream_config;
 
 typedef enum sz_out_kind {
@@ -345,6 +347,27 @@ sz_status sz_stream_push(sz_stream *stream, const uint64_t *keys,
                          const uint8_t *ns, const int64_t *times,
                          const uint64_t *handles, size_t n, int stop_at_late,
                          size_t *n_done, size_t *err_pos);
+
+/*
+ * sz_stream_push() for a stream made with per_event_gaps: event i's
+ * inactivity gap is gaps[i] (Flink's withDynamicGap, Spark's gap column),
+ * 1 <= gaps[i] <= session.gap; gaps NULL gives every event session.gap.
+ * A session ends at the largest t + gap of its events (its window_end, no
+ * later than the cap's limit), and is final once the watermark is past
+ * that (the last joining time: one less when not inclusive) plus
+ * allowed_lateness.  The bound is what lets a key still be forgotten:
+ * nothing can reach its last final session once the watermark is past its
+ * end + 2 session.gap + allowed_lateness.  A gap out of range fails the
+ * whole call before anything is applied (SZ_ERR_GAP, *err_pos set).  The
+ * sessions emitted as final are those sz_gapped_assign() finds over the
+ * same events, when no event was late.  On a stream without
+ * per_event_gaps, SZ_ERR_PARAM unless gaps is NULL.
+ */
+sz_status sz_stream_push_gaps(sz_stream *stream, const uint64_t *keys,
+                              const uint8_t *ns, const int64_t *times,
+                              const int64_t *gaps, const uint64_t *handles,
+                              size_t n, int stop_at_late, size_t *n_done,
+                              size_t *err_pos);
 
 /* Whether the stream holds anything for key (k, ns). */
 int sz_stream_has_key(const sz_stream *stream, uint64_t key, uint32_t ns);
@@ -627,6 +650,27 @@ sz_status sz_ctr_stream_push(sz_ctr_stream *stream, const uint64_t *keys,
                              const uint8_t *ns, const uint8_t *kinds,
                              const int64_t *times, size_t n, int stop_at_late,
                              size_t *n_done, size_t *err_pos);
+
+/*
+ * sz_stream_push() for a stream made with per_event_gaps: event i's
+ * inactivity gap is gaps[i] (Flink's withDynamicGap, Spark's gap column),
+ * 1 <= gaps[i] <= session.gap; gaps NULL gives every event session.gap.
+ * A session ends at the largest t + gap of its events (its window_end, no
+ * later than the cap's limit), and is final once the watermark is past
+ * that (the last joining time: one less when not inclusive) plus
+ * allowed_lateness.  The bound is what lets a key still be forgotten:
+ * nothing can reach its last final session once the watermark is past its
+ * end + 2 session.gap + allowed_lateness.  A gap out of range fails the
+ * whole call before anything is applied (SZ_ERR_GAP, *err_pos set).  The
+ * sessions emitted as final are those sz_gapped_assign() finds over the
+ * same events, when no event was late.  On a stream without
+ * per_event_gaps, SZ_ERR_PARAM unless gaps is NULL.
+ */
+sz_status sz_stream_push_gaps(sz_stream *stream, const uint64_t *keys,
+                              const uint8_t *ns, const int64_t *times,
+                              const int64_t *gaps, const uint64_t *handles,
+                              size_t n, int stop_at_late, size_t *n_done,
+                              size_t *err_pos);
 
 /* Whether the stream holds anything for key (k, ns). */
 int sz_ctr_stream_has_key(const sz_ctr_stream *stream, uint64_t key, uint32_t ns);

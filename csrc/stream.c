@@ -54,6 +54,65 @@ SZ_INLINE int sz__within_gap(const sz_stream *s, int64_t a, int64_t b)
     return (uint64_t)b - (uint64_t)a < s->rule.gap_thr;
 }
 
+/* per_event: whether an event at t joins a session reaching to `reach`
+ * (the largest t + gap of its events): at it too when inclusive, as the
+ * windows [t, t + gap] then touch (Flink's TimeWindow.intersects). */
+SZ_INLINE int sz__within_reach(const sz_stream *s, int64_t t, int64_t reach)
+{
+    return s->cfg.session.inclusive ? t <= reach : t < reach;
+}
+
+/* per_event: the inactivity session holding held event `first` of u
+ * starts where no earlier held event reaches it, or before held event 0,
+ * where u->origin says where (the fixed mode's blocks count from there).
+ * A walk back over the session's earlier pieces: cost O(first). */
+static SZ_NOINLINE int64_t sz__piece_origin(const sz_stream *s, const sz__unit *u,
+                                            uint32_t first)
+{
+    const sz__ev *ev = u->ev + u->off;
+    const int64_t *reach = sz__held_reach(u);
+    uint32_t j = first;
+    while (j > 0 && sz__within_reach(s, ev[j].t, reach[j - 1])) j--;
+    return j == 0 ? u->origin : ev[j].t;
+}
+
+/* per_event: the capped session of u starting at held event `first`.  It
+ * runs while each event is within the running reach and the cap; its
+ * window ends at the reach as of its last event, no later than the cap's
+ * limit (sz_gapped_assign's rule).  Not inlined: sz__cut stays as small
+ * as the scalar streams had it. */
+static SZ_NOINLINE void sz__cut_reach(const sz_stream *s, const sz__unit *u,
+                                      uint32_t first, sz__cs *cs)
+{
+    const sz_rule *r = &s->rule;
+    const sz__ev *ev = u->ev + u->off;
+    const int64_t *reach = sz__held_reach(u);
+    uint32_t j = first + 1, n = u->n_ev;
+    int64_t st = ev[first].t, cap_last = INT64_MAX, we_cap = INT64_MAX, R;
+    if (r->mode == SZ_CAP_RESTART) {
+        while (j < n && sz__within_reach(s, ev[j].t, reach[j - 1])
+               && (uint64_t)ev[j].t - (uint64_t)st < r->cap_thr)
+            j++;
+        cap_last = sz__sat_add(st, (int64_t)(r->cap_thr - 1));
+        we_cap = sz__sat_add(st, r->max);
+    } else if (r->mode == SZ_CAP_FIXED) {
+        int64_t be = sz__next_block_end(sz__piece_origin(s, u, first), st, r->max);
+        while (j < n && sz__within_reach(s, ev[j].t, reach[j - 1]) && ev[j].t < be) j++;
+        cap_last = be - 1;
+        we_cap = be;
+    } else {
+        while (j < n && sz__within_reach(s, ev[j].t, reach[j - 1])) j++;
+    }
+    R = reach[j - 1];
+    cs->first = first;
+    cs->start = st;
+    cs->end = ev[j - 1].t;
+    cs->count = (int64_t)(j - first);
+    cs->window_end = R < we_cap ? R : we_cap;
+    cs->lastjoin = s->cfg.session.inclusive ? R : R - 1;
+    if (cs->lastjoin > cap_last) cs->lastjoin = cap_last;
+}
+
 /* ---- cutting a unit into capped sessions -------------------------------- */
 
 /* Fills *cs with the capped session of u starting at event `first` (an
@@ -64,6 +123,10 @@ static int sz__cut(const sz_stream *s, const sz__unit *u, uint32_t first,
     const sz_rule *r = &s->rule;
     int64_t cap_last, we_cap;
     if (first >= (s->keep_events ? u->n_ev : 1u)) return 0;
+    if (s->per_event) {
+        sz__cut_reach(s, u, first, cs);
+        return 1;
+    }
     cs->first = first;
     if (r->mode == SZ_CAP_NONE) {
         if (s->keep_events) {
@@ -334,16 +397,49 @@ static void sz__unit_release(sz_stream *s, uint32_t u)
     s->live_units--;
 }
 
+/* Moves u's held events (and their reach, the carry's slot first) to the
+ * front of their buffer. */
+static void sz__unit_compact(const sz_stream *s, sz__unit *u)
+{
+    if (s->per_event) {
+        int64_t *slots = (int64_t *)(void *)(u->ev + u->cap_ev);
+        memmove(slots, slots + u->off, ((size_t)u->n_ev + 1) * sizeof *slots);
+    }
+    memmove(u->ev, u->ev + u->off, u->n_ev * sizeof *u->ev);
+    u->off = 0;
+}
+
+/* Room for `need` events in u's buffer; per_event, the reach slots move
+ * to their place past the larger room.  SZ_ERR_NOMEM leaves u as it was. */
+static sz_status sz__unit_grow(const sz_stream *s, sz__unit *u, size_t need)
+{
+    size_t c = u->cap_ev ? u->cap_ev : 4, old = u->cap_ev;
+    sz__ev *p;
+    if (!s->per_event) return sz__grow32((void **)&u->ev, &u->cap_ev, need, sizeof *u->ev);
+    if (need <= u->cap_ev) return SZ_OK;
+    if (need > UINT32_MAX / 2) return SZ_ERR_NOMEM;
+    while (c < need) c *= 2;
+    p = (sz__ev *)SZ_REALLOC(u->ev, sz__mul_size(c, sizeof *p)
+                                        + sz__mul_size(c + 1, sizeof(int64_t)));
+    if (p == NULL) return SZ_ERR_NOMEM;
+    if (old > 0)
+        memmove(p + c, p + old, ((size_t)u->off + u->n_ev + 1) * sizeof(int64_t));
+    u->ev = p;
+    u->cap_ev = (uint32_t)c;
+    return SZ_OK;
+}
+
+/* Inserts event (t, h) at held position `at`.  per_event: its reach t + g
+ * raises the running reach of every held event from there on; `carry` is
+ * what precedes a new unit's first event (ignored when u holds any). */
 static sz_status sz__unit_push_ev(sz_stream *s, sz__unit *u, uint32_t at,
-                                  int64_t t, uint64_t h)
+                                  int64_t t, uint64_t h, int64_t g, int64_t carry)
 {
     /* at: index relative to off */
     if (u->off + u->n_ev == u->cap_ev) {
-        if (u->off > 0 && u->off >= u->n_ev) {
-            memmove(u->ev, u->ev + u->off, u->n_ev * sizeof *u->ev);
-            u->off = 0;
-        } else if (sz__grow32((void **)&u->ev, &u->cap_ev,
-                              (size_t)u->cap_ev + 1, sizeof *u->ev) != SZ_OK)
+        if (u->off > 0 && u->off >= u->n_ev)
+            sz__unit_compact(s, u);
+        else if (sz__unit_grow(s, u, (size_t)u->cap_ev + 1) != SZ_OK)
             return SZ_ERR_NOMEM;
     }
     {
@@ -351,6 +447,15 @@ static sz_status sz__unit_push_ev(sz_stream *s, sz__unit *u, uint32_t at,
         if (at < u->n_ev) memmove(ev + at + 1, ev + at, (u->n_ev - at) * sizeof *ev);
         ev[at].t = t;
         ev[at].h = h;
+        if (s->per_event) {
+            int64_t *reach = sz__held_reach(u), mine = t + g;
+            uint32_t j;
+            if (u->n_ev == 0) reach[-1] = carry;
+            if (at < u->n_ev)
+                memmove(reach + at + 1, reach + at, (u->n_ev - at) * sizeof *reach);
+            reach[at] = reach[(int64_t)at - 1] > mine ? reach[(int64_t)at - 1] : mine;
+            for (j = at + 1; j <= u->n_ev && reach[j] < mine; j++) reach[j] = mine;
+        }
         u->n_ev++;
         s->open_events++;
     }
@@ -622,6 +727,7 @@ static sz_status sz__process_key(sz_stream *s, uint32_t ki, int all, int *freed)
         k->last_end = cs.end;
         k->origin = u->origin;
         k->next_index++;
+        if (s->per_event) s->key_reach[ki] = sz__held_reach(u)[cs.count - 1];
         /* drop the session's events */
         if (s->keep_events && (uint32_t)cs.count < u->n_ev) {
             u->off += (uint32_t)cs.count;
@@ -629,9 +735,17 @@ static sz_status sz__process_key(sz_stream *s, uint32_t ki, int all, int *freed)
             s->open_events -= (size_t)cs.count;
             u->count -= cs.count;
             u->start = u->ev[u->off].t;
+            /* per_event: the dropped events' reach stays, as the carry; the
+             * events left may start an inactivity session of their own */
+            if (s->per_event && !sz__within_reach(s, u->start, s->key_reach[ki]))
+                u->origin = u->start;
         } else {
             k->head = u->next;
             sz__unit_release(s, uid);
+            /* the new first unit's events lie past that reach, but an
+             * event put before them can still be within it */
+            if (s->per_event && k->head != NIL)
+                sz__held_reach(&s->units[k->head])[-1] = s->key_reach[ki];
         }
     }
     if (k->head == NIL && (all || sz__key_expiry(s, k) < s->wm)) {
@@ -843,15 +957,16 @@ static void sz__locate(const sz_stream *s, const sz__key *k, int64_t t,
  * chain continues across final sessions while the gap rule holds. */
 static int64_t sz__new_origin(const sz_stream *s, const sz__key *k, int64_t t)
 {
-    if (k->has_final && t > k->last_end && sz__within_gap(s, k->last_end, t))
-        return k->origin;
-    return t;
+    if (!k->has_final || t <= k->last_end) return t;
+    if (s->per_event)  /* within the reach of the final session's events */
+        return sz__within_reach(s, t, s->key_reach[k - s->keys]) ? k->origin : t;
+    return sz__within_gap(s, k->last_end, t) ? k->origin : t;
 }
 
 /* Whether event t would land in a final session (the slow path, for
  * t < watermark).  Builds the merged unit on the scratch buffer. */
 static sz_status sz__would_be_final(sz_stream *s, const sz__key *k, int64_t t,
-                                    uint32_t a, uint32_t b, int *final)
+                                    int64_t g, uint32_t a, uint32_t b, int *final)
 {
     sz__unit tmp;
     sz__cs cs;
@@ -876,7 +991,9 @@ static sz_status sz__would_be_final(sz_stream *s, const sz__key *k, int64_t t,
         const sz__unit *ua = a != NIL ? &s->units[a] : NULL;
         const sz__unit *ub = b != NIL ? &s->units[b] : NULL;
         n += (ua ? ua->n_ev : 0) + (ub ? ub->n_ev : 0);
-        if (sz__grow((void **)&s->scratch, &s->scratch_cap, n, sizeof *s->scratch)
+        /* per_event: a unit's buffer, its n + 1 reach slots after the events */
+        if (sz__grow((void **)&s->scratch, &s->scratch_cap,
+                     s->per_event ? n + (n + 2) / 2 : n, sizeof *s->scratch)
             != SZ_OK)
             return SZ_ERR_NOMEM;
         if (ua) {
@@ -898,6 +1015,24 @@ static sz_status sz__would_be_final(sz_stream *s, const sz__key *k, int64_t t,
             i += ub->n_ev;
         }
         tmp.ev = s->scratch;
+        tmp.cap_ev = (uint32_t)n;
+        if (s->per_event) {
+            /* the merged reach: the event's t + g raises every held reach
+             * from it on, and ub's continue ua's */
+            int64_t *R = sz__held_reach(&tmp), run;
+            const int64_t *ra = ua ? sz__held_reach(ua) : NULL;
+            size_t m = 0, j;
+            run = R[-1] = ua ? ra[-1]
+                             : k->has_final ? s->key_reach[k - s->keys] : INT64_MIN;
+            for (j = 0; j < at; j++) run = R[m++] = ra[j];
+            run = R[m++] = run > t + g ? run : t + g;
+            if (ua)
+                for (j = at; j < ua->n_ev; j++) run = R[m++] = ra[j] > run ? ra[j] : run;
+            if (ub) {
+                const int64_t *rb = sz__held_reach(ub);
+                for (j = 0; j < ub->n_ev; j++) run = R[m++] = rb[j] > run ? rb[j] : run;
+            }
+        }
         tmp.n_ev = (uint32_t)i;
         tmp.start = s->scratch[0].t;
         tmp.end = s->scratch[i - 1].t;
@@ -918,12 +1053,8 @@ static sz_status sz__unit_merge(sz_stream *s, uint32_t a, uint32_t b)
     if (s->keep_events) {
         /* + 1: room for the bridging event, so nothing fails after the merge */
         if (x->off + x->n_ev + y->n_ev + 1 > x->cap_ev) {
-            if (x->off > 0) {
-                memmove(x->ev, x->ev + x->off, x->n_ev * sizeof *x->ev);
-                x->off = 0;
-            }
-            if (sz__grow32((void **)&x->ev, &x->cap_ev,
-                           (size_t)x->n_ev + y->n_ev + 1, sizeof *x->ev) != SZ_OK)
+            if (x->off > 0) sz__unit_compact(s, x);
+            if (sz__unit_grow(s, x, (size_t)x->n_ev + y->n_ev + 1) != SZ_OK)
                 return SZ_ERR_NOMEM;
         }
     }
@@ -934,6 +1065,12 @@ static sz_status sz__unit_merge(sz_stream *s, uint32_t a, uint32_t b)
     /* nothing can fail from here on */
     if (s->keep_events) {
         memcpy(x->ev + x->off + x->n_ev, y->ev + y->off, y->n_ev * sizeof *x->ev);
+        if (s->per_event) {  /* y's events continue x's reach */
+            int64_t *to = sz__held_reach(x) + x->n_ev, r = to[-1];
+            const int64_t *from = sz__held_reach(y);
+            uint32_t j;
+            for (j = 0; j < y->n_ev; j++) to[j] = from[j] > r ? from[j] : r;
+        }
         x->n_ev += y->n_ev;
         s->open_events += y->n_ev;  /* released again with y below */
     }
@@ -950,8 +1087,9 @@ static sz_status sz__unit_merge(sz_stream *s, uint32_t a, uint32_t b)
 
 /* Adds event (t, h) to key ki, which it does not make late.  *lands
  * receives the unit it landed in. */
-static sz_status sz__apply(sz_stream *s, uint32_t ki, int64_t t, uint64_t h,
-                           uint32_t prev, uint32_t a, uint32_t b, uint32_t *lands)
+SZ_INLINE sz_status sz__apply(sz_stream *s, uint32_t ki, int64_t t, uint64_t h,
+                              int64_t g, uint32_t prev, uint32_t a, uint32_t b,
+                              uint32_t *lands)
 {
     sz__key *k = &s->keys[ki];
     sz__unit *x;
@@ -963,7 +1101,13 @@ static sz_status sz__apply(sz_stream *s, uint32_t ki, int64_t t, uint64_t h,
         x->start = x->end = t;
         x->count = 0;
         x->origin = sz__new_origin(s, k, t);
-        if (s->keep_events && sz__unit_push_ev(s, x, 0, t, h) != SZ_OK) {
+        /* the key's first open unit may continue its last final session's
+         * inactivity session (a cap cut it); a later one cannot */
+        if (s->keep_events
+            && sz__unit_push_ev(s, x, 0, t, h, g,
+                                s->per_event && prev == NIL && k->has_final
+                                    ? s->key_reach[ki] : INT64_MIN)
+                   != SZ_OK) {
             x->n_ev = 0;
             sz__unit_release(s, nu);
             return SZ_ERR_NOMEM;
@@ -996,7 +1140,7 @@ static sz_status sz__apply(sz_stream *s, uint32_t ki, int64_t t, uint64_t h,
                 if (ev[mid].t <= t) lo = mid + 1; else hi = mid;
             }
         }
-        if (sz__unit_push_ev(s, x, lo, t, h) != SZ_OK) return SZ_ERR_NOMEM;
+        if (sz__unit_push_ev(s, x, lo, t, h, g, INT64_MIN) != SZ_OK) return SZ_ERR_NOMEM;
     }
     /* a new first event: the fixed-mode chain starts there, or continues
      * from the key's last final session */
@@ -1020,7 +1164,12 @@ static sz_status sz__key_get(sz_stream *s, uint64_t key, uint32_t ns,
         if (sz__keytab_reserve(&s->tab, (size_t)s->live_keys + 1) != SZ_OK)
             return SZ_ERR_NOMEM;
         if (s->free_key == NIL) {
-            uint32_t old = s->n_keys_cap, i;
+            uint32_t old = s->n_keys_cap, i, cap = old;
+            /* key_reach first: at least as large as keys whatever fails */
+            if (s->per_event
+                && sz__grow32((void **)&s->key_reach, &cap, (size_t)old + 1,
+                              sizeof *s->key_reach) != SZ_OK)
+                return SZ_ERR_NOMEM;
             if (sz__grow32((void **)&s->keys, &s->n_keys_cap, (size_t)old + 1,
                            sizeof *s->keys) != SZ_OK)
                 return SZ_ERR_NOMEM;
@@ -1039,6 +1188,7 @@ static sz_status sz__key_get(sz_stream *s, uint64_t key, uint32_t ns,
         k->head = NIL;
         k->heap_pos = NIL;
         k->seq = s->next_seq++;
+        if (s->per_event) s->key_reach[ki] = INT64_MIN;
         sz__keytab_put(&s->tab, key, ns, ki);
         s->live_keys++;
         *created = 1;
@@ -1064,7 +1214,8 @@ static sz_status sz__late(sz_stream *s, uint64_t key, uint32_t ns, int64_t t)
 }
 
 /* Whether event t of key ki (NIL: a key holding nothing) is late. */
-static sz_status sz__is_late(sz_stream *s, uint32_t ki, int64_t t, int *late)
+static sz_status sz__is_late(sz_stream *s, uint32_t ki, int64_t t, int64_t g,
+                             int *late)
 {
     uint32_t prev, a = NIL, b = NIL;
     sz__key none;
@@ -1079,12 +1230,12 @@ static sz_status sz__is_late(sz_stream *s, uint32_t ki, int64_t t, int *late)
         }
         sz__locate(s, k, t, &prev, &a, &b);
     }
-    return sz__would_be_final(s, k, t, a, b, late);
+    return sz__would_be_final(s, k, t, g, a, b, late);
 }
 
 /* One event.  *late is set when it was late (and then nothing changed). */
-static sz_status sz__push_one_applied(sz_stream *s, uint64_t key, uint32_t ns,
-                                      int64_t t, uint64_t h, int *late);
+SZ_INLINE sz_status sz__push_one_applied(sz_stream *s, uint64_t key, uint32_t ns,
+                                         int64_t t, uint64_t h, int64_t g, int *late);
 
 /* Consumes one event, or, failing (SZ_ERR_NOMEM), leaves the stream as it
  * was: the watermark this event would raise is put back too.  Otherwise a
@@ -1092,12 +1243,12 @@ static sz_status sz__push_one_applied(sz_stream *s, uint64_t key, uint32_t ns,
  * (its first act is to finish what is due), and could forget a key that the
  * event keeps alive in a call that does not fail: the key's final session
  * would then no longer make a later event late (found by fuzz_stream). */
-static sz_status sz__push_one(sz_stream *s, uint64_t key, uint32_t ns,
-                              int64_t t, uint64_t h, int *late)
+SZ_INLINE sz_status sz__push_one(sz_stream *s, uint64_t key, uint32_t ns,
+                                 int64_t t, uint64_t h, int64_t g, int *late)
 {
     int64_t wm = s->wm, max_seen = s->max_seen;
     int seen_any = s->seen_any;
-    sz_status st = sz__push_one_applied(s, key, ns, t, h, late);
+    sz_status st = sz__push_one_applied(s, key, ns, t, h, g, late);
     if (st != SZ_OK) {
         s->wm = wm;
         s->max_seen = max_seen;
@@ -1106,8 +1257,8 @@ static sz_status sz__push_one(sz_stream *s, uint64_t key, uint32_t ns,
     return st;
 }
 
-static sz_status sz__push_one_applied(sz_stream *s, uint64_t key, uint32_t ns,
-                                      int64_t t, uint64_t h, int *late)
+SZ_INLINE sz_status sz__push_one_applied(sz_stream *s, uint64_t key, uint32_t ns,
+                                         int64_t t, uint64_t h, int64_t g, int *late)
 {
     uint32_t ki, prev, a, b, lands;
     int created;
@@ -1124,7 +1275,8 @@ static sz_status sz__push_one_applied(sz_stream *s, uint64_t key, uint32_t ns,
     if (t < s->wm) {  /* only an event behind the watermark can be late */
         if (s->wm == INT64_MAX)  /* +infinity (flush): every event is late */
             *late = 1;
-        else if ((st = sz__is_late(s, sz__keytab_find(&s->tab, key, ns), t, late)) != SZ_OK)
+        else if ((st = sz__is_late(s, sz__keytab_find(&s->tab, key, ns), t, g, late))
+                 != SZ_OK)
             return st;
         if (*late) return sz__late(s, key, ns, t);
     }
@@ -1138,7 +1290,7 @@ static sz_status sz__push_one_applied(sz_stream *s, uint64_t key, uint32_t ns,
         return sz__late(s, key, ns, t);
     }
     sz__locate(s, &s->keys[ki], t, &prev, &a, &b);
-    st = sz__apply(s, ki, t, h, prev, a, b, &lands);
+    st = sz__apply(s, ki, t, h, g, prev, a, b, &lands);
     if (st != SZ_OK) {
         if (created) sz__key_release(s, ki);
         return st;
@@ -1169,6 +1321,11 @@ sz_status sz__stream_key_new(sz_stream *s, uint64_t key, uint32_t ns,
 }
 
 uint32_t sz__stream_unit_new(sz_stream *s) { return sz__unit_alloc(s); }
+
+sz_status sz__stream_unit_grow(sz_stream *s, sz__unit *u, size_t need)
+{
+    return sz__unit_grow(s, u, need);
+}
 
 sz_status sz__stream_heap_add(sz_stream *s, uint32_t k)
 {
@@ -1208,7 +1365,11 @@ sz_status sz_stream_new(const sz_stream_config *cfg, sz_stream **out)
     s->cfg.session.min_is_nat = cfg->session.min_is_nat ? 1 : 0;
     if (cfg->session.cap_mode == SZ_CAP_NONE) s->cfg.session.max_duration = 0;
     sz__rule_init(&s->rule, &cfg->session);
-    s->keep_events = s->cfg.keep_values || s->rule.mode != SZ_CAP_NONE;
+    s->cfg.per_event_gaps = cfg->per_event_gaps ? 1 : 0;
+    s->per_event = s->cfg.per_event_gaps;
+    /* per-event gaps: a unit (the gap rule with the largest gap) can hold
+     * several sessions, cut from its events as a cap's are */
+    s->keep_events = s->cfg.keep_values || s->rule.mode != SZ_CAP_NONE || s->per_event;
     s->join_span = (int64_t)(s->rule.gap_thr - 1);
     s->wm = INT64_MIN;
     s->free_key = s->free_unit = NIL;
@@ -1228,6 +1389,7 @@ void sz_stream_free(sz_stream *s)
         SZ_FREE(s->units[i].ev);
         SZ_FREE(s->units[i].fired);
     }
+    SZ_FREE(s->key_reach);
     SZ_FREE(s->units);
     SZ_FREE(s->keys);
     sz__keytab_free(&s->tab);
@@ -1247,9 +1409,12 @@ void sz_stream_config_get(const sz_stream *s, sz_stream_config *cfg)
     *cfg = s->cfg;
 }
 
-sz_status sz_stream_push(sz_stream *s, const uint64_t *keys, const uint8_t *ns,
-                         const int64_t *times, const uint64_t *handles, size_t n,
-                         int stop_at_late, size_t *n_done, size_t *err_pos)
+/* Both push functions, inlined into each: with gaps NULL (a constant
+ * there), the scalar streams' loop is what it was before per-event gaps. */
+SZ_INLINE sz_status sz__push_events(sz_stream *s, const uint64_t *keys, const uint8_t *ns,
+                                    const int64_t *times, const int64_t *gaps,
+                                    const uint64_t *handles, size_t n, int stop_at_late,
+                                    size_t *n_done, size_t *err_pos)
 {
     size_t i;
     sz_status st = SZ_OK;
@@ -1259,8 +1424,11 @@ sz_status sz_stream_push(sz_stream *s, const uint64_t *keys, const uint8_t *ns,
     if (n > 0 && (keys == NULL || times == NULL
                   || (s->cfg.keep_values && handles == NULL)))
         return SZ_ERR_PARAM;
+    if (gaps != NULL && !s->per_event) return SZ_ERR_PARAM;
     for (i = 0; i < n; i++) {
         st = sz__time_check(&s->rule, times[i]);
+        if (st == SZ_OK && gaps != NULL && (gaps[i] < 1 || gaps[i] > s->rule.gap))
+            st = SZ_ERR_GAP;  /* t + gaps[i] <= t + gap: cannot overflow */
         if (st != SZ_OK) {
             if (err_pos) *err_pos = i;
             return st;
@@ -1275,7 +1443,7 @@ sz_status sz_stream_push(sz_stream *s, const uint64_t *keys, const uint8_t *ns,
         int late;
         size_t before = s->out_n;
         st = sz__push_one(s, keys[i], ns ? ns[i] : 0, times[i],
-                          handles ? handles[i] : 0, &late);
+                          handles ? handles[i] : 0, gaps ? gaps[i] : s->rule.gap, &late);
         if (st != SZ_OK) break;
         if (late) s->out[before].pos = i;
         st = sz__process_due(s);
@@ -1290,6 +1458,26 @@ sz_status sz_stream_push(sz_stream *s, const uint64_t *keys, const uint8_t *ns,
     }
     if (n_done) *n_done = i;
     return st;
+}
+
+sz_status sz_stream_push(sz_stream *s, const uint64_t *keys, const uint8_t *ns,
+                         const int64_t *times, const uint64_t *handles, size_t n,
+                         int stop_at_late, size_t *n_done, size_t *err_pos)
+{
+    return sz__push_events(s, keys, ns, times, NULL, handles, n, stop_at_late, n_done,
+                           err_pos);
+}
+
+sz_status sz_stream_push_gaps(sz_stream *s, const uint64_t *keys, const uint8_t *ns,
+                              const int64_t *times, const int64_t *gaps,
+                              const uint64_t *handles, size_t n, int stop_at_late,
+                              size_t *n_done, size_t *err_pos)
+{
+    if (gaps == NULL)
+        return sz_stream_push(s, keys, ns, times, handles, n, stop_at_late, n_done,
+                              err_pos);
+    return sz__push_events(s, keys, ns, times, gaps, handles, n, stop_at_late, n_done,
+                           err_pos);
 }
 
 int sz_stream_has_key(const sz_stream *s, uint64_t key, uint32_t ns)

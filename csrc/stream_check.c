@@ -101,6 +101,10 @@ const char *sz__stream_check(const sz_stream *s, int settled)
          * took its key further): push judges events into it late */
         if (k->has_final && k->last_end > k->frozen)
             FAIL("a final session's last joining time before its end");
+        if (s->per_event && k->has_final
+            && (s->key_reach[i] <= k->last_end || s->key_reach[i] - k->last_end > s->rule.gap
+                || k->frozen > s->key_reach[i]))
+            FAIL("a final session's reach is not within the bound past its end");
         for (u = k->head; u != NIL; u = s->units[u].next) {
             const sz__unit *x;
             if (u >= s->n_units_cap) FAIL("unit index out of range");
@@ -142,6 +146,14 @@ const char *sz__stream_check(const sz_stream *s, int settled)
                     if (ev[e - 1].t > ev[e].t) FAIL("unit events out of time order");
                     if (!sz__stream_within_gap(s, ev[e - 1].t, ev[e].t))
                         FAIL("a gap inside a unit");
+                }
+                if (s->per_event) {  /* a running maximum of t + gap */
+                    const int64_t *reach = sz__held_reach(x);
+                    for (e = 0; e < x->n_ev; e++) {
+                        if (reach[e] <= ev[e].t || reach[e] - ev[e].t > s->rule.gap)
+                            FAIL("an event's reach is not within its gap bound");
+                        if (reach[e] < reach[(int64_t)e - 1]) FAIL("a unit's reach goes down");
+                    }
                 }
                 open_events += x->n_ev;
             } else if (x->n_ev != 0) {

@@ -16,6 +16,12 @@
  *                          revision)
  *   u64 checksum of every byte before it
  *
+ * Version 2, for a stream with per-event gaps (version 1's layout
+ * otherwise, so the snapshots of other streams stay as they were): config
+ * ends with i32 per_event_gaps (1); a key's next_index is followed by
+ * i64 key_reach, a unit's n_fired by i64 carry, and each event's handle by
+ * i64 reach (sz_stream_internal.h says what they are).
+ *
  * Restoring checks the checksum first, then every invariant stream.c
  * relies on (units sorted and apart by more than the gap, events sorted
  * and gap-continuous, counts that match, ids and sequence numbers already
@@ -28,6 +34,7 @@
 
 static const char sz__magic[8] = {'S', 'Z', 'S', 'T', 'R', 'E', 'A', 'M'};
 #define SZ_SNAPSHOT_VERSION 1u
+#define SZ_SNAPSHOT_VERSION_GAPS 2u  /* per-event gaps */
 
 #define KEY_BYTES (8 + 8 + 4 + 4 + 8 * 4 + 4)
 #define UNIT_BYTES (8 * 4 + 4 + 4)
@@ -40,13 +47,14 @@ static const char sz__magic[8] = {'S', 'Z', 'S', 'T', 'R', 'E', 'A', 'M'};
 
 size_t sz_stream_snapshot_size(const sz_stream *s)
 {
-    size_t n = HEAD_BYTES + 8, k;
+    size_t pe = s->per_event ? 8 : 0;  /* version 2's reach per record */
+    size_t n = HEAD_BYTES + 8 + (s->per_event ? 4 : 0), k;
     for (k = 0; k < s->n_keys_cap; k++) {
         uint32_t u;
         if (s->keys[k].heap_pos == NIL) continue;
-        n += KEY_BYTES;
+        n += KEY_BYTES + pe;
         for (u = s->keys[k].head; u != NIL; u = s->units[u].next)
-            n += UNIT_BYTES + (size_t)s->units[u].n_ev * EV_BYTES
+            n += UNIT_BYTES + pe + (size_t)s->units[u].n_ev * (EV_BYTES + pe)
                  + (size_t)s->units[u].n_fired * FIRED_BYTES;
     }
     return n;
@@ -59,7 +67,7 @@ sz_status sz_stream_snapshot(const sz_stream *s, unsigned char *buf, size_t len)
     const sz_stream_config *c = &s->cfg;
     if (buf == NULL || len < sz_stream_snapshot_size(s)) return SZ_ERR_PARAM;
     w.p = buf;
-    w_head(&w, sz__magic, SZ_SNAPSHOT_VERSION);
+    w_head(&w, sz__magic, s->per_event ? SZ_SNAPSHOT_VERSION_GAPS : SZ_SNAPSHOT_VERSION);
     w_i64(&w, c->session.gap);
     w_i64(&w, c->session.max_duration);
     w_i32(&w, c->session.cap_mode);
@@ -69,6 +77,7 @@ sz_status sz_stream_snapshot(const sz_stream *s, unsigned char *buf, size_t len)
     w_i64(&w, c->allowed_lateness);
     w_i32(&w, c->emit);
     w_i32(&w, c->keep_values);
+    if (s->per_event) w_i32(&w, 1);
     w_i64(&w, s->wm);
     w_i64(&w, s->max_seen);
     w_i32(&w, s->seen_any);
@@ -90,6 +99,7 @@ sz_status sz_stream_snapshot(const sz_stream *s, unsigned char *buf, size_t len)
         w_i64(&w, key->last_end);
         w_i64(&w, key->origin);
         w_i64(&w, key->next_index);
+        if (s->per_event) w_i64(&w, s->key_reach[k]);
         w_u32(&w, n_units);
         for (u = key->head; u != NIL; u = s->units[u].next) {
             const sz__unit *x = &s->units[u];
@@ -100,9 +110,11 @@ sz_status sz_stream_snapshot(const sz_stream *s, unsigned char *buf, size_t len)
             w_i64(&w, x->origin);
             w_u32(&w, x->n_ev);
             w_u32(&w, x->n_fired);
+            if (s->per_event) w_i64(&w, sz__held_reach(x)[-1]);
             for (i = 0; i < x->n_ev; i++) {
                 w_i64(&w, x->ev[x->off + i].t);
                 w_u64(&w, x->ev[x->off + i].h);
+                if (s->per_event) w_i64(&w, sz__held_reach(x)[i]);
             }
             for (i = 0; i < x->n_fired; i++) {
                 w_u64(&w, x->fired[i].id);
@@ -133,11 +145,14 @@ static sz_status sz__read_unit(sz__r *r, sz_stream *s, uint32_t ki,
     sz__key *k;
     uint32_t u, i, n_ev, n_fired;
     int64_t start = r_i64(r), end = r_i64(r), count = r_i64(r), origin = r_i64(r);
+    int64_t carry;
     n_ev = r_u32(r);
     n_fired = r_u32(r);
+    carry = s->per_event ? r_i64(r) : INT64_MIN;
     if (r->bad) return SZ_ERR_SNAPSHOT;
     /* the sizes must fit in what is left before the allocations they cause */
-    if ((uint64_t)n_ev * EV_BYTES + (uint64_t)n_fired * FIRED_BYTES
+    if ((uint64_t)n_ev * (EV_BYTES + (s->per_event ? 8u : 0u))
+            + (uint64_t)n_fired * FIRED_BYTES
         > (uint64_t)(r->end - r->p))
         return SZ_ERR_SNAPSHOT;
     /* the open sessions' counts grow by one an event and add up as
@@ -176,9 +191,8 @@ static sz_status sz__read_unit(sz__r *r, sz_stream *s, uint32_t ki,
         s->units[*tail].next = u;
     *tail = u;
     if (n_ev > 0) {
-        if (sz__grow32((void **)&x->ev, &x->cap_ev, n_ev, sizeof *x->ev)
-            != SZ_OK)
-            return SZ_ERR_NOMEM;
+        if (sz__stream_unit_grow(s, x, n_ev) != SZ_OK) return SZ_ERR_NOMEM;
+        if (s->per_event) sz__held_reach(x)[-1] = carry;
         for (i = 0; i < n_ev; i++) {
             int64_t t = r_i64(r);
             uint64_t h = r_u64(r);
@@ -186,6 +200,15 @@ static sz_status sz__read_unit(sz__r *r, sz_stream *s, uint32_t ki,
                 || (i > 0 && (t < x->ev[i - 1].t
                               || !sz__stream_within_gap(s, x->ev[i - 1].t, t))))
                 return SZ_ERR_SNAPSHOT;
+            if (s->per_event) {
+                /* a running maximum of t + gap, 1 <= gap <= the bound,
+                 * from the carry on */
+                int64_t reach = r_i64(r);
+                if (reach <= t || reach - t > s->rule.gap
+                    || reach < sz__held_reach(x)[(int64_t)i - 1])
+                    return SZ_ERR_SNAPSHOT;
+                sz__held_reach(x)[i] = reach;
+            }
             x->ev[i].t = t;
             x->ev[i].h = h;
             x->n_ev = i + 1;
@@ -224,6 +247,7 @@ static sz_status sz__read_key(sz__r *r, sz_stream *s, uint64_t *counted)
     uint32_t ns = r_u32(r), has_final = r_u32(r);
     int64_t frozen = r_i64(r), last_end = r_i64(r), origin = r_i64(r);
     int64_t next_index = r_i64(r);
+    int64_t key_reach = s->per_event ? r_i64(r) : INT64_MIN;
     uint32_t n_units = r_u32(r), ki, i, tail = NIL;
     int created;
     sz__key *k;
@@ -238,6 +262,12 @@ static sz_status sz__read_key(sz__r *r, sz_stream *s, uint64_t *counted)
          * may be at or past the watermark (sz_stream_advance_key took the
          * key further): push judges events into it late all the same */
         || (has_final && last_end > frozen)
+        /* per-event gaps: the final session reaches past its end, by no
+         * more than the bound (and past its last joining time) */
+        || (s->per_event
+            && (has_final ? key_reach <= last_end || key_reach - last_end > s->rule.gap
+                                || frozen > key_reach
+                          : key_reach != INT64_MIN))
         || (uint64_t)n_units * UNIT_BYTES > (uint64_t)(r->end - r->p))
         return SZ_ERR_SNAPSHOT;
     st = sz__stream_key_new(s, key, ns, &ki, &created);
@@ -251,6 +281,7 @@ static sz_status sz__read_key(sz__r *r, sz_stream *s, uint64_t *counted)
     k->last_end = last_end;
     k->origin = origin;
     k->next_index = next_index;
+    if (s->per_event) s->key_reach[ki] = key_reach;
     for (i = 0; i < n_units; i++) {
         st = sz__read_unit(r, s, ki, &tail, counted);
         if (st != SZ_OK) return st;  /* the stream is freed whole */
@@ -271,9 +302,14 @@ sz_status sz_stream_restore(const unsigned char *buf, size_t len,
     sz_status st;
     if (out) *out = NULL;
     if (out == NULL || (buf == NULL && len > 0)) return SZ_ERR_PARAM;
-    if (r_open(&r, buf, len, HEAD_BYTES + 8, sz__magic, SZ_SNAPSHOT_VERSION) < 0)
-        return SZ_ERR_SNAPSHOT;
     memset(&c, 0, sizeof c);
+    if (r_open(&r, buf, len, HEAD_BYTES + 8, sz__magic, SZ_SNAPSHOT_VERSION) == 0)
+        c.per_event_gaps = 0;
+    else if (r_open(&r, buf, len, HEAD_BYTES + 8 + 4, sz__magic, SZ_SNAPSHOT_VERSION_GAPS)
+             == 0)
+        c.per_event_gaps = 1;
+    else
+        return SZ_ERR_SNAPSHOT;
     c.session.gap = r_i64(&r);
     c.session.max_duration = r_i64(&r);
     c.session.cap_mode = r_i32(&r);
@@ -283,6 +319,7 @@ sz_status sz_stream_restore(const unsigned char *buf, size_t len,
     c.allowed_lateness = r_i64(&r);
     c.emit = r_i32(&r);
     c.keep_values = r_i32(&r);
+    if (c.per_event_gaps && r_i32(&r) != 1) return SZ_ERR_SNAPSHOT;
     wm = r_i64(&r);
     max_seen = r_i64(&r);
     seen_any = r_i32(&r);

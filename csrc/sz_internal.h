@@ -20,6 +20,7 @@
 #define SZ_PREFETCH_W(p) __builtin_prefetch((p), 1, 1)
 #define SZ_PREFETCH_R(p) __builtin_prefetch((p), 0, 1)
 #define SZ_INLINE static inline __attribute__((always_inline))
+#define SZ_NOINLINE __attribute__((noinline))
 #elif defined(_MSC_VER)
 #include <intrin.h>  /* _BitScanForward64 and the like, for the .c files */
 #define SZ_LIKELY(x) (x)
@@ -27,12 +28,14 @@
 #define SZ_PREFETCH_W(p) ((void)(p))
 #define SZ_PREFETCH_R(p) ((void)(p))
 #define SZ_INLINE static __forceinline
+#define SZ_NOINLINE __declspec(noinline)
 #else
 #define SZ_LIKELY(x) (x)
 #define SZ_UNLIKELY(x) (x)
 #define SZ_PREFETCH_W(p) ((void)(p))
 #define SZ_PREFETCH_R(p) ((void)(p))
 #define SZ_INLINE static inline
+#define SZ_NOINLINE
 #endif
 
 #ifdef SZ_DEBUG

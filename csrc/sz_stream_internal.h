@@ -26,9 +26,24 @@ typedef struct sz__unit {
     uint32_t next;              /* the key's next unit in time order */
     uint32_t n_ev, off, cap_ev; /* ev[off .. off + n_ev) */
     uint32_t n_fired, cap_fired;
-    sz__ev *ev;
+    sz__ev *ev;         /* per_event: followed by the reach slots */
     sz__fired *fired;
 } sz__unit;
+
+/*
+ * per_event_gaps only: a unit's buffer holds cap_ev events and then
+ * cap_ev + 1 reach slots (no field more in every unit: the scalar streams'
+ * units stay as they were).  sz__held_reach(u)[i] is the largest t + gap of
+ * u's events up to held event i, the dropped ones included: the running
+ * reach of its inactivity session, where the session it is in ends so far.
+ * sz__held_reach(u)[-1] is that of the events before held event 0 (the
+ * "carry"; INT64_MIN when none count): dropping events from the front
+ * leaves the last dropped one's reach there.
+ */
+SZ_INLINE int64_t *sz__held_reach(const sz__unit *u)
+{
+    return (int64_t *)(void *)(u->ev + u->cap_ev) + u->off + 1;
+}
 
 typedef struct sz__key {
     uint64_t key;
@@ -57,6 +72,9 @@ struct sz_stream {
     sz_stream_config cfg;
     sz_rule rule;
     int keep_events;
+    int per_event;      /* cfg.per_event_gaps: units carry their reach */
+    int64_t *key_reach; /* per_event: per key record, the reach of its last
+                           final session's inactivity session */
     int64_t join_span;  /* gap_thr - 1: last joinable time is end + this */
     int64_t wm, max_seen;
     int seen_any;
@@ -101,6 +119,7 @@ struct sz_stream {
 sz_status sz__stream_key_new(sz_stream *s, uint64_t key, uint32_t ns,
                              uint32_t *out, int *created);
 uint32_t sz__stream_unit_new(sz_stream *s);
+sz_status sz__stream_unit_grow(sz_stream *s, sz__unit *u, size_t need);
 sz_status sz__stream_heap_add(sz_stream *s, uint32_t k);
 int sz__stream_within_gap(const sz_stream *s, int64_t a, int64_t b);
 int64_t sz__stream_key_due(const sz_stream *s, const sz__key *k);
