@@ -10,7 +10,8 @@ same times, but column-wise:
                            whole: a column with nulls arrives as floats)
     integer times with     integers in that unit, or timedelta64 / Arrow
     time_unit              durations made exactly that many units
-    datetime64 times       timedelta64 or Arrow durations, exactly
+    datetime64 times       timedelta64 or Arrow durations (or a list of
+    (and datetimes)        datetime.timedelta), exactly
     float-second times     numbers are seconds (truncated to microseconds,
                            as Beam's Duration.of), or timedelta64
     any times              strings such as '30min' or '10 minutes' (Spark's
@@ -23,6 +24,7 @@ Spark does silently, and says how many with a SessionizeWarning.
 
 from __future__ import annotations
 
+import datetime
 import sys
 import warnings
 
@@ -56,7 +58,7 @@ def check_on_bad_gap(on_bad_gap: object) -> str:
     return on_bad_gap
 
 
-def _show(value: object) -> str:
+def show(value: object) -> str:
     """A value as the user wrote it: 4e-07, not np.float64(4e-07)."""
     if isinstance(value, np.generic) and value.dtype.kind not in "mM":
         value = value.item()
@@ -72,14 +74,14 @@ def _ints(data: np.ndarray, missing: np.ndarray, name: str) -> np.ndarray:
     if data.dtype.kind in "iu":
         if data.dtype.kind == "u" and data.size and int(data.max()) > 2**63 - 1:
             i = int(np.argmax(data > 2**63 - 1))
-            raise _bad(i, f"{_show(data[i])} does not fit int64", name)
+            raise _bad(i, f"{show(data[i])} does not fit int64", name)
         return data.astype(np.int64, copy=False)
     if data.dtype.kind == "f":
         with np.errstate(invalid="ignore"):
             wrong = ~missing & ((data != np.floor(data)) | (np.abs(data) >= 2.0**63))
         if wrong.any():
             i = int(np.argmax(wrong))
-            raise _bad(i, f"{_show(data[i])} is not a whole number of the times' unit "
+            raise _bad(i, f"{show(data[i])} is not a whole number of the times' unit "
                        "(integer times take integer gaps)", name)
         return np.where(missing, 0, data).astype(np.int64)
     raise TypeError(f"{name}: integer times take integer gaps, not {data.dtype}")
@@ -94,7 +96,7 @@ def _timedeltas(data: np.ndarray, missing: np.ndarray, unit: str, name: str) -> 
         wrong = conv.astype(src.dtype) != src
     if wrong.any():
         i = int(np.argmax(wrong))
-        raise _bad(i, f"{_show(data[i])} is not a whole number of the times' unit [{unit}] "
+        raise _bad(i, f"{show(data[i])} is not a whole number of the times' unit [{unit}] "
                    "(or does not fit int64 in it)", name)
     return conv.view(np.int64)
 
@@ -121,6 +123,12 @@ def _strings(data: np.ndarray, missing: np.ndarray, kind: TimeKind, name: str) -
     return out
 
 
+def _all_timedeltas(data: np.ndarray, missing: np.ndarray) -> bool:
+    vals = data[~missing]
+    return len(vals) > 0 and all(isinstance(v, (datetime.timedelta, np.timedelta64))
+                                 for v in vals)
+
+
 def per_event(gap: object, kind: TimeKind, n: int, name: str = "gap",
               ) -> tuple[np.ndarray, np.ndarray]:
     """(gaps as int64 in the times' unit, bad): `bad` marks the missing,
@@ -132,6 +140,10 @@ def per_event(gap: object, kind: TimeKind, n: int, name: str = "gap",
         raise SessionizeError(
             f"{name}: one gap per event expected, got {len(data)} for {n} events")
     k = data.dtype.kind
+    if k == "O" and _all_timedeltas(data, missing):  # a list of datetime.timedelta
+        data = np.array([np.timedelta64("NaT", "ns") if m else v
+                         for v, m in zip(data, missing)], dtype="m8[ns]")
+        k = "m"
     if k in "OUS":
         ints = _strings(data, missing, kind, name)
     elif k == "m":
@@ -149,12 +161,12 @@ def per_event(gap: object, kind: TimeKind, n: int, name: str = "gap",
             wrong = ~missing & ~(np.abs(micros) < 2.0**63)
         if wrong.any():
             i = int(np.argmax(wrong))
-            raise _bad(i, f"{_show(data[i])} s does not fit int64 microseconds", name)
+            raise _bad(i, f"{show(data[i])} s does not fit int64 microseconds", name)
         ints = micros.astype(np.int64)
         tiny = ~missing & (data > 0) & (ints < 1)
         if tiny.any():
             i = int(np.argmax(tiny))
-            raise _bad(i, f"{_show(data[i])} s is less than one microsecond (float-second times "
+            raise _bad(i, f"{show(data[i])} s is less than one microsecond (float-second times "
                        "are held in whole microseconds, as Beam holds them)", name)
     elif kind.name == "int":
         ints = _ints(data, missing, name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import math
 import numbers
+import warnings
 from typing import (
     TYPE_CHECKING, Any, Callable, Generic, Hashable, Iterable, Iterator, Literal, NamedTuple,
     TypeVar, Union, cast, overload,
@@ -18,11 +19,11 @@ from typing import (
 
 import numpy as np
 
-from . import _durations, _gaps, _iso, _missing, _stream, _times
+from . import _agg, _durations, _gaps, _iso, _missing, _stream, _times
 from ._core import SessionizeError
 from ._snapshot import SESSIONIZER
 from ._state import Snapshots
-from ._types import Column, Duration, Emit, MaxDurationMode, OnLate, TimeUnit
+from ._types import Column, Duration, Emit, MaxDurationMode, OnBadGap, OnLate, TimeUnit
 
 if TYPE_CHECKING:
     from ._table import LateTable, StreamBatch, StreamSessionTable
@@ -318,37 +319,43 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream, Generic[SessionOutput]):
                  max_duration_mode: MaxDurationMode = ..., inclusive: bool = ...,
                  delay: Duration = ..., allowed_lateness: Duration = ..., emit: Emit = ...,
                  collect: bool = ..., on_late: OnLate = ...,
-                 columnar: Literal[False] = ..., time_unit: TimeUnit | None = ...) -> None: ...
+                 columnar: Literal[False] = ..., time_unit: TimeUnit | None = ...,
+                 per_event_gaps: bool = ..., on_bad_gap: OnBadGap = ...) -> None: ...
     @overload
     def __init__(self: Sessionizer[StreamBatch[StreamSessionTable]], gap: Duration, *,
                  max_duration: Duration | None = ...,
                  max_duration_mode: MaxDurationMode = ..., inclusive: bool = ...,
                  delay: Duration = ..., allowed_lateness: Duration = ..., emit: Emit = ...,
                  collect: bool = ..., on_late: OnLate = ...,
-                 columnar: Literal[True], time_unit: TimeUnit | None = ...) -> None: ...
+                 columnar: Literal[True], time_unit: TimeUnit | None = ...,
+                 per_event_gaps: bool = ..., on_bad_gap: OnBadGap = ...) -> None: ...
     @overload  # columnar only known at run time: either
     def __init__(self: Sessionizer[Any], gap: Duration, *,
                  max_duration: Duration | None = ...,
                  max_duration_mode: MaxDurationMode = ..., inclusive: bool = ...,
                  delay: Duration = ..., allowed_lateness: Duration = ..., emit: Emit = ...,
                  collect: bool = ..., on_late: OnLate = ..., columnar: bool,
-                 time_unit: TimeUnit | None = ...) -> None: ...
+                 time_unit: TimeUnit | None = ..., per_event_gaps: bool = ...,
+                 on_bad_gap: OnBadGap = ...) -> None: ...
     def __init__(self, gap: Duration, *, max_duration: Duration | None = None,
                  max_duration_mode: MaxDurationMode = "restart", inclusive: bool = True,
                  delay: Duration = 0, allowed_lateness: Duration = 0, emit: Emit = "final",
                  collect: bool = False, on_late: OnLate = "return",
-                 columnar: bool = False, time_unit: TimeUnit | None = None) -> None:
+                 columnar: bool = False, time_unit: TimeUnit | None = None,
+                 per_event_gaps: bool = False, on_bad_gap: OnBadGap = "raise") -> None:
         self._time_unit = _times.check_time_unit(time_unit) or ""
         if _gaps.is_per_event(gap):
-            raise TypeError("gap: the streaming Sessionizer takes one gap for now; a gap per "
-                            "event is in sessionize.sessions, assign, sessionize.frame and "
-                            "sessionize.spark.sessions")
+            raise TypeError(
+                "gap: a Sessionizer's gap is one duration; for a gap per event, pass "
+                "per_event_gaps=True (gap is then the longest an event may have) and each "
+                "event's gap to push(..., gap=) or push_many(..., gaps=)")
         cap = 0 if max_duration is None else _check_choice(
             "max_duration_mode", max_duration_mode, _MODES)
         emit_code = _check_choice("emit", emit, _EMIT)
         late_code = _check_choice("on_late", on_late, _ON_LATE)
+        _gaps.check_on_bad_gap(on_bad_gap)
         for name, flag in (("inclusive", inclusive), ("collect", collect),
-                           ("columnar", columnar)):
+                           ("columnar", columnar), ("per_event_gaps", per_event_gaps)):
             if not isinstance(flag, (bool, np.bool_)):
                 raise TypeError(f"{name}: expected a bool, got {type(flag).__name__}")
         super().__init__(bool(collect), late_code, StreamSession, LateEvent,
@@ -360,6 +367,11 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream, Generic[SessionOutput]):
         )
         if time_unit is not None:  # absent otherwise: snapshots without it restore
             self._settings["time_unit"] = time_unit
+        if per_event_gaps:  # the same: absent unless set
+            self._settings["per_event_gaps"] = True
+        if on_bad_gap != "raise":
+            self._settings["on_bad_gap"] = on_bad_gap
+        self._per_event = bool(per_event_gaps)
         self._cap, self._emit = cap, emit_code
         self._kind: _Kind | None = None
         # durations that need no unit are checked now, not at the first event
@@ -403,8 +415,72 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream, Generic[SessionOutput]):
         nat = kind.name == "datetime64"
         self._configure(conv["gap"], conv["max_duration"], self._cap, s["inclusive"],
                         conv["delay"], conv["allowed_lateness"], self._emit, nat,
-                        kind.out())
+                        kind.out(), self._per_event)
         self._kind = kind
+        self._gap_bound = conv["gap"]
+
+    # ---- per-event gaps ---------------------------------------------------
+
+    def _gap_kind(self) -> _times.TimeKind:
+        """The stream's times as _gaps takes them (a datetime is held in
+        microseconds, as a datetime64[us])."""
+        kind = self._kind
+        assert kind is not None
+        name, unit = kind.name, kind.unit
+        if name == "datetime":
+            name, unit = "datetime64", "us"
+        return _times.TimeKind(name, False, kind.duration, lambda a: a, unit=unit)
+
+    def _no_gaps(self, name: str) -> TypeError:
+        return TypeError(f"{name}: this Sessionizer takes one gap; pass per_event_gaps=True "
+                         "to give each event its own")
+
+    def _gap_in(self, gap) -> int | None:
+        """push's gap= as the stream's int64 (called by the C push), or None
+        to leave the event out (a bad gap, on_bad_gap='drop')."""
+        if not self._per_event:
+            raise self._no_gaps("gap")
+        if isinstance(gap, (bool, np.bool_)):
+            raise TypeError("gap: expected a duration, got a bool")
+        assert self._kind is not None
+        try:
+            missing = gap is None or bool(np.isnat(gap)) if isinstance(gap, np.generic) \
+                and gap.dtype.kind in "mM" else isinstance(gap, float) and gap != gap
+            v = None if missing else self._kind.duration(gap, "gap")
+            if v is not None:
+                self._check_sign("gap", v)
+        except SessionizeError:
+            if self._settings.get("on_bad_gap", "raise") == "raise":
+                raise
+            v = None
+        if v is None:
+            if self._settings.get("on_bad_gap", "raise") == "raise":
+                raise SessionizeError("gap: missing gap (NaN or NaT); pass on_bad_gap='drop' "
+                                      "to drop such events, as Spark does")
+            warnings.warn(f"gap: dropped an event whose gap is missing, zero or negative "
+                          f"(on_bad_gap='drop'): {gap!r}", _gaps.SessionizeWarning,
+                          stacklevel=2)
+            return None
+        return int(self._check_bound(np.array([v], dtype=np.int64), "gap", gap)[0])
+
+    def _dropped(self) -> SessionOutput:
+        """What a push whose event was dropped returns: nothing finished."""
+        return cast(SessionOutput, _session_batch(self, None, None)
+                    if self._settings["columnar"] else [])
+
+    def _check_bound(self, ints: np.ndarray, name: str, given: object) -> np.ndarray:
+        """Gaps longer than the Sessionizer's gap are refused: that bound
+        is what lets a key with nothing open be forgotten.  `given`: the
+        gap or the column as the caller gave it, to show the value."""
+        over = ints > self._gap_bound
+        if over.any():
+            i = int(np.argmax(over))
+            if name == "gaps":
+                name, given = f"gaps[{i}]", _agg.column(given, "gaps").data[i]
+            raise SessionizeError(
+                f"{name}: {_gaps.show(given)} is longer than the Sessionizer's gap "
+                f"({_gaps.show(self._settings['gap'])}), the longest a per-event gap may be")
+        return ints
 
     # ---- the API -------------------------------------------------------
 
@@ -417,10 +493,13 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream, Generic[SessionOutput]):
             """Ends every open session; returns them (every later event is late)."""
             ...
 
-    def push_many(self, keys: Column, times: Column,
-                  values: Column | None = None) -> SessionOutput:
+    def push_many(self, keys: Column, times: Column, values: Column | None = None, *,
+                  gaps: Column | None = None) -> SessionOutput:
         """Pushes a chunk of events; returns what they finish.  The core runs
-        with the GIL released on large chunks."""
+        with the GIL released on large chunks.  ``gaps`` (per_event_gaps=True):
+        each event's gap, a column as ``sessions()`` takes one."""
+        if gaps is not None and not self._per_event:
+            raise self._no_gaps("gaps")
         arr = self._times_array(times)
         if len(arr) == 0 and self._kind is None:
             if values is not None and len(values) != 0:
@@ -435,8 +514,45 @@ class Sessionizer(_Timed, Snapshots, _stream.Stream, Generic[SessionOutput]):
             raise SessionizeError(f"times: expected a 1-D array, got {arr.ndim} dimensions")
         if isinstance(keys, np.ndarray) and keys.ndim != 1:
             raise SessionizeError(f"keys: expected a 1-D array, got {keys.ndim} dimensions")
-        keys, codes = _chunk_keys(keys)
-        return self._push_many(keys, arr, values, codes)
+        if gaps is None:
+            keys, codes = _chunk_keys(keys)
+            return self._push_many(keys, arr, values, codes)
+        ints, bad = _gaps.per_event(gaps, self._gap_kind(), len(arr), "gaps")
+        keep = _gaps.settle(gaps, ints, bad, self._settings.get("on_bad_gap", "raise"),
+                            "gaps")
+        self._check_bound(np.where(bad, 0, ints), "gaps", gaps)
+        if keep is None:
+            keys, codes = _chunk_keys(keys)
+            return self._push_many(keys, arr, values, codes, ints)
+        return self._push_kept(keys, arr, values, ints, keep)
+
+    def _push_kept(self, keys, arr, values, ints, keep) -> SessionOutput:
+        """push_many of the events `keep` (on_bad_gap='drop'); late events'
+        positions are given back in the caller's chunk."""
+        from . import _arrow
+
+        src = _arrow.source(keys)
+        if src is not None:
+            keys = _arrow.to_list(_arrow.take(src, keep))
+        else:
+            keys = _missing.plain(keys, "keys")
+            keys = keys[keep] if isinstance(keys, np.ndarray) else [keys[i] for i in keep]
+        if values is not None:
+            values = values[keep] if isinstance(values, np.ndarray) \
+                else [values[i] for i in keep]
+        kc, codes = _chunk_keys(keys)
+        try:
+            out = self._push_many(kc, arr[keep], values, codes, ints[keep])
+        except LateEventError as e:
+            e.position = int(keep[e.position])
+            e.args = (f"times[{e.position}]: " + str(e).split(": ", 1)[1],)
+            raise
+        if isinstance(out, list):
+            return cast(SessionOutput, out)
+        late = out.late
+        if len(late):
+            late.position[:] = keep[late.position]
+        return cast(SessionOutput, out)
 
     def advance(self, watermark: Any) -> SessionOutput:
         """Moves the watermark forward (never back); returns what it finishes."""

@@ -55,6 +55,13 @@ static PyObject *raise_status(StreamObject *self, sz_status st, size_t pos,
     case SZ_ERR_PARAM:
         return PyErr_Format(self->c.SessionizeError,
                             "sessionize core: invalid parameter");
+    case SZ_ERR_GAP:  /* Python checks gaps first: this is a backstop */
+        if (element)
+            return PyErr_Format(self->c.SessionizeError,
+                                "gaps[%zu]: must be > 0 and at most the Sessionizer's gap",
+                                pos);
+        return PyErr_Format(self->c.SessionizeError,
+                            "gap: must be > 0 and at most the Sessionizer's gap");
     default:
         return sc_raise_status(&self->c, st, pos, times_name, element);
     }
@@ -463,20 +470,21 @@ static void stream_dealloc(StreamObject *self)
 }
 
 /* _configure(gap, max_duration, cap_mode, inclusive, delay,
- *            allowed_lateness, emit, min_is_nat, time_out) */
+ *            allowed_lateness, emit, min_is_nat, time_out, per_event_gaps=False) */
 static PyObject *stream_configure(StreamObject *self, PyObject *args)
 {
     sz_stream_config c;
-    int inclusive, min_is_nat;
+    int inclusive, min_is_nat, per_event = 0;
     PyObject *tout;
     sz_status st;
     sz_stream *s;
     long long gap, max, delay, lateness;
     memset(&c, 0, sizeof c);
-    if (!PyArg_ParseTuple(args, "LLipLLipO", &gap, &max, &c.session.cap_mode,
+    if (!PyArg_ParseTuple(args, "LLipLLipO|p", &gap, &max, &c.session.cap_mode,
                           &inclusive, &delay, &lateness, &c.emit, &min_is_nat,
-                          &tout))
+                          &tout, &per_event))
         return NULL;
+    c.per_event_gaps = per_event;
     c.session.gap = gap;
     c.session.max_duration = max;
     c.session.inclusive = inclusive;
@@ -498,11 +506,13 @@ static int ensure_buf(StreamObject *self, size_t n)
     return sc_ensure_buf(&self->c, n, &self->hbuf);
 }
 
-/* Runs the core on n prepared events and builds the result list. */
+/* Runs the core on n prepared events (gaps NULL: each event's gap is the
+ * stream's) and builds the result list. */
 static PyObject *run_push(StreamObject *self, const uint64_t *keys,
                           const uint8_t *ns, const uint8_t *fresh,
-                          const int64_t *times, size_t n, PyObject *time_objs,
-                          PyObject *values, const char *times_name, int element)
+                          const int64_t *times, const int64_t *gaps, size_t n,
+                          PyObject *time_objs, PyObject *values,
+                          const char *times_name, int element)
 {
     size_t done = 0, err_pos = SZ_NO_POSITION, late_pos = 0;
     uint64_t base = self->next_value;
@@ -528,14 +538,14 @@ static PyObject *run_push(StreamObject *self, const uint64_t *keys,
     }
     if (n >= GIL_RELEASE_MIN) {
         Py_BEGIN_ALLOW_THREADS
-        st = sz_stream_push(self->s, keys, ns, times,
-                            self->collect ? self->hbuf : NULL, n,
-                            self->c.on_late == LATE_RAISE, &done, &err_pos);
+        st = sz_stream_push_gaps(self->s, keys, ns, times, gaps,
+                                 self->collect ? self->hbuf : NULL, n,
+                                 self->c.on_late == LATE_RAISE, &done, &err_pos);
         Py_END_ALLOW_THREADS
     } else {
-        st = sz_stream_push(self->s, keys, ns, times,
-                            self->collect ? self->hbuf : NULL, n,
-                            self->c.on_late == LATE_RAISE, &done, &err_pos);
+        st = sz_stream_push_gaps(self->s, keys, ns, times, gaps,
+                                 self->collect ? self->hbuf : NULL, n,
+                                 self->c.on_late == LATE_RAISE, &done, &err_pos);
     }
     /* values of events never consumed (an error, or a raise) */
     if (self->collect)
@@ -588,26 +598,61 @@ static int time_in(StreamObject *self, PyObject *t, int64_t *out)
     return sc_time_checked(&self->c, v, out);
 }
 
+/* The int64 gap of push's gap= (the subclass's _gap_in checks it: the
+ * stream takes gaps per event, and this one is within its bound); 1 when
+ * the event is to be left out (a bad gap, on_bad_gap='drop'). */
+static int gap_in(StreamObject *self, PyObject *g, int64_t *out)
+{
+    long long v;
+    PyObject *r = PyObject_CallMethod((PyObject *)self, "_gap_in", "O", g);
+    if (r == NULL) return -1;
+    if (r == Py_None) {
+        Py_DECREF(r);
+        return 1;
+    }
+    v = PyLong_AsLongLong(r);
+    Py_DECREF(r);
+    if (v == -1 && PyErr_Occurred()) return -1;
+    *out = (int64_t)v;
+    return 0;
+}
+
 static PyObject *stream_push(StreamObject *self, PyObject *const *args,
                              Py_ssize_t nargs, PyObject *kwnames)
 {
-    PyObject *key, *t, *value = Py_None, *tobjs = NULL, *vals = NULL, *r;
+    PyObject *key, *t, *value = Py_None, *tobjs = NULL, *vals = NULL, *r, *gap = NULL;
     uint64_t k;
     uint8_t ns, fresh_b;
-    int64_t ti;
+    int64_t ti, gi = 0;
     int fresh;
-    if (kwnames != NULL || nargs < 2 || nargs > 3) {
+    if (kwnames != NULL && PyTuple_GET_SIZE(kwnames) > 0) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, 0);
+        if (PyTuple_GET_SIZE(kwnames) != 1 || !PyUnicode_Check(name)
+            || PyUnicode_CompareWithASCIIString(name, "gap") != 0) {
+            PyErr_SetString(PyExc_TypeError,
+                            "push(key, time, value=None, *, gap=None): the only "
+                            "keyword is gap");
+            return NULL;
+        }
+        gap = args[nargs];
+        if (gap == Py_None) gap = NULL;
+    }
+    if (nargs < 2 || nargs > 3) {
         PyErr_SetString(PyExc_TypeError,
-                        "push(key, time, value=None): takes 2 or 3 positional "
-                        "arguments");
+                        "push(key, time, value=None, *, gap=None): takes 2 or 3 "
+                        "positional arguments");
         return NULL;
     }
     key = args[0];
     t = args[1];
     if (nargs == 3) value = args[2];
-    if (time_in(self, t, &ti) < 0 || need_stream(self) < 0
-        || (self->collect && ensure_buf(self, 1) < 0))
-        return NULL;
+    if (time_in(self, t, &ti) < 0 || need_stream(self) < 0) return NULL;
+    if (gap != NULL) {
+        int skip = gap_in(self, gap, &gi);
+        if (skip < 0) return NULL;
+        if (skip) return PyObject_CallMethod((PyObject *)self, "_dropped", NULL);
+    }
+    if (self->collect && ensure_buf(self, 1) < 0) return NULL;
     if (keymap_in(&self->c.km, key, &k, &ns, &fresh) < 0) {
         sc_key_failed(&self->c, key, "key", -1, NULL, NULL, NULL, 0);
         return NULL;
@@ -620,26 +665,41 @@ static PyObject *stream_push(StreamObject *self, PyObject *const *args,
         sc_one_done(&self->c, vals);
         return NULL;
     }
-    r = run_push(self, &k, &ns, &fresh_b, &ti, 1, tobjs, vals, "time", 0);
+    r = run_push(self, &k, &ns, &fresh_b, &ti, gap != NULL ? &gi : NULL, 1, tobjs, vals,
+                 "time", 0);
     sc_one_done(&self->c, tobjs);
     sc_one_done(&self->c, vals);
     return r;
 }
 
-/* _push_many(keys, times int64 array, values or None) */
+/* _push_many(keys, times int64 array, values or None, codes=None,
+ *            gaps=None: an int64 array the Python layer checked) */
 static PyObject *stream_push_many(StreamObject *self, PyObject *args)
 {
     PyObject *keys_obj, *times_obj, *values, *codes_obj = Py_None, *r = NULL, *fast = NULL;
-    PyArrayObject *times = NULL, *ikeys = NULL;
+    PyObject *gaps_obj = Py_None;
+    PyArrayObject *times = NULL, *ikeys = NULL, *gaps_arr = NULL;
+    const int64_t *gaps = NULL;
     uint8_t *fresh = NULL;
     size_t n, i;
-    if (!PyArg_ParseTuple(args, "OOO|O", &keys_obj, &times_obj, &values, &codes_obj))
+    if (!PyArg_ParseTuple(args, "OOO|OO", &keys_obj, &times_obj, &values, &codes_obj,
+                          &gaps_obj))
         return NULL;
     if (need_stream(self) < 0) return NULL;
     times = (PyArrayObject *)PyArray_FROM_OTF(times_obj, NPY_INT64,
                                               NPY_ARRAY_IN_ARRAY);
     if (times == NULL) return NULL;
     n = (size_t)PyArray_SIZE(times);
+    if (gaps_obj != Py_None) {
+        gaps_arr = (PyArrayObject *)PyArray_FROM_OTF(gaps_obj, NPY_INT64, NPY_ARRAY_IN_ARRAY);
+        if (gaps_arr == NULL) goto done;
+        if ((size_t)PyArray_SIZE(gaps_arr) != n) {
+            PyErr_Format(self->c.SessionizeError, "gaps: length %zd differs from times' %zu",
+                         (Py_ssize_t)PyArray_SIZE(gaps_arr), n);
+            goto done;
+        }
+        gaps = (const int64_t *)PyArray_DATA(gaps_arr);
+    }
     if (values == Py_None) values = NULL;
     if (values != NULL && PySequence_Size(values) != (Py_ssize_t)n) {
         if (!PyErr_Occurred())
@@ -662,7 +722,7 @@ static PyObject *stream_push_many(StreamObject *self, PyObject *args)
             goto done;
         }
         r = run_push(self, (const uint64_t *)PyArray_DATA(ikeys), NULL, NULL,
-                     (const int64_t *)PyArray_DATA(times), n, NULL, values,
+                     (const int64_t *)PyArray_DATA(times), gaps, n, NULL, values,
                      "times", 1);
         goto done;
     }
@@ -678,7 +738,8 @@ static PyObject *stream_push_many(StreamObject *self, PyObject *args)
         if (sc_map_coded(&self->c, keys_obj, (const int64_t *)PyArray_DATA(ikeys), n) < 0)
             goto done;
         r = run_push(self, self->c.kbuf, self->c.nsbuf, fresh,
-                     (const int64_t *)PyArray_DATA(times), n, NULL, values, "times", 1);
+                     (const int64_t *)PyArray_DATA(times), gaps, n, NULL, values,
+                     "times", 1);
         goto done;
     }
     fast = PySequence_Fast(keys_obj, "keys: expected a sequence or array of keys");
@@ -700,8 +761,9 @@ static PyObject *stream_push_many(StreamObject *self, PyObject *args)
         fresh[i] = (uint8_t)fr;
     }
     r = run_push(self, self->c.kbuf, self->c.nsbuf, fresh,
-                 (const int64_t *)PyArray_DATA(times), n, NULL, values, "times", 1);
+                 (const int64_t *)PyArray_DATA(times), gaps, n, NULL, values, "times", 1);
 done:
+    Py_XDECREF(gaps_arr);
     Py_XDECREF(fast);
     Py_XDECREF(ikeys);
     Py_XDECREF(times);
@@ -910,6 +972,22 @@ static PyObject *stream_setstate(StreamObject *self, PyObject *args)
     st = sz_stream_restore((const unsigned char *)buf.buf, (size_t)buf.len, &s);
     PyBuffer_Release(&buf);
     if (st != SZ_OK) return raise_status(self, st, 0, "state", 0);
+    if (self->s != NULL) {  /* the settings restored must be the core's */
+        sz_stream_config a, b;
+        sz_stream_config_get(self->s, &a);
+        sz_stream_config_get(s, &b);
+        if (a.session.gap != b.session.gap || a.session.max_duration != b.session.max_duration
+            || a.session.cap_mode != b.session.cap_mode
+            || a.session.inclusive != b.session.inclusive
+            || a.session.min_is_nat != b.session.min_is_nat || a.delay != b.delay
+            || a.allowed_lateness != b.allowed_lateness || a.emit != b.emit
+            || a.keep_values != b.keep_values || a.per_event_gaps != b.per_event_gaps) {
+            sz_stream_free(s);
+            PyErr_SetString(self->c.SessionizeError,
+                            "state: the snapshot's settings differ from its stream's");
+            return NULL;
+        }
+    }
     sz_stream_stats_get(s, &stats);
     /* the Python side must match what the core holds */
     hk2 = PyDict_Copy(hk);
@@ -967,19 +1045,20 @@ SC_LOCKED_GET(stream_get_late_count, StreamObject)
 static PyMethodDef stream_methods[] = {
     {"push", (PyCFunction)(void (*)(void))stream_push_locked,
      METH_FASTCALL | METH_KEYWORDS,
-     "push($self, key, time, value=None, /)\n--\n\n"
+     "push($self, key, time, value=None, /, *, gap=None)\n--\n\n"
      "-> list of the sessions (and late events) this event finishes."},
     /* the private methods' docs are their signatures alone (__text_signature__,
        which mypy.stubtest checks _stream.pyi against) */
     {"_push_many", (PyCFunction)stream_push_many_locked, METH_VARARGS,
-     "_push_many($self, keys, times, values, codes=None, /)\n--\n\n"},
+     "_push_many($self, keys, times, values, codes=None, gaps=None, /)\n--\n\n"},
     {"_advance", (PyCFunction)stream_advance_locked, METH_O,
      "_advance($self, watermark, /)\n--\n\n"},
     {"flush", (PyCFunction)stream_flush_locked, METH_NOARGS,
      "flush($self, /)\n--\n\n-> list: end of input; every open session, as final."},
     {"_configure", (PyCFunction)stream_configure_locked, METH_VARARGS,
      "_configure($self, gap, max_duration, cap_mode, inclusive, delay,\n"
-     "           allowed_lateness, emit, min_is_nat, time_out, /)\n--\n\n"},
+     "           allowed_lateness, emit, min_is_nat, time_out, per_event_gaps=False, /)"
+     "\n--\n\n"},
     {"_stats", (PyCFunction)stream_stats_locked, METH_NOARGS, "_stats($self, /)\n--\n\n"},
     {"_next_due", (PyCFunction)stream_next_due_locked, METH_NOARGS,
      "_next_due($self, /)\n--\n\n"},

@@ -751,7 +751,7 @@ def test_frame_gap_column_name_wins_over_a_duration():
 
 def test_streams_say_they_take_one_gap():
     for gap in (np.array([1, 2]), [1, 2]):
-        with pytest.raises(TypeError, match="streaming Sessionizer takes one gap for now"):
+        with pytest.raises(TypeError, match="gap is one duration; .* per_event_gaps=True"):
             sessionize.Sessionizer(gap)
         with pytest.raises(TypeError, match="SearchSessionizer takes one gap"):
             sessionize.SearchSessionizer(gap)
