@@ -718,21 +718,34 @@ Getter = Union[Callable[[Any], Any], str, int]
 
 
 def stream(events: Iterable[Any], *, key: Getter, time: Getter, gap: Duration,
-           value: Getter | None = None,
+           value: Getter | None = None, gap_of: Getter | None = None,
            **options: Any) -> Iterator[StreamSession | LateEvent]:
     """Yields finished sessions (and late events) lazily from any iterable of
     events; at its end, the sessions still open.  `key`, `time` and `value`
     say where to find each: a callable, a name (attribute or dict item) or
-    an index.  Other options are Sessionizer's."""
+    an index.  `gap_of`, found the same way, is each event's own gap
+    (Flink's withDynamicGap); `gap` is then the longest an event may have.
+    Other options are Sessionizer's."""
     get_key, get_time = _getter(key, "key"), _getter(time, "time")
     get_value = _getter(value, "value") if value is not None else None
-    sz = Sessionizer(gap, **options)
+    if gap_of is None:
+        sz = Sessionizer(gap, **options)
+        push = sz.push
+        for item in events:
+            if get_value is None:
+                out = push(get_key(item), get_time(item))
+            else:
+                out = push(get_key(item), get_time(item), get_value(item))
+            if out:
+                yield from out
+        yield from sz.flush()
+        return
+    get_gap = _getter(gap_of, "gap_of")
+    sz = Sessionizer(gap, per_event_gaps=True, **options)
     push = sz.push
     for item in events:
-        if get_value is None:
-            out = push(get_key(item), get_time(item))
-        else:
-            out = push(get_key(item), get_time(item), get_value(item))
+        value_ = None if get_value is None else get_value(item)
+        out = push(get_key(item), get_time(item), value_, gap=get_gap(item))
         if out:
             yield from out
     yield from sz.flush()

@@ -287,3 +287,21 @@ def test_snapshots_keep_per_event_gaps():
     assert back.push_many(["a"], [12], gaps=[1]) == z.push_many(["a"], [12], gaps=[1])
     assert back.flush() == z.flush()
     assert back._settings["per_event_gaps"] is True
+
+
+def test_stream_reads_each_events_gap():
+    events = [{"u": "a", "t": 0, "g": 2, "v": "x"}, {"u": "a", "t": 2, "g": 9, "v": "y"},
+              {"u": "b", "t": 3, "g": 1, "v": "z"}, {"u": "a", "t": 11, "g": 1, "v": "w"},
+              {"u": "a", "t": 30, "g": 1, "v": "q"}]
+    out = list(sessionize.stream(events, key="u", time="t", gap=10, gap_of="g", value="v",
+                                 collect=True))
+    rows = sorted((s.key, s.start, s.end, s.window_end, s.count, tuple(s.values))
+                  for s in out)
+    assert rows == [("a", 0, 11, 12, 3, ("x", "y", "w")), ("a", 30, 30, 31, 1, ("q",)),
+                    ("b", 3, 3, 4, 1, ("z",))]
+    want = sessionize.sessions([e["u"] for e in events], [e["t"] for e in events],
+                               gap=np.array([e["g"] for e in events]))
+    assert sorted(zip(want.key, want.start.tolist(), want.window_end.tolist())) == \
+        sorted((s.key, s.start, s.window_end) for s in out)
+    with pytest.raises(SessionizeError, match="longer than the Sessionizer's gap"):
+        list(sessionize.stream(events, key="u", time="t", gap=5, gap_of="g"))
