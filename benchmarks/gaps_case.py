@@ -12,16 +12,26 @@ sessionized by ``sessions()``:
 3. ``gap=gaps``: mixed per-event gaps, 30 min for most events, 60 min for
    ~10% ("checkout"), 10 min for ~30% ("page view"), from a seeded RNG;
 
+then the streaming Sessionizer (``columnar=True``, delay 5 s, chunks of
+100,000 events pushed with ``push_many``, flushed at the end), whose final
+sessions must be those of the batch rows with the same gaps:
+
+4. ``Sessionizer(30 min)``: the scalar stream;
+5. ``Sessionizer(60 min, per_event_gaps=True)`` with ``gaps=`` 30 min for
+   every event: the per-event stream on the scalar gap's sessions (it
+   keeps each open event to cut sessions by their gaps, as a cap does);
+6. the same with the mixed gaps;
+
 and the peers computing the sessions of 3 (key, start, end, count,
 window_end) from the same three columns:
 
-4. DuckDB: per key ordered by (t, row), ``prev = MAX(t + g) OVER (ROWS
+7. DuckDB: per key ordered by (t, row), ``prev = MAX(t + g) OVER (ROWS
    BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)``, a new session where
    ``prev IS NULL OR t > prev``, ``SUM`` of those flags OVER the same window
    numbers the sessions, then GROUP BY;
-5. polars: sort by (key, t) keeping input order on ties,
+8. polars: sort by (key, t) keeping input order on ties,
    ``(t + g).cum_max().shift(1).over(key)``, the flag, ``cum_sum``, group_by;
-6. pandas: stable sort, groupby ``cummax`` then groupby ``shift(1)``, the
+9. pandas: stable sort, groupby ``cummax`` then groupby ``shift(1)``, the
    flag, ``cumsum``, groupby agg.
 
 Why the peers' "max over all the key's previous events" is the running
@@ -89,6 +99,30 @@ def _ours(table) -> dict:
 
 def _same(a: dict, b: dict) -> bool:
     return all(len(a[c]) == len(b[c]) and np.array_equal(a[c], b[c]) for c in COLS)
+
+
+# --- the streams: final sessions of chunked push_many -------------------------
+
+CHUNK = 100_000
+DELAY_MS = 5_000
+
+
+def stream_run(ids, ms, gaps, bound):
+    """The final sessions' columns of a columnar Sessionizer fed in chunks
+    (gaps None: the scalar gap `bound`)."""
+    if gaps is None:
+        z = sessionize.Sessionizer(bound, delay=DELAY_MS, columnar=True)
+    else:
+        z = sessionize.Sessionizer(bound, per_event_gaps=True, delay=DELAY_MS, columnar=True)
+    parts = []
+    for at in range(0, len(ids), CHUNK):
+        sl = slice(at, at + CHUNK)
+        out = z.push_many(ids[sl], ms[sl]) if gaps is None else \
+            z.push_many(ids[sl], ms[sl], gaps=gaps[sl])
+        assert len(out.late) == 0
+        parts.append(out.sessions)
+    parts.append(z.flush().sessions)
+    return {c: np.concatenate([np.asarray(getattr(p, c)) for p in parts]) for c in COLS}
 
 
 # --- the peers: each returns the sessions' columns, in any order -------------
@@ -229,6 +263,9 @@ def main(argv=None) -> int:
         ("sessions, gap=30 min (scalar)", lambda: sessionize.sessions(ids, ms, gap=GAP_MS)),
         ("sessions, gap=np.full(n, 30 min)", lambda: sessionize.sessions(ids, ms, gap=const)),
         ("sessions, gap=mixed per-event gaps", lambda: sessionize.sessions(ids, ms, gap=gaps)),
+        ("stream, gap=30 min (scalar)", lambda: stream_run(ids, ms, None, GAP_MS)),
+        ("stream, per-event, all 30 min", lambda: stream_run(ids, ms, const, CHECKOUT_MS)),
+        ("stream, per-event, mixed", lambda: stream_run(ids, ms, gaps, CHECKOUT_MS)),
         ("DuckDB (MAX OVER ... 1 PRECEDING, SUM OVER)", lambda: duckdb_run(ids, ms, gaps)),
         ("polars (cum_max().shift(1).over, cum_sum)", lambda: polars_run(ids, ms, gaps)),
         ("pandas (groupby cummax, shift, cumsum)", lambda: pandas_run(ids, ms, gaps)),
@@ -245,6 +282,10 @@ def main(argv=None) -> int:
         got = _ours(out) if isinstance(out, sessionize.SessionTable) else _sorted(out)
         if scalar is None:
             scalar = got
+        elif name.startswith("stream,"):
+            ref = want if "mixed" in name else scalar
+            checks[f"{name} == sessions()"] = _same(got, ref)
+            assert _same(got, ref), f"{name}: not the batch sessions"
         elif "np.full" in name:
             checks["constant array == scalar"] = _same(got, scalar)
             assert checks["constant array == scalar"], f"{name}: not the scalar path's sessions"
