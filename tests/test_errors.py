@@ -556,6 +556,32 @@ STREAM_CASES = [
      TypeError, r"^key: "),
     ("stream_time_getter", lambda: list(sessionize.stream([(1, 2)], key=0, time=None, gap=5)),
      TypeError, r"^time: "),
+    # per-event gaps
+    ("gaps_without_per_event", _fresh(5, lambda sz: sz.push_many([1], [0], gaps=[1])),
+     TypeError, r"^gaps: .*per_event_gaps=True"),
+    ("gap_without_per_event", _fresh(5, lambda sz: sz.push(1, 0, gap=1)),
+     TypeError, r"^gap: .*per_event_gaps=True"),
+    ("gap_column_as_bound", lambda: Sessionizer([1, 2]), TypeError, r"^gap: .*per_event_gaps"),
+    ("gaps_zero", lambda: Sessionizer(5, per_event_gaps=True).push_many([1, 1], [0, 1],
+                                                                         gaps=[1, 0]),
+     E, r"^gaps\[1\]: must be > 0, got 0"),
+    ("gaps_missing", lambda: Sessionizer(5, per_event_gaps=True).push_many(
+        [1, 1], [0, 1], gaps=[1.0, np.nan]), E, r"^gaps\[1\]: missing gap"),
+    ("gaps_over_bound", lambda: Sessionizer(5, per_event_gaps=True).push_many(
+        [1, 1], [0, 1], gaps=[1, 6]), E, r"^gaps\[1\]: 6 is longer than the Sessionizer's gap"),
+    ("gaps_length", lambda: Sessionizer(5, per_event_gaps=True).push_many(
+        [1, 1], [0, 1], gaps=[1]), E, r"^gaps: one gap per event expected"),
+    ("gap_over_bound", lambda: Sessionizer(5, per_event_gaps=True).push(1, 0, gap=9),
+     E, r"^gap: 9 is longer than the Sessionizer's gap"),
+    ("gap_negative_push", lambda: Sessionizer(5, per_event_gaps=True).push(1, 0, gap=-2),
+     E, r"^gap: must be > 0"),
+    ("gap_bool", lambda: Sessionizer(5, per_event_gaps=True).push(1, 0, gap=True),
+     TypeError, r"^gap: expected a duration"),
+    ("gap_keyword", lambda: Sessionizer(5, per_event_gaps=True).push(1, 0, gaps=1),
+     TypeError, r"^push\(key, time, value=None, \*, gap=None\)"),
+    ("stream_gap_getter", lambda: list(sessionize.stream([(1, 2)], key=0, time=1, gap=5,
+                                                         gap_of=1.5)),
+     TypeError, r"^gap_of: "),
 ]
 
 
