@@ -5,7 +5,9 @@ holds the open sessions and one number per key, never the whole input.
 The row (the Spark pipeline's schema): the key under its own field name, session_id
 ('<key>_session_<n>', n counting the key's sessions from 1 in time order),
 session_start_time_ms, session_end_time_ms, session_duration_seconds,
-event_count, and with --collect the field's values in time order.
+event_count, and with --collect the field's values in time order; with
+--gap-field (each event's own gap, --gap the longest) also
+session_window_end_time_ms, the largest time + gap of the session's events.
 Rows come out as sessions close (as a streaming job writes them), not in
 the one-shot API's key order; each row equals the one-shot API's row.
 """
