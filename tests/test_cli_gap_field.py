@@ -261,3 +261,16 @@ def test_options_around_the_gap_field(tmp_path, capsys):
     help_text = " ".join(cli("sessions", "--help").stdout.decode().split())
     assert "--gap-field FIELD" in help_text and "the longest gap an event may have" in help_text
     assert "a number in --time-unit" in help_text and "--gap-field gap --gap 1h" in help_text
+
+
+@pytest.mark.parametrize("extra, settings", [
+    (["--max-duration", "45min", "--max-duration-mode", "fixed"],
+     dict(max_duration="45min", max_duration_mode="fixed")),
+    (["--max-duration", "45min"], dict(max_duration="45min")),
+    (["--exclusive"], dict(inclusive=False))])
+def test_caps_and_exclusive_with_a_gap_per_event(clicks, tmp_path, extra, settings):
+    d, keys, times, ms = clicks
+    out = tmp_path / "s.jsonl"
+    cli("sessions", d / "strings.csv", "-o", out, *ARGS, *extra, "--output-format", "jsonl")
+    assert canonical(read_output(out, "jsonl")) == \
+        seed_rows(keys, times, gap=_gaps(ms), window_end=True, **settings)
