@@ -16,8 +16,9 @@ import sessionize
 
 
 def seed_rows(keys, times_ms, values=None, *, key_field="uuid", collect_as=None,
-              **settings) -> list:
-    """The seed's session rows of these events (times: int epoch ms)."""
+              window_end=False, **settings) -> list:
+    """The seed's session rows of these events (times: int epoch ms);
+    window_end: with session_window_end_time_ms, as --gap-field writes."""
     keys_o = np.empty(len(keys), dtype=object)
     keys_o[:] = keys
     times = np.asarray(times_ms, dtype=np.int64).astype("datetime64[ms]")
@@ -36,6 +37,8 @@ def seed_rows(keys, times_ms, values=None, *, key_field="uuid", collect_as=None,
         row = {key_field: t.key[g], "session_id": f"{t.key[g]}_session_{int(t.index[g]) + 1}",
                "session_start_time_ms": start, "session_end_time_ms": end,
                "session_duration_seconds": (end - start) / 1000, "event_count": int(t.count[g])}
+        if window_end:
+            row["session_window_end_time_ms"] = int(t.window_end[g].astype(np.int64))
         if collected is not None:
             row[collect_as] = collected[g]
         rows.append(row)
@@ -63,8 +66,10 @@ def read_output(path, fmt: str, list_column: str | None = None) -> list:
         with open(path, newline="") as f:
             rows = list(csv.DictReader(f))
         for r in rows:
-            for c in ("session_start_time_ms", "session_end_time_ms", "event_count"):
-                r[c] = int(r[c])
+            for c in ("session_start_time_ms", "session_end_time_ms", "event_count",
+                      "session_window_end_time_ms"):
+                if c in r:
+                    r[c] = int(r[c])
             r["session_duration_seconds"] = float(r["session_duration_seconds"])
             if list_column:
                 r[list_column] = json.loads(r[list_column])

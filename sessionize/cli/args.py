@@ -14,6 +14,10 @@ example (the Spark Structured Streaming sessionization pipeline's job: 30 min in
       --time event_timestamp --gap 30min --max-duration 2h \\
       --max-duration-mode fixed --collect page_name --collect-as pages_visited
 
+a gap per event (a checkout keeps its session open an hour, a page view ten minutes):
+  python -m sessionize sessions clicks.csv --key uuid --time event_timestamp \\
+      --gap-field gap --gap 1h
+
 per-session aggregates of the collected field (first page, distinct pages):
   python -m sessionize sessions clicks.jsonl --key uuid --time event_timestamp \\
       --gap 30min --collect page_name --agg first_page=first --agg pages=n_unique
@@ -75,7 +79,17 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--key", required=True, metavar="FIELD", help="the user field (e.g. uuid)")
     s.add_argument("--time", required=True, metavar="FIELD",
                    help="the time field: a number, a numeric string or ISO-8601")
-    s.add_argument("--gap", required=True, help="inactivity that ends a session: 30min, 90s, 1h")
+    s.add_argument("--gap", required=True,
+                   help="inactivity that ends a session: 30min, 90s, 1h (a bare number is "
+                        "seconds); with --gap-field, the longest gap an event may have")
+    s.add_argument("--gap-field", metavar="FIELD",
+                   help="a field holding each event's own gap (Flink's withDynamicGap, Spark's "
+                        "session_window over a gap column): a duration string (10min, 90s, "
+                        "'10 minutes'), a number in --time-unit (default ms, as numeric times; "
+                        "unlike --gap's bare seconds), or a Parquet duration; a session then "
+                        "lasts to the largest time + gap of its events, written as "
+                        "session_window_end_time_ms; a gap that is missing, zero, negative "
+                        "or longer than --gap is a bad record")
     s.add_argument("--max-duration", help="longest session, e.g. 2h")
     s.add_argument("--max-duration-mode", choices=("restart", "fixed"), default="restart",
                    help="restart: a new session at the first event past the cap (default); "

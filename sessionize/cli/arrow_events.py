@@ -1,13 +1,15 @@
 """A block of input read natively (Arrow columns), made ready to push with
 no Python object per event: keys stay an Arrow column (push_many
-factorizes it in C), times become int64 nanoseconds in numpy, collected
-values an object array gathered from the block's distinct values.
+factorizes it in C), times and gaps (--gap-field) become int64 nanoseconds
+in numpy, collected values an object array gathered from the block's
+distinct values.
 
 Only a block in which every record is good takes this path.  A null, an
 empty key, a key that is not a string or an integer, a time that is not an
-integer (ISO-8601, fractional, out of range): each sends the whole block to
-the exact Python reader (`NativeBlock.exact`), which says which line and
-why, so the bad-record contract is the old path's to the letter."""
+integer (ISO-8601, fractional, out of range), a gap that is not good
+(gapfields): each sends the whole block to the exact Python reader
+(`NativeBlock.exact`), which says which line and why, so the bad-record
+contract is the old path's to the letter."""
 
 from __future__ import annotations
 
@@ -40,13 +42,15 @@ class NativeEvents:
     keys: object            # Arrow array of strings or integers, no null, no ""
     times: np.ndarray       # int64 ns since the epoch
     values: np.ndarray | None  # object array (--collect), else None
+    gaps: np.ndarray | None = None  # int64 ns (--gap-field), else None
 
     def __len__(self) -> int:
         return len(self.lines)
 
 
-def events(block: NativeBlock, unit: str) -> NativeEvents | None:
-    """The block's events, or None when a record in it needs the exact reader."""
+def events(block: NativeBlock, unit: str, gap=None) -> NativeEvents | None:
+    """The block's events, or None when a record in it needs the exact reader.
+    gap: the --gap-field rule (gapfields.GapRule), when the block has gaps."""
     parsed = block.parse()
     if parsed is None:
         return None
@@ -59,9 +63,17 @@ def events(block: NativeBlock, unit: str) -> NativeEvents | None:
     times = times_ns(cols["time"], unit)
     if times is None:
         return None
+    gaps = None
+    if gap is not None:
+        from .gapfields import native
+
+        gaps = native(cols["gap"], unit, gap)
+        if gaps is None:
+            return None
     values = cols.get("value")
     return NativeEvents(lines, keys, times,
-                        None if values is None else value_objects(_whole(values, nulls=True)))
+                        None if values is None else value_objects(_whole(values, nulls=True)),
+                        gaps)
 
 
 def _whole(arr, nulls: bool = False):

@@ -12,7 +12,7 @@ import numpy as np
 from .. import LateEventError, SessionizeError
 from .badrecords import BadRecords
 
-_ELEMENT = re.compile(r"^(?:keys|times|values|kinds)\[(\d+)\]: (.*)$", re.S)
+_ELEMENT = re.compile(r"^(?:keys|times|values|kinds|gaps)\[(\d+)\]: (.*)$", re.S)
 
 
 def push_chunk(push_many, lines, arrays: list, bad: BadRecords, late_hint: str) -> list:
@@ -45,14 +45,18 @@ def _drop(a, at):
     return np.delete(a, at)
 
 
-def push_columns(sz, lines, keys, times, values, bad: BadRecords, late_hint: str):
+def push_columns(sz, lines, keys, times, values, bad: BadRecords, late_hint: str,
+                 gaps=None):
     """One chunk into a columnar Sessionizer (on_late='raise' without
     --skip-bad, 'return' with it); returns the session table emitted.
     keys may be an Arrow column, the rest numpy; late events and element
-    errors become bad records of their lines, as push_chunk does."""
+    errors become bad records of their lines, as push_chunk does.  gaps:
+    int64 ns per event (--gap-field, a Sessionizer with per_event_gaps),
+    already checked, or None (one gap: push_many as it always was)."""
     while True:
         try:
-            batch = sz.push_many(keys, times, values)
+            batch = sz.push_many(keys, times, values) if gaps is None \
+                else sz.push_many(keys, times, values, gaps=gaps)
         except LateEventError as e:  # on_late='raise': the run stops here
             bad.add(int(lines[e.position]), f"late event: {late_hint}")
             raise  # pragma: no cover - bad.add raises without --skip-bad
@@ -65,6 +69,7 @@ def push_columns(sz, lines, keys, times, values, bad: BadRecords, late_hint: str
             bad.add(int(lines[at]), m.group(2))
             keys, times, lines = _cut(keys, at), np.delete(times, at), np.delete(lines, at)
             values = None if values is None else np.delete(values, at)
+            gaps = None if gaps is None else np.delete(gaps, at)
             continue
         for pos in batch.late.position.tolist():  # --skip-bad: late events skipped
             bad.add(int(lines[pos]), f"late event: {late_hint}")

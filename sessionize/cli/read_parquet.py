@@ -1,7 +1,8 @@
 """Parquet in (pyarrow, the `parquet` extra): read in row batches, only the
 columns asked for.  Record numbers are rows, counted from 1.  Timestamp
-columns are taken as they are (UTC instants) at nanosecond precision; other
-columns go through the same checks as text formats."""
+columns are taken as they are (UTC instants) at nanosecond precision, and
+a duration column of gaps (--gap-field) as durations; other columns go
+through the same checks as text formats."""
 
 from __future__ import annotations
 
@@ -59,11 +60,18 @@ def _chunk(pa, batch, roles: list, fields: dict, required: set, row: int) -> Chu
     lines = np.arange(row + 1, row + n + 1)
     cols, bad_mask, bad = {}, np.zeros(n, dtype=bool), []
     for role, arr in zip(roles, batch.columns):
-        if pa.types.is_timestamp(arr.type):
+        if pa.types.is_timestamp(arr.type) and role != "gap":
             # ns since the epoch, UTC: what timefields gives; unit 'ns' ints
             vals = arr.cast(pa.timestamp("ns", arr.type.tz)).cast(pa.int64())
             values = vals.to_pylist()
             cols[role] = ("ns", values)
+        elif pa.types.is_duration(arr.type) and role == "gap":
+            # --gap-field: durations spelled in their unit ('90s'), read
+            # exactly by gapfields (as_py would make ns durations pandas
+            # objects, or refuse them without pandas)
+            unit = arr.type.unit
+            cols[role] = (None, [None if v is None else f"{v}{unit}"
+                                 for v in arr.cast(pa.int64()).to_pylist()])
         else:
             cols[role] = (None, arr.to_pylist())
         if role in required and arr.null_count:

@@ -22,19 +22,29 @@ from .errors import CliError
 NS_PER_MS = 1_000_000
 
 
-def session_columns(key_field: str, collect_as: str | None, aggs=()) -> list:
+WINDOW_END = "session_window_end_time_ms"
+
+
+def session_columns(key_field: str, collect_as: str | None, aggs=(),
+                    window_end: bool = False) -> list:
+    """The row's column names; window_end (--gap-field): the session's
+    window end, the largest time + gap of its events, after its end."""
     cols = [key_field, "session_id", "session_start_time_ms", "session_end_time_ms",
-            "session_duration_seconds", "event_count"]
+            *([WINDOW_END] if window_end else []), "session_duration_seconds",
+            "event_count"]
     return cols + ([collect_as] if collect_as else []) + [name for name, _ in aggs]
 
 
 class SessionRows:
-    def __init__(self, key_field: str, collect_as: str | None, aggs=()):
-        """aggs: (name, how) pairs of --agg, over the collected values."""
+    def __init__(self, key_field: str, collect_as: str | None, aggs=(),
+                 window_end: bool = False):
+        """aggs: (name, how) pairs of --agg, over the collected values;
+        window_end: write each session's window end (--gap-field)."""
         if collect_as is not None and any(name == collect_as for name, _ in aggs):
             raise CliError(f"--agg {collect_as}: the list column (--collect-as) has that "
                            "name; choose another")
-        self.names = session_columns(key_field, collect_as, aggs)
+        self.names = session_columns(key_field, collect_as, aggs, window_end)
+        self._window_end = window_end
         self._collect = collect_as is not None
         self._aggs = list(aggs)
         self._seen: dict = {}
@@ -108,8 +118,10 @@ class SessionRows:
         sid = pc.binary_join_element_wise(spelled, "_session_",
                                           pc.cast(pa.array(number), pa.string()), "")
         start, end = s.start.view(np.int64), s.end.view(np.int64)
-        cols = [keys, sid, pa.array(start // NS_PER_MS), pa.array(end // NS_PER_MS),
-                pa.array((end - start) / 1e9), pa.array(s.count.astype(np.int64))]
+        cols = [keys, sid, pa.array(start // NS_PER_MS), pa.array(end // NS_PER_MS)]
+        if self._window_end:
+            cols.append(pa.array(s.window_end.view(np.int64) // NS_PER_MS))
+        cols += [pa.array((end - start) / 1e9), pa.array(s.count.astype(np.int64))]
         if self._collect or self._aggs:
             v = s.values
             flat = _arrow_values(pa, v.flat)

@@ -5,7 +5,9 @@ holds the open sessions and one number per key, never the whole input.
 The row (the Spark pipeline's schema): the key under its own field name, session_id
 ('<key>_session_<n>', n counting the key's sessions from 1 in time order),
 session_start_time_ms, session_end_time_ms, session_duration_seconds,
-event_count, and with --collect the field's values in time order.
+event_count, and with --collect the field's values in time order; with
+--gap-field (each event's own gap, --gap the longest) also
+session_window_end_time_ms, the largest time + gap of the session's events.
 Rows come out as sessions close (as a streaming job writes them), not in
 the one-shot API's key order; each row equals the one-shot API's row.
 """
@@ -23,13 +25,14 @@ from .._sessionizer import Sessionizer
 from . import arrow_events, events_in, formats, prefetch
 from .badrecords import BadRecords
 from .errors import UsageError, need
+from .gapfields import GapRule
 from .progress import Progress
 from .push import push_columns
 from .session_rows import NS_PER_MS, SessionRows
 from .table_writers import TABLE_WRITERS
 
 ALL_DELAY = 2**62  # --delay all: the watermark never passes an event before the end
-OPTION_NAMES = {"key": "--key", "time": "--time", "value": "--collect"}
+OPTION_NAMES = {"key": "--key", "time": "--time", "value": "--collect", "gap": "--gap-field"}
 
 
 def duration_ns(text: str, option: str, allow_zero: bool = False) -> int:
@@ -46,13 +49,13 @@ def duration_ns(text: str, option: str, allow_zero: bool = False) -> int:
         raise UsageError(str(e)) from None
 
 
-def parse_aggs(specs: list, collect: str | None, key: str) -> list:
+def parse_aggs(specs: list, collect: str | None, key: str, window_end: bool = False) -> list:
     """--agg NAME=HOW options as [(NAME, HOW)], checked."""
     from .._agg import HOWS
     from .session_rows import session_columns
 
     out: list = []
-    taken = set(session_columns(key, None))
+    taken = set(session_columns(key, None, window_end=window_end))
     for spec in specs:
         name, sep, how = spec.rpartition("=")
         if not sep or not name:
@@ -84,19 +87,26 @@ def run(args) -> int:
     delay = ALL_DELAY if args.delay == "all" else duration_ns(args.delay, "--delay", True)
     in_fmt = formats.format_of(args.input, args.format, "INPUT")
     out_fmt = formats.format_of(args.output or "-", args.output_format, "-o", default=in_fmt)
-    aggs = parse_aggs(args.agg, args.collect, args.key)
+    gap_rule = GapRule(args.gap_field, gap, args.gap) if args.gap_field else None
+    aggs = parse_aggs(args.agg, args.collect, args.key, gap_rule is not None)
     collect_as = args.collect_as or (f"{args.collect}_list" if args.collect and not aggs
                                      else None)
     fields = {"key": args.key, "time": args.time}
     if args.collect:
         fields["value"] = args.collect
+    if gap_rule is not None:
+        fields["gap"] = args.gap_field
+    required = {"key", "time"} | ({"gap"} if gap_rule is not None else set())
     # with --skip-bad every late event of a chunk comes back at once (no
     # re-push of the rest per late event); without, the first one stops
     sz = Sessionizer(gap, max_duration=cap, max_duration_mode=args.max_duration_mode,
                      inclusive=not args.exclusive, delay=delay, collect=bool(args.collect),
-                     on_late="return" if args.skip_bad else "raise", columnar=True)
+                     on_late="return" if args.skip_bad else "raise", columnar=True,
+                     # --gap-field: --gap bounds the events' own gaps, which
+                     # gapfields has checked (a bad one is a bad record)
+                     **({"per_event_gaps": True} if gap_rule is not None else {}))
     bad = BadRecords(args.skip_bad, "row" if in_fmt == "parquet" else "line")
-    rows = SessionRows(args.key, collect_as, aggs)
+    rows = SessionRows(args.key, collect_as, aggs, window_end=gap_rule is not None)
     late_hint = (f"before the watermark (the newest time so far minus --delay {args.delay}); "
                  "sort the input by time or give a larger --delay")
     formats.refuse_output_as_input(args.input, args.output)
@@ -111,8 +121,9 @@ def run(args) -> int:
         table, int_keys = rows.table(sessions)
         writer.write(table, int_keys)
 
-    def push(lines, keys, times, values):
-        behind.submit(write, push_columns(sz, lines, keys, times, values, bad, late_hint))
+    def push(lines, keys, times, values, gaps):
+        behind.submit(write, push_columns(sz, lines, keys, times, values, bad, late_hint,
+                                          gaps))
 
     # the loop makes no reference cycles (blocks, tables and arrays are
     # freed by their counts); the collector's passes over the keys and
@@ -125,16 +136,17 @@ def run(args) -> int:
         writer = TABLE_WRITERS[out_fmt](out.file, rows.names, collect_as)
         # read (and Parquet decoded) on a thread of its own
         blocks = prefetch.threaded(formats.NATIVE_READERS[in_fmt](
-            src, fields, {"key", "time"}, args.chunk_size, OPTION_NAMES))
+            src, fields, required, args.chunk_size, OPTION_NAMES))
         # the next block read, parsed and converted while this one is pushed
         for block, ev in prefetch.ahead(
-                blocks, lambda block: arrow_events.events(block, args.time_unit)):
+                blocks, lambda block: arrow_events.events(block, args.time_unit, gap_rule)):
             if ev is not None:  # every record good: Arrow columns straight in
-                push(ev.lines, ev.keys, ev.times, ev.values)
+                push(ev.lines, ev.keys, ev.times, ev.values, ev.gaps)
                 events += len(ev)
             else:  # a record to refuse, or one Arrow cannot type: the exact path
-                for e, stop in events_in.prepare(block.exact(), args.time_unit, bad):
-                    push(e.lines, e.keys, e.times, e.others.get("value"))
+                for e, stop in events_in.prepare(block.exact(), args.time_unit, bad,
+                                                 gap=gap_rule):
+                    push(e.lines, e.keys, e.times, e.others.get("value"), e.gaps)
                     events += len(e)
                     if stop is not None:
                         bad.add(*stop)  # raises: the run stops at its first bad record

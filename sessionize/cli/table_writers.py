@@ -191,7 +191,7 @@ class ParquetTableWriter:
 # columns whose values are mostly distinct: the writer's dictionary would be
 # tried and given up on each row group (a quarter of its time)
 _PLAIN = {"session_id", "session_start_time_ms", "session_end_time_ms",
-          "session_duration_seconds"}
+          "session_window_end_time_ms", "session_duration_seconds"}
 
 
 def _dictionary_columns(pa, table) -> list:
