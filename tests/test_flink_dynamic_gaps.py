@@ -24,6 +24,20 @@ inclusive=False gives other sessions on this data.  Flink refuses a gap <= 0
 (DynamicEventTimeSessionWindows.assign_windows raises "Dynamic session time
 gap must satisfy 0 < gap"); sessionize's default raises for one too.
 
+The streaming adapter (the second half): a second job runs Flink's
+``with_dynamic_gap`` + ``allowed_lateness`` + late side output beside
+``sessionize.flink.SessionWindowFunction(gap_of=...)`` on the same keyed
+stream (tests/engines/flink_run.py, per-element bounded-out-of-orderness
+watermarks), on generated elements dense in touching windows, ties and
+longest-gap elements, arriving out of order with late ones, and hand-made
+cases.  Asserted: Flink's job does what DynamicGapModel says (test_stream_flink's
+model with per-element gaps, plus Flink's MergingWindowSet forgetting a
+merged window's elements when an element's own window is exactly it); our
+firings (start, end, members) and late elements are Flink's exactly where
+neither that nor the purged-window difference of test_flink_adapter.py
+arises, and elsewhere differ only as the model predicts.  A third, tiny
+job shows that a gap over the bound fails the job, naming the element.
+
 Skips when pyflink is not importable, unless SESSIONIZE_REQUIRE_FLINK=1
 (CI's .venv-flink), then fails.
 """
