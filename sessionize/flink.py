@@ -44,10 +44,18 @@ How it maps onto Flink (WindowOperator, EventTimeTrigger, TimeWindow of 2.3):
   state cache does, within and across bundles), the live one is used, and
   only the snapshot is written per element.  Anything else (a restore from
   a checkpoint, an evicted cache entry) restores from the bytes.
+- A gap per element (``gap_of``, as ``EventTimeSessionWindows.with_dynamic_gap``
+  with a SessionWindowTimeGapExtractor): the key's Sessionizer is built with
+  ``per_event_gaps=True`` and ``gap`` as its bound, and each element's gap goes
+  to ``push``.  Flink's merged window ends at the largest ``t + gap`` of its
+  elements, the Sessionizer's ``window_end``: the firing and lateness
+  watermarks above hold for it unchanged.  Whatever needs a gap without an
+  element (the expiry of a key's memory) takes the bound.
 """
 
 from __future__ import annotations
 
+import numbers
 from datetime import timedelta
 from typing import Any, Callable, Iterator, Optional, Union
 
@@ -63,6 +71,8 @@ except ImportError as e:  # pragma: no cover - depends on the environment
         "sessionize.flink needs apache-flink>=2.3,<3: pip install 'sessionize[flink]' "
         "(in its own venv: apache-flink pins apache-beam<=2.61)"
     ) from e
+
+import numpy as np
 
 from ._core import SessionizeError
 from ._state import dumps_adapter_state, loads_adapter_state
@@ -130,6 +140,16 @@ class SessionWindowFunction(KeyedProcessFunction):  # type: ignore[misc]  # pyfl
     metric (Flink's ``numLateRecordsDropped``).  ``max_duration`` (and
     ``max_duration_mode``) also end a session that long after its start, as
     ``sessionize.Sessionizer`` does (Flink has no such rule built in).
+
+    ``gap_of`` (a callable taking the element, returning its gap as a
+    timedelta or int milliseconds, as Flink's
+    ``SessionWindowTimeGapExtractor.extract``) gives each element its own
+    gap, as ``EventTimeSessionWindows.with_dynamic_gap``; ``gap`` is then the
+    longest one an element may have (the bound that lets a key's memory
+    expire), and ``window_end`` the largest ``t + gap`` of a session's
+    elements.  An element whose gap is <= 0 (Flink's assigner refuses it
+    too) or longer than ``gap`` fails the job with a SessionizeError naming
+    its key and time.
     """
 
     def __init__(self, gap: FlinkDuration, *, allowed_lateness: FlinkDuration = 0,
@@ -138,7 +158,8 @@ class SessionWindowFunction(KeyedProcessFunction):  # type: ignore[misc]  # pyfl
                  value: Optional[Callable[[Any], Any]] = None,
                  max_duration: Optional[FlinkDuration] = None,
                  max_duration_mode: MaxDurationMode = "restart",
-                 state_name: str = "sessionize") -> None:
+                 state_name: str = "sessionize",
+                 gap_of: Optional[Callable[[Any], FlinkDuration]] = None) -> None:
         self._gap = _millis(gap, "gap", positive=True)
         self._lateness = _millis(allowed_lateness, "allowed_lateness", positive=False)
         max_ms = None if max_duration is None else _millis(max_duration, "max_duration",
@@ -147,6 +168,9 @@ class SessionWindowFunction(KeyedProcessFunction):  # type: ignore[misc]  # pyfl
             raise TypeError(f"late_tag: expected a pyflink OutputTag, got {type(late_tag).__name__}")
         if value is not None and not callable(value):
             raise TypeError(f"value: expected a callable, got {type(value).__name__}")
+        if gap_of is not None and not callable(gap_of):
+            raise TypeError(f"gap_of: expected a callable, got {type(gap_of).__name__}")
+        self._gap_of = gap_of
         if not isinstance(state_name, str):
             raise TypeError(f"state_name: expected a str, got {type(state_name).__name__}")
         self._late_tag, self._value, self._state_name = late_tag, value, state_name
@@ -154,6 +178,8 @@ class SessionWindowFunction(KeyedProcessFunction):  # type: ignore[misc]  # pyfl
                                               inclusive=True, delay=_NEVER,
                                               allowed_lateness=self._lateness,
                                               emit=emit, collect=collect, on_late="return")
+        if gap_of is not None:  # gap is the bound; a bad gap raises (Flink's way)
+            self._settings["per_event_gaps"] = True
         Sessionizer(self._gap, **self._settings)  # bad settings fail here, not in the job
         self._state: Any = None  # the key's ValueState, once open()
         self._live: dict[Any, tuple[Any, _Entry]] = {}
@@ -189,7 +215,8 @@ class SessionWindowFunction(KeyedProcessFunction):  # type: ignore[misc]  # pyfl
         if due is None and sz._stats()[1]:
             # nothing open, but the key still remembers its last final
             # session (events that would reach into it are late): the core
-            # forgets it past last end + 2 gaps + lateness
+            # forgets it past last end + 2 gaps + lateness (with gap_of,
+            # gaps of the bound: the core's rule)
             due = max_end + 2 * self._gap + self._lateness
         new_timer = None if due is None else due - (_OFFSET - 1)
         if new_timer != timer:
@@ -227,6 +254,31 @@ class SessionWindowFunction(KeyedProcessFunction):  # type: ignore[misc]  # pyfl
                 else:
                     self._late_counter.inc()
 
+    def _element_gap(self, element: Any, key: Any, t: int) -> int:
+        """gap_of(element) as int ms, checked: > 0 (Flink's
+        DynamicEventTimeSessionWindows refuses the rest) and <= the bound."""
+        assert self._gap_of is not None
+        g = self._gap_of(element)
+        where = f"the element of key {key!r} at time {t} (epoch ms)"
+        if isinstance(g, timedelta):
+            ms = g // timedelta(milliseconds=1)
+            if g % timedelta(milliseconds=1):
+                raise SessionizeError(f"gap_of: {where} has gap {g!r}; Flink's times are "
+                                      "milliseconds")
+        elif isinstance(g, numbers.Integral) and not isinstance(g, (bool, np.bool_)):
+            ms = int(g)  # numpy's integers too
+        else:
+            raise TypeError(f"gap_of: {where} has gap {g!r}; expected a datetime.timedelta "
+                            f"or int milliseconds, got {type(g).__name__}")
+        if ms <= 0:
+            raise SessionizeError(f"gap_of: {where} has gap {g!r}; it must be > 0 "
+                                  "(as Flink's with_dynamic_gap requires)")
+        if ms > self._gap:
+            raise SessionizeError(
+                f"gap_of: {where} has gap {g!r} ({ms} ms), longer than gap "
+                f"({self._gap} ms), the longest an element's gap may be; raise gap")
+        return ms
+
     @staticmethod
     def _watermark(ctx: Any) -> int:
         wm: int = ctx.timer_service().current_watermark()
@@ -243,6 +295,8 @@ class SessionWindowFunction(KeyedProcessFunction):  # type: ignore[misc]  # pyfl
                 "timestamp: the element has no event time; assign timestamps and "
                 "watermarks (assign_timestamps_and_watermarks) before this function")
         key = ctx.get_current_key()
+        # checked before anything is loaded or changed: a bad gap fails the job
+        g = None if self._gap_of is None else self._element_gap(value, key, t)
         entry = self._load(key)
         sz = entry[0]
         if sz is None:
@@ -252,7 +306,7 @@ class SessionWindowFunction(KeyedProcessFunction):  # type: ignore[misc]  # pyfl
         # a late element goes out unchanged, as Flink's late output has it
         v = value if self._value is None else (self._value(value), value)
         out = sz._advance(self._watermark(ctx))
-        out += sz.push(_KEY, t, v)
+        out += sz.push(_KEY, t, v) if g is None else sz.push(_KEY, t, v, gap=g)
         yield from self._emit(key, out, entry)
         self._store(key, entry, ctx)
 

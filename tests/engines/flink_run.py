@@ -13,6 +13,11 @@ by the key, then both
   ProcessWindowFunction reporting each firing (key, start, end, contents),
 - ``sessionize.flink.SessionWindowFunction(gap, allowed_lateness, late_tag)``.
 
+With ``dynamic=True`` each event is (key, time ms, value, gap ms), and the
+two operators are ``EventTimeSessionWindows.with_dynamic_gap`` (an extractor
+returning the element's gap) and ``SessionWindowFunction(gap_ms, gap_of=...)``,
+``gap_ms`` then the longest gap (the adapter's bound).
+
 Parallelism 1: the watermark each element meets is then fixed by the input
 order, the same for both operators and for the model in
 tests/test_stream_flink.py.
@@ -104,7 +109,7 @@ def per_event_watermarks(out_of_orderness_ms: int):
 
 
 def run_side_by_side(env, inputs, *, gap_ms: int, out_of_orderness_ms: int,
-                     lateness_ms: int):
+                     lateness_ms: int, dynamic: bool = False):
     """-> one dict per input: flink_fires / our_fires as lists of (key,
     start, end exclusive, sorted values), flink_late / our_late as lists of
     values, our_sessions the StreamSessions emitted, from_bytes those of a
@@ -113,13 +118,29 @@ def run_side_by_side(env, inputs, *, gap_ms: int, out_of_orderness_ms: int,
     from pyflink.common.watermark_strategy import TimestampAssigner
     from pyflink.datastream import OutputTag
     from pyflink.datastream.functions import ProcessWindowFunction
-    from pyflink.datastream.window import EventTimeSessionWindows, Time
+    from pyflink.datastream.window import (EventTimeSessionWindows,
+                                           SessionWindowTimeGapExtractor, Time)
 
     from sessionize.flink import SESSION_TYPE, SessionWindowFunction
 
     def event_type():  # a fresh one per use: PyFlink caches the Java twin on it,
         # which cannot be pickled with a function that holds it
-        return Types.TUPLE([Types.STRING(), Types.LONG(), Types.STRING()])
+        fields = [Types.STRING(), Types.LONG(), Types.STRING()]
+        return Types.TUPLE(fields + [Types.LONG()] if dynamic else fields)
+
+    class OwnGap(SessionWindowTimeGapExtractor):
+        def extract(self, element):
+            return element[3]
+
+    def own_gap(e):
+        return e[3]
+
+    if dynamic:
+        assigner = EventTimeSessionWindows.with_dynamic_gap(OwnGap())
+        per_event = dict(gap_of=own_gap)
+    else:
+        assigner = EventTimeSessionWindows.with_gap(Time.milliseconds(gap_ms))
+        per_event = {}
 
     class ByTime(TimestampAssigner):
         def extract_timestamp(self, value, record_timestamp):
@@ -150,17 +171,17 @@ def run_side_by_side(env, inputs, *, gap_ms: int, out_of_orderness_ms: int,
                      per_event_watermarks(out_of_orderness_ms).with_timestamp_assigner(ByTime()))
                  .key_by(lambda e: e[0], key_type=Types.STRING()))
         flink_late = OutputTag(f"flink-late-{pid}", event_type())
-        windows = (keyed.window(EventTimeSessionWindows.with_gap(Time.milliseconds(gap_ms)))
+        windows = (keyed.window(assigner)
                    .allowed_lateness(lateness_ms)
                    .side_output_late_data(flink_late)
                    .process(Firing(pid), Types.PICKLED_BYTE_ARRAY()))
         our_late = OutputTag(f"our-late-{pid}", event_type())
         ours = keyed.process(SessionWindowFunction(gap_ms, allowed_lateness=lateness_ms,
                                                    late_tag=our_late,
-                                                   value=lambda e: e[2]),
+                                                   value=lambda e: e[2], **per_event),
                              SESSION_TYPE)
         from_bytes = keyed.process(FromBytes(gap_ms, allowed_lateness=lateness_ms,
-                                             value=lambda e: e[2]), SESSION_TYPE)
+                                             value=lambda e: e[2], **per_event), SESSION_TYPE)
         streams += [
             from_bytes.map(lambda s, p=pid: ("from_bytes", p, s), Types.PICKLED_BYTE_ARRAY()),
             windows,
