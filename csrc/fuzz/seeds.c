@@ -158,6 +158,61 @@ static void stream_seeds(void)
     }
 }
 
+/* fuzz_stream on per-event streams: (key, time step, gap selector)
+ * triples; selectors mostly in range (small, near the bound of 6, the
+ * bound), one chunk with a zero gap (SZ_ERR_GAP, nothing applied). */
+static size_t gap_stream_events(unsigned char *p, size_t at, int n, unsigned seed)
+{
+    static const unsigned char sel[] = {0x00, 0x03, 0x05, 0x81, 0x83, 0xC0};
+    int i;
+    for (i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        p[at++] = (unsigned char)((seed >> 16) % 6);
+        p[at++] = (unsigned char)(12 + (seed >> 8) % 20 - (i % 7 == 6 ? 10 : 0));
+        p[at++] = sel[(seed >> 20) % sizeof sel];
+    }
+    return at;
+}
+
+static void stream_gaps_seeds(void)
+{
+    /* caps (none, restart, fixed), inclusive, update, values, stop_at_late */
+    static const unsigned char flags[] = {0x07, 0x13, 0x21, 0x36, 0x42, 0x95};
+    unsigned char p[1024];
+    size_t i;
+    for (i = 0; i < sizeof flags; i++) {
+        size_t n = 0;
+        int r;
+        char name[32];
+        p[n++] = flags[i];
+        p[n++] = (unsigned char)(0x80 | (i == 4));  /* per-event; seed 4 all at the bound */
+        p[n++] = 6;   /* gap: the bound */
+        p[n++] = 15;  /* max */
+        p[n++] = (unsigned char)(i % 3 * 4);  /* delay */
+        p[n++] = (unsigned char)(i % 2 * 5);  /* allowed lateness */
+        for (r = 0; r < 6; r++) {
+            p[n++] = (unsigned char)(7 << 3);  /* push 8 events */
+            n = gap_stream_events(p, n, 8, (unsigned)(i * 7 + r));
+            if (r == 1) {  /* a zero gap: the call fails whole */
+                p[n++] = 3 << 3;
+                n = gap_stream_events(p, n, 4, 5);
+                p[n - 4] = 0xFE;
+            }
+            if (r == 2) p[n++] = 5;                         /* snapshot, restore */
+            if (r == 3) { p[n++] = 4; p[n++] = 40; }        /* advance */
+            if (r == 4) {  /* a failure, in a push without gaps */
+                p[n++] = 7 | (2 << 3);
+                p[n++] = 0x83;
+                n = events(p, n, 1, 9);
+            }
+            if (r == 5) { p[n++] = 4 | 8 | (2 << 4); p[n++] = 30; }  /* key 2 alone */
+        }
+        p[n++] = 6;  /* flush */
+        snprintf(name, sizeof name, "gaps%zu", i);
+        put("stream", name, p, n);
+    }
+}
+
 /* fuzz_ctr_stream: every kind in turn, with and without times. */
 static void ctr_stream_seeds(void)
 {
@@ -228,6 +283,30 @@ static void snapshot_seeds(void)
         free(buf);
         sz_stream_free(s);
     }
+    {  /* a stream with per-event gaps: version 2, a reach per event */
+        sz_stream_config cfg;
+        sz_stream *s = NULL;
+        int64_t g[12];
+        memset(&cfg, 0, sizeof cfg);
+        cfg.session.gap = 5;
+        cfg.session.cap_mode = SZ_CAP_FIXED;
+        cfg.session.max_duration = 12;
+        cfg.session.inclusive = 1;
+        cfg.delay = 6;
+        cfg.keep_values = 1;
+        cfg.per_event_gaps = 1;
+        for (i = 0; i < 12; i++) g[i] = (int64_t)(1 + i % 5);
+        if (sz_stream_new(&cfg, &s) != SZ_OK
+            || sz_stream_push_gaps(s, keys, NULL, t, g, h, 12, 0, &nd, &ep) != SZ_OK)
+            exit(1);
+        len = sz_stream_snapshot_size(s);
+        buf = (unsigned char *)malloc(len + 1);
+        buf[0] = 0;
+        sz_stream_snapshot(s, buf + 1, len);
+        put("snapshot", "stream-gaps", buf, len + 1);
+        free(buf);
+        sz_stream_free(s);
+    }
     for (c = 0; c < 2; c++) {  /* sz_ctr_stream: with and without times */
         sz_ctr_stream_config cfg;
         sz_ctr_stream *s = NULL;
@@ -261,6 +340,7 @@ int main(int argc, char **argv)
     batch_seeds();
     gaps_seeds();
     stream_seeds();
+    stream_gaps_seeds();
     ctr_stream_seeds();
     snapshot_seeds();
     return 0;
