@@ -264,8 +264,14 @@ void sz_gapped_free(sz_gapped *gapped);
  * the watermark (largest time seen - delay, or what sz_stream_advance()
  * sets; it never moves back) is past the last time at which an event could
  * still join it, plus allowed_lateness.  The sessions emitted as final are
- * exactly the sessions sz_batch_assign() finds over the same events, when
- * no event was late.
+ * exactly the sessions sz_batch_assign() finds over the same events when
+ * no event arrived behind the watermark (so none was late).  An event
+ * behind it that is not late is judged on what the stream still holds: a
+ * key forgotten (last end + 2 gaps + allowed_lateness behind the
+ * watermark) no longer makes an event late that reaches its last session
+ * only through sessions opened since, as Flink judges events against
+ * windows it has purged; then the final sessions can differ from the
+ * batch's.
  *
  * Keys are 64-bit values in a namespace (`ns`): the binding puts integer
  * keys in namespace 0 as their own value and other keys in namespace 1 as
@@ -360,8 +366,8 @@ sz_status sz_stream_push(sz_stream *stream, const uint64_t *keys,
  * end + 2 session.gap + allowed_lateness.  A gap out of range fails the
  * whole call before anything is applied (SZ_ERR_GAP, *err_pos set).  The
  * sessions emitted as final are those sz_gapped_assign() finds over the
- * same events, when no event was late.  On a stream without
- * per_event_gaps, SZ_ERR_PARAM unless gaps is NULL.
+ * same events, on the terms above.  On a stream without per_event_gaps,
+ * SZ_ERR_PARAM unless gaps is NULL.
  */
 sz_status sz_stream_push_gaps(sz_stream *stream, const uint64_t *keys,
                               const uint8_t *ns, const int64_t *times,
@@ -650,27 +656,6 @@ sz_status sz_ctr_stream_push(sz_ctr_stream *stream, const uint64_t *keys,
                              const uint8_t *ns, const uint8_t *kinds,
                              const int64_t *times, size_t n, int stop_at_late,
                              size_t *n_done, size_t *err_pos);
-
-/*
- * sz_stream_push() for a stream made with per_event_gaps: event i's
- * inactivity gap is gaps[i] (Flink's withDynamicGap, Spark's gap column),
- * 1 <= gaps[i] <= session.gap; gaps NULL gives every event session.gap.
- * A session ends at the largest t + gap of its events (its window_end, no
- * later than the cap's limit), and is final once the watermark is past
- * that (the last joining time: one less when not inclusive) plus
- * allowed_lateness.  The bound is what lets a key still be forgotten:
- * nothing can reach its last final session once the watermark is past its
- * end + 2 session.gap + allowed_lateness.  A gap out of range fails the
- * whole call before anything is applied (SZ_ERR_GAP, *err_pos set).  The
- * sessions emitted as final are those sz_gapped_assign() finds over the
- * same events, when no event was late.  On a stream without
- * per_event_gaps, SZ_ERR_PARAM unless gaps is NULL.
- */
-sz_status sz_stream_push_gaps(sz_stream *stream, const uint64_t *keys,
-                              const uint8_t *ns, const int64_t *times,
-                              const int64_t *gaps, const uint64_t *handles,
-                              size_t n, int stop_at_late, size_t *n_done,
-                              size_t *err_pos);
 
 /* Whether the stream holds anything for key (k, ns). */
 int sz_ctr_stream_has_key(const sz_ctr_stream *stream, uint64_t key, uint32_t ns);
