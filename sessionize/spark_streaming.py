@@ -22,12 +22,27 @@ end, count, index, window_end``, and one more, ``kind``:
                 and ``window_end`` are null
     "bad"       (``on_bad="keep"``) a row whose key or time is null, as
                 Spark's JSON reader gives for a malformed line in PERMISSIVE
-                mode: counted, in no session
+                mode: counted, in no session; also (``on_bad_gap="drop"``)
+                a row whose per-row gap is null, zero, negative or longer
+                than ``max_gap``
 
 Nothing is dropped silently: every input row is in a session or is a
 "late" or "bad" row.  ``on_bad="raise"`` (the default, as the rest of
 sessionize) fails the query instead, with a SessionizeError naming the
 column.
+
+A gap per row (``gap=`` a Column or a column name, as
+:func:`sessionize.spark.sessions` takes it, converted by the same code:
+for timestamps each row's gap is Spark's own ``time + gap`` less ``time``)
+needs ``max_gap``, the longest gap a row may have: it is the
+Sessionizer's bound (``Sessionizer(max_gap, per_event_gaps=True)``), and
+what the state's forgetting counts in (a key is remembered until the
+watermark is two ``max_gap`` past its last session).  A row whose gap is
+bad or longer than ``max_gap`` fails the query naming its key and time
+(``on_bad_gap="raise"``), or is a "bad" row (``on_bad_gap="drop"``).
+Spark's own ``session_window(time, gap_column)`` judges a row late on its
+own window end (``time + gap <= watermark``, one gap or a gap per row);
+this function on ``time <= watermark``, as for one gap (see below).
 
 How it runs, on Spark's arbitrary stateful processing
 (``groupBy(...).applyInPandasWithState``, event-time timeouts):
@@ -47,7 +62,7 @@ How it runs, on Spark's arbitrary stateful processing
   from the checkpoint included, restores from the bytes).  A group with
   nothing open has no state: ``index`` counts a key's sessions since the
   key was last held (SPEC section 3), from 0 again after a key was idle
-  for two gaps past its last session.
+  for two gaps (two ``max_gap`` with a gap per row) past its last session.
 - The Sessionizer's own watermark never moves by itself (its ``delay`` is
   larger than any time span); each call advances it to Spark's watermark
   of the batch (``GroupState.getCurrentWatermarkMs()``) + 1 us, so it emits
@@ -68,7 +83,12 @@ How it runs, on Spark's arbitrary stateful processing
   multi-operator watermark propagation judges late rows against the
   previous batch's watermark (one batch more lenient); with
   ``spark.sql.streaming.statefulOperator.allowMultiple=false`` it uses the
-  batch's own, and then drops exactly the rows this function reports late.
+  batch's own.  And it judges a row on its own window's end, not its
+  time: it drops a row when ``time + gap <= watermark`` (probed in Spark
+  4, for one gap and a gap per row alike; tests/
+  test_spark_streaming_dynamic_gaps.py), so a row with ``time <=
+  watermark < time + gap``, late here, is merged there.  The rows it
+  drops are late here too.
 
 Times: a TimestampType or TimestampNTZType column with a watermark
 (``withWatermark``); durations as for :func:`sessionize.spark.sessions`.
