@@ -214,7 +214,21 @@ class _Plan:
                                         max_duration, max_duration_mode, inclusive)
         self.gap_i, self.max_i, self.cap_mode, self.inclusive = args[4:8]
         self.key, self.time, self.buckets = key, time, buckets
+        self._empty = empty  # the time column's kind, for duration()
         self.column = "session_id"
+
+    def duration(self, value, name):
+        """Another duration (stream_sessions' max_gap) as an int in the
+        core's unit, converted and checked as `gap` is; `name` in errors."""
+        from . import _times
+
+        if value is None or isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name}: expected a duration, got {value!r}")
+        _, kind = _times.normalize(np.empty(0, self._empty))
+        out = kind.to_int(_spark_interval(value), name)
+        if out <= 0:
+            raise SessionizeError(f"{name}: must be > 0, got {value!r}")
+        return out
 
     def __getstate__(self):
         """What the executors get: not the driver's gap Column (a JVM

@@ -22,12 +22,27 @@ end, count, index, window_end``, and one more, ``kind``:
                 and ``window_end`` are null
     "bad"       (``on_bad="keep"``) a row whose key or time is null, as
                 Spark's JSON reader gives for a malformed line in PERMISSIVE
-                mode: counted, in no session
+                mode: counted, in no session; also (``on_bad_gap="drop"``)
+                a row whose per-row gap is null, zero, negative or longer
+                than ``max_gap``
 
 Nothing is dropped silently: every input row is in a session or is a
 "late" or "bad" row.  ``on_bad="raise"`` (the default, as the rest of
 sessionize) fails the query instead, with a SessionizeError naming the
 column.
+
+A gap per row (``gap=`` a Column or a column name, as
+:func:`sessionize.spark.sessions` takes it, converted by the same code:
+for timestamps each row's gap is Spark's own ``time + gap`` less ``time``)
+needs ``max_gap``, the longest gap a row may have: it is the
+Sessionizer's bound (``Sessionizer(max_gap, per_event_gaps=True)``), and
+what the state's forgetting counts in (a key is remembered until the
+watermark is two ``max_gap`` past its last session).  A row whose gap is
+bad or longer than ``max_gap`` fails the query naming its key and time
+(``on_bad_gap="raise"``), or is a "bad" row (``on_bad_gap="drop"``).
+Spark's own ``session_window(time, gap_column)`` judges a row late on its
+own window end (``time + gap <= watermark``, one gap or a gap per row);
+this function on ``time <= watermark``, as for one gap (see below).
 
 How it runs, on Spark's arbitrary stateful processing
 (``groupBy(...).applyInPandasWithState``, event-time timeouts):
@@ -47,7 +62,7 @@ How it runs, on Spark's arbitrary stateful processing
   from the checkpoint included, restores from the bytes).  A group with
   nothing open has no state: ``index`` counts a key's sessions since the
   key was last held (SPEC section 3), from 0 again after a key was idle
-  for two gaps past its last session.
+  for two gaps (two ``max_gap`` with a gap per row) past its last session.
 - The Sessionizer's own watermark never moves by itself (its ``delay`` is
   larger than any time span); each call advances it to Spark's watermark
   of the batch (``GroupState.getCurrentWatermarkMs()``) + 1 us, so it emits
@@ -68,7 +83,12 @@ How it runs, on Spark's arbitrary stateful processing
   multi-operator watermark propagation judges late rows against the
   previous batch's watermark (one batch more lenient); with
   ``spark.sql.streaming.statefulOperator.allowMultiple=false`` it uses the
-  batch's own, and then drops exactly the rows this function reports late.
+  batch's own.  And it judges a row on its own window's end, not its
+  time: it drops a row when ``time + gap <= watermark`` (probed in Spark
+  4, for one gap and a gap per row alike; tests/
+  test_spark_streaming_dynamic_gaps.py), so a row with ``time <=
+  watermark < time + gap``, late here, is merged there.  The rows it
+  drops are late here too.
 
 Times: a TimestampType or TimestampNTZType column with a watermark
 (``withWatermark``); durations as for :func:`sessionize.spark.sessions`.
@@ -76,17 +96,18 @@ Times: a TimestampType or TimestampNTZType column with a watermark
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Literal
 
 import numpy as np
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from ._core import SessionizeError
-from ._types import Duration, MaxDurationMode
+from ._types import Duration, MaxDurationMode, OnBadGap
 from ._sessionizer import Sessionizer, _Kind
 
 __all__ = ["stream_sessions", "KINDS"]
@@ -109,18 +130,29 @@ _LIVE: dict = {}
 _LIVE_MAX = 1 << 16
 
 
-def stream_sessions(df: DataFrame, *, key: str, time: str, gap: Duration,
+def stream_sessions(df: DataFrame, *, key: str, time: str, gap: Duration | Column,
+                    max_gap: Duration | None = None,
                     max_duration: Duration | None = None,
                     max_duration_mode: MaxDurationMode = "restart", inclusive: bool = True,
                     on_bad: Literal["raise", "keep"] = "raise",
-                    buckets: int | str | None = "auto") -> DataFrame:
+                    buckets: int | str | None = "auto",
+                    on_bad_gap: OnBadGap = "raise") -> DataFrame:
     """The sessions of a streaming DataFrame (with a watermark on `time`), as
     a streaming DataFrame for append mode: ``<key>, start, end, count,
     index, window_end, kind``; see the module docstring for ``kind``
     ("session", "late", "bad").  Each session comes once, when final, and
     equals the row :func:`sessionize.spark.sessions` gives for it over the
     same events when none is late (``index`` aside: it counts since the key
-    was last held).  ``buckets`` groups keys as ``sessions()`` does."""
+    was last held).  ``buckets`` groups keys as ``sessions()`` does.
+
+    ``gap`` may be a gap per row, a Column or a column name, exactly as
+    :func:`sessionize.spark.sessions` takes it (each row's window ends at
+    Spark's own ``time + gap``).  Then ``max_gap`` is required: the longest
+    gap a row may have, which bounds how long a key with nothing open is
+    remembered (two ``max_gap`` past its last session).  A row whose gap is
+    null, zero, negative or longer than ``max_gap`` fails the query with a
+    SessionizeError naming its key and time; ``on_bad_gap="drop"`` leaves
+    it out of every session and returns it as a "bad" row instead."""
     from . import spark as _spark  # not at import: the executors unpickle _Step alone
 
     if not isinstance(df, DataFrame):
@@ -134,23 +166,32 @@ def stream_sessions(df: DataFrame, *, key: str, time: str, gap: Duration,
         raise SessionizeError(f"key: a key column named {key!r} would clash with the "
                               f"sessions' own {key!r} column; rename it")
     plan = _spark._Plan(df, key, time, gap, max_duration, max_duration_mode, inclusive,
-                        buckets)
+                        buckets, on_bad_gap)
     key_type = df.schema[key].dataType
     if not isinstance(key_type, _STREAM_KEY_TYPES):
         raise TypeError(f"key: column {key!r} has type {key_type.simpleString()}; a "
                         "streaming key is a string, binary, integer or boolean (the "
                         "state's snapshot format holds those)")
-    if plan.gap_columns:
-        raise SessionizeError("gap: stream_sessions takes one gap for all rows for now; a "
-                              "gap per row is in sessionize.spark.sessions and assign")
     if plan.time_kind != "micros":
         raise TypeError(f"time: column {time!r} must be a timestamp (a watermark needs "
                         f"one), got {df.schema[time].dataType.simpleString()}")
+    if plan.gap_columns:
+        if max_gap is None:
+            raise SessionizeError(
+                "max_gap: required with a gap per row: the longest gap a row may have "
+                "(e.g. max_gap='2 hours'); it bounds how long an idle key is remembered, "
+                "and a row with a longer gap fails the query")
+        bound = plan.duration(max_gap, "max_gap")
+    elif max_gap is not None:
+        raise SessionizeError("max_gap: only with a gap per row (a Column or column name "
+                              "as gap); with one gap for all rows, gap is the bound")
     if _WATERMARK_KEY not in df.schema[time].metadata:
         raise SessionizeError(f"time: column {time!r} has no watermark; call "
                               f"df.withWatermark({time!r}, '10 minutes') first")
     step = _Step(key, time, plan.gap_i, plan.max_i if max_duration is not None else None,
                  max_duration_mode, bool(inclusive), on_bad)
+    if plan.gap_columns:
+        step.per_row(plan, _spark._GAP, bound, max_gap)
     time_type = plan.out_time_type
     delay = df.schema[time].metadata[_WATERMARK_KEY]
     columns = [F.col(key), F.unix_micros(F.col(time).cast(T.TimestampType())).alias(_US),
@@ -160,6 +201,7 @@ def stream_sessions(df: DataFrame, *, key: str, time: str, gap: Duration,
                                                          metadata={_WATERMARK_KEY: delay})]
     if plan.buckets is not None:
         columns.append(F.pmod(F.xxhash64(key), F.lit(plan.buckets)).alias(_BUCKET))
+    columns += plan.gap_columns  # the row's gap in microseconds, named _GAP
     key_field = df.schema[key]
     out_schema = T.StructType([
         T.StructField(key, key_field.dataType, True),
@@ -197,9 +239,19 @@ class _Step:
         self.settings = dict(max_duration=max_duration, max_duration_mode=mode,
                              inclusive=inclusive, delay=_NEVER, on_late="return",
                              columnar=True)
-        self.gap = gap
+        self.gap = gap  # with a gap per row, the bound (max_gap)
+        self.plan = self.gap_name = self.max_gap = None  # per_row()
         self.token = uuid.uuid4().hex  # this query's entries in the live cache
         Sessionizer(gap, **self.settings)  # bad settings fail on the driver
+
+    def per_row(self, plan, gap_name, bound, max_gap):
+        """Each row's gap (int microseconds) in column `gap_name`, checked
+        by sessionize.spark's `plan` (null, zero, negative) and against
+        `bound` (max_gap, as given: `max_gap`), the Sessionizer's gap."""
+        self.plan, self.gap_name, self.max_gap = plan, gap_name, max_gap
+        self.gap = bound
+        self.settings["per_event_gaps"] = True
+        Sessionizer(bound, **self.settings)
 
     def _new(self):
         sz = Sessionizer(self.gap, **self.settings)
@@ -232,16 +284,25 @@ class _Step:
                 rows += [(None if pd.isna(k) else k, None if pd.isna(x) else int(x),
                           None if pd.isna(x) else int(x), 1, None, None, "bad")
                          for k, x in zip(keys[bad], times[bad])]
+            gaps = None
+            if self.plan is not None:
+                keys, t, gaps, dropped = self._gaps(keys[~bad], t[~bad],
+                                                    pdf[self.gap_name][~bad])
+                rows += [(k, x, x, 1, None, None, "bad") for k, x in dropped]
+            elif bad.any():
                 keys, t = keys[~bad], t[~bad]
             is_late = t <= wm
             if is_late.any():
                 rows += [(k, x, x, 1, None, None, "late")
                          for k, x in zip(keys[is_late], t[is_late].tolist())]
                 keys, t = keys[~is_late], t[~is_late]
+                if gaps is not None:
+                    gaps = gaps[~is_late]
             if len(t):
                 if sz is None:
                     sz = self._new()
-                found.append(sz.push_many(keys, t))
+                found.append(sz.push_many(keys, t) if gaps is None
+                             else sz.push_many(keys, t, gaps=gaps))
         if sz is not None:
             found.append(sz.advance(wm + 1))
         frames = []
@@ -262,6 +323,34 @@ class _Step:
         self._store(state, group, sz, last_end)
         if frames:
             yield frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+    def _gaps(self, keys, t, column):
+        """The rows' gaps (int64 us), checked: -> (keys, times, gaps) of
+        the rows kept and the (key, time) of those dropped (on_bad_gap=
+        'drop'); a null, zero or negative gap (sessionize.spark's check, its
+        message) or one over max_gap raises otherwise."""
+        import pyarrow as pa
+
+        kcol = pa.array(keys.tolist())
+        tcol = pa.array(t, type=pa.timestamp("us"))
+        gaps, keep = self.plan._gaps(pa.array(column, from_pandas=True), kcol, tcol)
+        over = gaps > self.gap
+        if over.any():
+            if self.plan.on_bad_gap == "raise":
+                i = int(np.argmax(over))
+                raise SessionizeError(
+                    f"gap: {dt.timedelta(microseconds=int(gaps[i]))} for key "
+                    f"{kcol[i].as_py()!r} at {self.time} = {tcol[i].as_py()} is longer than "
+                    f"max_gap ({self.max_gap!r}), the longest a row's gap may be (raise "
+                    "max_gap, or on_bad_gap='drop' returns such rows as 'bad' rows)")
+            ok = ~over if keep is None else ~over[keep]
+            keep = np.flatnonzero(~over) if keep is None else keep[ok]
+        if keep is None:
+            return keys, t, gaps, []
+        out = np.zeros(len(t), dtype=bool)
+        out[keep] = True
+        return (keys[keep], t[keep], gaps[keep],
+                list(zip(keys[~out], t[~out].tolist())))
 
     def _restore(self, k, snapshot):
         """The key's Sessionizer: the live one this worker left, if the

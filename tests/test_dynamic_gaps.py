@@ -697,20 +697,6 @@ def test_spark_adapter_gap_column_integer_times(spark):
         szs.sessions(df.withColumn("g", df.g.cast("string")), key="key", time="t", gap="g")
 
 
-@pytest.mark.filterwarnings(SPARK_PANDAS_WARNING)
-def test_spark_stream_sessions_says_a_gap_column_is_not_streamed_yet(spark):
-    from pyspark.sql import functions as F
-
-    import sessionize.spark as szs
-
-    events = (spark.readStream.format("rate").option("rowsPerSecond", 1).load()
-              .withColumn("g", F.lit("10 seconds")).withWatermark("timestamp", "1 minute"))
-    with pytest.raises(sessionize.SessionizeError, match="stream_sessions takes one gap"):
-        szs.stream_sessions(events, key="value", time="timestamp", gap="g")
-    # one gap for all rows is still fine
-    assert szs.stream_sessions(events, key="value", time="timestamp", gap="10 seconds").isStreaming
-
-
 def test_gap_messages_name_the_row():
     with pytest.raises(sessionize.SessionizeError,
                        match=r"gap\[0\]: 4e-07 s is less than one microsecond"):

@@ -151,5 +151,8 @@ def spark_job(events: DataFrame, live: DataFrame) -> None:
     stream = szs.stream_sessions(live, key="user", time="ts", gap="30 minutes",
                                  max_duration="2 hours", on_bad="keep")
     assert_type(stream, DataFrame)
+    per_row = szs.stream_sessions(live, key="user", time="ts", gap=live["timeout"],
+                                  max_gap="2 hours", on_bad_gap="drop")
+    assert_type(per_row, DataFrame)
     sink = IcebergSink("/tmp/warehouse", table="clicks.sessions", job="clicks")
     sink(stream, 0)
