@@ -123,7 +123,7 @@ static int sz__cut(const sz_stream *s, const sz__unit *u, uint32_t first,
     const sz_rule *r = &s->rule;
     int64_t cap_last, we_cap;
     if (first >= (s->keep_events ? u->n_ev : 1u)) return 0;
-    if (s->per_event) {
+    if (SZ_UNLIKELY(s->per_event)) {
         sz__cut_reach(s, u, first, cs);
         return 1;
     }
@@ -401,7 +401,7 @@ static void sz__unit_release(sz_stream *s, uint32_t u)
  * front of their buffer. */
 static void sz__unit_compact(const sz_stream *s, sz__unit *u)
 {
-    if (s->per_event) {
+    if (SZ_UNLIKELY(s->per_event)) {
         int64_t *slots = (int64_t *)(void *)(u->ev + u->cap_ev);
         memmove(slots, slots + u->off, ((size_t)u->n_ev + 1) * sizeof *slots);
     }
@@ -447,7 +447,7 @@ static sz_status sz__unit_push_ev(sz_stream *s, sz__unit *u, uint32_t at,
         if (at < u->n_ev) memmove(ev + at + 1, ev + at, (u->n_ev - at) * sizeof *ev);
         ev[at].t = t;
         ev[at].h = h;
-        if (s->per_event) {
+        if (SZ_UNLIKELY(s->per_event)) {
             int64_t *reach = sz__held_reach(u), mine = t + g;
             uint32_t j;
             if (u->n_ev == 0) reach[-1] = carry;
@@ -502,16 +502,25 @@ SZ_INLINE int sz__same(const sz__fired *f, const sz__cs *cs)
 /* The watermark past which unit u needs work: its first session becomes
  * final, or (update mode) its first session not yet emitted as it now is
  * fires. */
-static int64_t sz__unit_due(const sz_stream *s, const sz__unit *u)
+static SZ_NOINLINE int64_t sz__unit_due_cut(const sz_stream *s, const sz__unit *u);
+
+/* The fast case inline, the rest a call: a caller with the unit's due on
+ * its hot path (every event pushed, every key's due) then needs no call,
+ * and does not spill around one into the cutting code. */
+SZ_INLINE int64_t sz__unit_due(const sz_stream *s, const sz__unit *u)
+{
+    if (s->rule.mode == SZ_CAP_NONE && !s->keep_events && s->cfg.emit == SZ_EMIT_FINAL)
+        /* the unit is one session, final once its last joining time is
+         * past: sz__cut's answer without filling a record */
+        return sz__sat_add(sz__gap_reach(s, u->end), s->cfg.allowed_lateness);
+    return sz__unit_due_cut(s, u);
+}
+
+static SZ_NOINLINE int64_t sz__unit_due_cut(const sz_stream *s, const sz__unit *u)
 {
     sz__cs cs;
     int64_t due;
     uint32_t first = 0, r = 0;
-    if (s->rule.mode == SZ_CAP_NONE && !s->keep_events && s->cfg.emit == SZ_EMIT_FINAL)
-        /* the unit is one session, final once its last joining time is
-         * past: sz__cut's answer without filling a record (this runs for
-         * every event pushed) */
-        return sz__sat_add(sz__gap_reach(s, u->end), s->cfg.allowed_lateness);
     if (!sz__cut(s, u, 0, &cs)) return INT64_MAX;  /* never: open units hold events */
     due = sz__sat_add(cs.lastjoin, s->cfg.allowed_lateness);
     if (s->cfg.emit == SZ_EMIT_UPDATE) {
@@ -727,7 +736,7 @@ static sz_status sz__process_key(sz_stream *s, uint32_t ki, int all, int *freed)
         k->last_end = cs.end;
         k->origin = u->origin;
         k->next_index++;
-        if (s->per_event) s->key_reach[ki] = sz__held_reach(u)[cs.count - 1];
+        if (SZ_UNLIKELY(s->per_event)) s->key_reach[ki] = sz__held_reach(u)[cs.count - 1];
         /* drop the session's events */
         if (s->keep_events && (uint32_t)cs.count < u->n_ev) {
             u->off += (uint32_t)cs.count;
@@ -737,14 +746,14 @@ static sz_status sz__process_key(sz_stream *s, uint32_t ki, int all, int *freed)
             u->start = u->ev[u->off].t;
             /* per_event: the dropped events' reach stays, as the carry; the
              * events left may start an inactivity session of their own */
-            if (s->per_event && !sz__within_reach(s, u->start, s->key_reach[ki]))
+            if (SZ_UNLIKELY(s->per_event) && !sz__within_reach(s, u->start, s->key_reach[ki]))
                 u->origin = u->start;
         } else {
             k->head = u->next;
             sz__unit_release(s, uid);
             /* the new first unit's events lie past that reach, but an
              * event put before them can still be within it */
-            if (s->per_event && k->head != NIL)
+            if (SZ_UNLIKELY(s->per_event) && k->head != NIL)
                 sz__held_reach(&s->units[k->head])[-1] = s->key_reach[ki];
         }
     }
@@ -1016,7 +1025,7 @@ static sz_status sz__would_be_final(sz_stream *s, const sz__key *k, int64_t t,
         }
         tmp.ev = s->scratch;
         tmp.cap_ev = (uint32_t)n;
-        if (s->per_event) {
+        if (SZ_UNLIKELY(s->per_event)) {
             /* the merged reach: the event's t + g raises every held reach
              * from it on, and ub's continue ua's */
             int64_t *R = sz__held_reach(&tmp), run;
@@ -1188,7 +1197,7 @@ static sz_status sz__key_get(sz_stream *s, uint64_t key, uint32_t ns,
         k->head = NIL;
         k->heap_pos = NIL;
         k->seq = s->next_seq++;
-        if (s->per_event) s->key_reach[ki] = INT64_MIN;
+        if (SZ_UNLIKELY(s->per_event)) s->key_reach[ki] = INT64_MIN;
         sz__keytab_put(&s->tab, key, ns, ki);
         s->live_keys++;
         *created = 1;
