@@ -28,7 +28,6 @@ from pathlib import Path
 
 import pytest
 
-from engines.require import engine, require_java
 from reference import reference_sessions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,12 +40,9 @@ ORIGIN_US = 1_700_000_000 * 10**6 + 654_321
 
 @pytest.fixture(scope="module")
 def spark():
-    engine("pyspark", dist="pyspark", minversion="4.0")  # applyInArrow: 4.0+
-    engine("pyarrow", dist="pyarrow", minversion="14")
-    require_java(17)
-    from engines.spark_run import local_spark
+    from engines.spark_run import adapter_spark
 
-    session = local_spark()
+    session = adapter_spark()
     yield session
     session.stop()
 

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engines.require import engine, optional, require_java
+from engines.require import optional
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "spark_streaming_iceberg.py"
@@ -50,13 +50,9 @@ SCHEMA = "user string, ts timestamp"
 
 @pytest.fixture(scope="module")
 def spark():
-    engine("pyspark", dist="pyspark", minversion="4.0")
-    engine("pyarrow", dist="pyarrow", minversion="14")
-    optional("pandas", extra="spark")
-    require_java(17)
-    from engines.spark_run import local_spark
+    from engines.spark_run import adapter_spark
 
-    session = local_spark()
+    session = adapter_spark(pandas=True)
     yield session
     session.stop()
 

@@ -49,7 +49,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engines.require import engine, optional, require_java
 from test_spark_streaming import iso, stream_rows, us_of
 
 PANDAS_WARNING = "ignore:PySpark does not yet fully support pandas:FutureWarning"
@@ -64,13 +63,9 @@ MAX_GAP = "30 minutes"
 
 @pytest.fixture(scope="module")
 def spark():
-    engine("pyspark", dist="pyspark", minversion="4.0")
-    engine("pyarrow", dist="pyarrow", minversion="14")
-    optional("pandas", extra="spark")
-    require_java(17)
-    from engines.spark_run import local_spark
+    from engines.spark_run import adapter_spark
 
-    session = local_spark()
+    session = adapter_spark(pandas=True)
     yield session
     session.stop()
 

@@ -6,6 +6,21 @@ import os
 import sys
 
 
+def adapter_spark(*, pandas: bool = False):
+    """local_spark() for sessionize.spark's tests, after checking what they
+    need (PySpark 4's applyInArrow / applyInPandasWithState, pyarrow, Java
+    17, and pandas for the streaming ones): a skip, or with
+    SESSIONIZE_REQUIRE_ENGINES=1 a failure, names what is missing."""
+    from engines.require import engine, optional, require_java
+
+    engine("pyspark", dist="pyspark", minversion="4.0")
+    engine("pyarrow", dist="pyarrow", minversion="14")
+    if pandas:
+        optional("pandas", extra="spark")
+    require_java(17)
+    return local_spark()
+
+
 def local_spark():
     """One small local SparkSession (UTC, no UI, one shuffle partition)."""
     from pyspark.sql import SparkSession
