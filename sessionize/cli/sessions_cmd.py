@@ -107,8 +107,9 @@ def run(args) -> int:
                      **({"per_event_gaps": True} if gap_rule is not None else {}))
     bad = BadRecords(args.skip_bad, "row" if in_fmt == "parquet" else "line")
     rows = SessionRows(args.key, collect_as, aggs, window_end=gap_rule is not None)
-    late_hint = (f"before the watermark (the newest time so far minus --delay {args.delay}); "
-                 "sort the input by time or give a larger --delay")
+    late_hint = (f"its session was already final at the watermark (the newest time so "
+                 f"far minus --delay {args.delay}); sort the input by time or give a larger "
+                 "--delay")
     formats.refuse_output_as_input(args.input, args.output)
     src = formats.open_input(args.input)
     size = os.path.getsize(args.input) if args.input != "-" and in_fmt != "parquet" \
