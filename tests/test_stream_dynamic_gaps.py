@@ -34,6 +34,15 @@ MS0 = np.datetime64("2026-01-01T00:00:00", "ms")
 DT0 = datetime.datetime(2026, 1, 1)
 
 
+def _dt_ticks(v) -> int:
+    """Milliseconds since DT0 of a datetime (the stream's output) or of a
+    datetime64 (sessions()' columns; numpy < 1.25 cannot subtract a
+    datetime from one)."""
+    if isinstance(v, np.datetime64):
+        return int((v - np.datetime64(DT0, "us")) // np.timedelta64(1, "ms"))
+    return (v - DT0) // datetime.timedelta(milliseconds=1)
+
+
 class Kind:
     """Ticks (small ints) as one kind of times and gaps, and back."""
 
@@ -59,7 +68,7 @@ KINDS = [
          lambda g: datetime.timedelta(milliseconds=g),
          lambda t: [DT0 + datetime.timedelta(milliseconds=x) for x in t],
          lambda g: [datetime.timedelta(milliseconds=x) for x in g],
-         lambda v: (v - DT0) // datetime.timedelta(milliseconds=1)),
+         lambda v: _dt_ticks(v)),
 ]
 
 
