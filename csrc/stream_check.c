@@ -102,7 +102,8 @@ const char *sz__stream_check(const sz_stream *s, int settled)
         if (k->has_final && k->last_end > k->frozen)
             FAIL("a final session's last joining time before its end");
         if (s->per_event && k->has_final
-            && (s->key_reach[i] <= k->last_end || s->key_reach[i] - k->last_end > s->rule.gap
+            && (s->key_reach[i] <= k->last_end
+                || (uint64_t)s->key_reach[i] - (uint64_t)k->last_end > (uint64_t)s->rule.gap
                 || k->frozen > s->key_reach[i]))
             FAIL("a final session's reach is not within the bound past its end");
         for (u = k->head; u != NIL; u = s->units[u].next) {
@@ -150,7 +151,8 @@ const char *sz__stream_check(const sz_stream *s, int settled)
                 if (s->per_event) {  /* a running maximum of t + gap */
                     const int64_t *reach = sz__held_reach(x);
                     for (e = 0; e < x->n_ev; e++) {
-                        if (reach[e] <= ev[e].t || reach[e] - ev[e].t > s->rule.gap)
+                        if (reach[e] <= ev[e].t
+                            || (uint64_t)reach[e] - (uint64_t)ev[e].t > (uint64_t)s->rule.gap)
                             FAIL("an event's reach is not within its gap bound");
                         if (reach[e] < reach[(int64_t)e - 1]) FAIL("a unit's reach goes down");
                     }

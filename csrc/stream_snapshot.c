@@ -204,7 +204,7 @@ static sz_status sz__read_unit(sz__r *r, sz_stream *s, uint32_t ki,
                 /* a running maximum of t + gap, 1 <= gap <= the bound,
                  * from the carry on */
                 int64_t reach = r_i64(r);
-                if (reach <= t || reach - t > s->rule.gap
+                if (reach <= t || (uint64_t)reach - (uint64_t)t > (uint64_t)s->rule.gap
                     || reach < sz__held_reach(x)[(int64_t)i - 1])
                     return SZ_ERR_SNAPSHOT;
                 sz__held_reach(x)[i] = reach;
@@ -263,9 +263,12 @@ static sz_status sz__read_key(sz__r *r, sz_stream *s, uint64_t *counted)
          * key further): push judges events into it late all the same */
         || (has_final && last_end > frozen)
         /* per-event gaps: the final session reaches past its end, by no
-         * more than the bound (and past its last joining time) */
+         * more than the bound (and past its last joining time); the
+         * difference unsigned, as a forged reach far from the end would
+         * overflow it (found by fuzz_snapshot) */
         || (s->per_event
-            && (has_final ? key_reach <= last_end || key_reach - last_end > s->rule.gap
+            && (has_final ? key_reach <= last_end
+                                || (uint64_t)key_reach - (uint64_t)last_end > (uint64_t)s->rule.gap
                                 || frozen > key_reach
                           : key_reach != INT64_MIN))
         || (uint64_t)n_units * UNIT_BYTES > (uint64_t)(r->end - r->p))
