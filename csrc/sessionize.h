@@ -400,6 +400,25 @@ const sz_stream_out *sz_stream_output(const sz_stream *stream, size_t *n,
                                       const uint64_t **ids,
                                       const uint64_t **handles);
 
+/* A key the last call freed (sz_stream_freed_keys). */
+typedef struct sz_stream_key {
+    uint64_t key;
+    uint32_t ns;
+} sz_stream_key;
+
+/* The keys the last push/advance/flush freed, in the order of their
+ * SZ_OUT_KEY_FREED records: *n of them.  Valid until the next call. */
+const sz_stream_key *sz_stream_freed_keys(const sz_stream *stream, size_t *n);
+
+/*
+ * Whether a freed key also gets an SZ_OUT_KEY_FREED record in the output
+ * (nonzero: the default) or is reported by sz_stream_freed_keys() alone.
+ * Off, a flush of many keys writes half the records, and sorts and permutes
+ * half as many.  A setting of the stream object, not of its state: a
+ * snapshot does not hold it, and a restored stream has the default.
+ */
+void sz_stream_set_key_freed_records(sz_stream *stream, int on);
+
 typedef struct sz_stream_stats {
     int64_t watermark;     /* INT64_MIN before any event or advance */
     uint64_t late_count;   /* late events so far */

@@ -224,6 +224,33 @@ static sz_stream_out *sz__out_add(sz_stream *s, int kind, const sz__key *k,
     return o;
 }
 
+/* Room in the list for n more freed keys. */
+static sz_status sz__freed_room(sz_stream *s, size_t n)
+{
+    return sz__grow((void **)&s->freed, &s->freed_cap, s->freed_n + n, sizeof *s->freed);
+}
+
+/* Room to report n more freed keys: in the list, and as records when
+ * they are on. */
+static sz_status sz__freed_reserve(sz_stream *s, size_t n)
+{
+    sz_status st = sz__freed_room(s, n);
+    if (st == SZ_OK && s->freed_records) st = sz__out_reserve_n(s, n, 0, 0);
+    return st;
+}
+
+/* Reports key k freed (room reserved by the caller).  Its record sorts
+ * after every session of the step (lastjoin INT64_MAX); the list is made
+ * in the order those records sort in, the keys' creation order, since a
+ * step processes its keys in that order. */
+static void sz__freed_add(sz_stream *s, const sz__key *k)
+{
+    s->freed[s->freed_n].key = k->key;
+    s->freed[s->freed_n].ns = k->ns;
+    s->freed_n++;
+    if (s->freed_records) sz__out_add(s, SZ_OUT_KEY_FREED, k, INT64_MAX, INT64_MAX);
+}
+
 static void sz__out_values(sz_stream *s, sz_stream_out *o, const sz__unit *u,
                            const sz__cs *cs)
 {
@@ -681,6 +708,10 @@ static sz_status sz__process_key(sz_stream *s, uint32_t ki, int all, int *freed)
     int update = s->cfg.emit == SZ_EMIT_UPDATE;
     uint32_t uid;
     *freed = 0;
+    /* the list's room for this key, before anything is emitted: a key
+     * that cannot be reported freed must not lose the sessions emitted
+     * before it (with records on, the record's room is still taken last) */
+    if (sz__freed_room(s, 1) != SZ_OK) return SZ_ERR_NOMEM;
     /* fire first: a later unit's session can fire while an earlier one is
      * not yet final */
     if (update && !all)
@@ -758,8 +789,8 @@ static sz_status sz__process_key(sz_stream *s, uint32_t ki, int all, int *freed)
         }
     }
     if (k->head == NIL && (all || sz__key_expiry(s, k) < s->wm)) {
-        if (sz__out_reserve(s, 0, 0) != SZ_OK) return SZ_ERR_NOMEM;
-        sz__out_add(s, SZ_OUT_KEY_FREED, k, INT64_MAX, INT64_MAX);
+        if (sz__freed_reserve(s, 1) != SZ_OK) return SZ_ERR_NOMEM;
+        sz__freed_add(s, k);
         sz__key_unlink(s, ki);
         *freed = 1;
     }
@@ -846,13 +877,14 @@ static sz_status sz__finish_keys(sz_stream *s, int all)
         != SZ_OK)
         return SZ_ERR_NOMEM;
     /* A flush emits at most a record per session (one per unit, or per
-     * event when units are cut) and per key: room for them now, rather
-     * than growing (and faulting in) the largest buffers step by step. */
+     * event when units are cut) and frees every key: room for them now,
+     * rather than growing (and faulting in) the largest buffers step by
+     * step. */
     if (all && s->live_keys > 0
-        && sz__out_reserve_n(s, (s->keep_events ? s->open_events : s->live_units)
-                                    + s->live_keys,
-                             0, s->cfg.keep_values ? s->open_events : 0)
-               != SZ_OK)
+        && (sz__out_reserve_n(s, s->keep_events ? s->open_events : s->live_units,
+                              0, s->cfg.keep_values ? s->open_events : 0)
+                != SZ_OK
+            || sz__freed_reserve(s, s->live_keys) != SZ_OK))
         return SZ_ERR_NOMEM;
     seq = s->due_keys;
     idx = (uint32_t *)(void *)(s->due_keys + 2 * m);
@@ -1355,7 +1387,7 @@ int64_t sz__stream_key_due(const sz_stream *s, const sz__key *k)
 
 static void sz__out_clear(sz_stream *s)
 {
-    s->out_n = s->ids_n = s->h_n = 0;
+    s->out_n = s->ids_n = s->h_n = s->freed_n = 0;
 }
 
 sz_status sz_stream_new(const sz_stream_config *cfg, sz_stream **out)
@@ -1381,6 +1413,7 @@ sz_status sz_stream_new(const sz_stream_config *cfg, sz_stream **out)
     s->keep_events = s->cfg.keep_values || s->rule.mode != SZ_CAP_NONE || s->per_event;
     s->join_span = (int64_t)(s->rule.gap_thr - 1);
     s->wm = INT64_MIN;
+    s->freed_records = 1;
     s->free_key = s->free_unit = NIL;
     if (sz__keytab_init(&s->tab, 8) != SZ_OK) {
         SZ_FREE(s);
@@ -1408,6 +1441,7 @@ void sz_stream_free(sz_stream *s)
     SZ_FREE(s->out_perm);
     SZ_FREE(s->out_ids);
     SZ_FREE(s->out_h);
+    SZ_FREE(s->freed);
     SZ_FREE(s->scratch);
     SZ_FREE(s->due_keys);
     SZ_FREE(s);
@@ -1548,6 +1582,17 @@ const sz_stream_out *sz_stream_output(const sz_stream *s, size_t *n,
     return s->out;
 }
 
+const sz_stream_key *sz_stream_freed_keys(const sz_stream *s, size_t *n)
+{
+    if (n) *n = s->freed_n;
+    return s->freed;
+}
+
+void sz_stream_set_key_freed_records(sz_stream *s, int on)
+{
+    s->freed_records = on ? 1 : 0;
+}
+
 void sz_stream_stats_get(const sz_stream *s, sz_stream_stats *st)
 {
     uint32_t i;
@@ -1567,6 +1612,7 @@ void sz_stream_stats_get(const sz_stream *s, sz_stream_stats *st)
     bytes += s->out_cap * (sizeof *s->out + sizeof *s->out_key);
     bytes += s->perm_cap * sizeof *s->out_perm;
     bytes += s->ids_cap * sizeof *s->out_ids + s->h_cap * sizeof *s->out_h;
+    bytes += s->freed_cap * sizeof *s->freed;
     bytes += s->scratch_cap * sizeof *s->scratch;
     st->bytes = bytes;
 }
@@ -1613,10 +1659,10 @@ sz_status sz_stream_advance_key(sz_stream *s, uint64_t key, uint32_t ns, int64_t
     s->wm = saved;
     if (st == SZ_OK && !freed && s->keys[ki].head == NIL) {
         /* nothing open: the caller judges lateness, the key can go now */
-        if (sz__out_reserve(s, 0, 0) != SZ_OK) {
+        if (sz__freed_reserve(s, 1) != SZ_OK) {
             st = SZ_ERR_NOMEM;
         } else {
-            sz__out_add(s, SZ_OUT_KEY_FREED, &s->keys[ki], INT64_MAX, INT64_MAX);
+            sz__freed_add(s, &s->keys[ki]);
             sz__key_release(s, ki);
             freed = 1;
         }

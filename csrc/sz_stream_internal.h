@@ -102,6 +102,9 @@ struct sz_stream {
     size_t ids_n, ids_cap;
     uint64_t *out_h;
     size_t h_n, h_cap;
+    int freed_records;     /* KEY_FREED records too (the default) */
+    sz_stream_key *freed;  /* the keys the call freed, in record order */
+    size_t freed_n, freed_cap;
 
     sz__ev *scratch;
     size_t scratch_cap;

@@ -191,7 +191,7 @@ static int build_output(StreamObject *self, PyObject *out, PyObject *time_objs,
             }
             break;
         case SZ_OUT_KEY_FREED:
-            break;  /* below, once every record naming the key is built */
+            break;  /* none: the stream reports freed keys by list */
         case SZ_OUT_LATE: {
             PyObject *key, *t, *v, *item;
             if (self->collect) value_drop(self, value_base + o->pos);
@@ -248,12 +248,14 @@ static int held(const void *s, uint64_t k)
 }
 
 /* Notes the keys the call freed (sc_note_freed), once every record naming
- * them is built. */
+ * them is built.  The stream lists them rather than writing a record each
+ * (sz_stream_set_key_freed_records): a flush of a million keys writes half
+ * the records. */
 static int forget_freed(StreamObject *self)
 {
     size_t n, i, freed = 0;
-    const sz_stream_out *o = sz_stream_output(self->s, &n, NULL, NULL);
-    for (i = 0; i < n; i++, o++) freed += o->kind == SZ_OUT_KEY_FREED && o->key_ns == 1;
+    const sz_stream_key *k = sz_stream_freed_keys(self->s, &n);
+    for (i = 0; i < n; i++) freed += k[i].ns == 1;
     return freed ? sc_note_freed(&self->c, freed, held, self->s) : 0;
 }
 
@@ -494,6 +496,7 @@ static PyObject *stream_configure(StreamObject *self, PyObject *args)
     c.keep_values = self->collect;
     st = sz_stream_new(&c, &s);
     if (st != SZ_OK) return raise_status(self, st, 0, "time", 0);
+    sz_stream_set_key_freed_records(s, 0);  /* forget_freed reads the list */
     if (self->c.flushed_early) (void)sz_stream_flush(s);  /* cannot fail: empty */
     sz_stream_free(self->s);
     self->s = s;
@@ -972,6 +975,7 @@ static PyObject *stream_setstate(StreamObject *self, PyObject *args)
     st = sz_stream_restore((const unsigned char *)buf.buf, (size_t)buf.len, &s);
     PyBuffer_Release(&buf);
     if (st != SZ_OK) return raise_status(self, st, 0, "state", 0);
+    sz_stream_set_key_freed_records(s, 0);  /* as stream_configure */
     if (self->s != NULL) {  /* the settings restored must be the core's */
         sz_stream_config a, b;
         sz_stream_config_get(self->s, &a);

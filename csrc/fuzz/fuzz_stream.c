@@ -49,6 +49,9 @@
  * own snapshot at every snapshot op, emits the twin's records exactly
  * (every field, ids, handles); and while every gap is the bound, so does a
  * scalar stream given the same calls.
+ * The stream under test reports freed keys by sz_stream_freed_keys() alone
+ * (no KEY_FREED record), as the binding runs it; the twin writes the
+ * records, and its list names their keys in their order.
  */
 #include "../sessionize.h"
 #include "../sz_stream_internal.h"
@@ -92,9 +95,19 @@ static ev *log_add(evlog *g)
  * handle of the event at its position in the call. */
 static void take(tally *y, const sz_stream *s, evlog *log, const uint64_t *hbase)
 {
-    size_t n, i, v;
+    size_t n, i, v, nf, f = 0;
     const uint64_t *hs;
     const sz_stream_out *o = sz_stream_output(s, &n, NULL, &hs);
+    const sz_stream_key *fk = sz_stream_freed_keys(s, &nf);
+    /* the stream under test (log) reports freed keys by list alone, the
+     * twin as records too: the list names them, in their order */
+    for (i = 0; i < n; i++)
+        if (o[i].kind == SZ_OUT_KEY_FREED) {
+            FZ_CHECK(log == NULL && f < nf);
+            FZ_CHECK(fk[f].key == o[i].key && fk[f].ns == o[i].key_ns);
+            f++;
+        }
+    FZ_CHECK(f == (log ? 0 : nf));
     for (i = 0; i < n; i++) {
         int64_t key = (int64_t)(o[i].key * 2 + o[i].key_ns), *p;
         if (o[i].kind == SZ_OUT_LATE) {
@@ -378,6 +391,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_CHECK(st == SZ_ERR_PARAM && s == NULL);
         return 0;
     }
+    sz_stream_set_key_freed_records(s, 0);  /* as the binding runs it */
     FZ_CHECK(sz_stream_new(&cfg, &twin) == SZ_OK);
     if (pe) {
         FZ_CHECK(sz_stream_new(&cfg, &shadow) == SZ_OK);
@@ -409,6 +423,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             continue;
         case 5:
             s = snap_restore(s, inject);
+            sz_stream_set_key_freed_records(s, 0);  /* a setting, not state */
             if (shadow) shadow = snap_restore(shadow, 0);
             continue;
         case 4:
