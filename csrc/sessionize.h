@@ -310,7 +310,9 @@ typedef enum sz_out_kind {
     SZ_OUT_RETIRED = 2,  /* update mode: a session already emitted became
                             final without changing; its handles are released */
     SZ_OUT_KEY_FREED = 3 /* the key holds nothing any more: a namespace-1
-                            handle may be forgotten */
+                            handle may be forgotten (none written after
+                            sz_stream_set_key_freed_records(s, 0); the
+                            keys are in sz_stream_freed_keys() either way) */
 } sz_out_kind;
 
 typedef struct sz_stream_out {

@@ -326,7 +326,7 @@ static void sz__out_permute(sz_stream_out *out, sz__emit_key *key, uint32_t *per
  * Sorts records [from, out_n) by their emission key, stably (records with
  * equal keys keep the order they were made in).  A step usually makes
  * them in order already, but a flush or a big advance does not: each key's
- * KEY_FREED sorts after every session.
+ * KEY_FREED (when they are written) sorts after every session.
  *
  * By value, not through a comparator (which read two records scattered
  * over the buffer per comparison): a stable radix sort by lastjoin alone,
