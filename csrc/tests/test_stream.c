@@ -2108,6 +2108,39 @@ static void test_big_emission(void)
     big_compare(s, ref, k, cmps, "flush:", d1, sizeof d1);
     CHECK(sz__stream_check(s, 1) == NULL);
     sz_stream_free(s);
+    /* the same flush with freed keys by list alone (the binding's way):
+     * the reference's sessions as records, in order, its KEY_FREED keys
+     * as the list, in order, and the sort's steps within the same bound */
+    CHECK(sz_stream_new(&cfg, &s) == SZ_OK);
+    sz_stream_set_key_freed_records(s, 0);
+    CHECK(sz_stream_push(s, kv, NULL, t, NULL, N, 0, &nd, &ep) == SZ_OK && nd == N);
+    (void)sz_test_sort_cmps();
+    CHECK(sz_stream_flush(s) == SZ_OK);
+    cmps = sz_test_sort_cmps();
+    /* linear: the keys' order checked, the records' order checked, sorted
+     * and checked again: about 4 steps a record (3 with the KEY_FREED
+     * records, which add as many records as keys) */
+    if (!CHECK((double)cmps <= 5.0 * (double)N))
+        DIAG("      records off: %llu steps for %zu records\n", cmps, N);
+    {
+        size_t nf, r = 0, f = 0, bad = 0;
+        const sz_stream_out *o = sz_stream_output(s, &no, NULL, NULL);
+        const sz_stream_key *fk = sz_stream_freed_keys(s, &nf);
+        CHECK(no == N && nf == N);
+        for (i = 0; i < k; i++) {  /* ref is sorted: big_compare did it */
+            if (ref[i].kind == SZ_OUT_SESSION) {
+                bad += r >= no || o[r].key != ref[i].key || o[r].start != ref[i].start
+                       || o[r].kind != SZ_OUT_SESSION;
+                r++;
+            } else {
+                bad += f >= nf || fk[f].key != ref[i].key || fk[f].ns != 0;
+                f++;
+            }
+        }
+        CHECK(bad == 0 && "records off: the sessions and the freed keys in order");
+    }
+    CHECK(sz__stream_check(s, 1) == NULL);
+    sz_stream_free(s);
 
     /* advance: K keys with 4 sessions each (N events, pushed round by round),
      * to a watermark that finishes most of them, and forgets some keys */
