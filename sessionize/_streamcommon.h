@@ -46,35 +46,57 @@ typedef struct streamcommon {
     uint8_t *nsbuf;
     size_t buf_cap;
     /* one call at a time (sc_enter): the holder's thread and how deep it
-     * has re-entered (a push calls back into Python, which may configure) */
+     * has re-entered (a push calls back into Python, which may configure);
+     * the threads waiting for it, and the gate they wait at */
     PyThread_type_lock lock;
     unsigned long owner;
     int depth;
+    int waiting;
+    int gate_open;
 } streamcommon;
 
 /* ---- one call at a time -------------------------------------------------- */
 
 /*
  * A stream object used from two threads at once is safe: every method
- * holds the object's lock, so calls on one object run one after the other
- * (as if the caller had locked around each), whatever the GIL does in
- * between: a large push releases it while the core runs, and a push calls
- * back into Python (times, values, hashing) where another thread may run.
- * The lock is re-entrant for its holder's thread, because those callbacks
- * may call the object's own methods.  A thread that must wait releases the
- * GIL while it waits.  owner and depth are only touched with the GIL held.
+ * holds the object, so calls on one object run one after the other (as if
+ * the caller had locked around each), whatever the GIL does in between: a
+ * large push releases it while the core runs, and a push calls back into
+ * Python (times, values, hashing) where another thread may run.  Holding
+ * is re-entrant for the holder's thread, because those callbacks may call
+ * the object's own methods.
+ *
+ * owner, depth, waiting and gate_open are only touched with the GIL held,
+ * so taking a free object is two stores: no OS lock on the way in or out
+ * (CPython 3.11's PyThread_acquire_lock reads the clock even when it need
+ * not wait, a tenth of a per-event push).  Only a thread that finds the
+ * object held uses the OS lock, as a gate kept closed: it waits there
+ * with the GIL released; a holder leaving with threads waiting opens it
+ * once (gate_open: released, and no waiter has passed yet, so it is never
+ * released twice), and the waiter that passes closes it again behind
+ * itself and takes the object if it is still free, else waits again.
  */
-static inline void sc_enter(streamcommon *c)
+static void sc_wait(streamcommon *c)
 {
-    unsigned long me = PyThread_get_thread_ident();
-    if (c->depth > 0 && c->owner == me) {
-        c->depth++;
-        return;
-    }
-    if (!PyThread_acquire_lock(c->lock, NOWAIT_LOCK)) {
+    c->waiting++;
+    do {
         Py_BEGIN_ALLOW_THREADS
         PyThread_acquire_lock(c->lock, WAIT_LOCK);
         Py_END_ALLOW_THREADS
+        c->gate_open = 0;  /* this thread passed: the gate is closed again */
+    } while (c->depth > 0);
+    c->waiting--;
+}
+
+static inline void sc_enter(streamcommon *c)
+{
+    unsigned long me = PyThread_get_thread_ident();
+    if (c->depth > 0) {
+        if (c->owner == me) {
+            c->depth++;
+            return;
+        }
+        sc_wait(c);
     }
     c->owner = me;
     c->depth = 1;
@@ -84,7 +106,10 @@ static inline void sc_leave(streamcommon *c)
 {
     if (--c->depth == 0) {
         c->owner = 0;
-        PyThread_release_lock(c->lock);
+        if (c->waiting > 0 && !c->gate_open) {
+            c->gate_open = 1;
+            PyThread_release_lock(c->lock);
+        }
     }
 }
 
@@ -197,6 +222,7 @@ static inline int sc_new(streamcommon *c)
         PyErr_NoMemory();
         return -1;
     }
+    (void)PyThread_acquire_lock(c->lock, NOWAIT_LOCK);  /* the gate, closed */
     if (!c->SessionizeError || !c->km.key_handles || !c->km.handle_keys
         || !c->km.handle_hash)
         return -1;
@@ -528,9 +554,10 @@ static inline int sc_sweep(streamcommon *c, int (*is_held)(const void *s, uint64
     int r = 0;
     if (handles == NULL) return -1;
     for (i = 0; i < PyList_GET_SIZE(handles) && r == 0; i++) {
-        unsigned long long h = PyLong_AsUnsignedLongLong(PyList_GET_ITEM(handles, i));
+        PyObject *ho = PyList_GET_ITEM(handles, i);
+        unsigned long long h = PyLong_AsUnsignedLongLong(ho);
         if (h == (unsigned long long)-1 && PyErr_Occurred()) r = -1;
-        else if (!is_held(s, (uint64_t)h)) r = keymap_forget(&c->km, (uint64_t)h);
+        else if (!is_held(s, (uint64_t)h)) r = keymap_forget_h(&c->km, ho);
     }
     Py_DECREF(handles);
     if (r == 0) c->unheld = 0;
