@@ -246,11 +246,10 @@ fail:
  * dropped and both entries stay, so the two dicts still agree (the key
  * keeps its handle; pushed again, it takes it back).  -1 with an exception set only when
  * the handle could not be looked up (no memory). */
-static int keymap_forget(keymap *self, uint64_t k)
+static int keymap_forget_h(keymap *self, PyObject *h)
 {
-    PyObject *h = PyLong_FromUnsignedLongLong(k), *key, *found;
+    PyObject *key, *found;
     int mine;
-    if (h == NULL) return -1;
     key = PyDict_GetItemWithError(self->handle_keys, h);
     if (key != NULL) {
         Py_INCREF(key);
@@ -268,13 +267,28 @@ static int keymap_forget(keymap *self, uint64_t k)
         } else {
             if (PyDict_DelItem(self->handle_keys, h) < 0)
                 PyErr_Clear();  /* cannot fail: an int key just found */
-            if (PyDict_DelItem(self->handle_hash, h) < 0)
-                PyErr_Clear();  /* none noted: a key whose hash cannot change */
+            /* only keys whose hash can change are noted (none, with str
+             * keys): asked first, rather than a KeyError made and dropped
+             * per handle forgotten */
+            if (PyDict_GET_SIZE(self->handle_hash) > 0
+                && PyDict_Contains(self->handle_hash, h) == 1
+                && PyDict_DelItem(self->handle_hash, h) < 0)
+                PyErr_Clear();
         }
         Py_DECREF(key);
     }
-    Py_DECREF(h);
     return PyErr_Occurred() ? -1 : 0;
+}
+
+/* keymap_forget_h by the handle's value. */
+static int keymap_forget(keymap *self, uint64_t k)
+{
+    PyObject *h = PyLong_FromUnsignedLongLong(k);
+    int r;
+    if (h == NULL) return -1;
+    r = keymap_forget_h(self, h);
+    Py_DECREF(h);
+    return r;
 }
 
 /* Drops the handles made (fresh) for keys[0..n) that no core stream took
