@@ -168,3 +168,57 @@ def test_lock_lets_a_callback_use_the_same_object():
     final = out[0] + out[1] + sz.flush()
     assert sorted((s.key, s.count) for s in final) == [("a", 2_000), ("b", 2_000)]
     assert sz.late_count == 0
+
+
+class _YieldingKey:
+    """A key whose hashing lets other threads run (time.sleep(0) releases
+    the GIL) in the middle of the call that holds the stream: every other
+    thread then finds the object held and waits for it."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __hash__(self):
+        import time
+        time.sleep(0)
+        return hash(self.name)
+
+    def __eq__(self, other):
+        return isinstance(other, _YieldingKey) and other.name == self.name
+
+
+def test_four_threads_wait_for_a_held_stream_in_turn():
+    """Four threads push into one Sessionizer, each call giving up the GIL
+    inside it: the waiting threads pass one at a time, each gets the object
+    once it is free (a waiter passed while another thread took the object
+    waits again), none is stranded, and the result is one thread's."""
+    rng = np.random.default_rng(5)
+    n, users = 4_000, 40
+    names = [f"u{u}" for u in rng.integers(0, users, n)]
+    times = np.cumsum(rng.integers(1, 30, n)).tolist()
+    delay = times[-1] + 1  # nothing late, whatever the interleaving
+    keys = {name: _YieldingKey(name) for name in set(names)}
+
+    def finals(out):
+        return Counter((s.key.name, s.start, s.end, s.count) for s in out)
+
+    alone = sessionize.Sessionizer(gap=100, delay=delay)
+    want = finals([s for k, t in zip(names, times) for s in alone.push(keys[k], t)]
+                  + alone.flush())
+    sz = sessionize.Sessionizer(gap=100, delay=delay)
+
+    def feed(part):
+        out = []
+        for i in part:
+            out += sz.push(keys[names[i]], times[i])
+            if i % 7 == 0:
+                out += sz.advance(times[i] - delay)  # a second method, same object
+        return out
+
+    parts = [range(i, n, 4) for i in range(4)]
+    got = sum((finals(p) for p in _run_together([lambda p=p: feed(p) for p in parts])),
+              Counter())
+    got += finals(sz.flush())
+    assert got == want
+    assert sum(c * m for (_, _, _, c), m in got.items()) == n
+    assert sz.late_count == 0 and sz.stats()["keys"] == 0
