@@ -789,7 +789,8 @@ static sz_status sz__process_key(sz_stream *s, uint32_t ki, int all, int *freed)
         }
     }
     if (k->head == NIL && (all || sz__key_expiry(s, k) < s->wm)) {
-        if (sz__freed_reserve(s, 1) != SZ_OK) return SZ_ERR_NOMEM;
+        /* the list's room was taken above: only the record's is left */
+        if (s->freed_records && sz__out_reserve(s, 0, 0) != SZ_OK) return SZ_ERR_NOMEM;
         sz__freed_add(s, k);
         sz__key_unlink(s, ki);
         *freed = 1;
