@@ -254,6 +254,17 @@ void sz__heap_lower(sz__heap *h, sz__heap_pos p, uint32_t k, int64_t due)
     }
 }
 
+void sz__heap_move(sz__heap *h, sz__heap_pos p, uint32_t k, int64_t due)
+{
+    uint32_t pos = *sz__heap_slot(p, k);
+    int64_t old = h->a[pos].due;
+    h->a[pos].due = due;
+    if (due < old)
+        sz__heap_up(h, p, pos);
+    else if (due > old)
+        sz__heap_down(h, p, pos);
+}
+
 void sz__heap_build(sz__heap *h, sz__heap_pos p)
 {
     uint32_t i;

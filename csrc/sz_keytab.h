@@ -154,6 +154,9 @@ void sz__heap_down(sz__heap *h, sz__heap_pos p, uint32_t pos);
 /* Lowers key k's entry to `due` if that is earlier. */
 void sz__heap_lower(sz__heap *h, sz__heap_pos p, uint32_t k, int64_t due);
 
+/* Moves key k's entry to `due`, earlier or later, and restores the order. */
+void sz__heap_move(sz__heap *h, sz__heap_pos p, uint32_t k, int64_t due);
+
 /* Removes key k's entry (at position pos); its position is left to the
  * caller. */
 void sz__heap_remove(sz__heap *h, sz__heap_pos p, uint32_t pos);
