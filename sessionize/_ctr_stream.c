@@ -370,7 +370,7 @@ static PyObject *cs_push_one(CtrStreamObject *self, PyObject *const *args,
         return PyErr_Format(self->c.SessionizeError, "kind: not an event kind: %ld", kd);
     kind = (uint8_t)kd;
     if (args[2] != Py_None) {
-        long long v = PyLong_AsLongLong(args[2]);
+        long long v = sc_as_longlong(args[2]);
         if (sc_time_checked(&self->c, v, &t) < 0) return NULL;
     }
     if (keymap_in(&self->c.km, key, &k, &ns, &fr) < 0) {

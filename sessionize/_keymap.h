@@ -34,6 +34,7 @@
  * before, they are made of PyErr_Fetch and PyErr_Restore. */
 static PyObject *err_take(void)
 {
+    if (PyErr_Occurred() == NULL) return NULL;  /* the usual case, and cheap */
 #if PY_VERSION_HEX >= 0x030C0000
     return PyErr_GetRaisedException();
 #else

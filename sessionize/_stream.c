@@ -591,11 +591,11 @@ static int time_in(StreamObject *self, PyObject *t, int64_t *out)
 {
     long long v;
     if (self->s != NULL && self->c.time_out == Py_None && PyLong_CheckExact(t)) {
-        v = PyLong_AsLongLong(t);
+        v = sc_as_longlong(t);
     } else {
         PyObject *r = PyObject_CallMethod((PyObject *)self, "_time_in", "O", t);
         if (r == NULL) return -1;
-        v = PyLong_AsLongLong(r);
+        v = sc_as_longlong(r);
         Py_DECREF(r);
     }
     return sc_time_checked(&self->c, v, out);

@@ -414,7 +414,22 @@ done:
     return r;
 }
 
-/* The int64 of an int time v (from PyLong_AsLongLong): an int beyond int64
+/* PyLong_AsLongLong, without its detour: CPython before 3.12 converts an
+ * int of two or more 30-bit digits (any epoch time in seconds or finer)
+ * through a byte array, a sixth of a per-event push; this loops over the
+ * digits.  Beyond int64 it sets OverflowError, as PyLong_AsLongLong does. */
+static inline long long sc_as_longlong(PyObject *v)
+{
+    int overflow = 0;
+    long long r = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (overflow) {
+        PyErr_SetString(PyExc_OverflowError, "int too large to convert to int64");
+        return -1;
+    }
+    return r;
+}
+
+/* The int64 of an int time v (from sc_as_longlong): an int beyond int64
  * is the caller's error (SessionizeError), not an OverflowError. */
 static inline int sc_time_checked(streamcommon *c, long long v, int64_t *out)
 {
