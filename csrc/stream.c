@@ -18,11 +18,14 @@
  *
  * Ordering by closing time: a min-heap of keys by `due`, the
  * watermark value past which something happens to the key (a session
- * becomes final, or in update mode fires).  The heap is lazy: a key's entry
- * is a lower bound of its due, lowered when an event could bring the due
- * forward, never raised on the hot path; a key popped before its time is
- * recomputed and pushed back.  Advancing the watermark thus costs only the
- * keys it reaches.
+ * becomes final, or in update mode fires).  A key's entry is a lower bound
+ * of its due: set to it when an event lands in the key's only unit (a sift
+ * down from where the entry sits, usually at the bottom), only lowered when
+ * the key has several units; a key popped before its time is recomputed and
+ * pushed back.  Advancing the watermark thus costs only the keys it
+ * reaches.  A key left with no open unit waits for its expiry in the forget
+ * queue instead (in order of expiry, see sz__forget_fits) when it can: its
+ * forgetting costs no pop from the heap's top.
  *
  * Lateness: an event with t >= watermark is never late (the session it
  * lands in can still be joined at t).  An older event is late when
@@ -822,6 +825,74 @@ static void sz__keytab_drop(sz_stream *s, const uint32_t *freed, size_t n_freed)
     }
 }
 
+/* ---- the forget queue --------------------------------------------------- */
+
+/* A key left with no open unit waits until its expiry to be forgotten.
+ * Emitted one at a time as the watermark passes their dues, such keys come
+ * in order of expiry (a constant two gaps and the lateness after their
+ * last session's end), so a queue holds them in order: its first entry is
+ * the next to expire, reached in O(1) instead of a pop from the top of the
+ * heap.  A key whose expiry would come before the queue's last (keys
+ * emitted together, per-event gaps) goes to the heap as before. */
+
+/* Whether key ki (no open unit, out of the heap or at its top) can join
+ * the queue: its expiry in *due no earlier than the last entry's, and
+ * room made.  0: the caller keeps it in the heap (also when the room
+ * could not be had: the heap's room is the key's already). */
+static int sz__forget_fits(sz_stream *s, uint32_t ki, int64_t *due)
+{
+    size_t end = s->forget_head + s->forget_n;
+    if (s->keys[ki].head != NIL) return 0;
+    *due = sz__key_expiry(s, &s->keys[ki]);
+    if (s->forget_n > 0 && s->forget[end - 1].due > *due) return 0;
+    if (end < s->forget_cap) return 1;
+    if (s->forget_head > 0 && s->forget_head >= s->forget_n) {  /* half free: compact */
+        memmove(s->forget, s->forget + s->forget_head, s->forget_n * sizeof *s->forget);
+        s->forget_head = 0;
+        return 1;
+    }
+    return sz__grow((void **)&s->forget, &s->forget_cap, end + 1, sizeof *s->forget)
+           == SZ_OK;
+}
+
+static void sz__forget_add(sz_stream *s, uint32_t ki, int64_t due)
+{
+    sz__forget *e = &s->forget[s->forget_head + s->forget_n++];
+    e->due = due;
+    e->seq = s->keys[ki].seq;
+    e->k = ki;
+    s->keys[ki].heap_pos = SZ_FORGETTING;
+}
+
+/* Whether the queue's first entry is due (it may be stale). */
+SZ_INLINE int sz__forget_due(const sz_stream *s)
+{
+    return s->forget_n > 0 && s->forget[s->forget_head].due < s->wm;
+}
+
+/* Takes the queue's first entry: its key if the entry is its own (the
+ * key still waiting, for that expiry), else NIL. */
+static uint32_t sz__forget_take(sz_stream *s)
+{
+    sz__forget e = s->forget[s->forget_head++];
+    const sz__key *k = &s->keys[e.k];
+    if (--s->forget_n == 0) s->forget_head = 0;
+    if (k->heap_pos != SZ_FORGETTING || k->seq != e.seq || sz__key_expiry(s, k) != e.due)
+        return NIL;
+    return e.k;
+}
+
+/* After key ki was processed and kept (out of the heap): into the queue,
+ * or back into the heap, which had room for it a moment ago. */
+static void sz__requeue(sz_stream *s, uint32_t ki)
+{
+    int64_t due;
+    if (sz__forget_fits(s, ki, &due))
+        sz__forget_add(s, ki, due);
+    else
+        (void)sz__heap_push_key(s, ki, sz__key_due(s, &s->keys[ki]));
+}
+
 /* Above this many due keys, an advance stops popping the heap one key at
  * a time (a sift of log n scattered steps each) and takes the rest of the
  * due keys in one pass over the heap, rebuilding it from what is left. */
@@ -868,7 +939,8 @@ static int sz__top_alone(const sz_stream *s)
  */
 static sz_status sz__finish_keys(sz_stream *s, int all)
 {
-    size_t from = s->out_n, n = 0, m = (size_t)s->heap.n + 1, n_freed = 0, i;
+    size_t from = s->out_n, n = 0, m = (size_t)s->heap.n + s->forget_n + 1, n_freed = 0,
+           i;
     uint64_t *seq, lo = UINT64_MAX;
     uint32_t *idx;
     sz_status st = SZ_OK;
@@ -889,6 +961,19 @@ static sz_status sz__finish_keys(sz_stream *s, int all)
         return SZ_ERR_NOMEM;
     seq = s->due_keys;
     idx = (uint32_t *)(void *)(s->due_keys + 2 * m);
+    /* the forget queue's due keys (every key's when `all`), each once: a
+     * key taken is out of the queue (heap_pos NIL - 1) for its later
+     * entries.  Room in the heap first for any of them kept. */
+    if ((all || sz__forget_due(s))
+        && sz__heap_reserve(&s->heap, (size_t)s->heap.n + s->forget_n) != SZ_OK)
+        return SZ_ERR_NOMEM;
+    while (s->forget_n > 0 && (all || sz__forget_due(s))) {
+        uint32_t ki = sz__forget_take(s);
+        if (ki == NIL) continue;
+        s->keys[ki].heap_pos = NIL - 1;  /* out of the queue, still live */
+        seq[n] = s->keys[ki].seq;
+        idx[n++] = ki;
+    }
     if (all) {  /* every key: the heap's order is no use, empty it at once */
         for (i = 0; i < s->heap.n; i++) {
             uint32_t ki = s->heap.a[i].k;
@@ -901,7 +986,7 @@ static sz_status sz__finish_keys(sz_stream *s, int all)
     while (s->heap.n > 0 && s->heap.a[0].due < s->wm) {
         uint32_t ki = s->heap.a[0].k;
         int64_t due;
-        if (n == SZ_BULK_POPS) {
+        if (n >= SZ_BULK_POPS) {
             n = sz__take_due(s, seq, idx, n);
             break;
         }
@@ -918,10 +1003,14 @@ static sz_status sz__finish_keys(sz_stream *s, int all)
              * popped (the last entry sifted from the root) and pushed back
              * (a sift up). */
             int freed = 0;
+            int64_t expiry;
             st = sz__process_key(s, ki, 0, &freed);
             if (freed) {
                 sz__heap_pop_top(&s->heap, SZ_KEYS_POS(s));
                 sz__keytab_drop(s, &ki, 1);
+            } else if (sz__forget_fits(s, ki, &expiry)) {
+                sz__heap_pop_top(&s->heap, SZ_KEYS_POS(s));
+                sz__forget_add(s, ki, expiry);
             } else {
                 s->heap.a[0].due = sz__key_due(s, &s->keys[ki]);
                 sz__heap_down(&s->heap, SZ_KEYS_POS(s), 0);
@@ -947,9 +1036,8 @@ static sz_status sz__finish_keys(sz_stream *s, int all)
         uint32_t ki = idx[i];
         int freed = 0;
         if (st == SZ_OK) st = sz__process_key(s, ki, all, &freed);
-        /* the heap had room for all of them a moment ago */
         if (!freed)
-            (void)sz__heap_push_key(s, ki, sz__key_due(s, &s->keys[ki]));
+            sz__requeue(s, ki);
         else
             idx[n_freed++] = ki;  /* n_freed <= i: over what was read */
     }
@@ -962,7 +1050,8 @@ static sz_status sz__finish_keys(sz_stream *s, int all)
  * sz__finish_keys sizes its buffers and sorts an empty step. */
 static sz_status sz__process_due(sz_stream *s)
 {
-    if (s->heap.n == 0 || s->heap.a[0].due >= s->wm) return SZ_OK;
+    if ((s->heap.n == 0 || s->heap.a[0].due >= s->wm) && !sz__forget_due(s))
+        return SZ_OK;
     return sz__finish_keys(s, 0);
 }
 
@@ -1324,6 +1413,10 @@ SZ_INLINE sz_status sz__push_one_applied(sz_stream *s, uint64_t key, uint32_t ns
     }
     st = sz__key_get(s, key, ns, &ki, &created);
     if (st != SZ_OK) return st;
+    /* a key waiting in the forget queue goes back to the heap: room first */
+    if (SZ_UNLIKELY(s->keys[ki].heap_pos == SZ_FORGETTING)
+        && sz__heap_reserve(&s->heap, (size_t)s->heap.n + 1) != SZ_OK)
+        return SZ_ERR_NOMEM;
     /* A key's final session can lie at or past the stream's watermark when
      * sz_stream_advance_key() took the key further (or a snapshot says
      * so): an event that would reach into it is late all the same. */
@@ -1344,6 +1437,11 @@ SZ_INLINE sz_status sz__push_one_applied(sz_stream *s, uint64_t key, uint32_t ns
             sz__key_release(s, ki);
         }
         return st;
+    }
+    if (SZ_UNLIKELY(s->keys[ki].heap_pos == SZ_FORGETTING)) {
+        /* its queue entry is left behind, skipped when it comes first */
+        (void)sz__heap_push_key(s, ki, sz__key_due(s, &s->keys[ki]));  /* room made */
+        return SZ_OK;
     }
     /* Only the unit the event landed in changed.  When it is the key's
      * only unit (the usual case), its due is the key's, and the entry moves
@@ -1445,6 +1543,7 @@ void sz_stream_free(sz_stream *s)
     SZ_FREE(s->keys);
     sz__keytab_free(&s->tab);
     sz__heap_free(&s->heap);
+    SZ_FREE(s->forget);
     SZ_FREE(s->out);
     SZ_FREE(s->out_key);
     SZ_FREE(s->out_perm);
@@ -1618,6 +1717,7 @@ void sz_stream_stats_get(const sz_stream *s, sz_stream_stats *st)
                  + (size_t)s->units[i].cap_fired * sizeof(sz__fired);
     bytes += s->tab.n_slots * sizeof *s->tab.slots;
     bytes += (size_t)s->heap.cap * sizeof *s->heap.a;
+    bytes += s->forget_cap * sizeof *s->forget;
     bytes += s->out_cap * (sizeof *s->out + sizeof *s->out_key);
     bytes += s->perm_cap * sizeof *s->out_perm;
     bytes += s->ids_cap * sizeof *s->out_ids + s->h_cap * sizeof *s->out_h;
@@ -1657,10 +1757,17 @@ sz_status sz_stream_advance_key(sz_stream *s, uint64_t key, uint32_t ns, int64_t
     sz__out_clear(s);
     ki = sz__keytab_find(&s->tab, key, ns);
     if (ki == NIL) return SZ_OK;
-    /* out of the heap first (lowered to the top, then popped), as
-     * sz__finish_keys takes a due key out; back in below unless freed */
-    sz__heap_lower(&s->heap, SZ_KEYS_POS(s), ki, INT64_MIN);
-    sz__heap_pop_top(&s->heap, SZ_KEYS_POS(s));
+    if (s->keys[ki].heap_pos == SZ_FORGETTING) {
+        /* out of the forget queue (its entry is skipped when it comes
+         * first), with room in the heap for its return below */
+        if (sz__heap_reserve(&s->heap, (size_t)s->heap.n + 1) != SZ_OK)
+            return SZ_ERR_NOMEM;
+    } else {
+        /* out of the heap first (lowered to the top, then popped), as
+         * sz__finish_keys takes a due key out; back in below unless freed */
+        sz__heap_lower(&s->heap, SZ_KEYS_POS(s), ki, INT64_MIN);
+        sz__heap_pop_top(&s->heap, SZ_KEYS_POS(s));
+    }
     s->keys[ki].heap_pos = NIL - 1;
     if (wm > s->wm) s->wm = wm;
     st = sz__process_key(s, ki, 0, &freed);

@@ -25,13 +25,18 @@
 const char *sz__stream_check(const sz_stream *s, int settled)
 {
     const char *result = NULL;
-    unsigned char *key_seen = NULL, *unit_seen = NULL;
-    uint32_t i, n, live_keys = 0, live_units = 0;
+    unsigned char *key_seen = NULL, *unit_seen = NULL, *queued = NULL;
+    uint32_t i, n, live_keys = 0, live_units = 0, waiting = 0;
     size_t open_events = 0, slots_used = 0;
 
     if (s->n_keys_cap > 0) {
         key_seen = (unsigned char *)calloc(s->n_keys_cap, 1);
-        if (key_seen == NULL) return NULL;  /* cannot check: not a failure */
+        queued = (unsigned char *)calloc(s->n_keys_cap, 1);
+        if (key_seen == NULL || queued == NULL) {  /* cannot check: not a failure */
+            free(key_seen);
+            free(queued);
+            return NULL;
+        }
     }
     if (s->n_units_cap > 0) {
         unit_seen = (unsigned char *)calloc(s->n_units_cap, 1);
@@ -85,6 +90,21 @@ const char *sz__stream_check(const sz_stream *s, int settled)
         if (s->keys[k].heap_pos != i) FAIL("key's heap position is stale");
         if (i > 0 && s->heap.a[sz__heap_parent(i)].due > s->heap.a[i].due)
             FAIL("heap order broken");
+    }
+
+    /* the forget queue: within its room, in order of due; the keys whose
+     * own entry it is (waiting, same seq, that expiry) marked */
+    if (s->forget_n > 0 && s->forget_head + s->forget_n > s->forget_cap)
+        FAIL("forget queue beyond its room");
+    for (n = 0; n < s->forget_n; n++) {
+        const sz__forget *e = &s->forget[s->forget_head + n];
+        if (n > 0 && e[-1].due > e->due) FAIL("forget queue out of order");
+        if (e->k >= s->n_keys_cap) FAIL("forget queue entry out of range");
+        if (key_seen[e->k] || s->keys[e->k].heap_pos != SZ_FORGETTING
+            || s->keys[e->k].seq != e->seq)
+            continue;  /* stale: skipped when it comes first */
+        if (s->keys[e->k].head == NIL && sz__stream_key_due(s, &s->keys[e->k]) == e->due)
+            queued[e->k] = 1;
     }
 
     /* each live key */
@@ -167,18 +187,25 @@ const char *sz__stream_check(const sz_stream *s, int settled)
          * loop on a damaged list) every live key waits in the heap for its
          * due, and the heap's due is a lower bound of it (the heap is lazy,
          * never late) */
-        if (k->heap_pos >= s->heap.n) FAIL("live key missing from the heap");
         due = sz__stream_key_due(s, k);
-        if (s->heap.a[k->heap_pos].due > due) FAIL("heap due later than the key's due");
+        if (k->heap_pos == SZ_FORGETTING) {  /* or waits in the forget queue */
+            if (k->head != NIL) FAIL("a key with an open unit waits to be forgotten");
+            if (!queued[i]) FAIL("a waiting key has no entry of its own in the queue");
+            waiting++;
+        } else {
+            if (k->heap_pos >= s->heap.n) FAIL("live key missing from the heap");
+            if (s->heap.a[k->heap_pos].due > due) FAIL("heap due later than the key's due");
+        }
         /* after a call that succeeded nothing is left due */
         if (settled && due < s->wm) FAIL("a key is due but was not processed");
     }
     if (live_keys != s->live_keys) FAIL("live key count drifted");
     if (live_units != s->live_units) FAIL("a live unit belongs to no key");
     if (open_events != s->open_events) FAIL("open_events drifted");
-    if (s->heap.n != s->live_keys) FAIL("heap holds another number of keys");
+    if (s->heap.n + waiting != s->live_keys) FAIL("heap holds another number of keys");
 
 done:
+    free(queued);
     free(key_seen);
     free(unit_seen);
     return result;

@@ -88,7 +88,7 @@ sz_status sz_stream_snapshot(const sz_stream *s, unsigned char *buf, size_t len)
     for (k = 0; k < s->n_keys_cap; k++) {
         const sz__key *key = &s->keys[k];
         uint32_t u, n_units = 0;
-        /* live keys are exactly those in the heap */
+        /* live keys are exactly those in the heap or the forget queue */
         if (key->heap_pos == NIL) continue;
         for (u = key->head; u != NIL; u = s->units[u].next) n_units++;
         w_u64(&w, key->key);

@@ -68,6 +68,15 @@ typedef struct sz__emit_key {  /* sort key of an output record */
     int64_t start;
 } sz__emit_key;
 
+typedef struct sz__forget {
+    int64_t due;   /* the key's sz__key_expiry when queued */
+    uint64_t seq;  /* the key's seq: a reused slot is another key */
+    uint32_t k;
+} sz__forget;
+
+/* heap_pos of a live key waiting in the forget queue, not in the heap */
+#define SZ_FORGETTING (NIL - 2)
+
 struct sz_stream {
     sz_stream_config cfg;
     sz_rule rule;
@@ -88,6 +97,13 @@ struct sz_stream {
 
     sz__keytab tab;
     sz__heap heap;
+    /* Keys with no open unit, waiting to be forgotten (sz__key_expiry),
+     * out of the heap, in order of that time: entries [forget_head,
+     * forget_head + forget_n).  An entry whose key has moved on (an event
+     * opened a unit, the slot was reused: heap_pos, seq or the time differ)
+     * is skipped when it comes first. */
+    struct sz__forget *forget;
+    size_t forget_head, forget_n, forget_cap;
 
     sz_stream_out *out;
     sz__emit_key *out_key;
