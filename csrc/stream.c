@@ -539,9 +539,10 @@ static SZ_NOINLINE int64_t sz__unit_due_cut(const sz_stream *s, const sz__unit *
  * and does not spill around one into the cutting code. */
 SZ_INLINE int64_t sz__unit_due(const sz_stream *s, const sz__unit *u)
 {
-    if (s->rule.mode == SZ_CAP_NONE && !s->keep_events && s->cfg.emit == SZ_EMIT_FINAL)
+    if (s->rule.mode == SZ_CAP_NONE && !s->per_event && s->cfg.emit == SZ_EMIT_FINAL)
         /* the unit is one session, final once its last joining time is
-         * past: sz__cut's answer without filling a record */
+         * past: sz__cut's answer without filling a record (whether the
+         * unit keeps its events, for their values, or not) */
         return sz__sat_add(sz__gap_reach(s, u->end), s->cfg.allowed_lateness);
     return sz__unit_due_cut(s, u);
 }
