@@ -184,9 +184,9 @@ const char *sz__stream_check(const sz_stream *s, int settled)
             prev = u;
         }
         /* (after the walk above: the due walks the units too, and must not
-         * loop on a damaged list) every live key waits in the heap for its
-         * due, and the heap's due is a lower bound of it (the heap is lazy,
-         * never late) */
+         * loop on a damaged list) every live key waits for its due: in the
+         * heap, whose due is a lower bound of it (never late), or, with no
+         * open unit, in the forget queue under an entry of its own */
         due = sz__stream_key_due(s, k);
         if (k->heap_pos == SZ_FORGETTING) {  /* or waits in the forget queue */
             if (k->head != NIL) FAIL("a key with an open unit waits to be forgotten");

@@ -102,7 +102,7 @@ struct sz_stream {
      * forget_head + forget_n).  An entry whose key has moved on (an event
      * opened a unit, the slot was reused: heap_pos, seq or the time differ)
      * is skipped when it comes first. */
-    struct sz__forget *forget;
+    sz__forget *forget;
     size_t forget_head, forget_n, forget_cap;
 
     sz_stream_out *out;
