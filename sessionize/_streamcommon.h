@@ -367,8 +367,9 @@ static inline int sc_key_failed(streamcommon *c, PyObject *key, const char *name
  * A chunk's keys given factorized: its distinct keys (`uniques`, a list) and
  * each event's code into them (codes[0..n), checked here).  Each distinct
  * key goes through the keymap once, then every event's (key, namespace,
- * fresh) is gathered into the scratch (sc_ensure_buf(n) first): no Python
- * object per event.  A key whose mapping fails is named by its first
+ * fresh: set at the first event of a key whose handle was made) is
+ * gathered into the scratch (sc_ensure_buf(n) first): no Python object
+ * per event.  A key whose mapping fails is named by its first
  * event, keys[i], as sc_key_failed words it.  0, or -1 with an error set.
  */
 static inline int sc_map_coded(streamcommon *c, PyObject *uniques, const int64_t *codes,
@@ -404,7 +405,12 @@ static inline int sc_map_coded(streamcommon *c, PyObject *uniques, const int64_t
         int64_t k = codes[i];
         c->kbuf[i] = uk[k];
         c->nsbuf[i] = uns[k];
+        /* a new handle is marked at its key's first event only, as the
+         * uncoded path marks it: what drops fresh handles that the core
+         * did not keep (forget_unheld) then tries each once, where it
+         * tried again at every later event of the key */
         fresh[i] = ufresh[k];
+        ufresh[k] = 0;
     }
     r = 0;
 done:

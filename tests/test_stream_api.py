@@ -591,3 +591,36 @@ def test_a_key_with_nothing_open_is_forgotten():
     sz.push("k", 26)
     (s,) = sz.flush()
     assert s.index == 0        # a new key for the sessionizer
+
+
+class _Ref:
+    """A key that a weak reference can follow (str cannot be)."""
+
+    def __init__(self, i):
+        self.i = i
+
+    def __hash__(self):
+        return hash(self.i)
+
+    def __eq__(self, other):
+        return isinstance(other, _Ref) and other.i == self.i
+
+
+@pytest.mark.parametrize("columnar", [False, True])
+def test_a_chunks_late_only_keys_leave_the_key_map_at_once(columnar):
+    """A chunk of 64 events or more is factorized and each distinct key
+    mapped once; a key whose every event in it is late (the core never took
+    it) is let go of by the call itself, not kept until a sweep, whichever
+    of its events carries its new handle."""
+    import gc
+    import weakref
+
+    sz = Sessionizer(10, on_late="drop", columnar=columnar)
+    sz.push(0, 1_000)  # the watermark at 1000: time 0 is late
+    keys = [_Ref(i % 30) for i in range(90)]  # each key three times
+    refs = [weakref.ref(k) for k in keys]
+    out = sz.push_many(keys, [0] * 90)
+    del keys, out
+    gc.collect()
+    assert [r() for r in refs] == [None] * 90
+    assert sz.stats()["keys"] == 1
