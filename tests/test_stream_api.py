@@ -624,3 +624,45 @@ def test_a_chunks_late_only_keys_leave_the_key_map_at_once(columnar):
     gc.collect()
     assert [r() for r in refs] == [None] * 90
     assert sz.stats()["keys"] == 1
+
+
+def _churn(n=30_000, users=6_000, seed=7):
+    """A time-ordered log where most keys end a session and are let go of
+    (a short gap) and come back later: key handles made, swept and made
+    again by the thousand."""
+    rng = np.random.default_rng(seed)
+    times = np.sort(rng.integers(0, 400_000, n))
+    ids = rng.integers(0, users, n)
+    return ids, times
+
+
+def _sessions_of(outs, columnar):
+    if columnar:
+        rows = []
+        for b in outs:
+            s = b.sessions
+            rows += zip(np.asarray(s.key, dtype=object).tolist(), s.start.tolist(),
+                        s.end.tolist(), s.count.tolist())
+        return sorted(rows)
+    return sorted((s.key, s.start, s.end, s.count) for part in outs for s in part)
+
+
+@pytest.mark.parametrize("columnar", [False, True])
+def test_string_keys_through_churn_give_what_int_keys_give(columnar):
+    """String keys go through handles, which are made, let go of in sweeps
+    and made again by the thousand; int keys need none.  Both runs must
+    find the same sessions, also across a snapshot restored midway."""
+    ids, times = _churn()
+    names = np.array([f"user-{i:05d}" for i in ids], dtype=object)
+    runs = {}
+    for kind, keys in (("int", ids), ("str", names)):
+        sz = Sessionizer(500, columnar=columnar)
+        outs = []
+        for i in range(0, len(ids), 1_000):
+            if i == 15_000:
+                sz = pickle.loads(pickle.dumps(sz))
+            outs.append(sz.push_many(keys[i:i + 1_000], times[i:i + 1_000]))
+        outs.append(sz.flush())
+        runs[kind] = _sessions_of(outs, columnar)
+    assert len(runs["int"]) > 10_000
+    assert runs["str"] == [(f"user-{k:05d}", *rest) for k, *rest in runs["int"]]
